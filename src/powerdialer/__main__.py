@@ -1,0 +1,3 @@
+from powerdialer.cli import main
+
+main()

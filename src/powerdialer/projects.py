@@ -1,0 +1,134 @@
+"""Projects and API keys: create, list, revoke, authenticate, and the first-run bootstrap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from powerdialer import keys
+from powerdialer.errors import AuthError, NotFound, ValidationError
+from powerdialer.models import ApiKey, Campaign, Project, utcnow
+from powerdialer.storage import Store, accounts, hotpath
+from powerdialer.storage import campaigns as campaign_sql
+
+MAX_NAME = 200
+
+
+def clean_name(name: str, *, field: str = "name") -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise ValidationError(
+            f"{field} is empty: give it a few words.",
+            field=field,
+            code=f"invalid_{field}",
+            reason="missing",
+        )
+    if len(cleaned) > MAX_NAME:
+        raise ValidationError(
+            f"{field} is longer than {MAX_NAME} characters: shorten it.",
+            field=field,
+            code=f"invalid_{field}",
+            reason="too_long",
+        )
+    return cleaned
+
+
+def create_project(store: Store, name: str) -> Project:
+    name = clean_name(name)
+    return store.write(lambda conn: accounts.insert_project(conn, name, utcnow()))
+
+
+def require_project(conn: Connection, project_id: int) -> Project:
+    project = accounts.get_project(conn, project_id)
+    if project is None:
+        raise NotFound(
+            f"there is no project {project_id}: list them with `powerdialer project list`.",
+            code="project_not_found",
+        )
+    return project
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    key: ApiKey
+    plaintext: str  # shown once
+
+
+def create_key(store: Store, project_id: int, name: str = "") -> CreatedKey:
+    new = keys.generate_key()
+
+    def run(conn: Connection) -> ApiKey:
+        require_project(conn, project_id)
+        return accounts.insert_key(
+            conn,
+            project_id,
+            new.key_id,
+            new.secret_hash,
+            " ".join(name.split())[:MAX_NAME],
+            utcnow(),
+        )
+
+    return CreatedKey(key=store.write(run), plaintext=new.plaintext)
+
+
+def list_keys(store: Store, project_id: int) -> list[ApiKey]:
+    def run(conn: Connection) -> list[ApiKey]:
+        require_project(conn, project_id)
+        return accounts.list_keys(conn, project_id)
+
+    return store.read(run)
+
+
+def revoke_key(store: Store, project_id: int, key_id: str) -> None:
+    """Revoke by key id (the part after ``pd_``) or by the whole key."""
+    parts = keys.split_key(key_id)
+    if parts is not None:
+        key_id = parts[0]
+    if not store.write(lambda conn: accounts.revoke_key(conn, project_id, key_id, utcnow())):
+        raise NotFound(
+            f"project {project_id} has no active key {key_id!r}: see `powerdialer key list`.",
+            code="key_not_found",
+        )
+
+
+def authenticate(conn: Connection, project_id: int, presented: str) -> None:
+    """Raise ``AuthError`` unless ``presented`` is an active key of ``project_id``.  Every
+    failure looks the same, so a caller cannot learn whether a project exists."""
+    parts = keys.split_key(presented)
+    stored = hotpath.key_hashes(conn, {(project_id, parts[0])}) if parts else {}
+    if parts is None or not keys.secret_matches(parts[1], stored.get((project_id, parts[0]), "")):
+        raise invalid_key()
+
+
+def invalid_key() -> AuthError:
+    return AuthError(
+        "Auth-key is not a valid key of the project in x-project-id: copy the key "
+        "from the API page or `powerdialer key create`.",
+        code="invalid_auth_key",
+        field="Auth-key",
+    )
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    project: Project
+    campaign: Campaign
+    key: CreatedKey
+
+
+def bootstrap_if_empty(store: Store) -> Bootstrap | None:
+    """On an empty database create a first project, campaign and key, so a newcomer can send
+    the article's cURL at once.  Returns ``None`` when there is already a project."""
+    new = keys.generate_key()
+
+    def run(conn: Connection) -> Bootstrap | None:
+        if accounts.count_projects(conn):
+            return None
+        now = utcnow()
+        project = accounts.insert_project(conn, "My project", now)
+        campaign = campaign_sql.insert_campaign(conn, project.id, "First campaign", now)
+        key = accounts.insert_key(conn, project.id, new.key_id, new.secret_hash, "first key", now)
+        return Bootstrap(project, campaign, CreatedKey(key=key, plaintext=new.plaintext))
+
+    return store.write(run)

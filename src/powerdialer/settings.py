@@ -1,0 +1,87 @@
+"""Configuration: ``POWERDIALER_*`` environment variables parsed by typed helpers.
+
+Nothing here runs at import time; ``Settings.from_env()`` is called by the CLI and the
+tests build ``Settings(...)`` directly.  A bad value fails loudly with the variable's name.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+DEFAULT_DATABASE_URL = "sqlite:///powerdialer.db"
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or malformed."""
+
+
+def env_str(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip()
+    return value or default
+
+
+def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def env_float(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def env_region(env: Mapping[str, str], name: str, default: str) -> str:
+    import phonenumbers
+
+    value = env_str(env, name, default).upper()
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise SettingsError(f"{name} must be a two-letter region code such as UA, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service can be told.  Defaults suit a laptop; see docs/configuration.md."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    default_region: str = "UA"
+    # The compatible endpoint takes one small JSON object; 16 KiB is ample for a 255-char fio.
+    max_body_bytes: int = 16 * 1024
+    # Per API key, token bucket: sustained requests a second and burst size. 0 disables.
+    rate_limit_per_second: float = 2000.0
+    rate_limit_burst: int = 4000
+    # Group commit: the most rows written in one transaction.
+    max_batch_rows: int = 2000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if env is None else env
+        settings = cls(
+            database_url=env_str(env, "POWERDIALER_DATABASE_URL", DEFAULT_DATABASE_URL),
+            default_region=env_region(env, "POWERDIALER_DEFAULT_REGION", "UA"),
+            max_body_bytes=env_int(env, "POWERDIALER_MAX_BODY_BYTES", 16 * 1024, minimum=1024),
+            rate_limit_per_second=env_float(env, "POWERDIALER_RATE_LIMIT", 2000.0),
+            rate_limit_burst=env_int(env, "POWERDIALER_RATE_LIMIT_BURST", 4000, minimum=1),
+            max_batch_rows=env_int(env, "POWERDIALER_MAX_BATCH_ROWS", 2000, minimum=1),
+        )
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        return replace(settings, **clean) if clean else settings

@@ -1,0 +1,134 @@
+"""Tables.  Every table holding a project's data carries ``project_id`` and every unique key and
+index leads with it, so the data can later be distributed by project (Citus) without a rewrite.
+Rows carry the dialer's working columns (status, attempts, next attempt, lease) from day one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+# SQLite only aliases rowid (and so auto-increments) for exactly ``INTEGER PRIMARY KEY``.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes on every backend (SQLite hands back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC)  # type: ignore[no-any-return]
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)  # type: ignore[no-any-return]
+        return value.astimezone(dt.UTC)  # type: ignore[no-any-return]
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    UniqueConstraint("project_id", "key_id"),
+    sqlite_autoincrement=True,
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("state", String(16), nullable=False, server_default="active"),
+    # skip | update | keep: what a number already in the campaign does (see campaigns.py).
+    Column("duplicate_policy", String(16), nullable=False, server_default="skip"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("project_id", "id"),
+    Index(None, "project_id", "created_at"),
+    sqlite_autoincrement=True,
+)
+
+campaign_rows = Table(
+    "campaign_rows",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", Id, nullable=False),
+    Column("campaign_id", Id, nullable=False),
+    Column("fio", String(255), nullable=True),
+    Column("phone_raw", String(64), nullable=False),
+    Column("phone_e164", String(16), nullable=False),
+    # 0 for the first row of a number; 1, 2… only under the campaign policy "keep both".
+    Column("duplicate_no", Integer, nullable=False, server_default="0"),
+    Column("source", String(16), nullable=False),  # api | import | ui
+    Column("external_id", String(128), nullable=True),
+    Column("extra", Text, nullable=True),  # JSON object of strings
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # The dialer's working state.
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_expires_at", UTCDateTime, nullable=True),
+    Column("last_outcome", String(32), nullable=True),
+    ForeignKeyConstraint(
+        ["project_id", "campaign_id"],
+        ["campaigns.project_id", "campaigns.id"],
+        ondelete="CASCADE",
+    ),
+    # The duplicate rule lives in the database, not in a check-then-insert race.
+    UniqueConstraint("project_id", "campaign_id", "phone_e164", "duplicate_no"),
+    Index(None, "project_id", "campaign_id", "id"),
+    Index(None, "project_id", "campaign_id", "status", "next_attempt_at"),
+    sqlite_autoincrement=True,
+)

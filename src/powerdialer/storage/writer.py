@@ -1,0 +1,136 @@
+"""Group commit: many requests, one durable transaction.
+
+Each request hands its work to a single writer thread and awaits a future.  The thread takes
+everything that has queued up (up to ``max_batch``), applies it in ONE transaction, commits
+(an fsync on SQLite with ``synchronous=FULL``; a WAL flush on PostgreSQL), and only then
+resolves the futures.  So every acknowledgement still means "on disk", but one fsync pays for
+a whole batch: that is where the throughput comes from, never from weaker durability.
+
+One writer per process also matches SQLite's single-writer nature (no lock waits between
+our own connections).  If a batch fails as a whole, its items are retried one by one in their
+own transactions, so a single bad item cannot fail its neighbours.
+
+The hand-over is a ``queue.SimpleQueue`` (implemented in C: no Python-level lock on the event
+loop's side) and one ``call_soon_threadsafe`` per batch on the way back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Connection, Engine
+
+log = logging.getLogger(__name__)
+
+P = TypeVar("P")  # an item's payload
+R = TypeVar("R")  # its result
+
+# apply() returns one result per payload; an Exception instance is that item's failure.
+ApplyFn = Callable[[Connection, Sequence[P]], Sequence[R | Exception]]
+
+_STOP = object()
+
+
+class StorageUnavailable(Exception):
+    """The database could not commit; the item was NOT stored and may be retried."""
+
+
+class GroupCommitter(Generic[P, R]):
+    def __init__(self, engine: Engine, apply: ApplyFn[P, R], *, max_batch: int = 2000) -> None:
+        self._engine = engine
+        self._apply = apply
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._conn: Connection | None = None
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._run, name="powerdialer-writer", daemon=True)
+        self._thread.start()
+
+    async def stop(self) -> None:
+        """Finish what is queued, then stop the thread."""
+        self._stopping = True
+        self._queue.put(_STOP)
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join)
+
+    async def submit(self, payload: P) -> R:
+        if self._loop is None or self._stopping:
+            raise StorageUnavailable("the server is not accepting writes (starting or stopping)")
+        future: asyncio.Future[R] = self._loop.create_future()
+        self._queue.put((payload, future))
+        return await future
+
+    def _take_batch(self) -> tuple[list[tuple[P, asyncio.Future[R]]], bool]:
+        """Block for one item, then take whatever else is already waiting."""
+        batch: list[tuple[P, asyncio.Future[R]]] = []
+        item = self._queue.get()
+        while True:
+            if item is _STOP:
+                return batch, True
+            batch.append(item)
+            if len(batch) >= self._max_batch:
+                return batch, False
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return batch, False
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            batch, stop = self._take_batch()
+            if batch:
+                results = self._commit([payload for payload, _ in batch])
+                assert self._loop is not None
+                self._loop.call_soon_threadsafe(_resolve, [f for _, f in batch], results)
+        if self._conn is not None:
+            self._conn.close()
+
+    def _connection(self) -> Connection:
+        if self._conn is None or self._conn.invalidated or self._conn.closed:
+            self._conn = self._engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+        return self._conn
+
+    def _transaction(self, payloads: Sequence[P]) -> list[Any]:
+        conn = self._connection()
+        try:
+            with conn.begin():
+                results = list(self._apply(conn, payloads))
+        except Exception:
+            # Drop a connection that may be broken (server restart, disk error).
+            conn.invalidate()
+            self._conn = None
+            raise
+        if len(results) != len(payloads):
+            raise RuntimeError("apply() must return one result per payload")
+        return results
+
+    def _commit(self, payloads: list[P]) -> list[Any]:
+        try:
+            return self._transaction(payloads)
+        except Exception:
+            if len(payloads) == 1:
+                log.exception("write failed")
+                return [StorageUnavailable("the database could not store the row")]
+        log.warning("batch of %d failed; retrying its items one by one", len(payloads))
+        return [self._commit([payload])[0] for payload in payloads]
+
+
+def _resolve(futures: list[asyncio.Future[Any]], results: list[Any]) -> None:
+    for future, result in zip(futures, results, strict=True):
+        if future.done():  # the request was cancelled (client went away)
+            continue
+        if isinstance(result, BaseException):
+            future.set_exception(result)
+        else:
+            future.set_result(result)

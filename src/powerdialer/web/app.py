@@ -1,0 +1,92 @@
+"""``create_app(settings)``: the ASGI application.
+
+One outer callable routes the vendor-compatible path straight to its raw handler and
+everything else to FastAPI; it owns the lifespan (the store and the group-commit writer).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from powerdialer.rows import Intake, apply_intakes
+from powerdialer.settings import Settings
+from powerdialer.storage import Store, open_store
+from powerdialer.storage.writer import GroupCommitter
+from powerdialer.web import compat
+from powerdialer.web.api import build_api
+from powerdialer.web.ratelimit import RateLimiter
+from powerdialer.web.responses import Receive, Scope, Send
+
+log = logging.getLogger(__name__)
+
+
+class NotMigrated(RuntimeError):
+    pass
+
+
+class PowerDialerApp:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: Store | None = None
+        self._committer: GroupCommitter[Intake, bool] | None = None
+        self._compat: compat.CompatEndpoint | None = None
+        self.api = build_api(self)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("the application has not started")
+        return self._store
+
+    async def startup(self) -> None:
+        store = open_store(self.settings.database_url, migrate=False)
+        if not store.is_migrated():
+            store.dispose()
+            raise NotMigrated("the database schema is not up to date: run `powerdialer migrate`")
+        self._store = store
+        self._committer = GroupCommitter(
+            store.engine, apply_intakes, max_batch=self.settings.max_batch_rows
+        )
+        self._committer.start()
+        limiter = RateLimiter(self.settings.rate_limit_per_second, self.settings.rate_limit_burst)
+        self._compat = compat.CompatEndpoint(self.settings, self._committer, limiter)
+
+    async def shutdown(self) -> None:
+        if self._committer is not None:
+            await self._committer.stop()
+        if self._store is not None:
+            self._store.dispose()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == compat.PATH and self._compat:
+            await self._compat(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        else:
+            await self.api(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def create_app(settings: Settings) -> PowerDialerApp:
+    return PowerDialerApp(settings)
+
+
+def app_from_env() -> PowerDialerApp:
+    """Factory for ``uvicorn --factory`` (and ``serve --workers N``): settings from the
+    environment, read when a worker starts, not at import."""
+    return create_app(Settings.from_env())
