@@ -24,7 +24,15 @@ from powerdialer.web.app import PowerDialerApp, create_app
 
 PG_URL = os.environ.get("POWERDIALER_TEST_DATABASE_URL", "").strip()
 COMPAT = "/power-dialer/campaigns/campaign-rows"
-TABLES = ("campaign_rows", "campaigns", "api_keys", "projects")
+TABLES = (
+    "import_rejects",
+    "import_jobs",
+    "idempotency_keys",
+    "campaign_rows",
+    "campaigns",
+    "api_keys",
+    "projects",
+)
 
 
 @pytest.fixture

@@ -75,6 +75,9 @@ def _slow(text: str, region: str) -> str | None:
         return None
     if not phonenumbers.is_valid_number(number):
         return None
+    possible = phonenumbers.is_possible_number_with_reason(number)
+    if possible == phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
+        return None  # we refuse these on purpose: not dialable in E.164 (e.g. US 310-XXXX)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -88,7 +88,7 @@ async def test_concurrent_submits_share_transactions(store: Store) -> None:
         commits += 1
 
     event.listen(store.engine, "commit", count)
-    committer: GroupCommitter[int, int] = GroupCommitter(store.engine, _apply_values)
+    committer: GroupCommitter[int, int] = GroupCommitter(store.engine, {int: _apply_values})
     committer.start()
     results = await asyncio.gather(*(committer.submit(i) for i in range(100, 300)))
     await committer.stop()
@@ -100,7 +100,7 @@ async def test_concurrent_submits_share_transactions(store: Store) -> None:
 
 @pytest.mark.anyio
 async def test_one_failing_item_does_not_fail_its_batch_neighbours(store: Store) -> None:
-    committer: GroupCommitter[int, int] = GroupCommitter(store.engine, _apply_values)
+    committer: GroupCommitter[int, int] = GroupCommitter(store.engine, {int: _apply_values})
     committer.start()
     results = await asyncio.gather(
         *(committer.submit(i) for i in (11, 12, 13, 14)), return_exceptions=True
@@ -117,7 +117,7 @@ async def test_one_failing_item_does_not_fail_its_batch_neighbours(store: Store)
 
 @pytest.mark.anyio
 async def test_a_stopped_writer_refuses_new_work(store: Store) -> None:
-    committer: GroupCommitter[int, int] = GroupCommitter(store.engine, _apply_values)
+    committer: GroupCommitter[int, int] = GroupCommitter(store.engine, {int: _apply_values})
     committer.start()
     await committer.stop()
     with pytest.raises(StorageUnavailable):

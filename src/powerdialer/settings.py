@@ -71,6 +71,14 @@ class Settings:
     rate_limit_burst: int = 4000
     # Group commit: the most rows written in one transaction.
     max_batch_rows: int = 2000
+    # The bulk endpoint: rows per request and body size.
+    max_bulk_rows: int = 10_000
+    max_bulk_bytes: int = 16 * 1024 * 1024
+    # Import uploads (CSV/XLSX), kept in data_dir while their job runs.
+    max_upload_bytes: int = 512 * 1024 * 1024
+    data_dir: str = "powerdialer-data"
+    # How long an Idempotency-Key's first answer is kept and replayed.
+    idempotency_ttl_hours: int = 24
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -82,6 +90,15 @@ class Settings:
             rate_limit_per_second=env_float(env, "POWERDIALER_RATE_LIMIT", 2000.0),
             rate_limit_burst=env_int(env, "POWERDIALER_RATE_LIMIT_BURST", 4000, minimum=1),
             max_batch_rows=env_int(env, "POWERDIALER_MAX_BATCH_ROWS", 2000, minimum=1),
+            max_bulk_rows=env_int(env, "POWERDIALER_MAX_BULK_ROWS", 10_000, minimum=1),
+            max_bulk_bytes=env_int(
+                env, "POWERDIALER_MAX_BULK_BYTES", 16 * 1024 * 1024, minimum=1024
+            ),
+            max_upload_bytes=env_int(
+                env, "POWERDIALER_MAX_UPLOAD_BYTES", 512 * 1024 * 1024, minimum=1024
+            ),
+            data_dir=env_str(env, "POWERDIALER_DATA_DIR", "powerdialer-data"),
+            idempotency_ttl_hours=env_int(env, "POWERDIALER_IDEMPOTENCY_TTL_HOURS", 24, minimum=24),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean) if clean else settings

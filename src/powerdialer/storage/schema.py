@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -17,12 +18,14 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 
 # SQLite only aliases rowid (and so auto-increments) for exactly ``INTEGER PRIMARY KEY``.
@@ -130,5 +133,78 @@ campaign_rows = Table(
     UniqueConstraint("project_id", "campaign_id", "phone_e164", "duplicate_no"),
     Index(None, "project_id", "campaign_id", "id"),
     Index(None, "project_id", "campaign_id", "status", "next_attempt_at"),
+    sqlite_autoincrement=True,
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(255), nullable=False),
+    # SHA-256 of method, path, query and body: the same key with another request is refused.
+    Column("fingerprint", String(64), nullable=False),
+    Column("status_code", Integer, nullable=True),  # NULL while the first request runs
+    Column("response_headers", Text, nullable=True),  # JSON list of [name, value]
+    Column("response_body", LargeBinary, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    UniqueConstraint("project_id", "key"),
+    Index(None, "project_id", "expires_at"),
+    sqlite_autoincrement=True,
+)
+
+import_jobs = Table(
+    "import_jobs",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", Id, nullable=False),
+    Column("campaign_id", Id, nullable=False),
+    Column(
+        "status", String(16), nullable=False, server_default="queued"
+    ),  # queued|running|done|failed
+    Column("source", String(16), nullable=False, server_default="import"),  # import | ui
+    Column("filename", String(255), nullable=False, server_default=""),
+    Column("file_path", String(1024), nullable=True),  # the upload on this instance's disk
+    Column("format", String(16), nullable=True),
+    Column("encoding", String(32), nullable=True),
+    Column("delimiter", String(4), nullable=True),
+    Column("mapping", Text, nullable=True),  # JSON: the resolved column mapping
+    Column("keep_valid", Boolean, nullable=False, server_default=false()),
+    Column("total", Integer, nullable=True),  # records in the file, once counted
+    Column("supplied", Integer, nullable=False, server_default="0"),
+    Column("inserted", Integer, nullable=False, server_default="0"),
+    Column("duplicates", Integer, nullable=False, server_default="0"),
+    Column("updated", Integer, nullable=False, server_default="0"),
+    Column("rejected", Integer, nullable=False, server_default="0"),
+    Column("error_code", String(64), nullable=True),
+    Column("error_message", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    ForeignKeyConstraint(
+        ["project_id", "campaign_id"], ["campaigns.project_id", "campaigns.id"], ondelete="CASCADE"
+    ),
+    UniqueConstraint("project_id", "id"),
+    Index(None, "project_id", "campaign_id", "created_at"),
+    sqlite_autoincrement=True,
+)
+
+import_rejects = Table(
+    "import_rejects",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", Id, nullable=False),
+    Column("job_id", Id, nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("phone_raw", Text, nullable=True),
+    Column("fio", Text, nullable=True),
+    Column("code", String(64), nullable=False),
+    Column("reason", String(64), nullable=True),
+    Column("message", Text, nullable=False),
+    ForeignKeyConstraint(
+        ["project_id", "job_id"], ["import_jobs.project_id", "import_jobs.id"], ondelete="CASCADE"
+    ),
+    Index(None, "project_id", "job_id", "line"),
     sqlite_autoincrement=True,
 )

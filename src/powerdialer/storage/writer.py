@@ -7,8 +7,10 @@ resolves the futures.  So every acknowledgement still means "on disk", but one f
 a whole batch: that is where the throughput comes from, never from weaker durability.
 
 One writer per process also matches SQLite's single-writer nature (no lock waits between
-our own connections).  If a batch fails as a whole, its items are retried one by one in their
-own transactions, so a single bad item cannot fail its neighbours.
+our own connections); so every kind of write that wants group commit (a compatible row, a bulk
+request, an import chunk) goes through the same writer, each with its own ``apply`` function
+chosen by the payload's type.  If a batch fails as a whole, its items are retried one by one
+in their own transactions, so a single bad item cannot fail its neighbours.
 
 The hand-over is a ``queue.SimpleQueue`` (implemented in C: no Python-level lock on the event
 loop's side) and one ``call_soon_threadsafe`` per batch on the way back.
@@ -20,7 +22,7 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -41,9 +43,11 @@ class StorageUnavailable(Exception):
 
 
 class GroupCommitter(Generic[P, R]):
-    def __init__(self, engine: Engine, apply: ApplyFn[P, R], *, max_batch: int = 2000) -> None:
+    def __init__(
+        self, engine: Engine, appliers: Mapping[type, ApplyFn[Any, Any]], *, max_batch: int = 2000
+    ) -> None:
         self._engine = engine
-        self._apply = apply
+        self._appliers = dict(appliers)
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._stopping = False
@@ -64,6 +68,8 @@ class GroupCommitter(Generic[P, R]):
             await asyncio.to_thread(self._thread.join)
 
     async def submit(self, payload: P) -> R:
+        if type(payload) not in self._appliers:
+            raise TypeError(f"no apply function for {type(payload).__name__}")
         if self._loop is None or self._stopping:
             raise StorageUnavailable("the server is not accepting writes (starting or stopping)")
         future: asyncio.Future[R] = self._loop.create_future()
@@ -105,14 +111,27 @@ class GroupCommitter(Generic[P, R]):
         conn = self._connection()
         try:
             with conn.begin():
-                results = list(self._apply(conn, payloads))
+                results = self._apply(conn, payloads)
         except Exception:
             # Drop a connection that may be broken (server restart, disk error).
             conn.invalidate()
             self._conn = None
             raise
-        if len(results) != len(payloads):
-            raise RuntimeError("apply() must return one result per payload")
+        return results
+
+    def _apply(self, conn: Connection, payloads: Sequence[P]) -> list[Any]:
+        """Hand each kind of payload to its own apply function, in one transaction; results
+        come back in the payloads' order."""
+        groups: dict[type, list[int]] = {}
+        for index, payload in enumerate(payloads):
+            groups.setdefault(type(payload), []).append(index)
+        results: list[Any] = [None] * len(payloads)
+        for kind, indexes in groups.items():
+            answers = self._appliers[kind](conn, [payloads[i] for i in indexes])
+            if len(answers) != len(indexes):
+                raise RuntimeError(f"apply for {kind.__name__} must answer every payload")
+            for index, answer in zip(indexes, answers, strict=True):
+                results[index] = answer
         return results
 
     def _commit(self, payloads: list[P]) -> list[Any]:

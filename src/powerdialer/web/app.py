@@ -7,6 +7,7 @@ everything else to FastAPI; it owns the lifespan (the store and the group-commit
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from powerdialer.rows import Intake, apply_intakes
 from powerdialer.settings import Settings
@@ -14,7 +15,7 @@ from powerdialer.storage import Store, open_store
 from powerdialer.storage.writer import GroupCommitter
 from powerdialer.web import compat
 from powerdialer.web.api import build_api
-from powerdialer.web.ratelimit import RateLimiter
+from powerdialer.web.ratelimit import RateLimiter, RateLimitMiddleware
 from powerdialer.web.responses import Receive, Scope, Send
 
 log = logging.getLogger(__name__)
@@ -28,9 +29,17 @@ class PowerDialerApp:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._store: Store | None = None
-        self._committer: GroupCommitter[Intake, bool] | None = None
+        self._committer: GroupCommitter[Any, Any] | None = None
         self._compat: compat.CompatEndpoint | None = None
+        self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
         self.api = build_api(self)
+        self._api_asgi = RateLimitMiddleware(self.api, self.limiter)
+
+    @property
+    def committer(self) -> GroupCommitter[Any, Any]:
+        if self._committer is None:
+            raise RuntimeError("the application has not started")
+        return self._committer
 
     @property
     def store(self) -> Store:
@@ -45,11 +54,10 @@ class PowerDialerApp:
             raise NotMigrated("the database schema is not up to date: run `powerdialer migrate`")
         self._store = store
         self._committer = GroupCommitter(
-            store.engine, apply_intakes, max_batch=self.settings.max_batch_rows
+            store.engine, {Intake: apply_intakes}, max_batch=self.settings.max_batch_rows
         )
         self._committer.start()
-        limiter = RateLimiter(self.settings.rate_limit_per_second, self.settings.rate_limit_burst)
-        self._compat = compat.CompatEndpoint(self.settings, self._committer, limiter)
+        self._compat = compat.CompatEndpoint(self.settings, self._committer, self.limiter)
 
     async def shutdown(self) -> None:
         if self._committer is not None:
@@ -63,7 +71,7 @@ class PowerDialerApp:
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         else:
-            await self.api(scope, receive, send)
+            await self._api_asgi(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

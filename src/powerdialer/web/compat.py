@@ -12,12 +12,12 @@ import logging
 
 import orjson
 
-from powerdialer import keys
 from powerdialer.errors import AuthError, PowerDialerError, ValidationError
 from powerdialer.rows import Intake, prepare_intake
 from powerdialer.settings import Settings
 from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
-from powerdialer.web.ratelimit import RateLimiter
+from powerdialer.web.credentials import parse_credentials
+from powerdialer.web.ratelimit import RateLimiter, headers_for, rate_limited_body
 from powerdialer.web.responses import (
     SUCCESS_BODY,
     Receive,
@@ -51,39 +51,10 @@ def _credentials(scope: Scope) -> tuple[int, str, str] | AuthError:
     project_raw = key_raw = None
     for name, value in scope["headers"]:  # ASGI servers hand us lower-cased names
         if name == b"x-project-id":
-            project_raw = value.decode("latin-1").strip()
+            project_raw = value.decode("latin-1")
         elif name == b"auth-key":
-            key_raw = value.decode("latin-1").strip()
-        if project_raw is not None and key_raw is not None:
-            break
-    if not project_raw:
-        return AuthError(
-            "the x-project-id header is missing: send your project's id "
-            "(projectId in the edit page's URL).",
-            code="missing_project_id",
-            field="x-project-id",
-        )
-    if not (project_raw.isdigit() and project_raw.isascii() and len(project_raw) < 19):
-        return AuthError(
-            f"x-project-id must be your project's integer id, got {project_raw!r:.40}.",
-            code="invalid_project_id",
-            field="x-project-id",
-        )
-    if not key_raw:
-        return AuthError(
-            "the Auth-key header is missing: copy the key from the API page.",
-            code="missing_auth_key",
-            field="Auth-key",
-        )
-    parts = keys.split_key(key_raw)
-    if parts is None:
-        return AuthError(
-            "Auth-key is not a valid key of the project in x-project-id: copy "
-            "the key from the API page or `powerdialer key create`.",
-            code="invalid_auth_key",
-            field="Auth-key",
-        )
-    return int(project_raw), parts[0], parts[1]
+            key_raw = value.decode("latin-1")
+    return parse_credentials(project_raw, key_raw)
 
 
 class CompatEndpoint:
@@ -114,23 +85,9 @@ class CompatEndpoint:
         headers: list[tuple[bytes, bytes]] = []
         if self.limiter.enabled:
             decision = self.limiter.hit((project_id, key_id))
-            headers = [
-                (b"ratelimit-limit", str(decision.limit).encode()),
-                (b"ratelimit-remaining", str(decision.remaining).encode()),
-                (b"ratelimit-reset", str(decision.reset_seconds).encode()),
-            ]
+            headers = headers_for(decision)
             if not decision.allowed:
-                headers.append((b"retry-after", str(decision.reset_seconds).encode()))
-                await send_json(
-                    send,
-                    429,
-                    error_body(
-                        "rate_limited",
-                        f"too many requests for this key: retry after "
-                        f"{decision.reset_seconds} s (limit {self.limiter.rate:g}/s).",
-                    ),
-                    headers,
-                )
+                await send_json(send, 429, rate_limited_body(decision, self.limiter), headers)
                 return
         raw = await self._read_body(scope, receive)
         if raw is None:

@@ -9,7 +9,13 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
+from powerdialer.keys import split_key
+from powerdialer.web.responses import Message, Receive, Scope, Send, error_body, send_json
+
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -46,3 +52,58 @@ class RateLimiter:
         else:
             reset = max(1, math.ceil((1.0 - tokens) / self.rate))
         return Decision(allowed, self.burst, int(tokens), reset)
+
+
+def headers_for(decision: Decision) -> list[tuple[bytes, bytes]]:
+    headers = [
+        (b"ratelimit-limit", str(decision.limit).encode()),
+        (b"ratelimit-remaining", str(decision.remaining).encode()),
+        (b"ratelimit-reset", str(decision.reset_seconds).encode()),
+    ]
+    if not decision.allowed:
+        headers.append((b"retry-after", str(decision.reset_seconds).encode()))
+    return headers
+
+
+def rate_limited_body(decision: Decision, limiter: RateLimiter) -> bytes:
+    return error_body(
+        "rate_limited",
+        f"too many requests for this key: retry after {decision.reset_seconds} s "
+        f"(limit {limiter.rate:g}/s, burst {limiter.burst}).",
+    )
+
+
+class RateLimitMiddleware:
+    """Applies the per-key limit to every API request that names a key, and publishes the
+    budget in ``RateLimit-*`` headers.  Keys are told apart by their public key id, without
+    the database; requests without credentials are left to the routes (401)."""
+
+    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
+        self.app = app
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.limiter.enabled:
+            await self.app(scope, receive, send)
+            return
+        project = key = None
+        for name, value in scope["headers"]:
+            if name == b"x-project-id":
+                project = value.decode("latin-1").strip()
+            elif name == b"auth-key":
+                key = split_key(value.decode("latin-1").strip())
+        if not project or key is None:
+            await self.app(scope, receive, send)
+            return
+        decision = self.limiter.hit((project, key[0]))
+        extra = headers_for(decision)
+        if not decision.allowed:
+            await send_json(send, 429, rate_limited_body(decision, self.limiter), extra)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

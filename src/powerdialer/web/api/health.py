@@ -1,0 +1,29 @@
+"""``GET /healthz`` for load balancers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from powerdialer import __version__
+from powerdialer.web.api.deps import StoreDep
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="Health check for load balancers")
+async def healthz(store: StoreDep) -> JSONResponse:
+    """200 when the database answers, 503 otherwise."""
+
+    def ping() -> Any:
+        return store.read(lambda conn: conn.execute(text("SELECT 1")).scalar_one())
+
+    try:
+        await run_in_threadpool(ping)
+    except Exception:
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+    return JSONResponse({"status": "ok", "database": "ok", "version": __version__})

@@ -1,0 +1,7 @@
+"""Routes: limits (see the module docstring once filled in)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
