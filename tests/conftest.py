@@ -25,6 +25,10 @@ from powerdialer.web.app import PowerDialerApp, create_app
 PG_URL = os.environ.get("POWERDIALER_TEST_DATABASE_URL", "").strip()
 COMPAT = "/power-dialer/campaigns/campaign-rows"
 TABLES = (
+    "login_throttle",
+    "sessions",
+    "memberships",
+    "users",
     "import_rejects",
     "import_jobs",
     "idempotency_keys",

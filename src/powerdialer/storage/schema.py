@@ -208,3 +208,51 @@ import_rejects = Table(
     Index(None, "project_id", "job_id", "line"),
     sqlite_autoincrement=True,
 )
+
+# Web accounts (migration 0003).  Users are global (one person, several projects); what a
+# user may do in a project is a membership with a role.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("email", String(320), nullable=False),  # stored lower-cased
+    Column("password_hash", String(255), nullable=False),  # argon2id
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("locale", String(8), nullable=False, server_default="uk"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("password_changed_at", UTCDateTime, nullable=False),
+    UniqueConstraint("email"),
+    sqlite_autoincrement=True,
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(16), nullable=False),  # owner | operator
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "user_id"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    # SHA-256 of the cookie's random token: a stolen database yields no usable session.
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("project_id", Id, nullable=True),  # the project chosen in the switcher
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index(None, "user_id"),
+)
+
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String(400), primary_key=True),  # e.g. "email:a@b.c" or "ip:1.2.3.4"
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("window_started_at", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime, nullable=True),
+)
