@@ -49,6 +49,10 @@ _HINTS = {
 class Phone:
     e164: str
     region: str | None
+    raw: str = ""  # the text as sent, stripped, without control characters (e.g. NUL)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def phone_error(reason: str, raw: object = None) -> ValidationError:
@@ -189,22 +193,27 @@ def normalize_phone(raw: object, region: str = "UA") -> Phone:
         raw = str(int(raw))
     if not isinstance(raw, str):
         raise phone_error("wrong_type")
-    text = raw.strip()
+    # Control characters (a NUL from a sloppy export) are no part of a number, and
+    # PostgreSQL refuses NUL in text: drop them before anything else sees the text.
+    text = _CONTROL.sub("", raw).strip()
     if not text:
         raise phone_error("missing")
     if len(text) > MAX_RAW_LENGTH:
         raise phone_error("too_long", text[:MAX_RAW_LENGTH])
     fast = _fast_path(text, region)
     if fast is not None:
-        return fast
+        return Phone(fast.e164, fast.region, text)
     try:
-        return _check(_parse(text, region), text)
+        phone = _check(_parse(text, region), text)
     except ValidationError:
         if not text.isdigit():
             raise
         # Digits without '+': maybe international written the vendor's way (380…).
         try:
-            return _check(_parse("+" + text, region), text)
+            phone = _check(_parse("+" + text, region), text)
         except ValidationError:
             pass
+        else:
+            return Phone(phone.e164, phone.region, text)
         raise
+    return Phone(phone.e164, phone.region, text)

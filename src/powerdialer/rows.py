@@ -107,9 +107,8 @@ def row_values(body: object, project_id: int, region: str, source: str) -> tuple
         )
     campaign_id = parse_id(body.get("campaignId"), "campaignId")
     fio = parse_fio(body.get("fio"))
-    raw = body.get("phone_number")
-    phone = normalize_phone(raw, region)
-    return (project_id, campaign_id, fio, str(raw).strip()[:64], phone.e164, source)
+    phone = normalize_phone(body.get("phone_number"), region)
+    return (project_id, campaign_id, fio, phone.raw, phone.e164, source)
 
 
 def prepare_intake(

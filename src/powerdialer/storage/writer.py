@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger(__name__)
 
@@ -112,10 +113,11 @@ class GroupCommitter(Generic[P, R]):
         try:
             with conn.begin():
                 results = self._apply(conn, payloads)
-        except Exception:
-            # Drop a connection that may be broken (server restart, disk error).
-            conn.invalidate()
-            self._conn = None
+        except DBAPIError as exc:
+            # Drop a connection that is broken (database restart, network); a mere
+            # constraint or data error leaves it usable (the transaction was rolled back).
+            if exc.connection_invalidated or conn.invalidated:
+                self._conn = None
             raise
         return results
 
