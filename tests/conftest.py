@@ -127,8 +127,10 @@ def stranger(store: Store) -> Persona:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, rate_limit_per_second=0)
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url, rate_limit_per_second=0, data_dir=str(tmp_path / "data")
+    )
 
 
 @pytest.fixture

@@ -122,3 +122,24 @@ async def test_a_stopped_writer_refuses_new_work(store: Store) -> None:
     await committer.stop()
     with pytest.raises(StorageUnavailable):
         await committer.submit(1)
+
+
+class _Heavy(int):
+    """A payload that counts as many rows."""
+
+    weight = 150
+
+
+def _apply_heavy(conn: Connection, payloads: Sequence[int]) -> list[int | Exception]:
+    return [len(payloads)] * len(payloads)
+
+
+@pytest.mark.anyio
+async def test_a_transaction_is_bounded_by_rows_not_by_requests(store: Store) -> None:
+    committer: GroupCommitter[int, int] = GroupCommitter(
+        store.engine, {_Heavy: _apply_heavy}, max_batch=300
+    )
+    committer.start()
+    sizes = await asyncio.gather(*(committer.submit(_Heavy(i)) for i in range(10)))
+    await committer.stop()
+    assert max(sizes) <= 2  # 150 rows each: at most two per 300-row transaction

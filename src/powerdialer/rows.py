@@ -4,6 +4,7 @@ and reading it back."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hmac
 import io
 import re
@@ -130,9 +131,10 @@ def prepare_intake(
 
 
 def apply_intakes(conn: Connection, items: Sequence[Intake]) -> list[bool | PowerDialerError]:
-    """Store a batch of rows in the caller's transaction.  Per item: ``True`` (stored, or
-    the number was already in the campaign) or the error to answer with, in the order
-    401 (key) → 400/422 (body) → 404 (campaign) → 409 (archived)."""
+    """Store a batch of rows in the caller's transaction under each campaign's duplicate
+    policy.  Per item: ``True`` (stored, or the number was already in the campaign) or the
+    error to answer with, in the order 401 (key) → 400/422 (body) → 404 (campaign) → 409
+    (archived)."""
     hashes = hotpath.key_hashes(conn, {(i.project_id, i.key_id) for i in items})
     results: list[bool | PowerDialerError] = []
     pending: list[tuple[int, tuple[Any, ...]]] = []
@@ -147,22 +149,49 @@ def apply_intakes(conn: Connection, items: Sequence[Intake]) -> list[bool | Powe
             results.append(True)
     targets = hotpath.campaign_targets(conn, {values[1] for _, values in pending})
     to_insert = []
+    others: dict[tuple[int, int, str, str], list[tuple[Any, ...]]] = {}
     for index, values in pending:
         project_id, campaign_id = values[0], values[1]
         target = targets.get(campaign_id)
         if target is None or target[0] != project_id:
             results[index] = campaign_not_found(campaign_id)
         elif target[1] != CampaignState.ACTIVE:
-            results[index] = Conflict(
-                f"campaign {campaign_id} is archived and takes no new rows: "
-                "unarchive it or choose another campaign.",
-                code="campaign_archived",
-                field="campaignId",
-            )
-        else:
+            results[index] = campaign_archived(campaign_id)
+        elif target[2] == "skip":
             to_insert.append(values)
-    hotpath.insert_rows(conn, to_insert, utcnow())
+        else:  # "update" / "keep": rare, so the default path stays one plain INSERT
+            others.setdefault((project_id, campaign_id, values[5], target[2]), []).append(values)
+    now = utcnow()
+    hotpath.insert_rows(conn, to_insert, now)
+    if others:
+        _write_by_policy(conn, others, now)
     return results
+
+
+def _write_by_policy(
+    conn: Connection,
+    groups: dict[tuple[int, int, str, str], list[tuple[Any, ...]]],
+    now: dt.datetime,
+) -> None:
+    """Compatible rows of campaigns whose duplicate policy is not "skip", stored the way the
+    bulk endpoint stores them (one implementation of the policies)."""
+    # Imported here: bulk builds on this module's validation (parse_fio).
+    from powerdialer.bulk import NewRow, write_rows
+    from powerdialer.storage.bulk import lock_campaigns
+
+    lock_campaigns(conn, {campaign_id for _, campaign_id, _, _ in groups})
+    for (project_id, campaign_id, source, policy), group in groups.items():
+        new = [NewRow(phone_raw=v[3], phone_e164=v[4], fio=v[2]) for v in group]
+        write_rows(conn, project_id, campaign_id, policy, new, source=source, now=now)
+
+
+def campaign_archived(campaign_id: object) -> Conflict:
+    return Conflict(
+        f"campaign {campaign_id} is archived and takes no new rows: "
+        "unarchive it or choose another campaign.",
+        code="campaign_archived",
+        field="campaignId",
+    )
 
 
 def list_rows(
@@ -208,6 +237,7 @@ def export_csv(conn: Connection, project_id: int, campaign_id: int) -> Iterator[
 __all__ = [
     "Intake",
     "apply_intakes",
+    "campaign_archived",
     "campaign_not_found",
     "export_csv",
     "list_rows",

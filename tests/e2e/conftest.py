@@ -174,7 +174,13 @@ def start_server(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Se
         server = Server(
             database_url,
             tmp_path / f"server-{len(started)}.log",
-            child_env(**{"POWERDIALER_RATE_LIMIT": "0", **env}),
+            child_env(
+                **{
+                    "POWERDIALER_RATE_LIMIT": "0",
+                    "POWERDIALER_DATA_DIR": str(tmp_path / "data"),
+                    **env,
+                }
+            ),
         )
         started.append(server)
         server.start()

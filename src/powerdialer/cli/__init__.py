@@ -7,6 +7,7 @@ import click
 from powerdialer import __version__
 from powerdialer.cli.admin import campaign_group, key_group, project_group, rows_group
 from powerdialer.cli.serve import migrate, serve
+from powerdialer.cli.users import user_group
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,7 +20,7 @@ def cli(ctx: click.Context) -> None:
         ctx.invoke(serve)
 
 
-for command in (serve, migrate, project_group, key_group, campaign_group, rows_group):
+for command in (serve, migrate, project_group, key_group, campaign_group, rows_group, user_group):
     cli.add_command(command)
 
 

@@ -6,7 +6,9 @@ import os
 
 import click
 
+from powerdialer.accounts import bootstrap_owner
 from powerdialer.cli.common import database_option, friendly_errors, settings_for
+from powerdialer.cli.users import print_first_owner
 from powerdialer.projects import Bootstrap, bootstrap_if_empty
 from powerdialer.storage import open_store
 from powerdialer.web.compat import PATH
@@ -71,7 +73,7 @@ def _print_bootstrap(boot: Bootstrap, base_url: str) -> None:
     "--bootstrap/--no-bootstrap",
     default=True,
     show_default=True,
-    help="On an empty database, create a first project, campaign and key.",
+    help="On an empty database, create a first project, campaign, API key and web UI owner.",
 )
 @database_option
 @friendly_errors
@@ -84,10 +86,13 @@ def serve(
     settings = settings_for(database_url)
     store = open_store(settings.database_url, migrate=True)
     boot = bootstrap_if_empty(store) if bootstrap else None
+    first_owner = bootstrap_owner(store, boot.project.id) if boot else None
     store.dispose()
     base_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
     if boot is not None:
         _print_bootstrap(boot, base_url)
+    if first_owner is not None:
+        print_first_owner(first_owner, base_url)
     if workers > 1 and settings.database_url.startswith("sqlite"):
         click.echo(
             "Warning: several workers share one SQLite writer lock; one worker is "

@@ -4,12 +4,13 @@ indistinguishable from one that does not exist."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from powerdialer.models import Campaign, CampaignState
-from powerdialer.storage.schema import campaigns
+from powerdialer.storage.schema import campaign_rows, campaigns
 
 
 def _campaign(row: Any) -> Campaign:
@@ -24,10 +25,22 @@ def _campaign(row: Any) -> Campaign:
     )
 
 
-def insert_campaign(conn: Connection, project_id: int, name: str, now: dt.datetime) -> Campaign:
+def insert_campaign(
+    conn: Connection,
+    project_id: int,
+    name: str,
+    now: dt.datetime,
+    duplicate_policy: str = "skip",
+) -> Campaign:
     row = conn.execute(
         insert(campaigns)
-        .values(project_id=project_id, name=name, created_at=now, updated_at=now)
+        .values(
+            project_id=project_id,
+            name=name,
+            duplicate_policy=duplicate_policy,
+            created_at=now,
+            updated_at=now,
+        )
         .returning(*campaigns.c)
     ).one()
     return _campaign(row)
@@ -40,21 +53,63 @@ def get_campaign(conn: Connection, project_id: int, campaign_id: int) -> Campaig
     return _campaign(row) if row else None
 
 
-def list_campaigns(conn: Connection, project_id: int) -> list[Campaign]:
-    query = select(campaigns).where(campaigns.c.project_id == project_id).order_by(campaigns.c.id)
-    return [_campaign(r) for r in conn.execute(query)]
+def list_campaigns(
+    conn: Connection, project_id: int, state: CampaignState | None = None
+) -> list[Campaign]:
+    query = select(campaigns).where(campaigns.c.project_id == project_id)
+    if state is not None:
+        query = query.where(campaigns.c.state == state.value)
+    return [_campaign(r) for r in conn.execute(query.order_by(campaigns.c.id))]
 
 
 def set_state(
     conn: Connection, project_id: int, campaign_id: int, state: CampaignState, now: dt.datetime
 ) -> Campaign | None:
+    return update_campaign(conn, project_id, campaign_id, {"state": state.value}, now)
+
+
+def update_campaign(
+    conn: Connection,
+    project_id: int,
+    campaign_id: int,
+    values: Mapping[str, str],
+    now: dt.datetime,
+) -> Campaign | None:
+    """Set ``values`` (any of name, state, duplicate_policy) and ``updated_at``."""
     row = conn.execute(
         update(campaigns)
         .where(campaigns.c.project_id == project_id, campaigns.c.id == campaign_id)
-        .values(state=state.value, updated_at=now)
+        .values(**values, updated_at=now)
         .returning(*campaigns.c)
     ).first()
     return _campaign(row) if row else None
+
+
+def delete_campaign(conn: Connection, project_id: int, campaign_id: int) -> bool:
+    """Delete the campaign; its rows and import jobs go with it by ``ON DELETE CASCADE``
+    (on SQLite only with ``PRAGMA foreign_keys=ON``, which storage.engine sets per
+    connection)."""
+    result = conn.execute(
+        delete(campaigns).where(campaigns.c.project_id == project_id, campaigns.c.id == campaign_id)
+    )
+    return result.rowcount > 0
+
+
+def row_counts(
+    conn: Connection, project_id: int, campaign_id: int | None = None
+) -> dict[int, dict[str, int]]:
+    """``{campaign_id: {status: rows}}`` for one campaign, or for every campaign of the
+    project in one grouped query (served by the (project, campaign, status, …) index)."""
+    query = select(
+        campaign_rows.c.campaign_id, campaign_rows.c.status, func.count().label("n")
+    ).where(campaign_rows.c.project_id == project_id)
+    if campaign_id is not None:
+        query = query.where(campaign_rows.c.campaign_id == campaign_id)
+    query = query.group_by(campaign_rows.c.campaign_id, campaign_rows.c.status)
+    counts: dict[int, dict[str, int]] = {}
+    for row in conn.execute(query):
+        counts.setdefault(row.campaign_id, {})[row.status] = int(row.n)
+    return counts
 
 
 def project_of(conn: Connection, campaign_id: int) -> int | None:

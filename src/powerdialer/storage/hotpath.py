@@ -1,10 +1,12 @@
 """The SQL of the vendor-compatible hot path, spoken to the DBAPI driver directly.
 
-The group-commit writer runs these three statements per batch.  Through SQLAlchemy's
-statement machinery they cost ~0.3 ms a batch in Python (cache keys, parameter processing),
-more than SQLite's own work; the writer thread competes for the GIL with the event loop, so
-that overhead is paid twice (BENCHMARKS.md).  The schema is still SQLAlchemy's (schema.py);
-only these statements are hand-written, with the driver's parameter style.
+The group-commit writer runs these three statements per batch (``storage/bulk.py`` holds the
+statements of the other duplicate policies and of bulk writes, in the same style).  Through
+SQLAlchemy's statement machinery they cost ~0.3 ms a batch in Python (cache keys, parameter
+processing), more than SQLite's own work; the writer thread competes for the GIL with the
+event loop, so that overhead is paid twice (BENCHMARKS.md).  The schema is still
+SQLAlchemy's (schema.py); only these statements are hand-written, with the driver's
+parameter style.
 """
 
 from __future__ import annotations
@@ -25,13 +27,21 @@ _PARAM = {"sqlite": "?", "postgresql": "%s"}
 _CHUNK = 1024
 
 
-def _cursor(conn: Connection) -> Any:
+def cursor(conn: Connection) -> Any:
+    """A DBAPI cursor on the connection's current transaction."""
     return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
 
 @functools.cache
-def _placeholders(dialect: str, count: int) -> str:
+def placeholders(dialect: str, count: int) -> str:
     return ", ".join([_PARAM[dialect]] * count)
+
+
+def stamp(dialect: str, now: dt.datetime) -> Any:
+    """``now`` as the driver should bind it to a ``UTCDateTime`` column."""
+    if dialect == "sqlite":  # the text form SQLAlchemy's SQLite DATETIME reads back
+        return now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return now
 
 
 def key_hashes(conn: Connection, pairs: set[tuple[int, str]]) -> dict[tuple[int, str], str]:
@@ -41,30 +51,30 @@ def key_hashes(conn: Connection, pairs: set[tuple[int, str]]) -> dict[tuple[int,
     key_ids = sorted({key_id for _, key_id in pairs})
     sql = (
         "SELECT project_id, key_id, secret_hash FROM api_keys "  # noqa: S608 (placeholders only)
-        f"WHERE key_id IN ({_placeholders(conn.dialect.name, len(key_ids))}) "
+        f"WHERE key_id IN ({placeholders(conn.dialect.name, len(key_ids))}) "
         "AND revoked_at IS NULL"
     )
-    cursor = _cursor(conn)
-    cursor.execute(sql, key_ids)
-    return {(p, k): h for p, k, h in cursor.fetchall() if (p, k) in pairs}
+    cur = cursor(conn)
+    cur.execute(sql, key_ids)
+    return {(p, k): h for p, k, h in cur.fetchall() if (p, k) in pairs}
 
 
-def campaign_targets(conn: Connection, ids: set[int]) -> dict[int, tuple[int, str]]:
-    """``{campaign_id: (project_id, state)}``; the caller checks ownership."""
+def campaign_targets(conn: Connection, ids: set[int]) -> dict[int, tuple[int, str, str]]:
+    """``{campaign_id: (project_id, state, duplicate_policy)}``; the caller checks ownership."""
     if not ids:
         return {}
     sql = (
-        "SELECT id, project_id, state FROM campaigns "  # noqa: S608 (placeholders only)
-        f"WHERE id IN ({_placeholders(conn.dialect.name, len(ids))})"
+        "SELECT id, project_id, state, duplicate_policy "  # noqa: S608 (placeholders only)
+        f"FROM campaigns WHERE id IN ({placeholders(conn.dialect.name, len(ids))})"
     )
-    cursor = _cursor(conn)
-    cursor.execute(sql, sorted(ids))
-    return {i: (p, s) for i, p, s in cursor.fetchall()}
+    cur = cursor(conn)
+    cur.execute(sql, sorted(ids))
+    return {i: (p, s, d) for i, p, s, d in cur.fetchall()}
 
 
 @functools.cache
 def _insert_sql(dialect: str, count: int) -> str:
-    one = f"({_placeholders(dialect, _WIDTH)})"
+    one = f"({placeholders(dialect, _WIDTH)})"
     return (
         f"INSERT INTO campaign_rows ({', '.join(ROW_COLUMNS)}, created_at, updated_at) "  # noqa: S608
         f"VALUES {', '.join([one] * count)} "
@@ -74,7 +84,7 @@ def _insert_sql(dialect: str, count: int) -> str:
     )
 
 
-def _sizes(total: int) -> Iterator[int]:
+def chunk_sizes(total: int) -> Iterator[int]:
     """Split ``total`` into power-of-two statement sizes of at most ``_CHUNK``."""
     while total:
         size = min(_CHUNK, 1 << (total.bit_length() - 1))
@@ -85,20 +95,18 @@ def _sizes(total: int) -> Iterator[int]:
 def insert_rows(conn: Connection, rows: Sequence[tuple[Any, ...]], now: dt.datetime) -> None:
     """Insert ``ROW_COLUMNS`` tuples in the caller's transaction with multi-row VALUES (one
     driver call per chunk, not one GIL round-trip per row); numbers already in the campaign
-    are left alone."""
+    are left alone (the campaign policy "skip"; see storage/bulk.py for the others)."""
     if not rows:
         return
     dialect = conn.dialect.name
-    stamp: Any = now
-    if dialect == "sqlite":  # the text form SQLAlchemy's SQLite DATETIME reads back
-        stamp = now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    cursor = _cursor(conn)
+    when = stamp(dialect, now)
+    cur = cursor(conn)
     start = 0
-    for size in _sizes(len(rows)):
+    for size in chunk_sizes(len(rows)):
         params: list[Any] = []
         for row in rows[start : start + size]:
             params.extend(row)
-            params.append(stamp)
-            params.append(stamp)
-        cursor.execute(_insert_sql(dialect, size), params)
+            params.append(when)
+            params.append(when)
+        cur.execute(_insert_sql(dialect, size), params)
         start += size

@@ -78,14 +78,18 @@ class GroupCommitter(Generic[P, R]):
         return await future
 
     def _take_batch(self) -> tuple[list[tuple[P, asyncio.Future[R]]], bool]:
-        """Block for one item, then take whatever else is already waiting."""
+        """Block for one item, then take whatever else is already waiting, up to
+        ``max_batch`` rows: a payload that carries many rows (a bulk request) says so in a
+        ``weight`` attribute, so one transaction stays bounded however requests mix."""
         batch: list[tuple[P, asyncio.Future[R]]] = []
+        rows = 0
         item = self._queue.get()
         while True:
             if item is _STOP:
                 return batch, True
             batch.append(item)
-            if len(batch) >= self._max_batch:
+            rows += getattr(item[0], "weight", 1)
+            if rows >= self._max_batch:
                 return batch, False
             try:
                 item = self._queue.get_nowait()

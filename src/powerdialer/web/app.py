@@ -9,12 +9,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from powerdialer.bulk import BulkWrite, apply_bulk
+from powerdialer.importing.jobs import JobUpdate, apply_job_updates
+from powerdialer.importing.runner import ImportRunner
 from powerdialer.rows import Intake, apply_intakes
 from powerdialer.settings import Settings
 from powerdialer.storage import Store, open_store
 from powerdialer.storage.writer import GroupCommitter
 from powerdialer.web import compat
 from powerdialer.web.api import build_api
+from powerdialer.web.bodylimit import BodyLimitMiddleware
+from powerdialer.web.idempotency import IdempotencyMiddleware, IdempotencyOp, apply_idempotency
 from powerdialer.web.ratelimit import RateLimiter, RateLimitMiddleware
 from powerdialer.web.responses import Receive, Scope, Send
 
@@ -31,9 +36,11 @@ class PowerDialerApp:
         self._store: Store | None = None
         self._committer: GroupCommitter[Any, Any] | None = None
         self._compat: compat.CompatEndpoint | None = None
+        self.imports: ImportRunner | None = None  # import jobs; set up at startup
         self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
         self.api = build_api(self)
-        self._api_asgi = RateLimitMiddleware(self.api, self.limiter)
+        self._api_asgi = RateLimitMiddleware(BodyLimitMiddleware(self.api, settings), self.limiter)
+        self._entry = IdempotencyMiddleware(self._route, self)
 
     @property
     def committer(self) -> GroupCommitter[Any, Any]:
@@ -54,18 +61,32 @@ class PowerDialerApp:
             raise NotMigrated("the database schema is not up to date: run `powerdialer migrate`")
         self._store = store
         self._committer = GroupCommitter(
-            store.engine, {Intake: apply_intakes}, max_batch=self.settings.max_batch_rows
+            store.engine,
+            {
+                Intake: apply_intakes,
+                BulkWrite: apply_bulk,
+                IdempotencyOp: apply_idempotency,
+                JobUpdate: apply_job_updates,
+            },
+            max_batch=self.settings.max_batch_rows,
         )
         self._committer.start()
         self._compat = compat.CompatEndpoint(self.settings, self._committer, self.limiter)
+        self.imports = ImportRunner(store, self._committer, self.settings)
+        await self.imports.start()
 
     async def shutdown(self) -> None:
+        if self.imports is not None:  # before the writer: running jobs still write
+            await self.imports.stop()
         if self._committer is not None:
             await self._committer.stop()
         if self._store is not None:
             self._store.dispose()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._entry(scope, receive, send)
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == compat.PATH and self._compat:
             await self._compat(scope, receive, send)
         elif scope["type"] == "lifespan":

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from powerdialer import __version__
+from powerdialer.web import ui
 from powerdialer.web.api import (
     bulk,
     campaigns,
@@ -48,4 +49,5 @@ def build_api(owner: PowerDialerApp) -> FastAPI:
     for module in (limits, campaigns, rows, bulk, imports):
         api.include_router(module.router)
     openapi.install(api)
+    ui.install(api)  # the web UI (powerdialer.web.ui): server-rendered pages, not in the schema
     return api

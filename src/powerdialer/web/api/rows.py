@@ -1,7 +1,201 @@
-"""Routes: rows (see the module docstring once filled in)."""
+"""Routes: a campaign's rows — list with filters and cursor, read one, delete one, empty the
+campaign, export as CSV or XLSX.
+
+Every query is scoped by the authenticated project and the campaign in the path: another
+project's campaign answers 404 ``campaign_not_found``, a row of another campaign 404
+``row_not_found``.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import os
+from collections.abc import Iterator
+from typing import IO, Annotated, Literal
+from urllib.parse import quote
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from powerdialer import exporting, row_queries
+from powerdialer.rows import MAX_ID
+from powerdialer.storage.row_queries import RowFilter
+from powerdialer.web.api.deps import Authed, StoreDep, get_owner
+from powerdialer.web.api.schemas import ClearResult, RowPage, RowPublic, error_responses
+
+router = APIRouter(prefix="/power-dialer/campaigns/{campaign_id}", tags=["rows"])
+
+CampaignId = Annotated[int, Path(gt=0, le=MAX_ID, description="The campaign's id.")]
+RowId = Annotated[int, Path(gt=0, le=MAX_ID, description="The row's id.")]
+
+
+def row_filter(
+    request: Request,
+    phone: Annotated[
+        str | None, Query(description="One number in any spelling (380930000000, 093-000-00-00 …).")
+    ] = None,
+    phone_prefix: Annotated[
+        str | None,
+        Query(description="The first digits of the international number, e.g. 38093."),
+    ] = None,
+    q: Annotated[
+        str | None, Query(description="Text in the contact's name (fio), any letter case.")
+    ] = None,
+    source: Annotated[str | None, Query(description="api, import or ui.")] = None,
+    row_status: Annotated[
+        str | None, Query(alias="status", description="The dialer status, e.g. pending.")
+    ] = None,
+    created_from: Annotated[
+        str | None, Query(description="ISO 8601; rows created at or after (UTC if no offset).")
+    ] = None,
+    created_to: Annotated[
+        str | None, Query(description="ISO 8601; rows created before (UTC if no offset).")
+    ] = None,
+) -> RowFilter:
+    return row_queries.build_filter(
+        phone=phone,
+        phone_prefix=phone_prefix,
+        q=q,
+        source=source,
+        status=row_status,
+        created_from=created_from,
+        created_to=created_to,
+        region=get_owner(request).settings.default_region,
+    )
+
+
+Filters = Annotated[RowFilter, Depends(row_filter)]
+
+
+@router.get(
+    "/rows",
+    summary="List a campaign's rows",
+    response_model=RowPage,
+    responses=error_responses("campaign_not_found", "invalid_field", "invalid_cursor"),
+)
+def list_rows(
+    campaign_id: CampaignId,
+    auth: Authed,
+    filters: Filters,
+    store: StoreDep,
+    limit: Annotated[int, Query(ge=1, le=row_queries.MAX_LIMIT, description="Rows a page.")] = (
+        row_queries.DEFAULT_LIMIT
+    ),
+    cursor: Annotated[
+        str | None, Query(description="next_cursor of the previous page; leave out at first.")
+    ] = None,
+) -> RowPage:
+    """Rows oldest first, one page at a time: repeat the call with `cursor` set to the
+    answer's `next_cursor`, and the same filters, until `next_cursor` is null. Pages are
+    keyset-paginated, so the last page of a million rows is as fast as the first."""
+    found = row_queries.list_rows(
+        store, auth.project_id, campaign_id, filters, limit=limit, cursor=cursor
+    )
+    return RowPage(items=[RowPublic.of(r) for r in found.items], next_cursor=found.next_cursor)
+
+
+@router.delete(
+    "/rows",
+    summary="Empty a campaign (delete all its rows)",
+    response_model=ClearResult,
+    responses=error_responses("campaign_not_found", "confirmation_required"),
+)
+def clear_rows(
+    campaign_id: CampaignId,
+    auth: Authed,
+    store: StoreDep,
+    confirm: Annotated[
+        str | None, Query(description="Must repeat the campaign's id: a safety catch.")
+    ] = None,
+) -> ClearResult:
+    """Delete every row the campaign has when the request arrives; the campaign stays.
+    `confirm` must repeat the campaign id (`?confirm=456`), otherwise 422
+    `confirmation_required` and nothing is deleted."""
+    deleted = row_queries.clear_rows(store, auth.project_id, campaign_id, confirm)
+    return ClearResult(deleted=deleted)
+
+
+@router.get(
+    "/rows/{row_id}",
+    summary="Read one row",
+    response_model=RowPublic,
+    responses=error_responses("campaign_not_found", "row_not_found", "invalid_field"),
+)
+def get_row(campaign_id: CampaignId, row_id: RowId, auth: Authed, store: StoreDep) -> RowPublic:
+    """One row of the campaign."""
+    return RowPublic.of(row_queries.get_row(store, auth.project_id, campaign_id, row_id))
+
+
+@router.delete(
+    "/rows/{row_id}",
+    summary="Delete one row",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=error_responses("campaign_not_found", "row_not_found", "invalid_field"),
+)
+def delete_row(campaign_id: CampaignId, row_id: RowId, auth: Authed, store: StoreDep) -> Response:
+    """Delete one row; the number may then be added to the campaign again."""
+    row_queries.delete_row(store, auth.project_id, campaign_id, row_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _disposition(plan: exporting.ExportPlan, extension: str) -> str:
+    fallback, full = exporting.file_names(plan, extension)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(full, safe='')}"
+
+
+def _file_chunks(handle: IO[bytes], size: int = 1 << 20) -> Iterator[bytes]:
+    try:
+        while chunk := handle.read(size):
+            yield chunk
+    finally:
+        handle.close()
+
+
+@router.get(
+    "/export",
+    summary="Export a campaign's rows as CSV or XLSX",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The file, as an attachment.",
+            "content": {
+                "text/csv": {"example": "\ufeffid,fio,phone_number,phone_e164,…\r\n"},
+                exporting.XLSX_TYPE: {},
+            },
+        },
+        **error_responses("campaign_not_found", "invalid_field"),
+    },
+)
+async def export_rows(
+    campaign_id: CampaignId,
+    auth: Authed,
+    filters: Filters,
+    store: StoreDep,
+    file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
+) -> StreamingResponse:
+    """Every row of the campaign (or those the filters of the row list select), oldest
+    first. Columns: id, fio, phone_number, phone_e164, source, status, attempts,
+    external_id, created_at, updated_at (UTC, ISO 8601), then one column per custom field.
+    CSV is UTF-8 with a byte-order mark, comma-separated, streamed as it is read; XLSX is
+    built in a temporary file first and then sent, so its first byte takes longer."""
+    plan = await run_in_threadpool(
+        exporting.plan_export, store, auth.project_id, campaign_id, filters
+    )
+    if file_format == "csv":
+        return StreamingResponse(
+            exporting.csv_chunks(store, plan),
+            media_type=exporting.CSV_TYPE,
+            headers={"Content-Disposition": _disposition(plan, "csv")},
+        )
+    path = await run_in_threadpool(exporting.xlsx_file, store, plan)
+    handle = open(path, "rb")  # noqa: SIM115 (closed by _file_chunks)
+    # Unlinked at once: the open handle keeps the data readable, and nothing is left on
+    # disk whether the download finishes, fails or is abandoned.
+    os.unlink(path)
+    size = os.fstat(handle.fileno()).st_size
+    return StreamingResponse(
+        _file_chunks(handle),
+        media_type=exporting.XLSX_TYPE,
+        headers={"Content-Disposition": _disposition(plan, "xlsx"), "Content-Length": str(size)},
+    )

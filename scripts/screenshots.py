@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Screenshots of the web UI for the README and docs/ui.md, taken in headless Chromium
+(Debian's /usr/bin/chromium, through Playwright) from a real server on demo data.
+
+    .venv/bin/python scripts/screenshots.py            # writes docs/screenshots/*.png
+
+The demo data lives in a temporary folder and is thrown away afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # for tests.ui.browser (the shared Chromium launcher)
+
+from powerdialer import accounts, bulk, campaigns, projects  # noqa: E402
+from powerdialer.account_models import Role  # noqa: E402
+from powerdialer.models import CampaignState  # noqa: E402
+from powerdialer.storage import Store, open_store  # noqa: E402
+from tests.ui.browser import chromium  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+EMAIL, PASSWORD = "anna@example.com", "demo password 2026"
+FIRST_NAMES = ["Іван", "Марія", "Олена", "Петро", "Оксана", "Андрій", "Наталія", "Богдан"]
+LAST_NAMES = ["Петренко", "Коваль", "Шевченко", "Бондар", "Мельник", "Ткаченко", "Кравець"]
+CSV = (
+    "ПІБ;Телефон;Місто\n"
+    "Ірина Савчук;093-111-22-33;Київ\n"
+    "Тарас Литвин;+380 67 444 55 66;Львів\n"
+    "Ірина Савчук;380931112233;Київ\n"
+    "Без номера;12;Одеса\n"
+).encode("cp1251")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def add_rows(store: Store, project_id: int, campaign_id: int, days: int, per_day: int) -> None:
+    """Rows spread over the last ``days`` days, from the API, imports and by hand."""
+    today = dt.datetime.now(dt.UTC).replace(hour=10, minute=0, second=0, microsecond=0)
+    number = 0
+    for day in range(days, -1, -1):
+        when = today - dt.timedelta(days=day)
+        count = per_day + (day * 7) % 5 - 2
+        for source in ("api", "import", "ui"):
+            share = {"api": count, "import": count // 2 if day % 3 == 0 else 0, "ui": day % 2}
+            rows = []
+            for _ in range(share[source]):
+                number += 1
+                name = f"{FIRST_NAMES[number % 8]} {LAST_NAMES[number % 7]}"
+                phone = f"+38093{number:07d}"
+                rows.append(bulk.NewRow(phone_raw=phone[1:], phone_e164=phone, fio=name))
+            store.write(
+                lambda conn, rows=rows, source=source, when=when: bulk.write_rows(
+                    conn, project_id, campaign_id, "skip", rows, source=source, now=when
+                )
+            )
+
+
+def demo(url: str) -> tuple[int, int]:
+    store = open_store(url)
+    project = projects.create_project(store, "Відділ продажів")
+    projects.create_key(store, project.id, "CRM")
+    spring = campaigns.create_campaign(store, project.id, "Весняні ліди")
+    add_rows(store, project.id, spring.id, days=20, per_day=9)
+    repeat = campaigns.create_campaign(store, project.id, "Повторні дзвінки")
+    add_rows(store, project.id, repeat.id, days=5, per_day=4)
+    old = campaigns.create_campaign(store, project.id, "Архів 2025")
+    campaigns.set_campaign_state(store, project.id, old.id, CampaignState.ARCHIVED)
+    accounts.create_user(store, EMAIL, PASSWORD, project_id=project.id, role=Role.OWNER)
+    store.dispose()
+    return project.id, spring.id
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/demo.db"
+        project_id, campaign_id = demo(url)
+        port = free_port()
+        command = [sys.executable, "-m", "powerdialer", "serve", "--port", str(port)]
+        server = subprocess.Popen(  # noqa: S603 (our own command line)
+            [*command, "--database-url", url, "--no-bootstrap"],
+            env={"POWERDIALER_DATA_DIR": f"{tmp}/data", "PATH": "/usr/bin:/bin"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(100):
+                try:
+                    httpx.get(base + "/healthz", trust_env=False)
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            shoot(base, project_id, campaign_id, Path(tmp))
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+
+
+def shoot(base: str, project_id: int, campaign_id: int, tmp: Path) -> None:
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="uk-UA")
+        page = context.new_page()
+        page.goto(base + "/login")
+        page.screenshot(path=OUT / "login.png")
+        page.get_by_label("Електронна пошта").fill(EMAIL)
+        page.get_by_label("Пароль").fill(PASSWORD)
+        page.get_by_role("button", name="Увійти").click()
+        page.wait_for_url("**/settings/softphone/power-dialer")
+        page.screenshot(path=OUT / "campaigns.png")
+
+        page.get_by_label("Дії з «Весняні ліди»").click()
+        page.screenshot(path=OUT / "campaign-menu.png")
+        page.keyboard.press("Escape")
+        page.get_by_role("link", name="+ Додати кампанію").click()
+        page.get_by_label("Назва кампанії").first.fill("Літня акція")
+        page.screenshot(path=OUT / "add-campaign.png")
+        page.keyboard.press("Escape")
+
+        page.goto(
+            f"{base}/campaign/edit?projectId={project_id}&editCampaign={campaign_id}"
+            "&campaignName=Весняні ліди"
+        )
+        page.set_viewport_size({"width": 1280, "height": 1300})
+        page.screenshot(path=OUT / "edit.png")
+        page.set_viewport_size({"width": 1280, "height": 800})
+        leads = tmp / "leads.csv"
+        leads.write_bytes(CSV)
+        page.locator("#upload-file").set_input_files(str(leads))
+        page.locator("#preview-table").get_by_text("Тарас Литвин").wait_for()
+        page.locator("#upload-form").screenshot(path=OUT / "import-preview.png")
+        page.get_by_role("button", name="Імпортувати").click()
+        page.locator("#import-result").wait_for(state="visible")
+        page.locator("section.upload").screenshot(path=OUT / "import-result.png")
+
+        page.goto(f"{base}/campaign/overview?projectId={project_id}&editCampaign={campaign_id}")
+        page.screenshot(path=OUT / "overview.png", full_page=True)
+
+        page.goto(f"{base}/settings/integration/api")
+        page.get_by_role("button", name="Створити ключ").click()
+        page.screenshot(path=OUT / "api.png")
+
+        page.goto(f"{base}/settings/softphone/power-dialer?lang=en")
+        page.screenshot(path=OUT / "campaigns-en.png")
+        page.goto(f"{base}/settings/softphone/power-dialer?lang=uk")
+        context.close()
+
+        phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        mobile = phone.new_page()
+        mobile.goto(base + "/login")
+        mobile.get_by_label("Електронна пошта").fill(EMAIL)
+        mobile.get_by_label("Пароль").fill(PASSWORD)
+        mobile.get_by_role("button", name="Увійти").click()
+        mobile.wait_for_url("**/settings/softphone/power-dialer")
+        mobile.screenshot(path=OUT / "mobile.png")
+        phone.close()
+    for path in sorted(OUT.glob("*.png")):
+        print(f"wrote {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,293 @@
+"""Web accounts: users and their roles in projects, signing in, and server-side sessions.
+
+A session is a random 256-bit token in a cookie; only its SHA-256 is stored, so a copy of the
+database opens no session.  Each session has its own CSRF token.  Passwords are argon2id
+(:mod:`powerdialer.passwords`); wrong ones are throttled (:mod:`powerdialer.throttling`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from powerdialer import throttling
+from powerdialer.account_models import Membership, Role, User, WebSession
+from powerdialer.errors import AuthError, Conflict, NotFound, ValidationError
+from powerdialer.models import Project, utcnow
+from powerdialer.passwords import (
+    check_new_password,
+    dummy_hash,
+    generate_password,
+    hash_password,
+    needs_rehash,
+    password_matches,
+)
+from powerdialer.projects import require_project
+from powerdialer.storage import Store
+from powerdialer.storage import accounts_web as sql
+
+SESSION_LIFETIME = dt.timedelta(days=14)
+LOCALES = ("uk", "en", "ru")
+DEFAULT_LOCALE = "uk"
+MAX_EMAIL = 320
+FIRST_OWNER_EMAIL = "owner@localhost"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+class SignInRefused(AuthError):
+    """Wrong email or password, or too many recent failures (``retry_after`` seconds)."""
+
+    def __init__(self, retry_after: int | None = None) -> None:
+        if retry_after is None:
+            super().__init__("the email or the password is wrong.", code="invalid_credentials")
+        else:
+            super().__init__(
+                f"too many failed sign-ins: try again in {retry_after} s.", code="sign_in_locked"
+            )
+        self.retry_after = retry_after
+
+
+# Values -----------------------------------------------------------------------------------
+
+
+def normalize_email(email: str) -> str:
+    cleaned = email.strip().lower()
+    if not _EMAIL.match(cleaned) or len(cleaned) > MAX_EMAIL:
+        raise ValidationError(
+            f"email {email!r:.60} is not an email address such as anna@example.com.",
+            code="invalid_email",
+            field="email",
+        )
+    return cleaned
+
+
+def normalize_locale(locale: str | None) -> str | None:
+    value = (locale or "").strip().lower()[:2]
+    return value if value in LOCALES else None
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# Users and memberships --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreatedUser:
+    user: User
+    project: Project
+    role: Role
+    password: str | None  # the generated one, to print once; None when the caller chose it
+
+
+def create_user(
+    store: Store,
+    email: str,
+    password: str | None,
+    *,
+    project_id: int,
+    role: Role = Role.OWNER,
+    name: str = "",
+) -> CreatedUser:
+    email = normalize_email(email)
+    generated = generate_password() if password is None else None
+    password_hash = hash_password(check_new_password(password or generated or ""))
+
+    def run(conn: Connection) -> CreatedUser:
+        project = require_project(conn, project_id)
+        if sql.user_by_email(conn, email) is not None:
+            raise Conflict(
+                f"there is already a user {email}: give them this project with "
+                f"`powerdialer user grant --email {email} --project {project_id}`.",
+                code="user_exists",
+                field="email",
+            )
+        now = utcnow()
+        user = sql.insert_user(conn, email, password_hash, " ".join(name.split()), "uk", now)
+        sql.upsert_membership(conn, project.id, user.id, role.value, now)
+        return CreatedUser(user, project, role, generated)
+
+    return store.write(run)
+
+
+def grant(store: Store, email: str, project_id: int, role: Role) -> Membership:
+    """Give an existing user a role in a project (or change their role there)."""
+    email = normalize_email(email)
+
+    def run(conn: Connection) -> Membership:
+        project = require_project(conn, project_id)
+        found = sql.user_by_email(conn, email)
+        if found is None:
+            raise NotFound(
+                f"there is no user {email}: create one with `powerdialer user create`.",
+                code="user_not_found",
+                field="email",
+            )
+        sql.upsert_membership(conn, project.id, found[0].id, role.value, utcnow())
+        return Membership(project, role)
+
+    return store.write(run)
+
+
+def list_users(store: Store) -> list[tuple[User, list[Membership]]]:
+    def run(conn: Connection) -> list[tuple[User, list[Membership]]]:
+        return [
+            (user, [Membership(p, r) for p, r in sql.memberships_of(conn, user.id)])
+            for user in sql.list_users(conn)
+        ]
+
+    return store.read(run)
+
+
+def reset_password(store: Store, email: str, password: str | None) -> str | None:
+    """Set a user's password (admin CLI) and end all their sessions; returns the generated
+    password when none was given."""
+    email = normalize_email(email)
+    generated = generate_password() if password is None else None
+    password_hash = hash_password(check_new_password(password or generated or ""))
+
+    def run(conn: Connection) -> None:
+        found = sql.user_by_email(conn, email)
+        if found is None:
+            raise NotFound(f"there is no user {email}.", code="user_not_found", field="email")
+        sql.set_password_hash(conn, found[0].id, password_hash, utcnow())
+        sql.delete_other_sessions(conn, found[0].id, None)
+
+    store.write(run)
+    return generated
+
+
+@dataclass(frozen=True)
+class FirstOwner:
+    email: str
+    password: str
+    projects: tuple[int, ...]
+
+
+def bootstrap_owner(store: Store, project_id: int) -> FirstOwner | None:
+    """On a first run (``serve`` on an empty database), an owner of the project that the
+    first-run bootstrap created, so someone can sign in; the generated password is returned to
+    be printed once.  ``None`` when there is already a user."""
+    password = generate_password()
+    password_hash = hash_password(password)
+
+    def run(conn: Connection) -> FirstOwner | None:
+        if sql.count_users(conn):
+            return None
+        now = utcnow()
+        user = sql.insert_user(conn, FIRST_OWNER_EMAIL, password_hash, "", DEFAULT_LOCALE, now)
+        sql.upsert_membership(conn, project_id, user.id, Role.OWNER.value, now)
+        return FirstOwner(FIRST_OWNER_EMAIL, password, (project_id,))
+
+    return store.write(run)
+
+
+# Sessions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    token: str  # for the cookie; never stored
+    session: WebSession
+
+
+def sign_in(
+    store: Store, email: str, password: str, client_ip: str, *, now: dt.datetime | None = None
+) -> SignedIn:
+    now = now or utcnow()
+    try:
+        email = normalize_email(email)
+    except ValidationError:
+        email = email.strip().lower()[:MAX_EMAIL]  # still throttled like any other
+    keys = throttling.keys_for(email, client_ip)
+    locked = throttling.seconds_locked(store, keys, now)
+    if locked is not None:
+        raise SignInRefused(retry_after=locked)
+
+    found = store.read(lambda conn: sql.user_by_email(conn, email))
+    matches = password_matches(found[1] if found else dummy_hash(), password)
+    if found is None or not matches:
+        store.write(lambda conn: throttling.record_failure(conn, keys, now))
+        raise SignInRefused()
+    user, password_hash = found
+    rehash = hash_password(password) if needs_rehash(password_hash) else None
+    token = secrets.token_urlsafe(32)
+    token_hash = _token_hash(token)
+
+    def run(conn: Connection) -> WebSession:
+        throttling.forget(conn, email, now)
+        sql.delete_expired_sessions(conn, now)
+        if rehash is not None:
+            sql.set_password_hash(conn, user.id, rehash, None)
+        found = sql.memberships_of(conn, user.id)
+        project_id = found[0][0].id if found else None
+        csrf = secrets.token_urlsafe(32)
+        expires = now + SESSION_LIFETIME
+        sql.insert_session(conn, token_hash, user.id, project_id, csrf, now, expires)
+        members = tuple(Membership(p, r) for p, r in found)
+        return WebSession(token_hash, user, members, project_id, csrf, expires)
+
+    return SignedIn(token, store.write(run))
+
+
+def load_session(store: Store, token: str | None) -> WebSession | None:
+    """The live session of a cookie's token, or ``None`` (missing, unknown or expired)."""
+    if not token or len(token) > 256:
+        return None
+    token_hash = _token_hash(token)
+
+    def run(conn: Connection) -> WebSession | None:
+        row = sql.get_session(conn, token_hash, utcnow())
+        if row is None:
+            return None
+        found = sql.user_by_id(conn, row.user_id)
+        if found is None:
+            return None
+        members = tuple(Membership(p, r) for p, r in sql.memberships_of(conn, row.user_id))
+        return WebSession(
+            token_hash, found[0], members, row.project_id, row.csrf_token, row.expires_at
+        )
+
+    return store.read(run)
+
+
+def sign_out(store: Store, session: WebSession) -> None:
+    store.write(lambda conn: sql.delete_session(conn, session.token_hash))
+
+
+def change_password(store: Store, session: WebSession, current: str, new: str) -> int:
+    """Change the signed-in user's password after checking the current one; every other
+    session of the user ends (a thief's included).  Returns how many ended."""
+    new_hash = hash_password(check_new_password(new))
+    found = store.read(lambda conn: sql.user_by_id(conn, session.user.id))
+    if found is None or not password_matches(found[1], current):
+        raise ValidationError(
+            "the current password is wrong.", code="wrong_password", field="current_password"
+        )
+
+    def run(conn: Connection) -> int:
+        sql.set_password_hash(conn, session.user.id, new_hash, utcnow())
+        return sql.delete_other_sessions(conn, session.user.id, session.token_hash)
+
+    return store.write(run)
+
+
+def choose_project(store: Store, session: WebSession, project_id: int) -> Membership:
+    """The project switcher: only a project the user belongs to can be chosen."""
+    membership = session.membership(project_id)
+    if membership is None:
+        raise NotFound(f"there is no project {project_id}.", code="project_not_found")
+    store.write(lambda conn: sql.set_session_project(conn, session.token_hash, project_id))
+    return membership
+
+
+def set_locale(store: Store, user_id: int, locale: str) -> None:
+    chosen = normalize_locale(locale)
+    if chosen is not None:
+        store.write(lambda conn: sql.set_locale(conn, user_id, chosen))

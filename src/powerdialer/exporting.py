@@ -1,0 +1,238 @@
+"""Exporting a campaign's rows as CSV or XLSX, streamed: memory stays flat however many rows.
+
+Rows are read in keyset pages, each page on a fresh connection and in its own short read
+transaction (so a long download never pins SQLite's WAL or a pooled connection for minutes).
+Pages follow the ids, so no row is written twice or skipped; rows added or deleted while the
+export runs may or may not appear.
+
+Columns: the row's own (``BASE_COLUMNS``), then one column per custom field.  The field names
+are found first by one query in the database's own JSON code (``storage.row_queries
+.field_names``), so the header is known before the first row is streamed and the file can be
+imported again as it is.  A field named like a base column is headed ``field:<name>``; with
+more than ``MAX_FIELD_COLUMNS`` distinct names (or names PostgreSQL cannot read: a malformed
+stored value) all fields go in one ``fields`` column as JSON.
+
+CSV: UTF-8 with a byte-order mark (without it Excel reads UTF-8 as the ANSI code page and
+Cyrillic turns to mojibake), comma-separated, CRLF line ends (RFC 4180).  A text cell that
+Excel would run as a formula is prefixed with an apostrophe.  XLSX: ``xlsxwriter`` in
+``constant_memory`` mode, every value written as a string or number (never a formula), into
+a temporary file that the web layer streams; past Excel's 1,048,576 rows a sheet continues on
+the next one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import orjson
+import xlsxwriter  # type: ignore[import-untyped]  # xlsxwriter ships no type hints
+from sqlalchemy import Connection
+
+from powerdialer.campaigns import get_campaign
+from powerdialer.storage import Store
+from powerdialer.storage import row_queries as sql
+from powerdialer.storage.row_queries import RowFilter
+
+BASE_COLUMNS = (
+    "id",
+    "fio",
+    "phone_number",
+    "phone_e164",
+    "source",
+    "status",
+    "attempts",
+    "external_id",
+    "created_at",
+    "updated_at",
+)
+MAX_FIELD_COLUMNS = 200
+PAGE = 5000
+XLSX_MAX_ROWS = 1_048_576  # per sheet, the header included
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+Cell = str | int
+
+
+@dataclass(frozen=True, slots=True)
+class ExportPlan:
+    project_id: int
+    campaign_id: int
+    campaign_name: str
+    filter: RowFilter
+    field_names: tuple[str, ...] | None  # None: every field in one JSON "fields" column
+
+    @property
+    def header(self) -> list[str]:
+        if self.field_names is None:
+            return [*BASE_COLUMNS, "fields"]
+        taken = set(BASE_COLUMNS)
+        return [*BASE_COLUMNS, *(f"field:{n}" if n in taken else n for n in self.field_names)]
+
+
+def plan_export(store: Store, project_id: int, campaign_id: int, f: RowFilter) -> ExportPlan:
+    """Check the campaign (404 before any byte is streamed) and find the field columns."""
+
+    def run(conn: Connection) -> ExportPlan:
+        campaign = get_campaign(conn, project_id, campaign_id)
+        names = sql.field_names(conn, project_id, campaign_id, f, limit=MAX_FIELD_COLUMNS + 1)
+        fields = tuple(names) if names is not None and len(names) <= MAX_FIELD_COLUMNS else None
+        return ExportPlan(project_id, campaign_id, campaign.name, f, fields)
+
+    return store.read(run)
+
+
+def _read_page(
+    conn: Connection, *, plan: ExportPlan, after_id: int, limit: int
+) -> Sequence[Sequence[Any]]:
+    return sql.export_page(
+        conn, plan.project_id, plan.campaign_id, plan.filter, after_id=after_id, limit=limit
+    )
+
+
+def iter_lines(store: Store, plan: ExportPlan, page: int = PAGE) -> Iterator[list[list[Cell]]]:
+    """The export's lines (cells in ``plan.header`` order), a page at a time."""
+    after_id = 0
+    while True:
+        found = store.read(partial(_read_page, plan=plan, after_id=after_id, limit=page))
+        if found:
+            names = plan.field_names
+            blank = [""] * (1 if names is None else len(names))  # a row without fields
+            yield [_cells(names, blank, row) for row in found]
+        if len(found) < page:
+            return
+        after_id = found[-1][0]
+
+
+def _cells(names: tuple[str, ...] | None, blank: list[str], row: Sequence[Any]) -> list[Cell]:
+    row_id, fio, raw, e164, source, status, attempts, external_id, created, updated, extra = row
+    line: list[Cell] = [
+        row_id, fio or "", raw, e164, source, status, attempts, external_id or "", created, updated
+    ]  # fmt: skip
+    if not extra:  # most rows: no custom fields
+        line.extend(blank)
+        return line
+    fields = sql.parse_fields(extra)
+    if names is None:
+        line.append(orjson.dumps(fields).decode() if fields else "")
+    else:
+        line.extend([fields.get(name, "") for name in names])
+    return line
+
+
+# Only a cell that could call a function or reference a cell needs defusing; a number such
+# as "+380 (93) 000-00-00" cannot, and must stay as it is.
+_FORMULA_START = frozenset("=+-@\t\r")
+_HARMLESS = re.compile(r"[0-9 ()+\-.,]*")
+_FREE_TEXT = (1, 2, 7)  # fio, phone_number, external_id; then the fields from len(BASE_COLUMNS)
+
+
+def defuse(cell: str) -> str:
+    """Prefix a text cell that a spreadsheet would run as a formula (CSV injection)."""
+    if cell and cell[0] in _FORMULA_START and not _HARMLESS.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+def _defuse_line(line: list[Cell]) -> list[Cell]:
+    for index in (*_FREE_TEXT, *range(len(BASE_COLUMNS), len(line))):
+        cell = line[index]
+        # The first test is the cheap one that nearly every cell fails.
+        if isinstance(cell, str) and cell[:1] in _FORMULA_START:
+            line[index] = defuse(cell)
+    return line
+
+
+def csv_chunks(store: Store, plan: ExportPlan) -> Iterator[bytes]:
+    """The CSV file in chunks of one page of rows each, BOM and header first."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([defuse(h) for h in plan.header])
+    yield b"\xef\xbb\xbf" + buffer.getvalue().encode()
+    for lines in iter_lines(store, plan):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(_defuse_line(line) for line in lines)
+        yield buffer.getvalue().encode()
+
+
+def write_xlsx(store: Store, plan: ExportPlan, path: str) -> None:
+    workbook = xlsxwriter.Workbook(
+        path,
+        {
+            "constant_memory": True,  # rows are flushed to disk as written
+            "tmpdir": os.path.dirname(path) or None,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+    bold = workbook.add_format({"bold": True})
+    header = plan.header
+
+    def new_sheet() -> Any:
+        sheet = workbook.add_worksheet(f"rows {len(workbook.worksheets()) + 1}"[:31])
+        sheet.freeze_panes(1, 0)
+        sheet.set_column(0, 0, 10)
+        sheet.set_column(1, 3, 24)
+        sheet.set_column(4, len(header) - 1, 14)
+        for col, name in enumerate(header):
+            sheet.write_string(0, col, name, bold)
+        return sheet
+
+    try:
+        sheet = new_sheet()
+        line = 1
+        for lines in iter_lines(store, plan):
+            for cells in lines:
+                if line == XLSX_MAX_ROWS:
+                    sheet, line = new_sheet(), 1
+                _write_line(sheet, line, cells)
+                line += 1
+    finally:
+        workbook.close()
+
+
+def _write_line(sheet: Any, line: int, values: Sequence[Cell]) -> None:
+    write_number = sheet.write_number
+    write_string = sheet.write_string
+    for col, value in enumerate(values):
+        if isinstance(value, int):
+            write_number(line, col, value)
+        elif value:
+            write_string(line, col, value)
+
+
+def xlsx_file(store: Store, plan: ExportPlan) -> str:
+    """Write the XLSX to a new temporary file (under ``TMPDIR``) and return its path; the
+    caller deletes it.  On failure nothing is left behind."""
+    handle, path = tempfile.mkstemp(prefix="powerdialer-export-", suffix=".xlsx")
+    os.close(handle)
+    try:
+        write_xlsx(store, plan, path)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path
+
+
+def file_names(plan: ExportPlan, extension: str) -> tuple[str, str]:
+    """(ASCII fallback, full Unicode name) of the download: ``campaign-456-<name>.csv``."""
+    stem = f"campaign-{plan.campaign_id}"
+    name = re.sub(
+        r"[\\/:*?\"<>|\x00-\x1f\x7f]+", " ", unicodedata.normalize("NFC", plan.campaign_name)
+    )
+    slug = "-".join(name.split())[:80]
+    ascii_slug = re.sub(r"[^A-Za-z0-9._-]+", "-", slug).strip("-._")
+    fallback = f"{stem}-{ascii_slug}.{extension}" if ascii_slug else f"{stem}.{extension}"
+    full = f"{stem}-{slug}.{extension}" if slug else f"{stem}.{extension}"
+    return fallback, full

@@ -1,0 +1,246 @@
+"""Import jobs: a CRM export uploaded once, imported into a campaign in the background.
+
+A job is ``queued`` when its upload is on disk, ``running`` while
+:class:`~powerdialer.importing.runner.ImportRunner` works on it, then ``done`` or ``failed``.
+Its counters grow as it runs (``supplied`` = ``inserted`` + ``duplicates`` + ``updated`` +
+``rejected`` once it is done); rejected rows are kept with their line numbers for a CSV
+download.  This module is the jobs' lifecycle in the database; reading the file is
+:mod:`~powerdialer.importing.worker`'s job, scheduling the runner's.
+
+Jobs survive nothing across restarts: the upload lives on the disk of the instance that
+received it, and the work in that instance's memory.  A job left ``queued``/``running`` by a
+process that died is marked ``failed`` (``interrupted``) by :func:`sweep_interrupted` when an
+instance with the same data directory starts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from sqlalchemy import Connection
+
+from powerdialer.campaigns import campaign_not_found
+from powerdialer.errors import NotFound
+from powerdialer.models import CampaignState, utcnow
+from powerdialer.rows import campaign_archived
+from powerdialer.storage import Store
+from powerdialer.storage import campaigns as campaigns_sql
+from powerdialer.storage import imports as sql
+from powerdialer.storage.imports import RejectValues
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "ImportJob",
+    "JobError",
+    "JobUpdate",
+    "apply_job_updates",
+    "check_campaign",
+    "create_job",
+    "get_job",
+    "import_not_found",
+    "list_jobs",
+    "rejected_csv",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class JobError:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportJob:
+    id: int
+    project_id: int
+    campaign_id: int
+    status: str  # queued | running | done | failed
+    source: str
+    filename: str
+    file_path: str | None
+    format: str | None
+    encoding: str | None
+    delimiter: str | None
+    mapping: dict[str, str | None] | None
+    keep_valid: bool
+    total: int | None
+    supplied: int
+    inserted: int
+    duplicates: int
+    updated: int
+    rejected: int
+    error: JobError | None
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+    @property
+    def progress(self) -> float:
+        """Share of the file's records handled: 0 until they are counted, 1 once done."""
+        if self.status == "done":
+            return 1.0
+        if not self.total:
+            return 0.0
+        return min(1.0, self.supplied / self.total)
+
+
+def _job(row: Any) -> ImportJob:
+    error = JobError(row.error_code, row.error_message or "") if row.error_code else None
+    return ImportJob(
+        id=row.id,
+        project_id=row.project_id,
+        campaign_id=row.campaign_id,
+        status=row.status,
+        source=row.source,
+        filename=row.filename,
+        file_path=row.file_path,
+        format=row.format,
+        encoding=row.encoding,
+        delimiter=row.delimiter,
+        mapping=json.loads(row.mapping) if row.mapping else None,
+        keep_valid=bool(row.keep_valid),
+        total=row.total,
+        supplied=row.supplied,
+        inserted=row.inserted,
+        duplicates=row.duplicates,
+        updated=row.updated,
+        rejected=row.rejected,
+        error=error,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+    )
+
+
+def import_not_found(job_id: object) -> NotFound:
+    return NotFound(
+        f"import {job_id} is not an import job of this project: take the id from the answer "
+        "to the upload or from the campaign's list of imports.",
+        code="import_not_found",
+        field="job_id",
+    )
+
+
+def _require_campaign(conn: Connection, project_id: int, campaign_id: int) -> str:
+    """The campaign's state, or ``campaign_not_found`` (also for another project's)."""
+    campaign = campaigns_sql.get_campaign(conn, project_id, campaign_id)
+    if campaign is None:
+        raise campaign_not_found(campaign_id)
+    return campaign.state
+
+
+def check_campaign(store: Store, project_id: int, campaign_id: int) -> None:
+    """Before taking an upload: the campaign is the project's and takes rows."""
+    state = store.read(lambda conn: _require_campaign(conn, project_id, campaign_id))
+    if state != CampaignState.ACTIVE:
+        raise campaign_archived(campaign_id)
+
+
+def create_job(
+    store: Store,
+    project_id: int,
+    campaign_id: int,
+    *,
+    filename: str,
+    file_path: str,
+    keep_valid: bool,
+    source: str = "import",
+) -> ImportJob:
+    def run(conn: Connection) -> ImportJob:
+        if _require_campaign(conn, project_id, campaign_id) != CampaignState.ACTIVE:
+            raise campaign_archived(campaign_id)
+        values = {
+            "project_id": project_id,
+            "campaign_id": campaign_id,
+            "status": "queued",
+            "source": source,
+            "filename": filename[:255],
+            "file_path": file_path,
+            "keep_valid": keep_valid,
+            "created_at": utcnow(),
+        }
+        return _job(sql.insert_job(conn, values))
+
+    return store.write(run)
+
+
+def get_job(store: Store, project_id: int, job_id: int) -> ImportJob:
+    row = store.read(lambda conn: sql.get_job(conn, project_id, job_id))
+    if row is None:
+        raise import_not_found(job_id)
+    return _job(row)
+
+
+def list_jobs(store: Store, project_id: int, campaign_id: int, limit: int = 50) -> list[ImportJob]:
+    def run(conn: Connection) -> list[ImportJob]:
+        _require_campaign(conn, project_id, campaign_id)
+        return [_job(r) for r in sql.list_jobs(conn, project_id, campaign_id, limit)]
+
+    return store.read(run)
+
+
+# --- progress, as the runner reports it ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class JobUpdate:
+    """New values for a job's columns, and rejected rows to add, for the group-commit writer:
+    a running job's progress goes through the one writer like every row, so on SQLite it
+    never contends with it for the write lock (nor makes the live API wait)."""
+
+    project_id: int
+    job_id: int
+    values: dict[str, Any]
+    rejects: list[RejectValues]
+
+
+def apply_job_updates(conn: Connection, items: Sequence[JobUpdate]) -> list[bool]:
+    """The writer's apply function for :class:`JobUpdate`: per item, False when the job is
+    gone (its campaign was deleted meanwhile, and the job with it)."""
+    results = []
+    for item in items:
+        found = sql.update_job(conn, item.project_id, item.job_id, item.values)
+        if found:
+            sql.insert_rejects(conn, item.project_id, item.job_id, item.rejects)
+        results.append(found)
+    return results
+
+
+def fail_job(store: Store, job: ImportJob, code: str, message: str) -> None:
+    store.write(
+        lambda conn: sql.fail_unfinished(conn, job.project_id, job.id, code, message, utcnow())
+    )
+
+
+INTERRUPTED = "the server stopped while the import ran; upload the file again."
+
+
+def _interrupt(project_id: int, job_id: int, conn: Connection) -> bool:
+    return sql.fail_unfinished(conn, project_id, job_id, "interrupted", INTERRUPTED, utcnow())
+
+
+def sweep_interrupted(store: Store, is_abandoned: Callable[[str], bool]) -> int:
+    """Mark failed (``interrupted``) the unfinished jobs whose upload ``is_abandoned(path)``
+    says no live process holds; returns how many.  Jobs of other instances are left alone."""
+    swept = 0
+    for project_id, job_id, path in store.read(sql.unfinished_jobs):
+        if path and is_abandoned(path):
+            swept += store.write(partial(_interrupt, project_id, job_id))
+    if swept:
+        log.warning("marked %d interrupted import job(s) as failed", swept)
+    return swept
+
+
+def rejected_csv(store: Store, project_id: int, job_id: int) -> Iterator[str]:
+    """The job's rejected rows as CSV text in chunks (see :mod:`.rejects`)."""
+    # Imported here: rejects builds on this module (get_job).
+    from powerdialer.importing.rejects import rejected_csv as as_csv
+
+    return as_csv(store, project_id, job_id)

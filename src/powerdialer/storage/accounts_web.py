@@ -1,0 +1,215 @@
+"""SQL for web accounts: users, their project memberships, sessions and sign-in throttling
+(the tables of migration 0003)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from powerdialer.account_models import Role, User
+from powerdialer.models import Project
+from powerdialer.storage.schema import login_throttle, memberships, projects, sessions, users
+
+
+def _user(row: Any) -> User:
+    return User(
+        id=row.id,
+        email=row.email,
+        name=row.name,
+        locale=row.locale,
+        created_at=row.created_at,
+        password_changed_at=row.password_changed_at,
+    )
+
+
+# Users ------------------------------------------------------------------------------------
+
+
+def insert_user(
+    conn: Connection, email: str, password_hash: str, name: str, locale: str, now: dt.datetime
+) -> User:
+    row = conn.execute(
+        insert(users)
+        .values(
+            email=email,
+            password_hash=password_hash,
+            name=name,
+            locale=locale,
+            created_at=now,
+            password_changed_at=now,
+        )
+        .returning(*users.c)
+    ).one()
+    return _user(row)
+
+
+def user_by_email(conn: Connection, email: str) -> tuple[User, str] | None:
+    """The user and their password hash, or ``None``."""
+    row = conn.execute(select(users).where(users.c.email == email)).first()
+    return (_user(row), row.password_hash) if row else None
+
+
+def user_by_id(conn: Connection, user_id: int) -> tuple[User, str] | None:
+    row = conn.execute(select(users).where(users.c.id == user_id)).first()
+    return (_user(row), row.password_hash) if row else None
+
+
+def list_users(conn: Connection) -> list[User]:
+    return [_user(r) for r in conn.execute(select(users).order_by(users.c.id))]
+
+
+def count_users(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
+
+
+def set_password_hash(
+    conn: Connection, user_id: int, password_hash: str, now: dt.datetime | None
+) -> None:
+    """Store a new hash; ``now`` is given when the password itself changed (not a rehash)."""
+    values: dict[str, Any] = {"password_hash": password_hash}
+    if now is not None:
+        values["password_changed_at"] = now
+    conn.execute(update(users).where(users.c.id == user_id).values(**values))
+
+
+def set_locale(conn: Connection, user_id: int, locale: str) -> None:
+    conn.execute(update(users).where(users.c.id == user_id).values(locale=locale))
+
+
+# Memberships ------------------------------------------------------------------------------
+
+
+def upsert_membership(
+    conn: Connection, project_id: int, user_id: int, role: str, now: dt.datetime
+) -> None:
+    changed = conn.execute(
+        update(memberships)
+        .where(memberships.c.project_id == project_id, memberships.c.user_id == user_id)
+        .values(role=role)
+    ).rowcount
+    if not changed:
+        conn.execute(
+            insert(memberships).values(
+                project_id=project_id, user_id=user_id, role=role, created_at=now
+            )
+        )
+
+
+def memberships_of(conn: Connection, user_id: int) -> list[tuple[Project, Role]]:
+    """The user's projects with their role there, by project id."""
+    query = (
+        select(projects, memberships.c.role)
+        .join(memberships, memberships.c.project_id == projects.c.id)
+        .where(memberships.c.user_id == user_id)
+        .order_by(projects.c.id)
+    )
+    return [
+        (Project(id=r.id, name=r.name, created_at=r.created_at), Role(r.role))
+        for r in conn.execute(query)
+    ]
+
+
+# Sessions ---------------------------------------------------------------------------------
+
+
+def insert_session(
+    conn: Connection,
+    token_hash: str,
+    user_id: int,
+    project_id: int | None,
+    csrf_token: str,
+    now: dt.datetime,
+    expires_at: dt.datetime,
+) -> None:
+    conn.execute(
+        insert(sessions).values(
+            token_hash=token_hash,
+            user_id=user_id,
+            project_id=project_id,
+            csrf_token=csrf_token,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+
+
+def get_session(conn: Connection, token_hash: str, now: dt.datetime) -> Any | None:
+    """The live session row (``user_id``, ``project_id``, ``csrf_token``, ``expires_at``)."""
+    return conn.execute(
+        select(sessions).where(sessions.c.token_hash == token_hash, sessions.c.expires_at > now)
+    ).first()
+
+
+def set_session_project(conn: Connection, token_hash: str, project_id: int) -> None:
+    conn.execute(
+        update(sessions).where(sessions.c.token_hash == token_hash).values(project_id=project_id)
+    )
+
+
+def delete_session(conn: Connection, token_hash: str) -> None:
+    conn.execute(delete(sessions).where(sessions.c.token_hash == token_hash))
+
+
+def delete_other_sessions(conn: Connection, user_id: int, keep_token_hash: str | None) -> int:
+    query = delete(sessions).where(sessions.c.user_id == user_id)
+    if keep_token_hash is not None:
+        query = query.where(sessions.c.token_hash != keep_token_hash)
+    return int(conn.execute(query).rowcount)
+
+
+def delete_expired_sessions(conn: Connection, now: dt.datetime) -> None:
+    conn.execute(delete(sessions).where(sessions.c.expires_at <= now))
+
+
+# Sign-in throttling -----------------------------------------------------------------------
+
+
+def throttle_rows(conn: Connection, keys: list[str]) -> dict[str, Any]:
+    rows = conn.execute(select(login_throttle).where(login_throttle.c.key.in_(keys)))
+    return {r.key: r for r in rows}
+
+
+def lock_throttle_row(conn: Connection, key: str, now: dt.datetime) -> Any:
+    """Create the key's row if missing, then read it with a row lock (PostgreSQL; SQLite's
+    write transaction already serialises), so concurrent failures are all counted."""
+    values = {"key": key, "failures": 0, "window_started_at": now}
+    # A concurrent first failure for the same key may win the insert: fine, we then lock and
+    # read its row.
+    if conn.dialect.name == "postgresql":
+        conn.execute(pg_insert(login_throttle).values(**values).on_conflict_do_nothing())
+    else:
+        conn.execute(sqlite_insert(login_throttle).values(**values).on_conflict_do_nothing())
+    return conn.execute(
+        select(login_throttle).where(login_throttle.c.key == key).with_for_update()
+    ).one()
+
+
+def save_throttle_row(
+    conn: Connection,
+    key: str,
+    failures: int,
+    window_started_at: dt.datetime,
+    locked_until: dt.datetime | None,
+) -> None:
+    conn.execute(
+        update(login_throttle)
+        .where(login_throttle.c.key == key)
+        .values(failures=failures, window_started_at=window_started_at, locked_until=locked_until)
+    )
+
+
+def clear_throttle(conn: Connection, key: str) -> None:
+    conn.execute(delete(login_throttle).where(login_throttle.c.key == key))
+
+
+def delete_stale_throttle(conn: Connection, before: dt.datetime, now: dt.datetime) -> None:
+    conn.execute(
+        delete(login_throttle).where(
+            login_throttle.c.window_started_at < before,
+            (login_throttle.c.locked_until.is_(None)) | (login_throttle.c.locked_until < now),
+        )
+    )

@@ -1,0 +1,138 @@
+"""SQL for ``Idempotency-Key``: claim a key, keep the first answer, replay it, forget it.
+
+A key is claimed by inserting its row with ``status_code`` NULL (``ON CONFLICT DO NOTHING`` on
+the unique ``(project_id, key)``: of two processes claiming at once exactly one wins, no
+check-then-insert); the answer is written into the same row when the request is done.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from powerdialer.storage.schema import idempotency_keys as keys
+
+PURGE_BATCH = 1000  # expired keys deleted per purge: bounded work on a writer's turn
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    fingerprint: str
+    status_code: int | None  # None while the first request runs
+    response_headers: str | None  # JSON list of [name, value]
+    response_body: bytes | None  # None: completed but too large to keep
+    created_at: dt.datetime
+    expires_at: dt.datetime
+
+
+def _insert(conn: Connection) -> Any:
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(keys)
+
+
+def claim(
+    conn: Connection,
+    project_id: int,
+    key: str,
+    fingerprint: str,
+    *,
+    now: dt.datetime,
+    expires_at: dt.datetime,
+    stale_before: dt.datetime,
+) -> Record | None:
+    """Claim ``key`` for a request: ``None`` when this request now owns it (it is new, or its
+    row had expired, or its first request was abandoned before ``stale_before``), else the
+    row as it stands."""
+    inserted = conn.execute(
+        _insert(conn)
+        .values(
+            project_id=project_id,
+            key=key,
+            fingerprint=fingerprint,
+            created_at=now,
+            expires_at=expires_at,
+        )
+        .on_conflict_do_nothing(index_elements=["project_id", "key"])
+        .returning(keys.c.id)
+    ).first()
+    if inserted is not None:
+        return None
+    taken = conn.execute(
+        update(keys)
+        .where(
+            keys.c.project_id == project_id,
+            keys.c.key == key,
+            or_(
+                keys.c.expires_at <= now,
+                and_(keys.c.status_code.is_(None), keys.c.created_at < stale_before),
+            ),
+        )
+        .values(
+            fingerprint=fingerprint,
+            status_code=None,
+            response_headers=None,
+            response_body=None,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    if taken.rowcount:
+        return None
+    row = conn.execute(
+        select(
+            keys.c.fingerprint,
+            keys.c.status_code,
+            keys.c.response_headers,
+            keys.c.response_body,
+            keys.c.created_at,
+            keys.c.expires_at,
+        ).where(keys.c.project_id == project_id, keys.c.key == key)
+    ).one()
+    return Record(*row)
+
+
+def _running(project_id: int, key: str, fingerprint: str) -> Any:
+    return and_(
+        keys.c.project_id == project_id,
+        keys.c.key == key,
+        keys.c.fingerprint == fingerprint,
+        keys.c.status_code.is_(None),
+    )
+
+
+def save(
+    conn: Connection,
+    project_id: int,
+    key: str,
+    fingerprint: str,
+    *,
+    status_code: int,
+    headers: str,
+    body: bytes | None,
+) -> None:
+    """Keep the first request's answer (``body`` None: it was too large to keep)."""
+    conn.execute(
+        update(keys)
+        .where(_running(project_id, key, fingerprint))
+        .values(status_code=status_code, response_headers=headers, response_body=body)
+    )
+
+
+def release(conn: Connection, project_id: int, key: str, fingerprint: str) -> None:
+    """Forget a claim whose request failed in a way a retry should act on (401, 429, 5xx)."""
+    conn.execute(delete(keys).where(_running(project_id, key, fingerprint)))
+
+
+def purge(conn: Connection, project_id: int, now: dt.datetime) -> int:
+    """Delete up to ``PURGE_BATCH`` of the project's expired keys (index project_id,
+    expires_at); the number deleted."""
+    doomed = (
+        select(keys.c.id)
+        .where(keys.c.project_id == project_id, keys.c.expires_at <= now)
+        .limit(PURGE_BATCH)
+    )
+    result = conn.execute(delete(keys).where(keys.c.id.in_(doomed)))
+    return int(result.rowcount or 0)

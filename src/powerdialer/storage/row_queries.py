@@ -1,0 +1,294 @@
+"""SQL for reading and deleting a campaign's rows: filtered keyset pages, one row, deletion in
+batches, and the custom field names an export needs.
+
+Every statement is scoped by ``(project_id, campaign_id)``, the leading columns of every index
+on ``campaign_rows``, so another project's rows can never match and each query is an index
+range scan.  Pages are keyset-paginated on ``id`` (never OFFSET): page 10,000 costs what page
+1 costs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, Connection, Row, String, cast, delete, func, select, true
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DBAPIError
+
+from powerdialer.storage import sqlite_functions
+from powerdialer.storage.schema import campaign_rows
+
+MAX_E164 = 16  # '+' and at most 15 digits
+_c = campaign_rows.c
+
+
+@dataclass(frozen=True, slots=True)
+class RowFilter:
+    """What a listing or an export narrows the rows to; ``None`` means "any"."""
+
+    phone_e164: str | None = None  # exact number
+    phone_prefix: str | None = None  # '+' and the first digits of the E.164 number
+    text: str | None = None  # found in fio, case-insensitively
+    source: str | None = None
+    status: str | None = None
+    created_from: dt.datetime | None = None  # inclusive
+    created_to: dt.datetime | None = None  # exclusive
+
+
+@dataclass(frozen=True, slots=True)
+class RowRecord:
+    """A row as the API shows it."""
+
+    id: int
+    campaign_id: int
+    fio: str | None
+    phone_raw: str
+    phone_e164: str
+    source: str
+    status: str
+    attempts: int
+    external_id: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+
+_COLUMNS = (
+    _c.id,
+    _c.campaign_id,
+    _c.fio,
+    _c.phone_raw,
+    _c.phone_e164,
+    _c.source,
+    _c.status,
+    _c.attempts,
+    _c.external_id,
+    _c.created_at,
+    _c.updated_at,
+    _c.extra,
+)
+
+
+def parse_fields(extra: str | None) -> dict[str, str]:
+    """The ``extra`` column (a JSON object of strings) as a dict; anything else is empty
+    rather than an error, so one odd row cannot break a listing or an export."""
+    if not extra:
+        return {}
+    try:
+        value = orjson.loads(extra)
+    except orjson.JSONDecodeError:
+        return {}
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
+
+
+def _record(r: Any) -> RowRecord:
+    return RowRecord(
+        id=r.id,
+        campaign_id=r.campaign_id,
+        fio=r.fio,
+        phone_raw=r.phone_raw,
+        phone_e164=r.phone_e164,
+        source=r.source,
+        status=r.status,
+        attempts=r.attempts,
+        external_id=r.external_id,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        fields=parse_fields(r.extra),
+    )
+
+
+def _text_condition(conn: Connection, text: str) -> ColumnElement[bool]:
+    if conn.dialect.name == "sqlite":
+        # SQLite's lower()/LIKE fold ASCII only: fold both sides with Python's casefold.
+        sqlite_functions.ensure(conn)
+        folded = getattr(func, sqlite_functions.CASEFOLD)(_c.fio)
+        return func.instr(folded, text.casefold()) > 0
+    # PostgreSQL's lower() folds by the database's LC_CTYPE (any UTF-8 locale folds
+    # Cyrillic; plain "C" folds ASCII only: docs/api-campaigns.md says so).  strpos rather
+    # than ILIKE: the needle needs no escaping of % and _.
+    return func.strpos(func.lower(_c.fio), func.lower(text)) > 0
+
+
+def _conditions(
+    conn: Connection, project_id: int, campaign_id: int, f: RowFilter
+) -> list[ColumnElement[bool]]:
+    where = [_c.project_id == project_id, _c.campaign_id == campaign_id]
+    if f.phone_e164 is not None:
+        where.append(_c.phone_e164 == f.phone_e164)
+    if f.phone_prefix is not None:
+        # A range on the (project, campaign, phone_e164, …) unique index, not LIKE: SQLite
+        # uses an index for LIKE only with case_sensitive_like, PostgreSQL only in the C
+        # collation or with text_pattern_ops.  E.164 is '+' and digits, so every number
+        # starting with the prefix lies between it and the prefix padded with 9s; the substr
+        # test keeps the answer exact whatever the collation.
+        prefix = f.phone_prefix
+        where.append(_c.phone_e164 >= prefix)
+        where.append(_c.phone_e164 <= prefix + "9" * (MAX_E164 - len(prefix)))
+        where.append(func.substr(_c.phone_e164, 1, len(prefix)) == prefix)
+    if f.text is not None:
+        where.append(_text_condition(conn, f.text))
+    if f.source is not None:
+        where.append(_c.source == f.source)
+    if f.status is not None:
+        where.append(_c.status == f.status)
+    if f.created_from is not None:
+        where.append(_c.created_at >= f.created_from)
+    if f.created_to is not None:
+        where.append(_c.created_at < f.created_to)
+    return where
+
+
+def _keyset_column(conn: Connection, f: RowFilter) -> ColumnElement[Any]:
+    if f.phone_e164 is not None and conn.dialect.name == "sqlite":
+        # Without ANALYZE statistics SQLite prefers the (project, campaign, id) index, which
+        # saves a sort but scans the whole campaign for one number; "id + 0" keeps that
+        # index out of the plan, so the unique phone index finds the number's few rows.
+        return _c.id + 0
+    return _c.id
+
+
+def page(
+    conn: Connection,
+    project_id: int,
+    campaign_id: int,
+    f: RowFilter,
+    *,
+    after_id: int,
+    limit: int,
+) -> list[RowRecord]:
+    """Up to ``limit`` matching rows with ``id > after_id``, in id order."""
+    key = _keyset_column(conn, f)
+    query = (
+        select(*_COLUMNS)
+        .where(*_conditions(conn, project_id, campaign_id, f), key > after_id)
+        .order_by(key)
+        .limit(limit)
+    )
+    return [_record(r) for r in conn.execute(query).all()]
+
+
+def _utc_text(column: Any, dialect: str) -> ColumnElement[str]:
+    """A UTC time as ISO 8601 text made by the database (``2026-01-31T09:00:00.000000Z``):
+    an export formats millions of them, and Python's datetime round trip would be most of
+    its cost."""
+    if dialect == "sqlite":
+        # SQLAlchemy (and the hot path) store "YYYY-MM-DD HH:MM:SS.ffffff", in UTC.
+        return func.substr(column, 1, 10, type_=String) + "T" + func.substr(column, 12) + "Z"
+    return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+
+
+def export_page(
+    conn: Connection,
+    project_id: int,
+    campaign_id: int,
+    f: RowFilter,
+    *,
+    after_id: int,
+    limit: int,
+) -> Sequence[Row[Any]]:
+    """Like ``page`` but as rows of plain values, for an export: id, fio, phone_raw,
+    phone_e164, source, status, attempts, external_id, created_at and updated_at (ISO 8601
+    text), extra (the JSON text)."""
+    dialect = conn.dialect.name
+    key = _keyset_column(conn, f)
+    query = (
+        select(
+            _c.id,
+            _c.fio,
+            _c.phone_raw,
+            _c.phone_e164,
+            _c.source,
+            _c.status,
+            _c.attempts,
+            _c.external_id,
+            _utc_text(_c.created_at, dialect),
+            _utc_text(_c.updated_at, dialect),
+            _c.extra,
+        )
+        .where(*_conditions(conn, project_id, campaign_id, f), key > after_id)
+        .order_by(key)
+        .limit(limit)
+    )
+    return conn.execute(query).all()
+
+
+def get_row(conn: Connection, project_id: int, campaign_id: int, row_id: int) -> RowRecord | None:
+    query = select(*_COLUMNS).where(
+        _c.project_id == project_id, _c.campaign_id == campaign_id, _c.id == row_id
+    )
+    found = conn.execute(query).first()
+    return _record(found) if found else None
+
+
+def delete_row(conn: Connection, project_id: int, campaign_id: int, row_id: int) -> bool:
+    result = conn.execute(
+        delete(campaign_rows).where(
+            _c.project_id == project_id, _c.campaign_id == campaign_id, _c.id == row_id
+        )
+    )
+    return result.rowcount > 0
+
+
+def max_row_id(conn: Connection, project_id: int, campaign_id: int) -> int | None:
+    query = select(func.max(_c.id)).where(
+        _c.project_id == project_id, _c.campaign_id == campaign_id
+    )
+    value = conn.execute(query).scalar_one_or_none()
+    return int(value) if value is not None else None
+
+
+def delete_batch(
+    conn: Connection, project_id: int, campaign_id: int, *, up_to_id: int, batch: int
+) -> int:
+    """Delete up to ``batch`` of the campaign's rows with ``id <= up_to_id``; how many went."""
+    ids = (
+        select(_c.id)
+        .where(_c.project_id == project_id, _c.campaign_id == campaign_id, _c.id <= up_to_id)
+        .order_by(_c.id)
+        .limit(batch)
+        .scalar_subquery()
+    )
+    result = conn.execute(
+        delete(campaign_rows).where(
+            _c.project_id == project_id, _c.campaign_id == campaign_id, _c.id.in_(ids)
+        )
+    )
+    return int(result.rowcount)
+
+
+def field_names(
+    conn: Connection, project_id: int, campaign_id: int, f: RowFilter, *, limit: int
+) -> list[str] | None:
+    """The distinct custom field names of the matching rows (at most ``limit``), scanned in
+    the database's own JSON code: one pass over the rows, no row data sent to Python.
+    ``None`` when they cannot be told (a malformed ``extra`` on PostgreSQL)."""
+    where = [*_conditions(conn, project_id, campaign_id, f), _c.extra.is_not(None)]
+    if conn.dialect.name == "sqlite":
+        each = func.json_each(_c.extra).table_valued("key", joins_implicitly=True)
+        # json_valid/json_type guard json_each, which raises on malformed JSON.
+        query = (
+            select(each.c.key)
+            .distinct()
+            .select_from(campaign_rows)
+            .join(each, true())
+            .where(*where, func.json_valid(_c.extra) == 1, func.json_type(_c.extra) == "object")
+        )
+        names = conn.execute(query.limit(limit)).scalars().all()
+    else:
+        keys = func.jsonb_object_keys(cast(_c.extra, JSONB))
+        query = select(keys).distinct().where(*where, func.left(_c.extra, 1) == "{")
+        # PostgreSQL 15 has no IS JSON to skip a malformed value, and the cast raises on
+        # one; a savepoint keeps the caller's transaction usable.
+        try:
+            with conn.begin_nested():
+                names = conn.execute(query.limit(limit)).scalars().all()
+        except DBAPIError:
+            return None
+    return sorted((str(k) for k in names), key=str.casefold)

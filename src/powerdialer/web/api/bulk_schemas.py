@@ -1,0 +1,104 @@
+"""Pydantic shapes of the bulk and limits routes, for the OpenAPI document.
+
+The bulk body is NOT validated by pydantic: one bad row must be rejected on its own with the
+compatible endpoint's codes, not fail the request, so the route parses the body itself
+(``powerdialer.bulk.parse_new_row``) and these models only describe it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from powerdialer import bulk
+
+
+class BulkRowIn(BaseModel):
+    """One contact. Unknown keys are ignored."""
+
+    phone_number: str | int = Field(
+        description="The number in any usual spelling (380930000000, +380 93 000 00 00, "
+        "093-000-00-00); stored in E.164.",
+        examples=["380930000000"],
+    )
+    fio: str | None = Field(
+        default=None, max_length=255, description="The contact's full name.", examples=["Іван"]
+    )
+    external_id: str | None = Field(
+        default=None,
+        max_length=bulk.MAX_EXTERNAL_ID,
+        description="The contact's id in your CRM (a string or an integer), kept with the row.",
+        examples=["crm-1042"],
+    )
+    fields: dict[str, str] | None = Field(
+        default=None,
+        description=f"Custom fields: at most {bulk.MAX_FIELDS} names of 1-{bulk.MAX_FIELD_NAME} "
+        f"characters to strings (numbers are kept as text) of at most {bulk.MAX_FIELD_VALUE} "
+        f"characters, {bulk.MAX_FIELDS_BYTES} bytes of JSON in all.",
+        examples=[{"city": "Київ", "deal": "4512"}],
+    )
+
+
+def bulk_request_schema() -> dict[str, Any]:
+    """The request body's JSON schema, inline (the route reads the body itself)."""
+    return {
+        "title": "BulkRowsIn",
+        "type": "object",
+        "required": ["rows"],
+        "properties": {
+            "rows": {
+                "type": "array",
+                "minItems": 1,
+                "description": "1 to bulk_max_rows rows (GET /power-dialer/limits; 10,000 by "
+                "default). Each is validated on its own.",
+                "items": BulkRowIn.model_json_schema(),
+            }
+        },
+    }
+
+
+class RowError(BaseModel):
+    code: str = Field(description="invalid_phone_number, invalid_fio, invalid_external_id, …")
+    message: str = Field(description="One sentence naming the field and the fix.")
+    field: str | None = Field(description="The row's field at fault.")
+    reason: str | None = Field(description="Finer cause, e.g. too_short.")
+
+
+class RowResult(BaseModel):
+    index: int = Field(description="The row's position in the request, from 0.")
+    status: Literal["inserted", "duplicate", "updated", "rejected"]
+    id: int | None = Field(
+        description="The stored row's id; for a duplicate the EXISTING row's id; "
+        "null when rejected."
+    )
+    error: RowError | None = Field(description="Why the row was rejected; null otherwise.")
+
+
+class BulkRowsOut(BaseModel):
+    """Every valid row of the request is durably committed, in one transaction."""
+
+    inserted: int
+    duplicates: int
+    updated: int
+    rejected: int
+    results: list[RowResult] = Field(description="One result per row, in the request's order.")
+
+
+class LimitsOut(BaseModel):
+    """What a client needs to size its requests."""
+
+    bulk_max_rows: int = Field(description="Rows per bulk request.")
+    bulk_max_bytes: int = Field(description="Bytes per bulk request body.")
+    body_max_bytes: int = Field(description="Bytes per compatible (one-row) request body.")
+    api_body_max_bytes: int = Field(description="Bytes per body of the other API routes.")
+    upload_max_bytes: int = Field(description="Bytes per import upload.")
+    rate_limit_per_second: float = Field(
+        description="Sustained requests a second per API key (0: no limit)."
+    )
+    rate_limit_burst: int = Field(description="Requests a key may send at once.")
+    idempotency_ttl_hours: int = Field(description="How long an Idempotency-Key is remembered.")
+    idempotency_replay_max_bytes: int = Field(
+        description="Answers larger than this are not kept for replay."
+    )
+    duplicate_policies: list[str] = Field(description="The campaign duplicate policies.")

@@ -1,0 +1,64 @@
+"""Domain errors in the user's language.  The domain's messages are English sentences meant
+for API clients; here each known code (and reason) has its own translatable sentence, and
+anything else falls back to the domain's message."""
+
+from __future__ import annotations
+
+from powerdialer.errors import PowerDialerError
+from powerdialer.passwords import MIN_PASSWORD
+from powerdialer.web.ui.i18n import N_, I18n
+
+PHONE_REASONS = {
+    "missing": N_("Enter the phone number."),
+    "wrong_type": N_("Enter the phone number."),
+    "invalid_country_code": N_("Start the number with a valid country code, e.g. +380."),
+    "not_a_number": N_("A phone number has digits, optionally with +, spaces, dashes or brackets."),
+    "too_short": N_("The number has too few digits: enter the full number, e.g. 380930000000."),
+    "too_long": N_("The number has too many digits: enter one number."),
+    "invalid_length": N_("The number's length is impossible for its country."),
+    "invalid_number": N_("No such number exists in its country's numbering plan."),
+}
+
+BY_CODE = {
+    ("invalid_name", "missing"): N_("Enter a name."),
+    ("invalid_name", "too_long"): N_("The name is too long: at most 200 characters."),
+    ("invalid_fio", "too_long"): N_("The contact's name is too long: at most 255 characters."),
+    ("campaign_archived", None): N_("The campaign is archived and takes no new numbers."),
+    ("campaign_not_found", None): N_("There is no such campaign."),
+    ("row_not_found", None): N_("There is no such row."),
+    ("key_not_found", None): N_("There is no such key (or it is already revoked)."),
+    ("wrong_password", None): N_("The current password is wrong."),
+    ("invalid_email", None): N_("Enter an email address such as anna@example.com."),
+    ("invalid_password", "too_long"): N_("The password is too long."),
+    # The file reader's and the import jobs' codes (powerdialer.importing).
+    ("unsupported_format", None): N_(
+        "This file type cannot be read: save the list as CSV or .xlsx."
+    ),
+    ("corrupt_file", None): N_("The file is damaged and cannot be opened: export it again."),
+    ("encrypted", None): N_("The workbook is protected with a password: save it without one."),
+    ("empty_file", None): N_("The file is empty."),
+    ("sheet_not_found", None): N_("The workbook has no sheet to read."),
+    ("undecodable", None): N_("The file's text encoding is not recognised: save it as CSV UTF-8."),
+    ("no_phone_column", None): N_(
+        "No column with phone numbers was found: name it “Телефон” or “phone”, "
+        "or choose it under Columns."
+    ),
+    ("unknown_column", None): N_("A chosen column is not in the file."),
+    ("malformed_line", None): N_("The file is broken (for example, a quote is not closed)."),
+    ("interrupted", None): N_("The server stopped while the import ran: upload the file again."),
+    ("internal_error", None): N_("The import failed: try again."),
+    ("invalid_mapping", None): N_("The choice of columns is not valid."),
+    ("invalid_upload", None): N_("Choose a file to upload."),
+    ("body_too_large", None): N_("The file is larger than the upload limit: split it."),
+}
+
+
+def error_text(i18n: I18n, exc: PowerDialerError) -> str:
+    if exc.code == "invalid_phone_number" and exc.reason in PHONE_REASONS:
+        return i18n.gettext(PHONE_REASONS[exc.reason])
+    if exc.code == "invalid_password" and exc.reason == "too_short":
+        return i18n.gettext("The password must be at least %(num)d characters long.") % {
+            "num": MIN_PASSWORD
+        }
+    known = BY_CODE.get((exc.code, exc.reason)) or BY_CODE.get((exc.code, None))
+    return i18n.gettext(known) if known else exc.message

@@ -1,0 +1,194 @@
+"""Uploads on the edit page, with the session instead of an API key: preview, start an import
+job, follow it, download its rejected rows.  The same domain functions and the same streaming
+multipart reader as the API's import routes (:mod:`powerdialer.web.api.imports`).
+
+app.js calls these with ``Accept: application/json`` and the ``X-CSRF-Token`` header; without
+scripts, the upload form posts here too (the token in a form field) and is redirected to the
+edit page, which then shows the job's progress.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import partial
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from powerdialer.errors import NotFound, PowerDialerError, ValidationError
+from powerdialer.importing import jobs
+from powerdialer.importing.jobs import ImportJob
+from powerdialer.importing.previews import preview_file
+from powerdialer.importing.uploads import Upload
+from powerdialer.web.api.import_schemas import parse_mapping
+from powerdialer.web.api.imports import UploadForm, get_runner
+from powerdialer.web.ui import security
+from powerdialer.web.ui.errors import CsrfRefused, PageNotFound
+from powerdialer.web.ui.import_status import job_text, job_view
+from powerdialer.web.ui.messages import error_text
+from powerdialer.web.ui.pages import ObjectId, Page, PageDep, parse_id
+from powerdialer.web.ui.routes.edit import campaign_of, edit_url
+from powerdialer.web.ui.routing import UIRoute
+
+router = APIRouter(route_class=UIRoute, include_in_schema=False)
+
+
+def _check_csrf(page: Page, form: UploadForm) -> None:
+    presented = page.request.headers.get(security.CSRF_HEADER) or form.fields.get(
+        security.CSRF_FIELD
+    )
+    if not security.tokens_match(presented, page.session.csrf_token):
+        raise CsrfRefused
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+def _problem(page: Page, exc: PowerDialerError, status_code: int = 422) -> JSONResponse:
+    return JSONResponse({"error": error_text(page.i18n, exc)}, status_code=status_code)
+
+
+async def _receive(page: Page) -> tuple[UploadForm, Upload]:
+    owner = page.owner
+    form = UploadForm(get_runner(page.request).new_upload, owner.settings.max_upload_bytes)
+    try:
+        upload = await form.receive(page.request)
+    except ValidationError as exc:
+        _check_csrf(page, form)  # a forged request learns nothing, not even the error
+        raise exc
+    try:
+        _check_csrf(page, form)
+    except CsrfRefused:
+        upload.release()
+        raise
+    return form, upload
+
+
+@router.post("/ui/campaigns/{campaign_id}/imports/preview")
+async def preview(page: PageDep, campaign_id: ObjectId, projectId: str | None = None) -> Response:
+    scoped, _ = await run_in_threadpool(campaign_of, page, projectId, str(campaign_id))
+    try:
+        form, upload = await _receive(scoped)
+    except ValidationError as exc:
+        return _problem(scoped, exc)
+    try:
+        mapping = parse_mapping(form.fields.get("mapping"))
+        found = await run_in_threadpool(
+            preview_file,
+            str(upload.path),
+            form.filename,
+            mapping,
+            scoped.owner.settings.default_region,
+        )
+    except ValidationError as exc:
+        return _problem(scoped, exc)
+    finally:
+        upload.release()
+    rows = []
+    for checked in found.records:
+        record = checked.record
+        problem = None
+        if record.error is not None:
+            problem = scoped._("This line is broken in the file.")
+        elif checked.problem is not None:
+            problem = error_text(scoped.i18n, checked.problem)
+        rows.append(
+            {
+                "line": record.line,
+                "phone": record.phone,
+                "fio": record.fio,
+                "external_id": record.external_id,
+                "phone_e164": checked.phone_e164,
+                "problem": problem,
+            }
+        )
+    detected = found.preview
+    return JSONResponse(
+        {
+            "format": detected.format,
+            "encoding": detected.encoding,
+            "delimiter": detected.delimiter,
+            "headers": list(detected.mapping.headers),
+            "mapping": detected.mapping.describe(),
+            "has_header": detected.mapping.has_header,
+            "rows": rows,
+        }
+    )
+
+
+@router.post("/ui/campaigns/{campaign_id}/imports")
+async def start_import(
+    page: PageDep,
+    campaign_id: ObjectId,
+    projectId: str | None = None,
+) -> Response:
+    scoped, summary = await run_in_threadpool(campaign_of, page, projectId, str(campaign_id))
+    store, project_id = scoped.store, scoped.project_id
+    try:
+        await run_in_threadpool(jobs.check_campaign, store, project_id, campaign_id)
+        form, upload = await _receive(scoped)
+    except ValidationError as exc:
+        return _problem(scoped, exc)
+    except PowerDialerError as exc:  # archived
+        return _problem(scoped, exc, 409)
+    try:
+        mapping = parse_mapping(form.fields.get("mapping"))
+        create = partial(
+            jobs.create_job,
+            store,
+            project_id,
+            campaign_id,
+            filename=form.filename,
+            file_path=str(upload.path),
+            keep_valid=False,
+        )
+        job = await run_in_threadpool(create)
+    except PowerDialerError as exc:
+        upload.release()
+        return _problem(scoped, exc, 409 if exc.code == "campaign_archived" else 422)
+    except BaseException:
+        upload.release()
+        raise
+    get_runner(page.request).launch(job, upload, mapping)
+    if _wants_json(page.request):
+        view = job_view(scoped.i18n, job)
+        return JSONResponse({**view, "text": job_text(scoped.i18n, view)}, status_code=202)
+    campaign = summary.campaign
+    return RedirectResponse(
+        edit_url(project_id, campaign.id, campaign.name, job=job.id), status_code=303
+    )
+
+
+def _job_of(page: Page, project_raw: str | None, job_id: int) -> tuple[Page, ImportJob]:
+    scoped = page.for_project(parse_id(project_raw))
+    try:
+        return scoped, jobs.get_job(scoped.store, scoped.project_id, job_id)
+    except NotFound:
+        raise PageNotFound from None
+
+
+@router.get("/ui/imports/{job_id}")
+def job_progress(page: PageDep, job_id: ObjectId, projectId: str | None = None) -> Response:
+    scoped, job = _job_of(page, projectId, job_id)
+    view = job_view(scoped.i18n, job)
+    view["text"] = job_text(scoped.i18n, view)
+    return JSONResponse(view)
+
+
+@router.get("/ui/imports/{job_id}/rejected.csv")
+def rejected_csv(page: PageDep, job_id: ObjectId, projectId: str | None = None) -> Response:
+    scoped, job = _job_of(page, projectId, job_id)
+    chunks = jobs.rejected_csv(scoped.store, scoped.project_id, job.id)
+
+    def with_bom() -> Iterator[str]:
+        yield "\ufeff"  # so that Excel opens the Cyrillic as UTF-8
+        yield from chunks
+
+    return StreamingResponse(
+        with_bom(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="import-{job.id}-rejected.csv"'},
+    )

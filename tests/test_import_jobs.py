@@ -1,0 +1,549 @@
+"""Import jobs end to end: real uploads through the app in process, the background runner and
+its worker child, on whichever database the suite runs on.  Each file quirk has its own
+fixture file built here; the HTTP surface (auth, isolation, errors) is in test_api_imports."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openpyxl
+import pytest
+from sqlalchemy import text
+
+from powerdialer import campaigns
+from powerdialer.bulk import BulkWrite
+from powerdialer.importing import jobs, runner, uploads
+from powerdialer.models import CampaignState
+from powerdialer.settings import Settings
+from powerdialer.storage import Store
+from powerdialer.web.app import PowerDialerApp, create_app
+from tests.conftest import Persona, stored_rows
+
+pytestmark = pytest.mark.anyio
+
+UA_CSV = "Телефон;ПІБ;Місто\r\n380931234567;Іван Петренко;Київ\r\n+380 50 123 45 67;Олена;Львів\r\n"
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url, rate_limit_per_second=0, data_dir=str(tmp_path / "data")
+    )
+
+
+# --- helpers (test_api_imports uses them too) ------------------------------------------------
+
+
+async def start_import(
+    client: httpx.AsyncClient,
+    persona: Persona,
+    content: bytes,
+    filename: str = "leads.csv",
+    **form: str,
+) -> dict[str, Any]:
+    answer = await client.post(
+        f"/power-dialer/campaigns/{persona.campaign_id}/imports",
+        headers=persona.headers,
+        files={"file": (filename, content)},
+        data=form,
+    )
+    assert answer.status_code == 202, answer.text
+    job: dict[str, Any] = answer.json()
+    return job
+
+
+async def wait_for(client: httpx.AsyncClient, persona: Persona, job_id: int) -> dict[str, Any]:
+    for _ in range(600):
+        answer = await client.get(f"/power-dialer/imports/{job_id}", headers=persona.headers)
+        assert answer.status_code == 200, answer.text
+        job: dict[str, Any] = answer.json()
+        if job["status"] in ("done", "failed"):
+            return job
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"import {job_id} did not finish: {job}")
+
+
+async def run_import(
+    client: httpx.AsyncClient,
+    persona: Persona,
+    content: bytes,
+    filename: str = "leads.csv",
+    **form: str,
+) -> dict[str, Any]:
+    job = await start_import(client, persona, content, filename, **form)
+    return await wait_for(client, persona, job["id"])
+
+
+async def rejected_rows(
+    client: httpx.AsyncClient, persona: Persona, job_id: int
+) -> list[dict[str, str]]:
+    answer = await client.get(
+        f"/power-dialer/imports/{job_id}/rejected.csv", headers=persona.headers
+    )
+    assert answer.status_code == 200, answer.text
+    return list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+
+
+def numbers(store: Store, persona: Persona) -> list[str]:
+    return [e164 for _fio, _raw, e164 in stored_rows(store, persona)]
+
+
+def counters(job: dict[str, Any]) -> tuple[int, int, int, int, int]:
+    return (job["supplied"], job["inserted"], job["duplicates"], job["updated"], job["rejected"])
+
+
+def xlsx(rows: list[list[object]]) -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def uploads_left(settings: Settings) -> list[Path]:
+    folder = uploads.instance_dir(settings.data_dir)
+    return list(folder.iterdir())
+
+
+# --- formats, encodings, delimiters, headers --------------------------------------------------
+
+
+async def test_it_imports_a_cp1251_semicolon_export_with_ukrainian_headers(
+    client: httpx.AsyncClient, owner: Persona, store: Store, settings: Settings
+) -> None:
+    job = await run_import(client, owner, UA_CSV.encode("cp1251"))
+    assert job["status"] == "done"
+    assert job["error"] is None
+    assert (job["format"], job["encoding"], job["delimiter"]) == ("csv", "cp1251", ";")
+    assert job["mapping"] == {"phone": "Телефон", "fio": "ПІБ", "external_id": None}
+    assert counters(job) == (2, 2, 0, 0, 0)
+    assert (job["total"], job["progress"]) == (2, 1.0)
+    assert job["started_at"]
+    assert job["finished_at"]
+    assert stored_rows(store, owner) == [
+        ("Іван Петренко", "380931234567", "+380931234567"),
+        ("Олена", "+380 50 123 45 67", "+380501234567"),
+    ]
+    extra = store.read(
+        lambda conn: conn.execute(text("SELECT extra FROM campaign_rows ORDER BY id")).scalars()
+    )
+    assert [json.loads(e) for e in extra] == [{"Місто": "Київ"}, {"Місто": "Львів"}]
+    assert uploads_left(settings) == []  # the upload is deleted once the job is done
+
+
+@pytest.mark.parametrize(
+    ("content", "encoding", "delimiter"),
+    [
+        ("\ufeffPhone,Name\r\n380931234567,Ivan\r\n".encode(), "utf-8-sig", ","),
+        ("Телефон\tФИО\n380931234567\tИван Петров\n".encode(), "utf-8", "\t"),
+        ('"Номер телефону";"Клієнт"\n"380931234567";"Іван"\n'.encode("cp1251"), "cp1251", ";"),
+    ],
+    ids=["utf8-bom-comma-english", "utf8-tab-russian", "cp1251-quoted-ukrainian"],
+)
+async def test_it_reads_encodings_delimiters_and_header_languages(
+    client: httpx.AsyncClient,
+    owner: Persona,
+    store: Store,
+    content: bytes,
+    encoding: str,
+    delimiter: str,
+) -> None:
+    job = await run_import(client, owner, content)
+    assert job["status"] == "done"
+    assert (job["encoding"], job["delimiter"]) == (encoding, delimiter)
+    assert numbers(store, owner) == ["+380931234567"]
+    assert stored_rows(store, owner)[0][0] in ("Ivan", "Иван Петров", "Іван")
+
+
+async def test_quoted_fields_keep_delimiters_and_newlines_and_lines_stay_physical(
+    client: httpx.AsyncClient, owner: Persona, store: Store
+) -> None:
+    content = (
+        'Телефон;ПІБ;Коментар\n380931234567;"Петренко; Іван";"два\nрядки"\n'
+        '380501234567;"Олена ""Оля""";ок\nnope;Погана;x\n'
+    ).encode()
+    job = await run_import(client, owner, content)
+    assert counters(job) == (3, 2, 0, 0, 1)
+    assert [fio for fio, _, _ in stored_rows(store, owner)] == ["Петренко; Іван", 'Олена "Оля"']
+    [reject] = await rejected_rows(client, owner, job["id"])
+    assert reject["line"] == "5"  # header 1, the two-line record 2-3, then 4, then 5
+
+
+async def test_numbers_excel_stored_as_numbers_or_in_scientific_notation_are_read_whole(
+    client: httpx.AsyncClient, owner: Persona, store: Store
+) -> None:
+    content = "Телефон;ПІБ\r\n3,80931234567E+11;Іван\r\n380501234567.0;Олена\r\n".encode("cp1251")
+    job = await run_import(client, owner, content)
+    assert counters(job) == (2, 2, 0, 0, 0)
+    assert numbers(store, owner) == ["+380931234567", "+380501234567"]
+
+
+async def test_blank_lines_and_rows_of_empty_cells_are_skipped_not_rejected(
+    client: httpx.AsyncClient, owner: Persona, store: Store
+) -> None:
+    content = b"Phone;Name\n\n380931234567;Ivan\n;;\n\n380501234567;Olena\n;\n12;Short\n"
+    job = await run_import(client, owner, content)
+    assert counters(job) == (3, 2, 0, 0, 1)
+    assert [r["line"] for r in await rejected_rows(client, owner, job["id"])] == ["8"]
+
+
+async def test_it_imports_an_xlsx_workbook_with_numeric_phone_cells(
+    client: httpx.AsyncClient, owner: Persona, store: Store
+) -> None:
+    content = xlsx(
+        [
+            ["Звіт з CRM"],
+            ["ID", "Телефон", "ПІБ"],
+            ["crm-1", 380931234567, "Іван"],
+            [2, "+380501234567", "Олена"],
+            [3, 12345, "Погана"],
+        ]
+    )
+    job = await run_import(client, owner, content, filename="export.xlsx")
+    assert job["format"] == "xlsx"
+    assert job["mapping"] == {"phone": "Телефон", "fio": "ПІБ", "external_id": "ID"}
+    assert counters(job) == (3, 2, 0, 0, 1)
+    assert numbers(store, owner) == ["+380931234567", "+380501234567"]
+    ids = store.read(
+        lambda conn: conn.execute(text("SELECT external_id FROM campaign_rows ORDER BY id"))
+    ).scalars()
+    assert list(ids) == ["crm-1", "2"]
+    [reject] = await rejected_rows(client, owner, job["id"])
+    assert (reject["line"], reject["phone_number"], reject["fio"]) == ("5", "12345", "Погана")
+
+
+async def test_it_imports_json_lines_and_rejects_a_line_that_is_not_an_object(
+    client: httpx.AsyncClient, owner: Persona, store: Store
+) -> None:
+    content = (
+        '{"phone": "380931234567", "name": "Іван", "city": "Київ"}\n'
+        "not json\n"
+        '{"phone": 380501234567, "name": "Олена"}\n'
+    ).encode()
+    job = await run_import(client, owner, content, filename="leads.jsonl")
+    assert job["format"] == "jsonl"
+    assert counters(job) == (3, 2, 0, 0, 1)
+    [reject] = await rejected_rows(client, owner, job["id"])
+    assert (reject["line"], reject["code"]) == ("2", "malformed_line")
+
+
+async def test_a_header_less_list_of_numbers_is_imported(
+    client: httpx.AsyncClient, owner: Persona, store: Store
+) -> None:
+    job = await run_import(client, owner, b"380931234567\n380501234567\n")
+    assert counters(job) == (2, 2, 0, 0, 0)
+
+
+async def test_an_explicit_mapping_overrides_detection(
+    client: httpx.AsyncClient, owner: Persona, store: Store
+) -> None:
+    content = "Телефон;Мобільний;ПІБ;Код\n380441234567;380931234567;Іван;A1\n".encode()
+    mapping = {"phone": "Мобільний", "fio": None, "external_id": 3}
+    job = await run_import(client, owner, content, mapping=json.dumps(mapping))
+    assert job["mapping"] == {"phone": "Мобільний", "fio": None, "external_id": "Код"}
+    assert stored_rows(store, owner) == [(None, "380931234567", "+380931234567")]
+
+
+# --- rejected rows, duplicates ---------------------------------------------------------------
+
+
+async def test_invalid_rows_are_rejected_with_their_line_and_the_valid_ones_imported(
+    client: httpx.AsyncClient, owner: Persona, store: Store
+) -> None:
+    lines = ["Телефон;ПІБ"] + [f"38093123456{i};Контакт {i}" for i in range(5)]
+    lines.insert(6, "093-000;Погана Ольга")  # line 7 of the file
+    job = await run_import(client, owner, "\n".join(lines).encode())
+    assert counters(job) == (6, 5, 0, 0, 1)
+    assert await rejected_rows(client, owner, job["id"]) == [
+        {
+            "line": "7",
+            "phone_number": "093-000",
+            "fio": "Погана Ольга",
+            "code": "invalid_phone_number",
+            "reason": "too_short",
+            "message": "phone_number '093-000' is not a valid phone number: the number has too "
+            "few digits; send the full number, e.g. 380930000000.",
+        }
+    ]
+
+
+async def test_duplicates_within_the_file_and_against_existing_rows_are_not_stored_twice(
+    client: httpx.AsyncClient, owner: Persona, store: Store, app: PowerDialerApp
+) -> None:
+    app.imports.chunk_rows = 2  # type: ignore[union-attr]  # repeats across chunks too
+    await client.post(
+        "/power-dialer/campaigns/campaign-rows",
+        headers=owner.headers,
+        json=owner.row("380501234567"),
+    )
+    content = (
+        "Телефон;ПІБ\n380931234567;Перший\n0931234567;Другий\n380501234567;Третій\n"
+        "+380 93 123 45 67;Четвертий\n380671234567;П'ятий\n"
+    ).encode()
+    job = await run_import(client, owner, content)
+    assert counters(job) == (5, 2, 3, 0, 0)
+    assert stored_rows(store, owner) == [
+        ("Іван Петренко", "380501234567", "+380501234567"),
+        ("Перший", "380931234567", "+380931234567"),
+        ("П'ятий", "380671234567", "+380671234567"),
+    ]
+
+
+async def test_under_the_update_policy_repeated_numbers_update_the_stored_row(
+    client: httpx.AsyncClient, owner: Persona, store: Store
+) -> None:
+    store.write(lambda conn: conn.execute(text("UPDATE campaigns SET duplicate_policy = 'update'")))
+    content = "Телефон;ПІБ\n380931234567;Старе ім'я\n380931234567;Нове ім'я\n".encode()
+    job = await run_import(client, owner, content)
+    assert counters(job) == (2, 1, 0, 1, 0)
+    assert stored_rows(store, owner) == [("Нове ім'я", "380931234567", "+380931234567")]
+
+
+# --- broken files: all or nothing -----------------------------------------------------------
+
+VALID_ROWS = "".join(f"38093{i:07d},Іван Петренко {i}\n" for i in range(3000))
+UNDECODABLE = (
+    ("Phone,Name\n" + VALID_ROWS).encode() + b"380501234567,\xff\xfe\n" + b"380501234568,x\n"
+)
+UNCLOSED = ("Phone,Name\n" + VALID_ROWS + '380501234567,"unclosed\n' + VALID_ROWS * 3).encode()
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "code"),
+    [
+        (UNDECODABLE, "leads.csv", "undecodable"),
+        (UNCLOSED, "leads.csv", "malformed_line"),
+        ("Ім'я;Місто\nІван;Київ\n".encode(), "leads.csv", "no_phone_column"),
+        (b"PK\x03\x04 not really a workbook" * 20, "leads.xlsx", "corrupt_file"),
+        (b'[{"phone": "380931234567"}]', "leads.jsonl", "unsupported_format"),
+    ],
+    ids=["undecodable-mid-file", "unclosed-quote", "no-phone-column", "corrupt-xlsx", "json-array"],
+)
+async def test_a_broken_file_imports_nothing(
+    client: httpx.AsyncClient,
+    owner: Persona,
+    store: Store,
+    settings: Settings,
+    content: bytes,
+    filename: str,
+    code: str,
+) -> None:
+    job = await run_import(client, owner, content, filename)
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == code
+    assert job["error"]["message"]
+    assert counters(job) == (0, 0, 0, 0, 0)
+    assert numbers(store, owner) == []
+    assert uploads_left(settings) == []
+
+
+async def test_with_keep_valid_a_broken_file_keeps_the_rows_before_the_break(
+    client: httpx.AsyncClient, owner: Persona, store: Store
+) -> None:
+    job = await run_import(client, owner, UNDECODABLE, keep_valid="true")
+    assert job["status"] == "done"
+    assert job["error"]["code"] == "undecodable"
+    # The decoder reads ahead, so the break is reported a little before the bad line.
+    assert 1000 < job["inserted"] <= 3000
+    assert job["supplied"] == job["inserted"] == job["total"]
+    assert len(numbers(store, owner)) == job["inserted"]
+
+
+async def test_with_keep_valid_a_file_without_a_phone_column_still_fails(
+    client: httpx.AsyncClient, owner: Persona
+) -> None:
+    job = await run_import(client, owner, "Ім'я\nІван\n".encode(), keep_valid="true")
+    assert (job["status"], job["error"]["code"]) == ("failed", "no_phone_column")
+
+
+# --- progress, and what happens to the campaign meanwhile -----------------------------------
+
+
+def record_submits(app: PowerDialerApp, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every payload the app's writer is given, in order."""
+    seen: list[object] = []
+    submit = app.committer.submit
+
+    async def recording(payload: object) -> object:
+        seen.append(payload)
+        return await submit(payload)
+
+    monkeypatch.setattr(app.committer, "submit", recording)
+    return seen
+
+
+async def test_progress_is_reported_chunk_by_chunk(
+    client: httpx.AsyncClient,
+    owner: Persona,
+    app: PowerDialerApp,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(runner, "PROGRESS_EVERY", 0.0)
+    app.imports.chunk_rows = 10  # type: ignore[union-attr]
+    seen = record_submits(app, monkeypatch)
+    content = "Телефон\n" + "".join(f"38093{i:07d}\n" for i in range(45))
+    job = await run_import(client, owner, content.encode())
+    assert counters(job) == (45, 45, 0, 0, 0)
+    updates = [p.values for p in seen if isinstance(p, jobs.JobUpdate)]
+    assert updates[0]["status"] == "running"
+    assert [u["total"] for u in updates if "total" in u] == [45, 45]  # counted, then final
+    supplied = [u["supplied"] for u in updates]
+    assert supplied == sorted(supplied)
+    assert len({10, 20, 30, 40} & set(supplied)) >= 3  # one per chunk, give or take a race
+    assert updates[-1]["status"] == "done"
+    assert updates[-1]["inserted"] == 45
+    chunks = [len(p.rows) for p in seen if isinstance(p, BulkWrite)]
+    assert chunks == [10, 10, 10, 10, 5]
+    assert all(p.source == "import" for p in seen if isinstance(p, BulkWrite))
+
+
+async def test_a_campaign_archived_mid_import_fails_the_job_and_keeps_what_was_stored(
+    client: httpx.AsyncClient,
+    owner: Persona,
+    store: Store,
+    app: PowerDialerApp,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app.imports.chunk_rows = 10  # type: ignore[union-attr]
+    submit = app.committer.submit
+    writes = 0
+
+    async def archive_after_first_chunk(payload: object) -> object:
+        nonlocal writes
+        if isinstance(payload, BulkWrite):
+            writes += 1
+            if writes == 2:
+                campaigns.set_campaign_state(
+                    store, owner.project_id, owner.campaign_id, CampaignState.ARCHIVED
+                )
+        return await submit(payload)
+
+    monkeypatch.setattr(app.committer, "submit", archive_after_first_chunk)
+    content = "Телефон\n" + "".join(f"38093{i:07d}\n" for i in range(30))
+    job = await run_import(client, owner, content.encode())
+    assert (job["status"], job["error"]["code"]) == ("failed", "campaign_archived")
+    assert job["inserted"] == 10
+    assert len(numbers(store, owner)) == 10
+
+
+async def test_a_campaign_deleted_mid_import_takes_its_job_with_it(
+    client: httpx.AsyncClient,
+    owner: Persona,
+    store: Store,
+    app: PowerDialerApp,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app.imports.chunk_rows = 10  # type: ignore[union-attr]
+    submit = app.committer.submit
+    deleted = asyncio.Event()
+
+    async def delete_on_first_chunk(payload: object) -> object:
+        if isinstance(payload, BulkWrite) and not deleted.is_set():
+            await asyncio.to_thread(
+                campaigns.delete_campaign, store, owner.project_id, owner.campaign_id
+            )
+            deleted.set()
+        return await submit(payload)
+
+    monkeypatch.setattr(app.committer, "submit", delete_on_first_chunk)
+    content = "Телефон\n" + "".join(f"38093{i:07d}\n" for i in range(30))
+    job = await start_import(client, owner, content.encode())
+    await deleted.wait()
+    for _ in range(200):
+        if not app.imports._tasks:  # type: ignore[union-attr]
+            break
+        await asyncio.sleep(0.05)
+    answer = await client.get(f"/power-dialer/imports/{job['id']}", headers=owner.headers)
+    assert answer.status_code == 404
+    assert uploads_left(settings) == []
+
+
+# --- restarts -------------------------------------------------------------------------------
+
+
+async def test_startup_fails_the_jobs_a_dead_process_left_and_only_those(
+    settings: Settings, store: Store, owner: Persona
+) -> None:
+    folder = uploads.instance_dir(settings.data_dir)
+    held = uploads.Upload(folder, ".csv")  # a live sibling process's upload: locked
+    dead = folder / "dead.csv"
+    dead.write_bytes(b"380931234567\n")
+
+    def job(path: str) -> int:
+        created = jobs.create_job(
+            store,
+            owner.project_id,
+            owner.campaign_id,
+            filename="x.csv",
+            file_path=path,
+            keep_valid=False,
+        )
+        store.write(
+            lambda conn: conn.execute(
+                text("UPDATE import_jobs SET status = 'running' WHERE id = :id"),
+                {"id": created.id},
+            )
+        )
+        return created.id
+
+    dead_id, gone_id = job(str(dead)), job(str(folder / "gone.csv"))
+    held_id, other_id = job(str(held.path)), job("/elsewhere/other-instance/x.csv")
+    application = create_app(settings)
+    await application.startup()
+    await application.shutdown()
+    status = {
+        i: jobs.get_job(store, owner.project_id, i) for i in (dead_id, gone_id, held_id, other_id)
+    }
+    assert {i: (j.status, j.error and j.error.code) for i, j in status.items()} == {
+        dead_id: ("failed", "interrupted"),
+        gone_id: ("failed", "interrupted"),
+        held_id: ("running", None),
+        other_id: ("running", None),
+    }
+    assert not dead.exists()
+    assert held.path.exists()
+    held.release()
+
+
+async def test_shutdown_interrupts_the_jobs_still_queued_or_running(
+    settings: Settings, store: Store, owner: Persona
+) -> None:
+    application = create_app(settings)
+    await application.startup()
+    imports = application.imports
+    assert imports is not None
+    await imports._slots.acquire()  # a job holds the only slot: the next one queues
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        job = await start_import(client, owner, UA_CSV.encode())
+    await asyncio.sleep(0.05)
+    assert jobs.get_job(store, owner.project_id, job["id"]).status == "queued"
+    await application.shutdown()
+    stopped = jobs.get_job(store, owner.project_id, job["id"])
+    assert (stopped.status, stopped.error and stopped.error.code) == ("failed", "interrupted")
+    assert uploads_left(settings) == []
+
+
+async def test_chunks_are_stored_in_writes_small_enough_for_the_live_api(
+    client: httpx.AsyncClient,
+    owner: Persona,
+    app: PowerDialerApp,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert app.imports is not None
+    app.imports.chunk_rows, app.imports.write_rows = 10, 4
+    seen = record_submits(app, monkeypatch)
+    content = "Телефон\n" + "".join(f"38093{i:07d}\n" for i in range(25))
+    job = await run_import(client, owner, content.encode())
+    assert counters(job) == (25, 25, 0, 0, 0)
+    assert [len(p.rows) for p in seen if isinstance(p, BulkWrite)] == [4, 4, 2, 4, 4, 2, 4, 1]

@@ -1,0 +1,197 @@
+"""Isolation: a signed-in user of another project reaches none of the owner's data through any
+UI route — every attempt is a 404 that names nothing, and nothing changes.  A test also checks
+that this table covers every UI route, so a new route cannot skip it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+
+from powerdialer import campaigns, projects
+from powerdialer.importing import jobs
+from powerdialer.storage import Store
+from powerdialer.web.app import PowerDialerApp
+from tests.conftest import Persona, stored_rows
+from tests.ui.conftest import API_PAGE, LIST, User, csrf_of
+
+pytestmark = pytest.mark.anyio
+
+
+@dataclass(frozen=True)
+class Target:
+    """The owner's things the stranger aims at."""
+
+    project: int
+    campaign: int
+    row: int
+    job: int
+    key: str
+    mine_project: int  # the stranger's own project, to pair with the owner's ids
+
+
+@pytest.fixture
+async def target(
+    store: Store, owner: Persona, stranger: Persona, client: httpx.AsyncClient, anna: User
+) -> Target:
+    answer = await client.post(
+        "/power-dialer/campaigns/campaign-rows", json=owner.row(fio="Секрет"), headers=owner.headers
+    )
+    assert answer.json() == {"result": True}
+    from powerdialer import row_queries
+    from powerdialer.storage.row_queries import RowFilter
+
+    row = row_queries.list_rows(store, owner.project_id, owner.campaign_id, RowFilter()).items[0]
+    job = jobs.create_job(
+        store,
+        owner.project_id,
+        owner.campaign_id,
+        filename="leads.csv",
+        file_path="/nonexistent/leads.csv",
+        keep_valid=False,
+    )
+    key = projects.list_keys(store, owner.project_id)[0].key_id
+    return Target(owner.project_id, owner.campaign_id, row.id, job.id, key, stranger.project_id)
+
+
+def attempts(t: Target) -> Iterator[tuple[str, str, str]]:
+    """(method, route path as declared, URL) of every way at the owner's data."""
+    c, p, mine = t.campaign, t.project, t.mine_project
+    for action in ("rename", "archive", "unarchive", "delete"):
+        route = f"{LIST}/campaigns/{{campaign_id}}/{action}"
+        yield "POST", route, f"{LIST}/campaigns/{c}/{action}"
+    for ext in ("csv", "xlsx"):
+        yield (
+            "GET",
+            f"{LIST}/campaigns/{{campaign_id}}/export.{ext}",
+            f"{LIST}/campaigns/{c}/export.{ext}",
+        )
+    for project in (p, mine):
+        query = f"projectId={project}&editCampaign={c}"
+        yield "GET", "/campaign/edit", f"/campaign/edit?{query}&campaignName=x"
+        yield "GET", "/campaign/overview", f"/campaign/overview?{query}"
+        yield "POST", "/campaign/rows/add", f"/campaign/rows/add?{query}"
+        yield "POST", "/campaign/rows/delete", f"/campaign/rows/delete?{query}"
+        preview = "/ui/campaigns/{campaign_id}/imports/preview"
+        yield "POST", preview, f"/ui/campaigns/{c}/imports/preview?projectId={project}"
+        start = "/ui/campaigns/{campaign_id}/imports"
+        yield "POST", start, f"/ui/campaigns/{c}/imports?projectId={project}"
+        yield "GET", "/ui/imports/{job_id}", f"/ui/imports/{t.job}?projectId={project}"
+        rejected = "/ui/imports/{job_id}/rejected.csv"
+        yield "GET", rejected, f"/ui/imports/{t.job}/rejected.csv?projectId={project}"
+    yield "POST", f"{API_PAGE}/keys/{{key_id}}/revoke", f"{API_PAGE}/keys/{t.key}/revoke"
+    yield "POST", "/session/project", "/session/project"
+
+
+# Routes with no owner id to aim at: they only ever show or change the signed-in user's own
+# things (checked by the listing tests below and in test_auth.py / test_pages.py).
+OWN_ONLY = {
+    ("GET", "/"),
+    ("GET", "/settings"),
+    ("GET", "/settings/softphone"),
+    ("GET", "/settings/integration"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("GET", "/account"),
+    ("POST", "/account/password"),
+    ("GET", LIST),
+    ("POST", f"{LIST}/campaigns"),
+    ("GET", API_PAGE),
+    ("POST", f"{API_PAGE}/keys"),
+}
+
+
+def ui_routes(app: PowerDialerApp) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+
+    def walk(routes: list[object]) -> None:
+        for route in routes:
+            inner = getattr(route, "original_router", None)
+            if inner is not None:
+                walk(inner.routes)
+            elif isinstance(route, APIRoute) and route.endpoint.__module__.startswith(
+                "powerdialer.web.ui."
+            ):
+                found.update((method, route.path) for method in route.methods)
+
+    walk(list(app.api.routes))
+    return found
+
+
+async def test_every_ui_route_is_in_the_isolation_table(app: PowerDialerApp) -> None:
+    fake = Target(1, 2, 3, 4, "abc", 5)
+    covered = {(method, route) for method, route, _ in attempts(fake)} | OWN_ONLY
+    assert ui_routes(app) == covered
+
+
+async def test_no_ui_route_reaches_another_projects_data(
+    as_mallory: httpx.AsyncClient, target: Target, store: Store, owner: Persona
+) -> None:
+    token = csrf_of((await as_mallory.get(LIST)).text)
+    before_rows = stored_rows(store, owner)
+    for method, _route, url in attempts(target):
+        if url == "/session/project":
+            data = {"csrf_token": token, "project_id": str(target.project)}
+            answer = await as_mallory.post(url, data=data)
+        elif method == "POST" and "/ui/" in url:
+            files = {"file": ("leads.csv", b"phone\n380930000001\n")}
+            answer = await as_mallory.post(
+                url, files=files, headers={"X-CSRF-Token": token, "Accept": "application/json"}
+            )
+        elif method == "POST":
+            data = {
+                "csrf_token": token,
+                "name": "Hijacked",
+                "phone_number": "380930000009",
+                "row_id": str(target.row),
+                "delete_one": str(target.row),
+            }
+            answer = await as_mallory.post(url, data=data)
+        else:
+            answer = await as_mallory.get(url)
+        assert answer.status_code == 404, f"{method} {url}: {answer.status_code}"
+        assert "Owner leads" not in answer.text, url
+        assert "Секрет" not in answer.text, url
+    summary = campaigns.campaign_summary(store, target.project, target.campaign)
+    assert summary.campaign.name == "Owner leads"
+    assert summary.campaign.state.value == "active"
+    assert stored_rows(store, owner) == before_rows
+    assert all(k.revoked_at is None for k in projects.list_keys(store, target.project))
+
+
+async def test_the_stranger_lists_only_their_own_campaigns_and_keys(
+    as_mallory: httpx.AsyncClient, target: Target, store: Store
+) -> None:
+    listing = await as_mallory.get(LIST)
+    assert "Stranger leads" in listing.text
+    assert "Owner leads" not in listing.text
+    api_page = await as_mallory.get(API_PAGE)
+    assert f"pd_{target.key}" not in api_page.text
+    assert f'<code id="api-project-id">{target.mine_project}</code>' in api_page.text
+    # An owner's campaign id in ?campaign= does not put it in the examples.
+    chosen = await as_mallory.get(f"{API_PAGE}?campaign={target.campaign}")
+    assert f"campaignId {target.campaign})" not in chosen.text
+    assert f'"campaignId": {target.campaign},' not in chosen.text
+
+
+async def test_malformed_ids_in_urls_are_not_found_too(
+    as_anna: httpx.AsyncClient, anna: User
+) -> None:
+    for url in (
+        "/campaign/edit?projectId=abc&editCampaign=1",
+        f"/campaign/edit?projectId={anna.project_id}&editCampaign=-1",
+        f"/campaign/edit?projectId={anna.project_id}&editCampaign=99999999999999999999999",
+        f"/campaign/edit?projectId={anna.project_id}",
+        "/campaign/edit",
+        f"/campaign/overview?projectId={anna.project_id}&editCampaign=0",
+        f"{LIST}/campaigns/abc/export.csv",
+        f"{LIST}/campaigns/99999999999999999999/export.csv",
+        f"/ui/imports/xyz?projectId={anna.project_id}",
+    ):
+        answer = await as_anna.get(url)
+        assert answer.status_code == 404, url
+        assert "Не знайдено" in answer.text

@@ -1,0 +1,380 @@
+"""The pages and what they do, in process: the campaign list and its menu, the number list,
+the API page, the overview, escaping, headers and offline assets."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from openpyxl import load_workbook
+
+from powerdialer import accounts, campaigns, projects
+from powerdialer.account_models import Role
+from powerdialer.storage import Store
+from powerdialer.storage.schema import memberships
+from powerdialer.web.app import PowerDialerApp
+from tests.conftest import COMPAT, Persona, stored_rows
+from tests.ui.conftest import (
+    API_PAGE,
+    LIST,
+    PASSWORD,
+    User,
+    browser_for,
+    csrf_of,
+    edit_url,
+    form_post,
+    sign_in,
+    text_of,
+)
+
+pytestmark = pytest.mark.anyio
+
+XSS = "<script>alert(1)</script>"
+
+
+async def test_home_leads_to_the_campaign_list_in_ukrainian(as_anna: httpx.AsyncClient) -> None:
+    answer = await as_anna.get("/", follow_redirects=True)
+    assert answer.url.path == LIST
+    text = text_of(answer.text)
+    assert '<html lang="uk">' in answer.text
+    for words in ("Налаштування", "Налаштування софтфону", "Power Dialer", "Інтеграція", "API"):
+        assert words in text
+    assert "+ Додати кампанію" in text
+    assert "Owner leads" in text
+
+
+async def test_the_settings_page_follows_the_articles_navigation(
+    as_anna: httpx.AsyncClient,
+) -> None:
+    page = await as_anna.get("/settings")
+    assert 'href="/settings/softphone/power-dialer">Power Dialer</a>' in page.text
+    assert 'href="/settings/integration/api">API</a>' in page.text
+    assert "Налаштування софтфону" in page.text
+    assert "Інтеграція" in page.text
+
+
+async def test_a_campaign_is_added_with_a_name(
+    as_anna: httpx.AsyncClient, store: Store, anna: User
+) -> None:
+    dialog = await as_anna.get(f"{LIST}?dialog=new")
+    assert '<dialog id="dialog-new" aria-labelledby="dialog-new-title" open' in dialog.text
+    answer = await form_post(as_anna, LIST, f"{LIST}/campaigns", {"name": "  Весняні   ліди "})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"{LIST}?notice=campaign_created"
+    page = await as_anna.get(answer.headers["location"])
+    assert "Кампанію створено." in page.text
+    assert [c.name for c in campaigns.list_campaigns(store, anna.project_id)] == [
+        "Owner leads",
+        "Весняні ліди",
+    ]
+
+
+async def test_an_empty_campaign_name_keeps_the_dialog_open_with_the_reason(
+    as_anna: httpx.AsyncClient,
+) -> None:
+    answer = await form_post(as_anna, LIST, f"{LIST}/campaigns", {"name": "   "})
+    assert answer.status_code == 422
+    assert "Введіть назву." in answer.text
+    assert '<dialog id="dialog-new" aria-labelledby="dialog-new-title" open' in answer.text
+
+
+async def test_the_three_dots_menu_has_the_articles_item_and_the_actions(
+    as_anna: httpx.AsyncClient, anna: User
+) -> None:
+    page = await as_anna.get(LIST)
+    menu = page.text.split(f'data-campaign-id="{anna.campaign_id}"', 1)[1].split("</tr>", 1)[0]
+    assert "Редагувати список номерів кампанії" in menu
+    href = re.search(r'href="(/campaign/edit\?[^"]+)"', menu)
+    assert href
+    query = parse_qs(urlsplit(href.group(1).replace("&amp;", "&")).query)
+    assert query == {
+        "projectId": [str(anna.project_id)],
+        "editCampaign": [str(anna.campaign_id)],
+        "campaignName": ["Owner leads"],
+    }
+    for item in ("Перейменувати", "Експорт CSV", "Експорт XLSX", "Архівувати", "Видалити"):
+        assert item in menu
+
+
+async def test_rename_archive_unarchive_and_delete(
+    as_anna: httpx.AsyncClient, anna: User, store: Store
+) -> None:
+    base = f"{LIST}/campaigns/{anna.campaign_id}"
+    assert (await form_post(as_anna, LIST, f"{base}/rename", {"name": "Осінь"})).status_code == 303
+    assert campaigns.campaign_summary(store, anna.project_id, anna.campaign_id).campaign.name == (
+        "Осінь"
+    )
+    assert (await form_post(as_anna, LIST, f"{base}/archive")).status_code == 303
+    page = await as_anna.get(LIST)
+    assert "В архіві" in page.text
+    assert "Повернути з архіву" in page.text
+    assert (await form_post(as_anna, LIST, f"{base}/unarchive")).status_code == 303
+    confirm = await as_anna.get(f"{LIST}?dialog=delete-{anna.campaign_id}")
+    assert "Видалити кампанію?" in confirm.text
+    deleted = await form_post(as_anna, LIST, f"{base}/delete")
+    assert deleted.headers["location"] == f"{LIST}?notice=campaign_deleted"
+    assert campaigns.list_campaigns(store, anna.project_id) == []
+
+
+async def test_export_downloads_the_rows_as_csv_and_xlsx(
+    as_anna: httpx.AsyncClient, client: httpx.AsyncClient, owner: Persona, anna: User
+) -> None:
+    await client.post(COMPAT, json=owner.row(), headers=owner.headers)
+    base = f"{LIST}/campaigns/{anna.campaign_id}"
+    exported = await as_anna.get(f"{base}/export.csv")
+    assert exported.status_code == 200
+    assert "attachment" in exported.headers["content-disposition"]
+    lines = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert lines[1][1:4] == ["Іван Петренко", "380930000000", "+380930000000"]
+    workbook = await as_anna.get(f"{base}/export.xlsx")
+    sheet = load_workbook(io.BytesIO(workbook.content)).active
+    assert sheet is not None
+    assert sheet.cell(2, 2).value == "Іван Петренко"
+
+
+async def test_the_edit_page_shows_both_ids_with_copy_buttons(
+    as_anna: httpx.AsyncClient, anna: User
+) -> None:
+    page = await as_anna.get(edit_url(anna))
+    assert page.status_code == 200
+    assert f'<code id="project-id">{anna.project_id}</code>' in page.text
+    assert f'<code id="campaign-id">{anna.campaign_id}</code>' in page.text
+    assert f'data-copy="{anna.project_id}"' in page.text
+    assert f'data-copy="{anna.campaign_id}"' in page.text
+    assert "Редагувати список номерів кампанії" in page.text
+    assert 'type="file"' in page.text
+
+
+async def test_a_number_added_by_hand_is_stored_once(
+    as_anna: httpx.AsyncClient, anna: User, store: Store, owner: Persona
+) -> None:
+    url = edit_url(anna)
+    action = f"/campaign/rows/add?projectId={anna.project_id}&editCampaign={anna.campaign_id}"
+    first = await form_post(
+        as_anna, url, action, {"fio": "Марія Коваль", "phone_number": "093-000-00-01"}
+    )
+    assert first.status_code == 303
+    assert "notice=row_added" in first.headers["location"]
+    again = await form_post(as_anna, url, action, {"fio": "", "phone_number": "+380 93 000 00 01"})
+    assert "notice=row_duplicate" in again.headers["location"]
+    assert stored_rows(store, owner) == [("Марія Коваль", "093-000-00-01", "+380930000001")]
+    page = await as_anna.get(edit_url(anna))
+    assert "Марія Коваль" in page.text
+    assert "Додано вручну" in page.text
+
+
+async def test_a_bad_number_is_explained_and_kept_in_the_form(
+    as_anna: httpx.AsyncClient, anna: User
+) -> None:
+    action = f"/campaign/rows/add?projectId={anna.project_id}&editCampaign={anna.campaign_id}"
+    answer = await form_post(as_anna, edit_url(anna), action, {"fio": "Ян", "phone_number": "12"})
+    assert answer.status_code == 422
+    assert "У номері замало цифр" in answer.text
+    assert 'value="12"' in answer.text
+
+
+async def test_rows_can_be_searched_paged_and_deleted(
+    as_anna: httpx.AsyncClient, client: httpx.AsyncClient, owner: Persona, anna: User, store: Store
+) -> None:
+    for n in range(60):
+        row = owner.row(f"3809300001{n:02d}", fio=f"Контакт {n:02d}")
+        await client.post(COMPAT, json=row, headers=owner.headers)
+    first = await as_anna.get(edit_url(anna))
+    assert first.text.count('name="row_id"') == 50
+    next_link = re.search(r'href="([^"]+)#rows" rel="next"', first.text)
+    assert next_link
+    second = await as_anna.get(next_link.group(1).replace("&amp;", "&"))
+    assert second.text.count('name="row_id"') == 10
+    by_name = await as_anna.get(edit_url(anna) + "&q=контакт 07")
+    assert by_name.text.count('name="row_id"') == 1
+    by_prefix = await as_anna.get(edit_url(anna) + "&q=093000012")
+    assert by_prefix.text.count('name="row_id"') == 10
+    ids = re.findall(r'name="row_id" value="(\d+)"', by_prefix.text)
+    deleted = await as_anna.post(
+        f"/campaign/rows/delete?projectId={anna.project_id}&editCampaign={anna.campaign_id}",
+        data={"csrf_token": csrf_of(by_prefix.text), "row_id": ids},
+    )
+    assert deleted.status_code == 303
+    assert len(stored_rows(store, owner)) == 50
+    one = await as_anna.post(
+        f"/campaign/rows/delete?projectId={anna.project_id}&editCampaign={anna.campaign_id}",
+        data={"csrf_token": csrf_of(by_prefix.text), "delete_one": ids[0], "row_id": ids},
+    )
+    assert one.status_code == 303
+    assert len(stored_rows(store, owner)) == 50  # already gone: same result
+
+
+async def test_a_contact_named_like_a_script_is_shown_not_run(
+    as_anna: httpx.AsyncClient, client: httpx.AsyncClient, owner: Persona, anna: User
+) -> None:
+    await client.post(COMPAT, json=owner.row(fio=XSS), headers=owner.headers)
+    await form_post(as_anna, LIST, f"{LIST}/campaigns/{anna.campaign_id}/rename", {"name": XSS})
+    for url in (
+        edit_url(anna),
+        LIST,
+        f"/campaign/overview?projectId={anna.project_id}&editCampaign={anna.campaign_id}",
+        API_PAGE,
+    ):
+        page = await as_anna.get(url)
+        assert XSS not in page.text, url
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text, url
+    # Even if markup slipped through, the policy runs no inline script.
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+
+
+async def test_every_page_sends_the_security_headers(
+    as_anna: httpx.AsyncClient, anonymous: httpx.AsyncClient, anna: User
+) -> None:
+    for client, url in (
+        (anonymous, "/login"),
+        (as_anna, LIST),
+        (as_anna, edit_url(anna)),
+        (as_anna, "/static/app.js"),
+    ):
+        answer = await client.get(url)
+        headers = answer.headers
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], url
+        assert "'unsafe-inline'" not in headers["content-security-policy"], url
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["referrer-policy"] == "same-origin"
+        assert headers["x-content-type-options"] == "nosniff"
+    assert (await as_anna.get(LIST)).headers["cache-control"] == "no-store"
+
+
+async def test_pages_load_nothing_from_other_sites(as_anna: httpx.AsyncClient, anna: User) -> None:
+    for url in (LIST, edit_url(anna), API_PAGE, "/settings", "/account"):
+        page = await as_anna.get(url)
+        sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert sources
+        assert all(s.startswith(("/", "#")) for s in sources), (url, sources)
+        assert "<script>" not in page.text  # no inline scripts at all
+        assert " style=" not in page.text  # nor inline styles
+
+
+async def test_static_assets_are_served_from_the_package(anonymous: httpx.AsyncClient) -> None:
+    for name in ("app.css", "app.js", "upload.js", "favicon.svg"):
+        answer = await anonymous.get(f"/static/{name}")
+        assert answer.status_code == 200, name
+
+
+async def test_a_new_key_is_shown_once_and_then_only_by_prefix(
+    as_anna: httpx.AsyncClient, anna: User, client: httpx.AsyncClient
+) -> None:
+    created = await form_post(as_anna, API_PAGE, f"{API_PAGE}/keys", {"name": "CRM sync"})
+    assert created.status_code == 200
+    key = re.search(r'<code id="new-key">(pd_[^<]+)</code>', created.text)
+    assert key
+    assert f"'Auth-key': '{key.group(1)}'" in text_of(created.text)  # the examples, filled in
+    assert created.headers["cache-control"] == "no-store"
+    answer = await client.post(
+        COMPAT,
+        json={"campaignId": anna.campaign_id, "phone_number": "380930000077"},
+        headers={"x-project-id": str(anna.project_id), "Auth-key": key.group(1)},
+    )
+    assert answer.json() == {"result": True}
+    later = await as_anna.get(API_PAGE)
+    assert key.group(1) not in later.text
+    assert "your_unique_auth_key" in later.text
+    key_id = key.group(1).split("_")[1]
+    assert f"pd_{key_id}_…" in later.text
+
+
+async def test_a_revoked_key_stops_working(
+    as_anna: httpx.AsyncClient, anna: User, owner: Persona, client: httpx.AsyncClient, store: Store
+) -> None:
+    key_id = owner.key.split("_")[1]
+    answer = await form_post(as_anna, API_PAGE, f"{API_PAGE}/keys/{key_id}/revoke")
+    assert answer.headers["location"] == f"{API_PAGE}?notice=key_revoked"
+    refused = await client.post(COMPAT, json=owner.row(), headers=owner.headers)
+    assert refused.status_code == 401
+    page = await as_anna.get(API_PAGE)
+    assert "відкликано" in page.text
+    again = await form_post(as_anna, API_PAGE, f"{API_PAGE}/keys/{key_id}/revoke")
+    assert again.status_code == 404
+
+
+async def test_the_examples_are_the_articles_filled_in_for_this_project(
+    as_anna: httpx.AsyncClient, anna: User, store: Store
+) -> None:
+    other = campaigns.create_campaign(store, anna.project_id, "Друга")
+    page = await as_anna.get(f"{API_PAGE}?campaign={other.id}")
+    text = text_of(page.text)
+    assert 'curl -X POST "http://testserver/power-dialer/campaigns/campaign-rows"' in text
+    assert f"x-project-id: {anna.project_id}" in text
+    assert f'"campaignId": {other.id},' in text
+    assert "require('http')" in text
+    assert "const axios = require('axios');" in text
+    assert "import urllib.request" in text
+    assert text.count("your_unique_auth_key") == 5  # four examples and the hint
+
+
+async def test_the_overview_draws_counts_and_growth_as_svg(
+    as_anna: httpx.AsyncClient, client: httpx.AsyncClient, owner: Persona, anna: User
+) -> None:
+    for n in range(3):
+        await client.post(COMPAT, json=owner.row(f"38093000010{n}"), headers=owner.headers)
+    page = await as_anna.get(
+        f"/campaign/overview?projectId={anna.project_id}&editCampaign={anna.campaign_id}"
+    )
+    assert page.status_code == 200
+    assert page.text.count('<svg class="chart"') == 3
+    assert "<code" not in page.text.split("<svg", 1)[1].split("</svg>", 1)[0]
+    assert '<span class="stat-value" id="total-rows">3</span>' in page.text
+    assert "Очікують" in page.text  # "pending", by its Ukrainian name
+    assert 'class="series-api"' in page.text
+
+
+async def test_numbers_and_dates_follow_the_language(
+    as_anna: httpx.AsyncClient, client: httpx.AsyncClient, owner: Persona, anna: User, store: Store
+) -> None:
+    rows = [{"phone_number": f"3809310{n:05d}"} for n in range(1234)]
+    answer = await client.post(
+        f"/power-dialer/campaigns/{owner.campaign_id}/rows",
+        json={"rows": rows},
+        headers=owner.headers,
+    )
+    assert answer.status_code == 200, answer.text
+    uk = await as_anna.get(LIST)
+    assert "1\xa0234" in uk.text
+    en = await as_anna.get(f"{LIST}?lang=en")
+    assert "1,234" in en.text
+
+
+async def test_the_language_switch_is_remembered_on_the_user(
+    app: PowerDialerApp, anna: User, as_anna: httpx.AsyncClient
+) -> None:
+    english = await as_anna.get(f"{LIST}?lang=en")
+    assert '<html lang="en">' in english.text
+    assert "+ Add campaign" in english.text
+    assert "pd_lang=en" in english.headers["set-cookie"]
+    assert '<html lang="en">' in (await as_anna.get(LIST)).text
+    russian = await as_anna.get(f"{LIST}?lang=ru")
+    assert "Добавить кампанию" in russian.text
+    async with browser_for(app, anna) as elsewhere:  # a new device, no cookie yet
+        assert '<html lang="ru">' in (await elsewhere.get(LIST)).text
+
+
+async def test_the_sign_in_page_language_becomes_the_users(
+    app: PowerDialerApp, anna: User, anonymous: httpx.AsyncClient
+) -> None:
+    page = await anonymous.get("/login?lang=en")
+    assert "Sign in" in page.text
+    await sign_in(anonymous, anna.email, anna.password)
+    assert '<html lang="en">' in (await anonymous.get(LIST)).text
+
+
+async def test_a_user_without_a_project_is_told_so(app: PowerDialerApp, store: Store) -> None:
+    project = projects.create_project(store, "Temp")
+    accounts.create_user(
+        store, "lonely@example.com", PASSWORD, project_id=project.id, role=Role.OPERATOR
+    )
+    store.write(lambda conn: conn.execute(memberships.delete()))
+    user = User("lonely@example.com", PASSWORD, Persona(project.id, "", 0))
+    async with browser_for(app, user) as client:
+        page = await client.get(LIST)
+        assert page.status_code == 403
+        assert "Ще немає проєкту" in page.text
