@@ -3,12 +3,10 @@ and reading it back."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hmac
-import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,7 +91,7 @@ class Intake:
     project_id: int
     key_id: str
     secret_hash: str
-    values: tuple[Any, ...] | None  # storage.rows.ROW_COLUMNS
+    values: tuple[Any, ...] | None  # storage.hotpath.ROW_COLUMNS
     error: ValidationError | None
 
 
@@ -201,45 +199,11 @@ def list_rows(
     return sql.list_rows(conn, project_id, campaign_id, limit=limit, after_id=after_id)
 
 
-def _safe_cell(text: str) -> str:
-    # A name starting with = + - @ would run as a formula when the CSV is opened in Excel.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-EXPORT_COLUMNS = ("id", "fio", "phone_number", "phone_e164", "source", "status", "created_at")
-
-
-def export_csv(conn: Connection, project_id: int, campaign_id: int) -> Iterator[str]:
-    """CSV text in chunks (header first), streamed from the database in keyset pages."""
-    get_campaign(conn, project_id, campaign_id)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
-    for count, row in enumerate(sql.iter_rows(conn, project_id, campaign_id), start=1):
-        writer.writerow(
-            [
-                row.id,
-                _safe_cell(row.fio or ""),
-                row.phone_raw,
-                row.phone_e164,
-                row.source.value,
-                row.status,
-                row.created_at.isoformat(),
-            ]
-        )
-        if count % 1000 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
 __all__ = [
     "Intake",
     "apply_intakes",
     "campaign_archived",
     "campaign_not_found",
-    "export_csv",
     "list_rows",
     "parse_fio",
     "parse_id",

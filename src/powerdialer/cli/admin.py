@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import Connection
 
-from powerdialer import campaigns, projects, rows
+from powerdialer import campaigns, exporting, projects, rows
 from powerdialer.cli.common import (
     database_option,
     emit_json,
@@ -16,6 +15,7 @@ from powerdialer.cli.common import (
     store_for,
 )
 from powerdialer.models import ApiKey, CampaignState
+from powerdialer.row_queries import build_filter
 from powerdialer.storage import Store, accounts
 from powerdialer.storage import campaigns as campaign_sql
 
@@ -238,11 +238,8 @@ def rows_list(
 @database_option
 @friendly_errors
 def rows_export(campaign_id: int, database_url: str) -> None:
-    """Write a campaign's rows as CSV (UTF-8) to stdout."""
+    """Write a campaign's rows as CSV (UTF-8 with BOM, as the API's export) to stdout."""
     store, project_id = _owner(database_url, campaign_id)
-
-    def run(conn: Connection) -> None:
-        for chunk in rows.export_csv(conn, project_id, campaign_id):
-            click.echo(chunk, nl=False)
-
-    store.read(run)
+    plan = exporting.plan_export(store, project_id, campaign_id, build_filter())
+    for chunk in exporting.csv_chunks(store, plan):
+        click.echo(chunk, nl=False)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from powerdialer.models import Row, RowSource
 from powerdialer.storage.schema import campaign_rows
@@ -41,26 +40,3 @@ def list_rows(
         .limit(limit)
     )
     return [_row(r) for r in conn.execute(query)]
-
-
-def iter_rows(
-    conn: Connection, project_id: int, campaign_id: int, chunk: int = 2000
-) -> Iterator[Row]:
-    """Every row of a campaign in id order, fetched in keyset-paginated chunks so memory
-    stays flat however large the campaign is."""
-    after_id = 0
-    while True:
-        page = list_rows(conn, project_id, campaign_id, limit=chunk, after_id=after_id)
-        yield from page
-        if len(page) < chunk:
-            return
-        after_id = page[-1].id
-
-
-def count_rows(conn: Connection, project_id: int, campaign_id: int) -> int:
-    query = (
-        select(func.count())
-        .select_from(campaign_rows)
-        .where(campaign_rows.c.project_id == project_id, campaign_rows.c.campaign_id == campaign_id)
-    )
-    return int(conn.execute(query).scalar_one())

@@ -1,0 +1,42 @@
+"""Filling a campaign from a CRM export, fast, safely and resumably: the engine behind
+``powerdialer fill`` (see docs/fill.md).
+
+::
+
+    from powerdialer.client.fill import FillOptions, fill
+
+    result = asyncio.run(fill(FillOptions(path=Path("leads.csv"), campaign_id=456,
+                                          base_url="http://127.0.0.1:8000",
+                                          project_id="123", key=key)))
+"""
+
+from powerdialer.client.fill._options import (
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_REJECTED,
+    FillError,
+    FillOptions,
+    FillResult,
+    Progress,
+    default_report_path,
+    default_state_path,
+)
+from powerdialer.client.fill._run import fill
+from powerdialer.client.fill._sender import EXIT_ABORTED, EXIT_AUTH
+
+__all__ = [
+    "EXIT_ABORTED",
+    "EXIT_AUTH",
+    "EXIT_INPUT",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_REJECTED",
+    "FillError",
+    "FillOptions",
+    "FillResult",
+    "Progress",
+    "default_report_path",
+    "default_state_path",
+    "fill",
+]
