@@ -34,7 +34,14 @@ from pathlib import Path
 import httpx
 
 from powerdialer import campaigns, projects
-from powerdialer.bulk import NewRow, parse_new_row, write_rows
+from powerdialer.bulk import (
+    ImportChunk,
+    NewRow,
+    apply_imports,
+    import_row,
+    parse_new_row,
+    write_rows,
+)
 from powerdialer.errors import ValidationError
 from powerdialer.importing import open_table
 from powerdialer.storage import open_store
@@ -120,6 +127,28 @@ def writer_baseline(path: Path, folder: Path) -> float:
     return spent
 
 
+def import_baseline(path: Path, folder: Path, size: int) -> tuple[float, float]:
+    """The import's storing half as it is now: ``bulk.apply_imports`` on ``ImportChunk``s of
+    ``size`` rows (tuples, as the worker sends them), one transaction each, on a fresh SQLite
+    file; the seconds spent, and the seconds of the last fifth (a growing campaign)."""
+    store = open_store(f"sqlite:///{folder / f'import-{size}.db'}")
+    project = projects.create_project(store, "Writer")
+    campaign = campaigns.create_campaign(store, project.id, "Writer")
+    rows = [import_row(row) for chunk in validated_chunks(path, size) for row in chunk]
+    spent, times = 0.0, []
+    with store.engine.connect() as conn:
+        conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        for start in range(0, len(rows), size):
+            item = ImportChunk(project.id, campaign.id, rows[start : start + size])
+            started = time.perf_counter()
+            with conn.begin():
+                apply_imports(conn, [item])
+            times.append(time.perf_counter() - started)
+            spent += times[-1]
+    store.dispose()
+    return spent, sum(times[-len(times) // 5 :])
+
+
 def descendants(pid: int) -> list[int]:
     parents: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
@@ -193,6 +222,14 @@ def main() -> None:
         action="store_true",
         help="also time reader + validation, and bulk.write_rows alone on SQLite",
     )
+    parser.add_argument(
+        "--import-baseline",
+        type=int,
+        nargs="*",
+        metavar="ROWS",
+        help="also time bulk.apply_imports alone on SQLite, with writes of these sizes",
+    )
+    parser.add_argument("--no-server", action="store_true", help="baselines only")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-import-"))
     path = tmp / "export.csv"
@@ -206,6 +243,14 @@ def main() -> None:
         print(f"reader + parse_new_row: {valid_s:.2f} s, {records / valid_s:,.0f} rows/s")
         write_s = writer_baseline(path, tmp)
         print(f"bulk.write_rows alone (SQLite): {write_s:.2f} s, {records / write_s:,.0f} rows/s")
+    for size in args.import_baseline or ():
+        spent, tail = import_baseline(path, tmp, size)
+        print(
+            f"bulk.apply_imports alone (SQLite, {size:,}-row writes): {spent:.2f} s, "
+            f"{records / spent:,.0f} rows/s (last fifth of the rows: {tail:.2f} s)"
+        )
+    if args.no_server:
+        return
 
     url = args.database_url or f"sqlite:///{tmp / 'pd.db'}"
     store = open_store(url)

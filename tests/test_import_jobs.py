@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import text
 
 from powerdialer import campaigns
-from powerdialer.bulk import BulkWrite
+from powerdialer.bulk import ImportChunk, ImportCounts, apply_imports
 from powerdialer.importing import jobs, runner, uploads
-from powerdialer.models import CampaignState
+from powerdialer.models import CampaignState, utcnow
 from powerdialer.settings import Settings
-from powerdialer.storage import Store
+from powerdialer.storage import Store, import_rows
 from powerdialer.web.app import PowerDialerApp, create_app
 from tests.conftest import Persona, stored_rows
 
@@ -401,9 +401,9 @@ async def test_progress_is_reported_chunk_by_chunk(
     assert len({10, 20, 30, 40} & set(supplied)) >= 3  # one per chunk, give or take a race
     assert updates[-1]["status"] == "done"
     assert updates[-1]["inserted"] == 45
-    chunks = [len(p.rows) for p in seen if isinstance(p, BulkWrite)]
+    chunks = [len(p.rows) for p in seen if isinstance(p, ImportChunk)]
     assert chunks == [10, 10, 10, 10, 5]
-    assert all(p.source == "import" for p in seen if isinstance(p, BulkWrite))
+    assert all(p.source == "import" for p in seen if isinstance(p, ImportChunk))
 
 
 async def test_a_campaign_archived_mid_import_fails_the_job_and_keeps_what_was_stored(
@@ -419,7 +419,7 @@ async def test_a_campaign_archived_mid_import_fails_the_job_and_keeps_what_was_s
 
     async def archive_after_first_chunk(payload: object) -> object:
         nonlocal writes
-        if isinstance(payload, BulkWrite):
+        if isinstance(payload, ImportChunk):
             writes += 1
             if writes == 2:
                 campaigns.set_campaign_state(
@@ -448,7 +448,7 @@ async def test_a_campaign_deleted_mid_import_takes_its_job_with_it(
     deleted = asyncio.Event()
 
     async def delete_on_first_chunk(payload: object) -> object:
-        if isinstance(payload, BulkWrite) and not deleted.is_set():
+        if isinstance(payload, ImportChunk) and not deleted.is_set():
             await asyncio.to_thread(
                 campaigns.delete_campaign, store, owner.project_id, owner.campaign_id
             )
@@ -546,4 +546,86 @@ async def test_chunks_are_stored_in_writes_small_enough_for_the_live_api(
     content = "Телефон\n" + "".join(f"38093{i:07d}\n" for i in range(25))
     job = await run_import(client, owner, content.encode())
     assert counters(job) == (25, 25, 0, 0, 0)
-    assert [len(p.rows) for p in seen if isinstance(p, BulkWrite)] == [4, 4, 2, 4, 4, 2, 4, 1]
+    assert [len(p.rows) for p in seen if isinstance(p, ImportChunk)] == [4, 4, 2, 4, 4, 2, 4, 1]
+
+
+# --- the import's own write (bulk.ImportChunk) ------------------------------------------------
+
+
+def chunk(persona: Persona, *rows: tuple[str, str | None]) -> ImportChunk:
+    """An ImportChunk of ``(national number, fio)`` rows, as the worker child sends them."""
+    return ImportChunk(
+        persona.project_id,
+        persona.campaign_id,
+        [(fio, f"0{n}", f"+380{n}", None, '{"city":"Київ"}') for n, fio in rows],
+    )
+
+
+def test_an_import_chunk_counts_repeats_within_it_and_numbers_already_stored(
+    store: Store, owner: Persona
+) -> None:
+    first = chunk(owner, ("931111111", "old"))
+    assert store.write(lambda conn: apply_imports(conn, [first])) == [ImportCounts(1, 0, 0)]
+    second = chunk(
+        owner,
+        ("932222222", "new"),
+        ("931111111", "again"),  # in the campaign already
+        ("933333333", "first"),
+        ("933333333", "repeat"),  # earlier in this chunk
+        ("932222222", "repeat"),
+    )
+    assert store.write(lambda conn: apply_imports(conn, [second])) == [ImportCounts(2, 3, 0)]
+    assert sorted(stored_rows(store, owner)) == [
+        ("first", "0933333333", "+380933333333"),
+        ("new", "0932222222", "+380932222222"),
+        ("old", "0931111111", "+380931111111"),
+    ]
+
+
+def test_the_driver_counts_only_the_rows_a_multi_row_insert_on_conflict_stored(
+    store: Store, owner: Persona, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # insert_skipping reads the count from cursor.rowcount: on both drivers it is the rows
+    # actually inserted by INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING, conflicts excluded.
+    monkeypatch.setattr(import_rows, "_SQLITE_ROWS", 3)  # several statements in one call
+    head = (owner.project_id, owner.campaign_id, "import")
+    rows = chunk(owner, *[(f"93{n % 5:07d}", None) for n in range(8)]).rows
+    counts = [store.write(lambda c: import_rows.insert_skipping(c, head, rows, utcnow()))]
+    counts.append(store.write(lambda c: import_rows.insert_skipping(c, head, rows, utcnow())))
+    assert counts == [5, 0]
+    assert len(stored_rows(store, owner)) == 5
+
+
+def test_an_import_chunk_answers_each_campaigns_error(
+    store: Store, owner: Persona, stranger: Persona
+) -> None:
+    archived = campaigns.create_campaign(store, owner.project_id, "archived")
+    campaigns.set_campaign_state(store, owner.project_id, archived.id, CampaignState.ARCHIVED)
+    items = [
+        chunk(owner, ("931111111", None)),
+        ImportChunk(owner.project_id, archived.id, chunk(owner, ("931111111", None)).rows),
+        ImportChunk(owner.project_id, stranger.campaign_id, chunk(owner, ("93", None)).rows),
+    ]
+    results = store.write(lambda conn: apply_imports(conn, items))
+    assert results[0] == ImportCounts(1, 0, 0)
+    assert [getattr(r, "code", None) for r in results[1:]] == [
+        "campaign_archived",
+        "campaign_not_found",
+    ]
+    assert stored_rows(store, stranger) == []
+
+
+async def test_an_import_into_an_update_campaign_merges_and_counts_updates(
+    client: httpx.AsyncClient, owner: Persona, store: Store, app: PowerDialerApp
+) -> None:
+    store.write(
+        lambda conn: conn.execute(
+            text("UPDATE campaigns SET duplicate_policy = 'update' WHERE id = :id"),
+            {"id": owner.campaign_id},
+        )
+    )
+    app.imports.chunk_rows = 2  # type: ignore[union-attr]
+    content = "Телефон;ПІБ\n380931234567;Перший\n380501234567;Олена\n380931234567;Другий\n"
+    job = await run_import(client, owner, content.encode())
+    assert counters(job) == (3, 2, 0, 1, 0)
+    assert sorted(fio for fio, _, _ in stored_rows(store, owner)) == ["Другий", "Олена"]

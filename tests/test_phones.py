@@ -95,11 +95,20 @@ def region_numbers(draw: st.DrawFn) -> tuple[str, str]:
         national = national[: len(national) - len(tail)] + tail
     else:
         national = draw(st.text("0123456789", min_size=3, max_size=13))
-    plus = draw(st.sampled_from(["", "+"]))
-    return plus + country + national, region
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    prefix = metadata.national_prefix_for_parsing if metadata else None
+    if prefix and prefix.isdigit() and draw(st.booleans()):
+        text = prefix + national  # national, with the trunk prefix: 093…
+    else:
+        text = draw(st.sampled_from(["", "+"])) + country + national
+    if draw(st.booleans()):  # separators as CRMs write them: +380 (93) 000-00-00
+        cut = draw(st.lists(st.integers(1, max(1, len(text) - 1)), max_size=4))
+        for at in sorted(set(cut), reverse=True):
+            text = text[:at] + draw(st.sampled_from([" ", "-", "(", ")", "."])) + text[at:]
+    return text, region
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=6000, deadline=None)
 @given(region_numbers())
 def test_the_fast_path_always_agrees_with_the_full_parser(case: tuple[str, str]) -> None:
     text, region = case

@@ -30,6 +30,7 @@ from powerdialer.passwords import (
 from powerdialer.projects import require_project
 from powerdialer.storage import Store
 from powerdialer.storage import accounts_web as sql
+from powerdialer.text import one_line
 
 SESSION_LIFETIME = dt.timedelta(days=14)
 LOCALES = ("uk", "en", "ru")
@@ -56,7 +57,7 @@ class SignInRefused(AuthError):
 
 
 def normalize_email(email: str) -> str:
-    cleaned = email.strip().lower()
+    cleaned = one_line(email).lower()  # a NUL becomes a space, which no address has
     if not _EMAIL.match(cleaned) or len(cleaned) > MAX_EMAIL:
         raise ValidationError(
             f"email {email!r:.60} is not an email address such as anna@example.com.",
@@ -109,7 +110,7 @@ def create_user(
                 field="email",
             )
         now = utcnow()
-        user = sql.insert_user(conn, email, password_hash, " ".join(name.split()), "uk", now)
+        user = sql.insert_user(conn, email, password_hash, one_line(name), "uk", now)
         sql.upsert_membership(conn, project.id, user.id, role.value, now)
         return CreatedUser(user, project, role, generated)
 
@@ -204,7 +205,7 @@ def sign_in(
     try:
         email = normalize_email(email)
     except ValidationError:
-        email = email.strip().lower()[:MAX_EMAIL]  # still throttled like any other
+        email = one_line(email).lower()[:MAX_EMAIL]  # still throttled like any other
     keys = throttling.keys_for(email, client_ip)
     locked = throttling.seconds_locked(store, keys, now)
     if locked is not None:

@@ -11,12 +11,13 @@ from powerdialer.errors import AuthError, NotFound, ValidationError
 from powerdialer.models import ApiKey, Campaign, Project, utcnow
 from powerdialer.storage import Store, accounts, hotpath
 from powerdialer.storage import campaigns as campaign_sql
+from powerdialer.text import one_line
 
 MAX_NAME = 200
 
 
 def clean_name(name: str, *, field: str = "name") -> str:
-    cleaned = " ".join(name.split())
+    cleaned = one_line(name)
     if not cleaned:
         raise ValidationError(
             f"{field} is empty: give it a few words.",
@@ -65,7 +66,7 @@ def create_key(store: Store, project_id: int, name: str = "") -> CreatedKey:
             project_id,
             new.key_id,
             new.secret_hash,
-            " ".join(name.split())[:MAX_NAME],
+            one_line(name)[:MAX_NAME],
             utcnow(),
         )
 

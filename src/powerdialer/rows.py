@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,10 +19,10 @@ from powerdialer.phones import normalize_phone
 from powerdialer.projects import invalid_key
 from powerdialer.storage import hotpath
 from powerdialer.storage import rows as sql
+from powerdialer.text import one_line
 
 MAX_FIO = 255
 MAX_ID = 2**63 - 1
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 def _field_error(field: str, reason: str, message: str) -> ValidationError:
@@ -68,7 +67,7 @@ def parse_fio(value: object) -> str | None:
         raise _field_error(
             "fio", "wrong_type", "fio must be a string (the contact's full name) or be left out."
         )
-    text = " ".join(_CONTROL.sub(" ", value).split())
+    text = one_line(value)
     if len(text) > MAX_FIO:
         raise _field_error(
             "fio",

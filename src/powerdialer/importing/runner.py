@@ -1,14 +1,17 @@
 """The storing half of an import job, in the server process: start a worker child on the
 upload (:mod:`~powerdialer.importing.worker`), store its chunks through the group-commit
-writer as ``BulkWrite`` requests, and keep the job's counters up to date.
+writer as ``ImportChunk`` writes (answered with counts, not one outcome per row: see
+:func:`powerdialer.bulk.apply_imports`), and keep the job's counters up to date.  The rows
+arrive as the tuples the writer binds: the server does no per-row work of its own.
 
 One chunk is being stored while the child prepares the next, so reading and storing overlap.
 A chunk goes to the writer as ``WRITE_ROWS``-row writes, one after the other: rows that the
 live API sends meanwhile get their own batch in between, so they wait for one such write, not
-for a chunk (measured: p50 26 ms instead of 90-130 ms during a 300k-row import on SQLite, for
-~20 % of the import's speed; benchmarks/results/import.md).  Counters and rejected rows go
-through the same writer at most every ``PROGRESS_EVERY`` seconds, queued just before the next
-write, so that they usually share its commit.
+for a chunk.  The size is the trade between the import's speed and the live API's latency
+(1M rows on SQLite: 10,000-row writes 11.9-12.7 s with the live API's p99 at 0.3-0.4 s;
+20,000-row writes no faster, 13.7 s, and p99 1.0-1.2 s; benchmarks/results/import.md).
+Counters and rejected rows go through the same writer at most every ``PROGRESS_EVERY``
+seconds, queued just before the next write, so that they usually share its commit.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from powerdialer.bulk import BulkWrite, NewRow, RowOutcome
+from powerdialer.bulk import ImportChunk, ImportCounts
 from powerdialer.errors import PowerDialerError
 from powerdialer.importing import jobs, worker
 from powerdialer.importing.headers import Mapping
@@ -42,9 +45,10 @@ MAX_RUNNING = 1
 """Jobs run at once per process; the others wait ``queued``.  One saturates the writer."""
 PROGRESS_EVERY = 0.5
 """Seconds between writes of a running job's counters."""
-CHUNK_ROWS = 5000
-"""Records per chunk the worker sends (fewer, bigger messages cost less to pass)."""
-WRITE_ROWS = 1000
+CHUNK_ROWS = 10_000
+"""Records per chunk the worker sends: one write's worth (fewer, bigger messages cost less to
+pass; a chunk of 20,000 took the worker from 56 to 85 MiB)."""
+WRITE_ROWS = 10_000
 """Rows per write to the group-commit writer: the most a live API row waits behind."""
 COUNTERS = ("supplied", "inserted", "duplicates", "updated", "rejected")
 
@@ -223,23 +227,23 @@ class _Job:
     def submit(self, chunk: worker.Chunk) -> asyncio.Future[None] | None:
         if not chunk.rows:
             return None
-        rows = [NewRow(*values) for values in chunk.rows]
-        return asyncio.ensure_future(self.write(rows))
+        return asyncio.ensure_future(self.write(chunk.rows))
 
-    async def write(self, rows: list[NewRow]) -> None:
+    async def write(self, rows: list[worker.RowValues]) -> None:
         """Store rows in writes of ``runner.write_rows``, one after the other: the live API's
         rows, queued meanwhile, wait for one such write at most, never for a whole chunk."""
         step = self.runner.write_rows
         for start in range(0, len(rows), step):
-            write = BulkWrite(
+            write = ImportChunk(
                 project_id=self.job.project_id,
                 campaign_id=self.job.campaign_id,
-                rows=rows[start : start + step],
+                rows=rows[start : start + step] if step < len(rows) else rows,
                 source=self.job.source,
             )
-            outcomes: list[RowOutcome] = await self.runner.committer.submit(write)
-            for status, count in Counter(outcome.status for outcome in outcomes).items():
-                self.counts["duplicates" if status == "duplicate" else status] += count
+            counts: ImportCounts = await self.runner.committer.submit(write)
+            self.counts["inserted"] += counts.inserted
+            self.counts["duplicates"] += counts.duplicates
+            self.counts["updated"] += counts.updated
 
     async def settle(self, chunk: worker.Chunk, write: asyncio.Future[None] | None) -> None:
         """Count a chunk once its rows are committed."""

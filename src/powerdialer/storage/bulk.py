@@ -52,7 +52,8 @@ _MERGE_EXTRA = {
 _KEEP_ATTEMPTS = 20
 
 
-def _extra(fields: dict[str, str] | None) -> str | None:
+def extra_json(fields: dict[str, str] | None) -> str | None:
+    """Custom fields as ``campaign_rows.extra`` stores them."""
     return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS).decode() if fields else None
 
 
@@ -106,7 +107,7 @@ def _insert(
         columns: list[list[Any]] = [[], [], [], [], [], []]
         for number, (fio, raw, e164, external_id, fields) in rows:
             for column, value in zip(
-                columns, (number, fio, raw, e164, external_id, _extra(fields)), strict=True
+                columns, (number, fio, raw, e164, external_id, extra_json(fields)), strict=True
             ):
                 column.append(value)
         cur.execute(_UNNEST_SQL + tail, [*head, when, when, *columns])
@@ -119,7 +120,7 @@ def _insert(
         params: list[Any] = []
         for number, (fio, raw, e164, external_id, fields) in rows[start : start + size]:
             params.extend(head)
-            params.extend((number, fio, raw, e164, external_id, _extra(fields), when, when))
+            params.extend((number, fio, raw, e164, external_id, extra_json(fields), when, when))
         cur.execute(_insert_sql(dialect, size, tail), params)
         found.extend(cur.fetchall())
         start += size

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from powerdialer.bulk import BulkWrite, apply_bulk
+from powerdialer.bulk import BulkWrite, ImportChunk, apply_bulk, apply_imports
 from powerdialer.importing.jobs import JobUpdate, apply_job_updates
 from powerdialer.importing.runner import ImportRunner
 from powerdialer.rows import Intake, apply_intakes
@@ -22,6 +22,7 @@ from powerdialer.web.bodylimit import BodyLimitMiddleware
 from powerdialer.web.idempotency import IdempotencyMiddleware, IdempotencyOp, apply_idempotency
 from powerdialer.web.ratelimit import RateLimiter, RateLimitMiddleware
 from powerdialer.web.responses import Receive, Scope, Send
+from powerdialer.web.textguard import NulGuardMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,9 @@ class PowerDialerApp:
         self.imports: ImportRunner | None = None  # import jobs; set up at startup
         self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
         self.api = build_api(self)
-        self._api_asgi = RateLimitMiddleware(BodyLimitMiddleware(self.api, settings), self.limiter)
+        self._api_asgi = RateLimitMiddleware(
+            BodyLimitMiddleware(NulGuardMiddleware(self.api), settings), self.limiter
+        )
         self._entry = IdempotencyMiddleware(self._route, self)
 
     @property
@@ -65,6 +68,7 @@ class PowerDialerApp:
             {
                 Intake: apply_intakes,
                 BulkWrite: apply_bulk,
+                ImportChunk: apply_imports,
                 IdempotencyOp: apply_idempotency,
                 JobUpdate: apply_job_updates,
             },

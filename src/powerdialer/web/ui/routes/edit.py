@@ -22,6 +22,7 @@ from powerdialer.campaigns import CampaignSummary
 from powerdialer.errors import NotFound, PowerDialerError, ValidationError
 from powerdialer.importing import jobs
 from powerdialer.storage.row_queries import RowFilter
+from powerdialer.text import one_line
 from powerdialer.web.ui.errors import PageNotFound
 from powerdialer.web.ui.import_status import job_text, job_view
 from powerdialer.web.ui.messages import error_text
@@ -58,7 +59,7 @@ def search_filter(text: str, region: str) -> RowFilter:
     """One search box for names and numbers: a whole number finds that number, the first
     digits find numbers starting so (``093`` is read in the default country), anything else
     is looked for in the contact's name."""
-    text = " ".join(text.split())[: row_queries.MAX_QUERY_TEXT]
+    text = one_line(text)[: row_queries.MAX_QUERY_TEXT]
     if not text:
         return RowFilter()
     digits = "".join(ch for ch in text if ch.isdigit())

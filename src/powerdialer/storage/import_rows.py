@@ -1,0 +1,88 @@
+"""SQL for an import job's rows in a campaign whose duplicate policy is "skip": the common case,
+where the job needs only counts (how many were stored, how many were already there), never the
+rows' ids.
+
+So there is no ``RETURNING``, no lookup of the duplicates' ids and no per-row object: one
+multi-row ``INSERT … ON CONFLICT DO NOTHING`` per statement, the rows bound as the worker
+child sent them, and the number stored read from the cursor's ``rowcount`` (both drivers
+report the rows actually inserted: a conflicting row is not counted; pinned by
+tests/test_import_jobs.py).  The rest of a chunk are duplicates, of the campaign's rows or of
+earlier rows of the same chunk: with DO NOTHING a later row meets the one just inserted, on
+both databases, so the file's first row of a number is the one kept.
+
+A row is ``(fio, phone_raw, phone_e164, external_id, extra)`` with ``extra`` already the JSON
+text of the custom fields (or ``None``): the worker child builds it on its own core.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Sequence
+from itertools import chain
+from typing import Any
+
+from sqlalchemy import Connection
+
+from powerdialer.storage.hotpath import cursor, stamp
+
+ImportRow = tuple[str | None, str, str, str | None, str | None]
+"""``(fio, phone_raw, phone_e164, external_id, extra_json)``."""
+
+_WIDTH = 5  # values per ImportRow
+# SQLite: numbered parameters, so the four values every row shares (?1-?4) are bound once and
+# a row's own five are the driver's flat list as sent; 4 + 5 * 4096 stays far under SQLite's
+# 32,766-variable limit, and full chunks use one statement shape (its cache stays warm).
+_SQLITE_ROWS = 4096
+_CONFLICT = "ON CONFLICT (project_id, campaign_id, phone_e164, duplicate_no) DO NOTHING"
+_COLUMNS = (
+    "project_id, campaign_id, source, created_at, updated_at, duplicate_no, "
+    "fio, phone_raw, phone_e164, external_id, extra"
+)
+
+
+@functools.cache
+def _sqlite_sql(count: int) -> str:
+    values = ", ".join(
+        f"(?1, ?2, ?3, ?4, ?4, 0, ?{n + 1}, ?{n + 2}, ?{n + 3}, ?{n + 4}, ?{n + 5})"
+        for n in range(4, 4 + _WIDTH * count, _WIDTH)
+    )
+    return f"INSERT INTO campaign_rows ({_COLUMNS}) VALUES {values} {_CONFLICT}"  # noqa: S608
+
+
+# PostgreSQL: one array per column (11 parameters whatever the rows; see storage/bulk.py).
+# WITH ORDINALITY … ORDER BY keeps the file's order, so the first row of a number is kept.
+_PG_SQL = (
+    f"INSERT INTO campaign_rows ({_COLUMNS}) "  # noqa: S608 (no values in it)
+    "SELECT %s, %s, %s, %s, %s, 0, t.f, t.r, t.e, t.x, t.j FROM unnest("
+    "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[]"
+    f") WITH ORDINALITY AS t(f, r, e, x, j, n) ORDER BY t.n {_CONFLICT}"
+)
+
+
+def insert_skipping(
+    conn: Connection,
+    head: tuple[int, int, str],
+    rows: Sequence[ImportRow],
+    now: dt.datetime,
+) -> int:
+    """Insert ``rows`` in the caller's transaction, leaving alone every number already in the
+    campaign (or earlier in ``rows``); how many were inserted.  ``head`` is ``(project_id,
+    campaign_id, source)``; the caller has checked and locked the campaign."""
+    if not rows:
+        return 0
+    dialect = conn.dialect.name
+    when = stamp(dialect, now)
+    cur = cursor(conn)
+    if dialect == "postgresql":
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        cur.execute(_PG_SQL, [*head, when, when, *columns])
+        return int(cur.rowcount)
+    inserted = 0
+    for start in range(0, len(rows), _SQLITE_ROWS):
+        part = rows[start : start + _SQLITE_ROWS]
+        params: list[Any] = [*head, when]
+        params.extend(chain.from_iterable(part))
+        cur.execute(_sqlite_sql(len(part)), params)
+        inserted += cur.rowcount
+    return inserted
