@@ -75,17 +75,17 @@ def test_the_articles_journey(
 ) -> None:
     sign_in(page, server, anna)
     assert page.locator("html").get_attribute("lang") == "uk"
-    assert page.get_by_role("heading", name="Power Dialer").is_visible()
+    expect(page.get_by_role("heading", name="Power Dialer")).to_be_visible()
 
     # "+ Додати кампанію": a dialog with a name and "Зберегти".
     page.get_by_role("link", name="+ Додати кампанію").click()
     dialog = page.get_by_role("dialog", name="Нова кампанія")
-    assert dialog.is_visible()
+    expect(dialog).to_be_visible()
     dialog.get_by_label("Назва кампанії").fill("Весняні ліди")
     dialog.get_by_role("button", name="Зберегти").click()
     page.wait_for_url(re.compile(r"notice=campaign_created"))
     row = page.get_by_role("row").filter(has_text="Весняні ліди")
-    assert row.is_visible()
+    expect(row).to_be_visible()
     created = next(
         c for c in campaigns.list_campaigns(store, anna.project_id) if c.name == "Весняні ліди"
     )
@@ -122,7 +122,7 @@ def test_the_articles_journey(
     assert page.locator("#result-duplicates").inner_text() == "1"
     assert page.locator("#result-rejected").inner_text() == "1"
     assert page.locator("#import-progress").evaluate("p => p.value") == 100
-    assert page.get_by_role("link", name="Завантажити відхилені рядки (CSV)").is_visible()
+    expect(page.get_by_role("link", name="Завантажити відхилені рядки (CSV)")).to_be_visible()
     page.locator("#rows").get_by_text("Марія Коваль").wait_for()
 
     # Settings → Integration → API: create a key (shown once).
@@ -149,7 +149,7 @@ def test_the_articles_journey(
         "&campaignName=x"
     )
     listed = page.locator("#rows").get_by_role("row").filter(has_text="Олена з CRM")
-    assert listed.is_visible()
+    expect(listed).to_be_visible()
     assert "+380930000099" in listed.inner_text()
 
     # Switch the language.
@@ -157,7 +157,7 @@ def test_the_articles_journey(
     page.get_by_role("heading", name="Edit the campaign's number list").wait_for()
     assert page.locator("html").get_attribute("lang") == "en"
     page.get_by_role("navigation", name="Settings").get_by_role("link", name="Power Dialer").click()
-    assert page.get_by_role("link", name="+ Add campaign").is_visible()
+    expect(page.get_by_role("link", name="+ Add campaign")).to_be_visible()
 
 
 def test_the_menu_and_dialogs_work_from_the_keyboard(page: Any, server: Server, anna: User) -> None:
@@ -214,6 +214,6 @@ def test_pages_work_with_scripts_off(browser: Any, server: Server, anna: User) -
         dialog.get_by_label("Назва кампанії").fill("Без скриптів")
         dialog.get_by_role("button", name="Зберегти").click()
         page.wait_for_url(re.compile(r"notice=campaign_created"))
-        assert page.get_by_role("row").filter(has_text="Без скриптів").is_visible()
+        expect(page.get_by_role("row").filter(has_text="Без скриптів")).to_be_visible()
     finally:
         context.close()
