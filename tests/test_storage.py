@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.exc import IntegrityError
 
+from powerdialer.settings import Settings
 from powerdialer.storage import Store, migrate
 from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
 from tests.conftest import Persona
@@ -143,3 +144,20 @@ async def test_a_transaction_is_bounded_by_rows_not_by_requests(store: Store) ->
     sizes = await asyncio.gather(*(committer.submit(_Heavy(i)) for i in range(10)))
     await committer.stop()
     assert max(sizes) <= 2  # 150 rows each: at most two per 300-row transaction
+
+
+@pytest.mark.anyio
+async def test_the_server_freezes_its_long_lived_objects_and_thaws_them_on_shutdown(
+    settings: Settings,
+) -> None:
+    import gc
+
+    from powerdialer.web.app import create_app
+
+    app = create_app(settings, freeze_gc=True)
+    await app.startup()
+    try:
+        assert gc.get_freeze_count() > 10_000  # routes, templates, phone metadata…
+    finally:
+        await app.shutdown()
+    assert gc.get_freeze_count() == 0
