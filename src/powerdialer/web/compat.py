@@ -26,25 +26,13 @@ from powerdialer.web.responses import (
     body_for,
     error_body,
     send_json,
+    status_for,
 )
 
 log = logging.getLogger(__name__)
 
 PATH = "/power-dialer/campaigns/campaign-rows"
 _OK_HEADERS = [(b"content-type", b"application/json"), (b"content-length", b"15")]
-
-STATUS = {
-    "invalid_body": 400,
-    "malformed_json": 400,
-    "campaign_not_found": 404,
-    "campaign_archived": 409,
-}
-
-
-def status_for(exc: PowerDialerError) -> int:
-    if isinstance(exc, AuthError):
-        return 401
-    return STATUS.get(exc.code, 422)
 
 
 def _credentials(scope: Scope) -> tuple[int, str, str] | AuthError:

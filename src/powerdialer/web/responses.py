@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from powerdialer.errors import PowerDialerError
+from powerdialer.errors import AuthError, Conflict, NotFound, PowerDialerError, ValidationError
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -18,6 +18,21 @@ Send = Callable[[Message], Awaitable[None]]
 
 SUCCESS_BODY = b'{"result":true}'
 JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+def status_for(exc: PowerDialerError) -> int:
+    """The HTTP status of a domain error, the same on every surface (compatible and API)."""
+    if isinstance(exc, AuthError):
+        return 401
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, Conflict):
+        return 409
+    if exc.code in ("malformed_json", "invalid_body"):
+        return 400
+    if isinstance(exc, ValidationError):
+        return 422
+    return 400
 
 
 def error_payload(

@@ -11,8 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from powerdialer.errors import AuthError, Conflict, NotFound, PowerDialerError, ValidationError
-from powerdialer.web.responses import error_payload
+from powerdialer.errors import PowerDialerError
+from powerdialer.web.responses import error_payload, status_for
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -24,20 +24,6 @@ _HTTP_CODES = {
     415: "unsupported_media_type",
     429: "rate_limited",
 }
-
-
-def status_for(exc: PowerDialerError) -> int:
-    if isinstance(exc, AuthError):
-        return 401
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, Conflict):
-        return 409
-    if exc.code in ("malformed_json", "invalid_body"):
-        return 400
-    if isinstance(exc, ValidationError):
-        return 422
-    return 400
 
 
 def error_response(exc: PowerDialerError, headers: dict[str, str] | None = None) -> JSONResponse:
