@@ -32,6 +32,8 @@ OUT = ROOT / "docs" / "screenshots"
 EMAIL, PASSWORD = "anna@example.com", "demo password 2026"
 FIRST_NAMES = ["Іван", "Марія", "Олена", "Петро", "Оксана", "Андрій", "Наталія", "Богдан"]
 LAST_NAMES = ["Петренко", "Коваль", "Шевченко", "Бондар", "Мельник", "Ткаченко", "Кравець"]
+CITIES = ["Київ", "Львів", "Одеса", "Харків", "Дніпро"]
+MANAGERS = ["Олег", "Софія", "Дмитро"]
 CSV = (
     "ПІБ;Телефон;Місто\n"
     "Ірина Савчук;093-111-22-33;Київ\n"
@@ -61,7 +63,13 @@ def add_rows(store: Store, project_id: int, campaign_id: int, days: int, per_day
                 number += 1
                 name = f"{FIRST_NAMES[number % 8]} {LAST_NAMES[number % 7]}"
                 phone = f"+38093{number:07d}"
-                rows.append(bulk.NewRow(phone_raw=phone[1:], phone_e164=phone, fio=name))
+                external_id, fields = None, {}
+                if source == "import":  # CRM exports carry the CRM's id and extra columns
+                    external_id = f"crm-{40000 + number}"
+                    fields = {"Місто": CITIES[number % 5], "Менеджер": MANAGERS[number % 3]}
+                rows.append(
+                    bulk.NewRow(phone[1:], phone, name, external_id=external_id, fields=fields)
+                )
             store.write(
                 lambda conn, rows=rows, source=source, when=when: bulk.write_rows(
                     conn, project_id, campaign_id, "skip", rows, source=source, now=when
@@ -69,7 +77,20 @@ def add_rows(store: Store, project_id: int, campaign_id: int, days: int, per_day
             )
 
 
-def demo(url: str) -> tuple[int, int]:
+def crm_rows() -> list[bulk.NewRow]:
+    """What a CRM sends through the bulk API: its own ids and a few custom fields."""
+    rows = []
+    for n in range(8):
+        name = f"{FIRST_NAMES[n]} {LAST_NAMES[n % 7]}"
+        phone = f"+38067{5550100 + n:07d}"
+        fields = {"Місто": CITIES[n % 5], "Менеджер": MANAGERS[n % 3]}
+        if n % 3 == 0:
+            fields["Коментар"] = "Просив передзвонити після 18:00"
+        rows.append(bulk.NewRow(phone[1:], phone, name, f"crm-{48210 + n}", fields))
+    return rows
+
+
+def demo(url: str) -> tuple[int, int, int]:
     store = open_store(url)
     project = projects.create_project(store, "Відділ продажів")
     projects.create_key(store, project.id, "CRM")
@@ -77,18 +98,24 @@ def demo(url: str) -> tuple[int, int]:
     add_rows(store, project.id, spring.id, days=20, per_day=9)
     repeat = campaigns.create_campaign(store, project.id, "Повторні дзвінки")
     add_rows(store, project.id, repeat.id, days=5, per_day=4)
+    crm = campaigns.create_campaign(store, project.id, "Нові ліди з CRM")
+    store.write(
+        lambda conn: bulk.write_rows(
+            conn, project.id, crm.id, "skip", crm_rows(), source="api", now=dt.datetime.now(dt.UTC)
+        )
+    )
     old = campaigns.create_campaign(store, project.id, "Архів 2025")
     campaigns.set_campaign_state(store, project.id, old.id, CampaignState.ARCHIVED)
     accounts.create_user(store, EMAIL, PASSWORD, project_id=project.id, role=Role.OWNER)
     store.dispose()
-    return project.id, spring.id
+    return project.id, spring.id, crm.id
 
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/demo.db"
-        project_id, campaign_id = demo(url)
+        project_id, campaign_id, crm_id = demo(url)
         port = free_port()
         command = [sys.executable, "-m", "powerdialer", "serve", "--port", str(port)]
         server = subprocess.Popen(  # noqa: S603 (our own command line)
@@ -105,13 +132,14 @@ def main() -> None:
                     break
                 except httpx.TransportError:
                     time.sleep(0.1)
-            shoot(base, project_id, campaign_id, Path(tmp))
+            shoot(base, project_id, (campaign_id, crm_id), Path(tmp))
         finally:
             server.terminate()
             server.wait(timeout=15)
 
 
-def shoot(base: str, project_id: int, campaign_id: int, tmp: Path) -> None:
+def shoot(base: str, project_id: int, campaign_ids: tuple[int, int], tmp: Path) -> None:
+    campaign_id, crm_id = campaign_ids
     with chromium() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="uk-UA")
         page = context.new_page()
@@ -138,6 +166,15 @@ def shoot(base: str, project_id: int, campaign_id: int, tmp: Path) -> None:
         page.set_viewport_size({"width": 1280, "height": 1300})
         page.screenshot(path=OUT / "edit.png")
         page.set_viewport_size({"width": 1280, "height": 800})
+        page.goto(
+            f"{base}/campaign/edit?projectId={project_id}&editCampaign={crm_id}"
+            "&campaignName=Нові ліди з CRM"
+        )
+        page.locator("#rows").screenshot(path=OUT / "edit-crm-fields.png")
+        page.goto(
+            f"{base}/campaign/edit?projectId={project_id}&editCampaign={campaign_id}"
+            "&campaignName=Весняні ліди"
+        )
         leads = tmp / "leads.csv"
         leads.write_bytes(CSV)
         page.locator("#upload-file").set_input_files(str(leads))

@@ -310,12 +310,46 @@ async def test_it_filters_by_source_and_status(
     assert [r["id"] for r in answer.json()["items"]] == [wanted]
 
 
+async def test_it_finds_rows_by_their_crm_id_exactly(
+    client: httpx.AsyncClient, owner: Persona, store: Store
+) -> None:
+    wanted = insert_row(store, owner, "+380930000001", external_id="crm-1042")
+    insert_row(store, owner, "+380930000002", external_id="crm-10420")
+    insert_row(store, owner, "+380930000003", external_id=None, fio="crm-1042")
+    also = insert_row(store, owner, "+380930000004", external_id="crm-1042", status="done")
+    for value, expected in (
+        ("crm-1042", [wanted, also]),
+        ("  crm-1042 ", [wanted, also]),  # stored ids are trimmed, so is the filter
+        ("CRM-1042", []),  # an id is exact, letter case included
+        ("crm-104", []),
+    ):
+        answer = await client.get(
+            rows_url(owner), params={"external_id": value}, headers=owner.headers
+        )
+        assert [r["id"] for r in answer.json()["items"]] == expected, value
+    both = await client.get(
+        rows_url(owner), params={"external_id": "crm-1042", "status": "done"}, headers=owner.headers
+    )
+    assert [r["id"] for r in both.json()["items"]] == [also]
+    export = await client.get(
+        f"{BASE}/{owner.campaign_id}/export",
+        params={"external_id": "crm-1042", "format": "csv"},
+        headers=owner.headers,
+    )
+    assert export.status_code == 200, export.text
+    assert [line.split(",")[0] for line in export.text.splitlines()[1:]] == [
+        str(wanted),
+        str(also),
+    ]
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
         ({"source": "crm"}, "source"),
         ({"status": "DROP TABLE"}, "status"),
         ({"q": "x" * 256}, "q"),
+        ({"external_id": "x" * 129}, "external_id"),
         ({"created_from": "yesterday"}, "created_from"),
         ({"created_to": "2026-13-01"}, "created_to"),
         ({"created_from": "2026-03-02", "created_to": "2026-03-01"}, "created_to"),

@@ -18,6 +18,7 @@ from dataclasses import astuple, dataclass
 
 from sqlalchemy import Connection
 
+from powerdialer.bulk import MAX_EXTERNAL_ID
 from powerdialer.campaigns import delete_rows_in_batches, get_campaign
 from powerdialer.errors import NotFound, ValidationError
 from powerdialer.models import RowSource
@@ -26,6 +27,7 @@ from powerdialer.rows import MAX_ID
 from powerdialer.storage import Store
 from powerdialer.storage import row_queries as sql
 from powerdialer.storage.row_queries import RowFilter, RowRecord
+from powerdialer.text import one_line
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
@@ -87,6 +89,7 @@ def build_filter(
     phone: str | None = None,
     phone_prefix: str | None = None,
     q: str | None = None,
+    external_id: str | None = None,
     source: str | None = None,
     status: str | None = None,
     created_from: str | None = None,
@@ -109,6 +112,13 @@ def build_filter(
     text = " ".join(q.split()) if q else None
     if text is not None and len(text) > MAX_QUERY_TEXT:
         raise _invalid("q", "too_long", f"q is longer than {MAX_QUERY_TEXT} characters.")
+    crm_id = one_line(external_id) if external_id else None  # as rows store it
+    if crm_id is not None and len(crm_id) > MAX_EXTERNAL_ID:
+        raise _invalid(
+            "external_id",
+            "too_long",
+            f"external_id is longer than {MAX_EXTERNAL_ID} characters, so no row has it.",
+        )
     if source is not None and source not in {s.value for s in RowSource}:
         allowed = ", ".join(s.value for s in RowSource)
         raise _invalid("source", "not_allowed", f"source must be one of {allowed}.")
@@ -118,7 +128,16 @@ def build_filter(
     end = _parse_time(created_to, "created_to")
     if start is not None and end is not None and start >= end:
         raise _invalid("created_to", "before_start", "created_to must be later than created_from.")
-    return RowFilter(e164, prefix, text or None, source, status, start, end)
+    return RowFilter(
+        phone_e164=e164,
+        phone_prefix=prefix,
+        text=text or None,
+        external_id=crm_id or None,
+        source=source,
+        status=status,
+        created_from=start,
+        created_to=end,
+    )
 
 
 def _digest(text: str) -> str:

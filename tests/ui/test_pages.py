@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -206,6 +206,81 @@ async def test_rows_can_be_searched_paged_and_deleted(
     )
     assert one.status_code == 303
     assert len(stored_rows(store, owner)) == 50  # already gone: same result
+
+
+async def test_the_number_list_shows_crm_ids_and_custom_fields(
+    as_anna: httpx.AsyncClient, client: httpx.AsyncClient, owner: Persona, anna: User
+) -> None:
+    plain = await as_anna.get(edit_url(anna))
+    await client.post(
+        COMPAT, json=owner.row("380930000001", fio="Без полів"), headers=owner.headers
+    )
+    before = await as_anna.get(edit_url(anna))
+    # Campaigns filled through the vendor's endpoint alone keep the article's columns.
+    headers = re.compile(r'<th scope="col">(ID у CRM|Додаткові поля)</th>')
+    assert not headers.findall(before.text)
+    assert plain.status_code == before.status_code == 200
+    rows = [
+        {
+            "phone_number": "380930000002",
+            "fio": "Іван Петренко",
+            "external_id": "crm-1042",
+            "fields": {"Місто": "Київ", "note": XSS, "Коментар": "дуже " * 30},
+        },
+        {"phone_number": "380930000003", "fio": "Олена", "external_id": "7731"},
+    ]
+    answer = await client.post(
+        f"/power-dialer/campaigns/{owner.campaign_id}/rows",
+        json={"rows": rows},
+        headers=owner.headers,
+    )
+    assert answer.status_code == 200, answer.text
+    page = await as_anna.get(edit_url(anna))
+    assert headers.findall(page.text) == ["ID у CRM", "Додаткові поля"]
+    row = re.search(
+        r'<tr data-row-id="\d+">(?:(?!</tr>).)*Іван Петренко(?:(?!</tr>).)*</tr>', page.text, re.S
+    )
+    assert row, page.text
+    cells = text_of(row.group(0))
+    assert "crm-1042" in cells
+    assert "<dt>Місто</dt><dd>Київ</dd>" in row.group(0)
+    assert XSS not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in row.group(0)
+    # A long value is cut to 80 characters on the page, the whole of it in the title.
+    long_value = "дуже " * 30
+    assert f'title="{long_value}"' in row.group(0)
+    assert (long_value[:79] + "…") in row.group(0)
+    english = await as_anna.get(edit_url(anna) + "&lang=en")
+    assert '<th scope="col">CRM id</th>' in english.text
+    assert '<th scope="col">Custom fields</th>' in english.text
+
+
+async def test_the_search_box_finds_a_crm_id_even_one_made_of_digits(
+    as_anna: httpx.AsyncClient, client: httpx.AsyncClient, owner: Persona, anna: User
+) -> None:
+    rows = [
+        {"phone_number": "380930000011", "fio": "Перший", "external_id": "crm-1042"},
+        {"phone_number": "380930000012", "fio": "Другий", "external_id": "7731"},
+        {"phone_number": "380930000013", "fio": "Третій crm-1042 у імені"},
+        {"phone_number": "380930000014", "fio": "Четвертий", "external_id": "crm-10420"},
+    ]
+    answer = await client.post(
+        f"/power-dialer/campaigns/{owner.campaign_id}/rows",
+        json={"rows": rows},
+        headers=owner.headers,
+    )
+    assert answer.status_code == 200, answer.text
+
+    async def found(q: str) -> list[str]:
+        page = await as_anna.get(edit_url(anna) + "&" + urlencode({"q": q}))
+        return re.findall(r'<td class="fio">([^<]*)</td>', page.text)
+
+    assert await found("crm-1042") == ["Перший", "Третій crm-1042 у імені"]
+    assert await found("7731") == ["Другий"]  # digits: a CRM id, not a number's start
+    assert await found("093 000 00 12") == ["Другий"]  # still a number
+    assert await found("09300000") == ["Перший", "Другий", "Третій crm-1042 у імені", "Четвертий"]
+    # A CRM id is matched whole (only the name that holds the text is found).
+    assert await found("crm-104") == ["Третій crm-1042 у імені"]
 
 
 async def test_a_contact_named_like_a_script_is_shown_not_run(

@@ -196,7 +196,8 @@ class AsyncClient:
         cursor: str | None = None,
         **filters: Any,
     ) -> Page[Row]:
-        """One page of rows; ``filters``: phone, q, source, status, created_from, created_to."""
+        """One page of rows; ``filters``: phone, phone_prefix, q, external_id, source, status,
+        created_from, created_to."""
         params = {"limit": limit, "cursor": cursor, **filters}
         return await self._send(ep.list_rows(campaign_id, params))
 

@@ -184,6 +184,8 @@ class Client:
         cursor: str | None = None,
         **filters: Any,
     ) -> Page[Row]:
+        """One page of rows; ``filters``: phone, phone_prefix, q, external_id, source, status,
+        created_from, created_to."""
         params = {"limit": limit, "cursor": cursor, **filters}
         return self._send(ep.list_rows(campaign_id, params))
 

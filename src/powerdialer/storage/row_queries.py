@@ -15,7 +15,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Row, String, cast, delete, func, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    String,
+    and_,
+    cast,
+    delete,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
 
@@ -33,6 +45,10 @@ class RowFilter:
     phone_e164: str | None = None  # exact number
     phone_prefix: str | None = None  # '+' and the first digits of the E.164 number
     text: str | None = None  # found in fio, case-insensitively
+    external_id: str | None = None  # exact: the CRM's id
+    # The UI's one search box: rows matching the number or name filters above, or whose
+    # external_id is exactly this (CRM ids are often digits that look like a number's start).
+    or_external_id: str | None = None
     source: str | None = None
     status: str | None = None
     created_from: dt.datetime | None = None  # inclusive
@@ -120,8 +136,9 @@ def _conditions(
     conn: Connection, project_id: int, campaign_id: int, f: RowFilter
 ) -> list[ColumnElement[bool]]:
     where = [_c.project_id == project_id, _c.campaign_id == campaign_id]
+    search: list[ColumnElement[bool]] = []
     if f.phone_e164 is not None:
-        where.append(_c.phone_e164 == f.phone_e164)
+        search.append(_c.phone_e164 == f.phone_e164)
     if f.phone_prefix is not None:
         # A range on the (project, campaign, phone_e164, …) unique index, not LIKE: SQLite
         # uses an index for LIKE only with case_sensitive_like, PostgreSQL only in the C
@@ -129,11 +146,16 @@ def _conditions(
         # starting with the prefix lies between it and the prefix padded with 9s; the substr
         # test keeps the answer exact whatever the collation.
         prefix = f.phone_prefix
-        where.append(_c.phone_e164 >= prefix)
-        where.append(_c.phone_e164 <= prefix + "9" * (MAX_E164 - len(prefix)))
-        where.append(func.substr(_c.phone_e164, 1, len(prefix)) == prefix)
+        search.append(_c.phone_e164 >= prefix)
+        search.append(_c.phone_e164 <= prefix + "9" * (MAX_E164 - len(prefix)))
+        search.append(func.substr(_c.phone_e164, 1, len(prefix)) == prefix)
     if f.text is not None:
-        where.append(_text_condition(conn, f.text))
+        search.append(_text_condition(conn, f.text))
+    if f.or_external_id is not None:
+        search = [or_(and_(*search), _c.external_id == f.or_external_id)]
+    where.extend(search)
+    if f.external_id is not None:
+        where.append(_c.external_id == f.external_id)
     if f.source is not None:
         where.append(_c.source == f.source)
     if f.status is not None:

@@ -41,6 +41,9 @@ def row_filter(
     q: Annotated[
         str | None, Query(description="Text in the contact's name (fio), any letter case.")
     ] = None,
+    external_id: Annotated[
+        str | None, Query(description="Exactly this CRM id (the rows' external_id).")
+    ] = None,
     source: Annotated[str | None, Query(description="api, import or ui.")] = None,
     row_status: Annotated[
         str | None, Query(alias="status", description="The dialer status, e.g. pending.")
@@ -56,6 +59,7 @@ def row_filter(
         phone=phone,
         phone_prefix=phone_prefix,
         q=q,
+        external_id=external_id,
         source=source,
         status=row_status,
         created_from=created_from,

@@ -9,6 +9,7 @@ or a campaign of another project, is a 404 like one that does not exist.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -56,25 +57,28 @@ def campaign_of(
 
 
 def search_filter(text: str, region: str) -> RowFilter:
-    """One search box for names and numbers: a whole number finds that number, the first
-    digits find numbers starting so (``093`` is read in the default country), anything else
-    is looked for in the contact's name."""
+    """One search box for names, numbers and CRM ids: a whole number finds that number, the
+    first digits find numbers starting so (``093`` is read in the default country), anything
+    else is looked for in the contact's name or taken as a CRM id (``external_id``)."""
     text = one_line(text)[: row_queries.MAX_QUERY_TEXT]
     if not text:
         return RowFilter()
     digits = "".join(ch for ch in text if ch.isdigit())
+    crm_id = text[: bulk.MAX_EXTERNAL_ID + 1]  # longer is no row's id, and matches nothing
     if digits and set(text) <= _PHONE_CHARS:
         try:
-            return row_queries.build_filter(phone=text, region=region)
+            found = row_queries.build_filter(phone=text, region=region)
+            return replace(found, or_external_id=crm_id)
         except ValidationError:
             pass
         if not text.lstrip().startswith("+") and digits.startswith("0"):
             digits = str(phonenumbers.country_code_for_region(region)) + digits.lstrip("0")
         try:
-            return row_queries.build_filter(phone_prefix=digits[:15], region=region)
+            found = row_queries.build_filter(phone_prefix=digits[:15], region=region)
+            return replace(found, or_external_id=crm_id)
         except ValidationError:
-            return RowFilter(text=text)
-    return row_queries.build_filter(q=text, region=region)
+            pass
+    return RowFilter(text=text, or_external_id=crm_id)
 
 
 def render_edit(
