@@ -114,7 +114,7 @@ def test_the_fast_path_always_agrees_with_the_full_parser(case: tuple[str, str])
     text, region = case
     fast = phones._fast_path(text, region)
     if fast is not None:
-        assert fast.e164 == _slow(text, region)
+        assert fast == _slow(text, region)
     result: str | None
     try:
         result = normalize_phone(text, region).e164

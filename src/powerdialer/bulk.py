@@ -151,8 +151,8 @@ def _field_value(name: str, value: object) -> str:
     return text
 
 
-def parse_fields(value: object) -> dict[str, str]:
-    """Custom fields: a JSON object of at most 50 names (1-64 characters) to strings."""
+def _clean_fields(value: object) -> dict[str, str]:
+    """Custom fields checked and cleaned, all but their size as JSON."""
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -170,22 +170,60 @@ def parse_fields(value: object) -> dict[str, str]:
         )
     fields: dict[str, str] = {}
     for name, raw in value.items():
-        clean = one_line(name)
-        if not clean or len(clean) > MAX_FIELD_NAME:
-            raise _invalid(
-                "fields",
-                "invalid_name",
-                f"field names must be 1 to {MAX_FIELD_NAME} characters long, "
-                f"got {name!r:.{MAX_FIELD_NAME + 2}}.",
-            )
-        fields[clean] = _field_value(clean, raw)
-    if fields and len(orjson.dumps(fields)) > MAX_FIELDS_BYTES:
+        clean = _checked_names.get(name) or _field_name(name)
+        if type(raw) is str and len(raw) <= MAX_FIELD_VALUE and "\x00" not in raw:
+            fields[clean] = raw  # the usual value, as _field_value would leave it
+        else:
+            fields[clean] = _field_value(clean, raw)
+    return fields
+
+
+_checked_names: dict[str, str] = {}
+"""Field names already checked, to their cleaned form: an import's rows repeat the same few
+(its header) a million times."""
+
+
+def _field_name(name: str) -> str:
+    clean = one_line(name)
+    if not clean or len(clean) > MAX_FIELD_NAME:
         raise _invalid(
             "fields",
-            "too_large",
-            f"fields take more than {MAX_FIELDS_BYTES} bytes as JSON: shorten the values.",
+            "invalid_name",
+            f"field names must be 1 to {MAX_FIELD_NAME} characters long, "
+            f"got {name!r:.{MAX_FIELD_NAME + 2}}.",
         )
+    if len(_checked_names) >= 1024:  # bounded: names sent by clients are not all a header's
+        _checked_names.clear()
+    _checked_names[name] = clean
+    return clean
+
+
+def _too_large() -> ValidationError:
+    return _invalid(
+        "fields",
+        "too_large",
+        f"fields take more than {MAX_FIELDS_BYTES} bytes as JSON: shorten the values.",
+    )
+
+
+def parse_fields(value: object) -> dict[str, str]:
+    """Custom fields: a JSON object of at most 50 names (1-64 characters) to strings."""
+    fields = _clean_fields(value)
+    if fields and len(sql.extra_bytes(fields)) > MAX_FIELDS_BYTES:
+        raise _too_large()
     return fields
+
+
+def parse_fields_json(value: object) -> str | None:
+    """``parse_fields``, answered as ``campaign_rows.extra`` stores it (``None`` for none):
+    the JSON made once, for both the size check and the row."""
+    fields = _clean_fields(value)
+    if not fields:
+        return None
+    data = sql.extra_bytes(fields)
+    if len(data) > MAX_FIELDS_BYTES:
+        raise _too_large()
+    return data.decode()
 
 
 def parse_new_row(obj: object, region: str) -> NewRow:
@@ -222,7 +260,7 @@ def parse_import_row(
         number.raw,
         number.e164,
         parse_external_id(external_id),
-        sql.extra_json(parse_fields(fields)),
+        parse_fields_json(fields),
     )
 
 

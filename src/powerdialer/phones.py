@@ -166,6 +166,10 @@ def _split(text: str, facts: _RegionFacts) -> str | None:
     digits = (text[1:] if plus else text).translate(_SEPARATORS)
     if not digits.isdigit() or "+" in text[1:]:
         return None
+    return _split_digits(digits, plus, facts)
+
+
+def _split_digits(digits: str, plus: bool, facts: _RegionFacts) -> str | None:
     country = facts.country
     if digits.startswith(country) and (plus or len(digits) > facts.max_national):
         # International (+380 93 000 00 00, or 380930000000: too long to be national).
@@ -183,7 +187,7 @@ def _split(text: str, facts: _RegionFacts) -> str | None:
     return digits[len(prefix) :]  # national, with its trunk prefix: 093 000 00 00
 
 
-def _fast_path(text: str, region: str) -> Phone | None:
+def _fast_path(text: str, region: str) -> str | None:
     """The shapes nearly every CRM row has: ``380930000000``, ``+380 93 000 00 00``,
     ``(093) 000-00-00`` — the default country's numbers, international or national, with the
     usual separators.
@@ -194,9 +198,14 @@ def _fast_path(text: str, region: str) -> Phone | None:
     parser (a property test pins that); anything else, errors included, takes the full path.
     """
     facts = _region_facts(region)
-    if facts is None or not _SHAPE.fullmatch(text):
+    if facts is None:
         return None
-    national = _split(text, facts)
+    if text.isdigit() and text.isascii() and 4 <= len(text) <= 40:
+        national = _split_digits(text, False, facts)  # 380930000000: what most CRMs store
+    elif _SHAPE.fullmatch(text):
+        national = _split(text, facts)
+    else:
+        return None
     if not national or national[0] == "0":
         return None
     valid_type = facts.by_length.get(len(national))
@@ -204,7 +213,7 @@ def _fast_path(text: str, region: str) -> Phone | None:
         return None
     if not valid_type.fullmatch(national):
         return None
-    return Phone(e164=f"+{facts.country}{national}", region=region)
+    return f"+{facts.country}{national}"
 
 
 def normalize_phone(raw: object, region: str = "UA") -> Phone:
@@ -228,14 +237,14 @@ def normalize_phone(raw: object, region: str = "UA") -> Phone:
         raise phone_error("wrong_type")
     # Control characters (a NUL from a sloppy export) are no part of a number, and
     # PostgreSQL refuses NUL in text: drop them before anything else sees the text.
-    text = _CONTROL.sub("", raw).strip()
+    text = (raw if raw.isprintable() else _CONTROL.sub("", raw)).strip()
     if not text:
         raise phone_error("missing")
     if len(text) > MAX_RAW_LENGTH:
         raise phone_error("too_long", text[:MAX_RAW_LENGTH])
     fast = _fast_path(text, region)
     if fast is not None:
-        return Phone(fast.e164, fast.region, text)
+        return Phone(fast, region, text)
     try:
         phone = _check(_parse(text, region), text)
     except ValidationError:

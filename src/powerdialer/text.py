@@ -15,6 +15,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 def one_line(text: str) -> str:
     """Control characters become spaces; runs of white space become one; ends trimmed."""
+    # Nearly every name and id is already so: printable text has no control characters and
+    # no white space but " " (other spaces are not printable), so it only needs checking
+    # for doubled and outer spaces.  An import cleans millions of values.
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
     return " ".join(_CONTROL.sub(" ", text).split())
 
 

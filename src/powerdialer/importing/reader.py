@@ -205,7 +205,7 @@ def _open(
         delimiter = match.group(1)
     else:
         delimiter = detect_delimiter(sample, complete)
-    rows = decoded(csv_rows(text, delimiter))
+    rows = csv_rows(text, delimiter)
     if match:
         next(rows, None)  # Excel's "sep=;" hint is not data; lines keep counting it
     resolved, rows = start_rows(rows, mapping, None)

@@ -21,7 +21,7 @@ HEADER_SCAN = 10
 """Rows searched for the header: reports from CRMs often start with a title row or two."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs 6 calls, and a file has millions
 class Record:
     """One contact as found in the file.
 

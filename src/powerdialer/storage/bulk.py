@@ -52,9 +52,14 @@ _MERGE_EXTRA = {
 _KEEP_ATTEMPTS = 20
 
 
+def extra_bytes(fields: dict[str, str]) -> bytes:
+    """Custom fields as ``campaign_rows.extra`` stores them, UTF-8 encoded."""
+    return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+
+
 def extra_json(fields: dict[str, str] | None) -> str | None:
     """Custom fields as ``campaign_rows.extra`` stores them."""
-    return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS).decode() if fields else None
+    return extra_bytes(fields).decode() if fields else None
 
 
 @functools.cache
