@@ -385,6 +385,21 @@ def test_it_recognises_external_id_headers(header: str) -> None:
     assert role_of(header) == "external_id"
 
 
+def test_the_apis_own_column_names_win_so_an_export_imports_back(write: Write) -> None:
+    # Our export has "id" (the row's) before "external_id" (the CRM's), and "phone_number"
+    # before "phone_e164": each is a name the detector knows, the API's own names win.
+    text = "id,fio,phone_number,phone_e164,external_id\n7,Іван,093 000 00 00,+380930000000,crm-1\n"
+    with open_table(write("export.csv", text.encode())) as table:
+        assert table.mapping.describe() == {
+            "phone": "phone_number",
+            "fio": "fio",
+            "external_id": "external_id",
+        }
+        (record,) = list(table)
+    assert (record.phone, record.external_id) == ("093 000 00 00", "crm-1")
+    assert record.extra == {"id": "7", "phone_e164": "+380930000000"}
+
+
 @pytest.mark.parametrize("header", ["Номер договору", "Місто", "Email", "Сума"])
 def test_it_leaves_other_headers_as_custom_fields(header: str) -> None:
     assert role_of(header) is None

@@ -14,19 +14,16 @@ stored value) all fields go in one ``fields`` column as JSON.
 
 CSV: UTF-8 with a byte-order mark (without it Excel reads UTF-8 as the ANSI code page and
 Cyrillic turns to mojibake), comma-separated, CRLF line ends (RFC 4180).  A text cell that
-Excel would run as a formula is prefixed with an apostrophe.  XLSX: ``xlsxwriter`` in
-``constant_memory`` mode, every value written as a string or number (never a formula), into
-a temporary file that the web layer streams; past Excel's 1,048,576 rows a sheet continues on
-the next one.
+Excel would run as a formula is prefixed with an apostrophe.  XLSX: streamed as it is read
+too (:mod:`powerdialer.xlsx`), every value a string or a number (never a formula); past
+Excel's 1,048,576 rows a sheet continues on the next one.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -34,9 +31,9 @@ from functools import partial
 from typing import Any
 
 import orjson
-import xlsxwriter  # type: ignore[import-untyped]  # xlsxwriter ships no type hints
 from sqlalchemy import Connection
 
+from powerdialer import xlsx
 from powerdialer.campaigns import get_campaign
 from powerdialer.storage import Store
 from powerdialer.storage import row_queries as sql
@@ -99,8 +96,11 @@ def _read_page(
     )
 
 
-def iter_lines(store: Store, plan: ExportPlan, page: int = PAGE) -> Iterator[list[list[Cell]]]:
-    """The export's lines (cells in ``plan.header`` order), a page at a time."""
+def iter_lines(
+    store: Store, plan: ExportPlan, page: int | None = None
+) -> Iterator[list[list[Cell]]]:
+    """The export's lines (cells in ``plan.header`` order), ``PAGE`` rows at a time."""
+    page = page or PAGE  # read when called, so a test can make pages small
     after_id = 0
     while True:
         found = store.read(partial(_read_page, plan=plan, after_id=after_id, limit=page))
@@ -165,64 +165,11 @@ def csv_chunks(store: Store, plan: ExportPlan) -> Iterator[bytes]:
         yield buffer.getvalue().encode()
 
 
-def write_xlsx(store: Store, plan: ExportPlan, path: str) -> None:
-    workbook = xlsxwriter.Workbook(
-        path,
-        {
-            "constant_memory": True,  # rows are flushed to disk as written
-            "tmpdir": os.path.dirname(path) or None,
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-        },
-    )
-    bold = workbook.add_format({"bold": True})
-    header = plan.header
-
-    def new_sheet() -> Any:
-        sheet = workbook.add_worksheet(f"rows {len(workbook.worksheets()) + 1}"[:31])
-        sheet.freeze_panes(1, 0)
-        sheet.set_column(0, 0, 10)
-        sheet.set_column(1, 3, 24)
-        sheet.set_column(4, len(header) - 1, 14)
-        for col, name in enumerate(header):
-            sheet.write_string(0, col, name, bold)
-        return sheet
-
-    try:
-        sheet = new_sheet()
-        line = 1
-        for lines in iter_lines(store, plan):
-            for cells in lines:
-                if line == XLSX_MAX_ROWS:
-                    sheet, line = new_sheet(), 1
-                _write_line(sheet, line, cells)
-                line += 1
-    finally:
-        workbook.close()
-
-
-def _write_line(sheet: Any, line: int, values: Sequence[Cell]) -> None:
-    write_number = sheet.write_number
-    write_string = sheet.write_string
-    for col, value in enumerate(values):
-        if isinstance(value, int):
-            write_number(line, col, value)
-        elif value:
-            write_string(line, col, value)
-
-
-def xlsx_file(store: Store, plan: ExportPlan) -> str:
-    """Write the XLSX to a new temporary file (under ``TMPDIR``) and return its path; the
-    caller deletes it.  On failure nothing is left behind."""
-    handle, path = tempfile.mkstemp(prefix="powerdialer-export-", suffix=".xlsx")
-    os.close(handle)
-    try:
-        write_xlsx(store, plan, path)
-    except BaseException:
-        os.unlink(path)
-        raise
-    return path
+def xlsx_chunks(store: Store, plan: ExportPlan) -> Iterator[bytes]:
+    """The XLSX file, streamed: a page of rows at a time (see :mod:`powerdialer.xlsx`)."""
+    widths = [10, 24, 24, 24, *[14] * (len(plan.header) - 4)]
+    lines = iter_lines(store, plan)
+    return xlsx.stream(plan.header, lines, sheet_name="rows", widths=widths, max_rows=XLSX_MAX_ROWS)
 
 
 def file_names(plan: ExportPlan, extension: str) -> tuple[str, str]:

@@ -74,6 +74,15 @@ _EXACT: dict[Role, frozenset[str]] = {
 _INITIALISMS = frozenset({"піб", "пиб", "фіо", "фио"})
 
 
+_CANONICAL: dict[str, Role] = {"phone number": "phone", "fio": "fio", "external id": "external_id"}
+
+
+def canonical_role(header: str) -> Role | None:
+    """The role of a column named as the API and our exports name it (``phone_number``,
+    ``fio``, ``external_id``), if it is one."""
+    return _CANONICAL.get(normalize_header(header))
+
+
 def role_of(header: str, *, exact_only: bool = False) -> Role | None:
     """The role a header name announces, if any (exact names win over keywords)."""
     norm = normalize_header(header)

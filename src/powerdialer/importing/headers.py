@@ -18,7 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from powerdialer.importing.errors import ColumnError
-from powerdialer.importing.header_names import ROLES, Role, normalize_header, role_of
+from powerdialer.importing.header_names import (
+    ROLES,
+    Role,
+    canonical_role,
+    normalize_header,
+    role_of,
+)
 
 __all__ = [
     "AUTO",
@@ -98,9 +104,16 @@ class ResolvedMapping:
 
 
 def detect_columns(headers: Sequence[str], taken: set[int]) -> dict[Role, int]:
-    """The first column per role, exact matches before keyword matches, skipping ``taken``."""
+    """The first column per role, skipping ``taken``: the API's own names first (so our own
+    export, with both ``id`` and ``external_id``, imports back as it was), then exact
+    names, then keyword matches."""
     found: dict[Role, int] = {}
     used = set(taken)
+    for index, header in enumerate(headers):
+        role = canonical_role(header)
+        if role is not None and role not in found and index not in used:
+            found[role] = index
+            used.add(index)
     for exact_only in (True, False):
         for index, header in enumerate(headers):
             role = role_of(header, exact_only=exact_only)

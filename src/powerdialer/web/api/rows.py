@@ -8,10 +8,7 @@ project's campaign answers 404 ``campaign_not_found``, a row of another campaign
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from typing import IO, Annotated, Literal
-from urllib.parse import quote
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
@@ -22,6 +19,7 @@ from powerdialer.rows import MAX_ID
 from powerdialer.storage.row_queries import RowFilter
 from powerdialer.web.api.deps import Authed, StoreDep, get_owner
 from powerdialer.web.api.schemas import ClearResult, RowPage, RowPublic, error_responses
+from powerdialer.web.exports import export_response
 
 router = APIRouter(prefix="/power-dialer/campaigns/{campaign_id}", tags=["rows"])
 
@@ -143,19 +141,6 @@ def delete_row(campaign_id: CampaignId, row_id: RowId, auth: Authed, store: Stor
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def _disposition(plan: exporting.ExportPlan, extension: str) -> str:
-    fallback, full = exporting.file_names(plan, extension)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(full, safe='')}"
-
-
-def _file_chunks(handle: IO[bytes], size: int = 1 << 20) -> Iterator[bytes]:
-    try:
-        while chunk := handle.read(size):
-            yield chunk
-    finally:
-        handle.close()
-
-
 @router.get(
     "/export",
     summary="Export a campaign's rows as CSV or XLSX",
@@ -181,25 +166,10 @@ async def export_rows(
     """Every row of the campaign (or those the filters of the row list select), oldest
     first. Columns: id, fio, phone_number, phone_e164, source, status, attempts,
     external_id, created_at, updated_at (UTC, ISO 8601), then one column per custom field.
-    CSV is UTF-8 with a byte-order mark, comma-separated, streamed as it is read; XLSX is
-    built in a temporary file first and then sent, so its first byte takes longer."""
+    CSV is UTF-8 with a byte-order mark, comma-separated; XLSX has a bold, frozen header
+    and continues on a new sheet past Excel's 1,048,576 rows. Both are streamed as they are
+    read (no Content-Length): the first bytes leave at once."""
     plan = await run_in_threadpool(
         exporting.plan_export, store, auth.project_id, campaign_id, filters
     )
-    if file_format == "csv":
-        return StreamingResponse(
-            exporting.csv_chunks(store, plan),
-            media_type=exporting.CSV_TYPE,
-            headers={"Content-Disposition": _disposition(plan, "csv")},
-        )
-    path = await run_in_threadpool(exporting.xlsx_file, store, plan)
-    handle = open(path, "rb")  # noqa: SIM115 (closed by _file_chunks)
-    # Unlinked at once: the open handle keeps the data readable, and nothing is left on
-    # disk whether the download finishes, fails or is abandoned.
-    os.unlink(path)
-    size = os.fstat(handle.fileno()).st_size
-    return StreamingResponse(
-        _file_chunks(handle),
-        media_type=exporting.XLSX_TYPE,
-        headers={"Content-Disposition": _disposition(plan, "xlsx"), "Content-Length": str(size)},
-    )
+    return export_response(store, plan, file_format)

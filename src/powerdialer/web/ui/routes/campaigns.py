@@ -8,19 +8,17 @@ that dialog open, so everything works with scripts off too.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from typing import IO, Annotated
-from urllib.parse import quote
+from typing import Annotated
 
 from fastapi import APIRouter, Form
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response
 
 from powerdialer import campaigns, exporting
 from powerdialer.campaigns import CampaignChanges
 from powerdialer.errors import NotFound, ValidationError
 from powerdialer.models import CampaignState
 from powerdialer.storage.row_queries import RowFilter
+from powerdialer.web import exports
 from powerdialer.web.ui.errors import PageNotFound
 from powerdialer.web.ui.messages import error_text
 from powerdialer.web.ui.pages import FormDep, ObjectId, Page, PageDep
@@ -103,39 +101,12 @@ def delete(page: FormDep, campaign_id: ObjectId) -> Response:
     return RedirectResponse(f"{LIST}?notice=campaign_deleted", status_code=303)
 
 
-def _disposition(plan: exporting.ExportPlan, extension: str) -> str:
-    fallback, full = exporting.file_names(plan, extension)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(full, safe='')}"
-
-
-def _file_chunks(handle: IO[bytes], size: int = 1 << 20) -> Iterator[bytes]:
-    try:
-        while chunk := handle.read(size):
-            yield chunk
-    finally:
-        handle.close()
-
-
-def export_response(page: Page, campaign_id: int, extension: str) -> Response:
+def export_response(page: Page, campaign_id: int, extension: exports.Format) -> Response:
     try:
         plan = exporting.plan_export(page.store, page.project_id, campaign_id, RowFilter())
     except NotFound:
         raise PageNotFound from None
-    if extension == "csv":
-        return StreamingResponse(
-            exporting.csv_chunks(page.store, plan),
-            media_type=exporting.CSV_TYPE,
-            headers={"content-disposition": _disposition(plan, "csv")},
-        )
-    path = exporting.xlsx_file(page.store, plan)
-    handle = open(path, "rb")  # noqa: SIM115 (closed by _file_chunks)
-    os.unlink(path)  # the open handle keeps it readable; nothing is left behind
-    size = os.fstat(handle.fileno()).st_size
-    return StreamingResponse(
-        _file_chunks(handle),
-        media_type=exporting.XLSX_TYPE,
-        headers={"content-disposition": _disposition(plan, "xlsx"), "content-length": str(size)},
-    )
+    return exports.export_response(page.store, plan, extension)
 
 
 @router.get(f"{LIST}/campaigns/{{campaign_id}}/export.csv")
