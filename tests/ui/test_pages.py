@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
@@ -208,6 +209,16 @@ async def test_rows_can_be_searched_paged_and_deleted(
     assert len(stored_rows(store, owner)) == 50  # already gone: same result
 
 
+async def add_bulk(client: httpx.AsyncClient, owner: Persona, rows: list[dict[str, Any]]) -> None:
+    """Rows through the bulk API, which carries CRM ids and custom fields."""
+    answer = await client.post(
+        f"/power-dialer/campaigns/{owner.campaign_id}/rows",
+        json={"rows": rows},
+        headers=owner.headers,
+    )
+    assert answer.status_code == 200, answer.text
+
+
 async def test_the_number_list_shows_crm_ids_and_custom_fields(
     as_anna: httpx.AsyncClient, client: httpx.AsyncClient, owner: Persona, anna: User
 ) -> None:
@@ -229,12 +240,7 @@ async def test_the_number_list_shows_crm_ids_and_custom_fields(
         },
         {"phone_number": "380930000003", "fio": "Олена", "external_id": "7731"},
     ]
-    answer = await client.post(
-        f"/power-dialer/campaigns/{owner.campaign_id}/rows",
-        json={"rows": rows},
-        headers=owner.headers,
-    )
-    assert answer.status_code == 200, answer.text
+    await add_bulk(client, owner, rows)
     page = await as_anna.get(edit_url(anna))
     assert headers.findall(page.text) == ["ID у CRM", "Додаткові поля"]
     row = re.search(
@@ -264,12 +270,7 @@ async def test_the_search_box_finds_a_crm_id_even_one_made_of_digits(
         {"phone_number": "380930000013", "fio": "Третій crm-1042 у імені"},
         {"phone_number": "380930000014", "fio": "Четвертий", "external_id": "crm-10420"},
     ]
-    answer = await client.post(
-        f"/power-dialer/campaigns/{owner.campaign_id}/rows",
-        json={"rows": rows},
-        headers=owner.headers,
-    )
-    assert answer.status_code == 200, answer.text
+    await add_bulk(client, owner, rows)
 
     async def found(q: str) -> list[str]:
         page = await as_anna.get(edit_url(anna) + "&" + urlencode({"q": q}))
@@ -407,12 +408,7 @@ async def test_numbers_and_dates_follow_the_language(
     as_anna: httpx.AsyncClient, client: httpx.AsyncClient, owner: Persona, anna: User, store: Store
 ) -> None:
     rows = [{"phone_number": f"3809310{n:05d}"} for n in range(1234)]
-    answer = await client.post(
-        f"/power-dialer/campaigns/{owner.campaign_id}/rows",
-        json={"rows": rows},
-        headers=owner.headers,
-    )
-    assert answer.status_code == 200, answer.text
+    await add_bulk(client, owner, rows)
     uk = await as_anna.get(LIST)
     assert "1\xa0234" in uk.text
     en = await as_anna.get(f"{LIST}?lang=en")
