@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///powerdialer.db"
 
@@ -58,6 +59,23 @@ def env_region(env: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
+def env_origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of web origins (``https://crm.example.com``), or ``*``."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return ()
+    origins = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+    for origin in origins:
+        parsed = urlsplit(origin)
+        exact = origin == f"{parsed.scheme}://{parsed.netloc}"
+        if origin != "*" and not (parsed.scheme in ("http", "https") and parsed.netloc and exact):
+            raise SettingsError(
+                f"{name}: {origin!r} is not a web origin; write scheme://host[:port] such as "
+                "https://crm.example.com (no path), separated by commas, or * for any."
+            )
+    return origins
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service can be told.  Defaults suit a laptop; see docs/configuration.md."""
@@ -79,6 +97,8 @@ class Settings:
     data_dir: str = "powerdialer-data"
     # How long an Idempotency-Key's first answer is kept and replayed.
     idempotency_ttl_hours: int = 24
+    # Web origins whose pages may call the API from a browser (CORS); empty: none, "*": any.
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -99,6 +119,7 @@ class Settings:
             ),
             data_dir=env_str(env, "POWERDIALER_DATA_DIR", "powerdialer-data"),
             idempotency_ttl_hours=env_int(env, "POWERDIALER_IDEMPOTENCY_TTL_HOURS", 24, minimum=24),
+            cors_origins=env_origins(env, "POWERDIALER_CORS_ORIGINS"),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean) if clean else settings

@@ -11,6 +11,8 @@ import gc
 import logging
 from typing import Any
 
+from starlette.types import ASGIApp
+
 from powerdialer.bulk import BulkWrite, ImportChunk, apply_bulk, apply_imports
 from powerdialer.errors import ValidationError
 from powerdialer.importing.jobs import JobUpdate, apply_job_updates
@@ -23,6 +25,7 @@ from powerdialer.storage.writer import GroupCommitter
 from powerdialer.web import compat
 from powerdialer.web.api import build_api
 from powerdialer.web.bodylimit import BodyLimitMiddleware
+from powerdialer.web.cors import ApiCors
 from powerdialer.web.idempotency import IdempotencyMiddleware, IdempotencyOp, apply_idempotency
 from powerdialer.web.ratelimit import RateLimiter, RateLimitMiddleware
 from powerdialer.web.responses import Receive, Scope, Send
@@ -50,7 +53,10 @@ class PowerDialerApp:
         self._api_asgi = RateLimitMiddleware(
             BodyLimitMiddleware(NulGuardMiddleware(self.api), settings), self.limiter
         )
-        self._entry = IdempotencyMiddleware(self._route, self)
+        entry: ASGIApp = IdempotencyMiddleware(self._route, self)
+        if settings.cors_origins:  # off by default: no wrapper on the hot path
+            entry = ApiCors(entry, settings.cors_origins)
+        self._entry = entry
 
     @property
     def committer(self) -> GroupCommitter[Any, Any]:
