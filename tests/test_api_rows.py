@@ -141,6 +141,46 @@ async def test_it_pages_through_filtered_rows_with_cursors(
     assert pages == 3
 
 
+async def test_prev_cursor_walks_back_page_by_page_to_the_first(
+    client: httpx.AsyncClient, owner: Persona, store: Store
+) -> None:
+    done = []
+    for n in range(17):
+        status = "done" if n % 3 else "pending"  # the filter skips every third row
+        row_id = insert_row(store, owner, f"+3809300000{n:02d}", status=status)
+        if status == "done":
+            done.append(row_id)
+    params: dict[str, Any] = {"status": "done", "limit": 4}
+
+    async def page(cursor: str | None) -> dict[str, Any]:
+        query = {**params, **({"cursor": cursor} if cursor else {})}
+        answer = await client.get(rows_url(owner), params=query, headers=owner.headers)
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    forward = [await page(None)]
+    assert forward[0]["prev_cursor"] is None  # the first page has none
+    while forward[-1]["next_cursor"]:
+        forward.append(await page(forward[-1]["next_cursor"]))
+    assert [[r["id"] for r in p["items"]] for p in forward] == [
+        done[i : i + 4] for i in range(0, len(done), 4)
+    ]
+    # From the last page back: each prev_cursor gives exactly the page before.
+    back = forward[-1]
+    for expected in reversed(forward[:-1]):
+        back = await page(back["prev_cursor"])
+        assert [r["id"] for r in back["items"]] == [r["id"] for r in expected["items"]]
+    assert back["prev_cursor"] is None
+    # A prev_cursor belongs to its listing like any cursor.
+    other = await client.get(
+        rows_url(owner),
+        params={"limit": 4, "cursor": forward[1]["prev_cursor"]},
+        headers=owner.headers,
+    )
+    assert_error(other, 422, "invalid_cursor", "cursor")
+
+
 async def test_an_exactly_full_last_page_says_there_is_no_more(
     client: httpx.AsyncClient, owner: Persona, store: Store
 ) -> None:
@@ -153,7 +193,7 @@ async def test_an_exactly_full_last_page_says_there_is_no_more(
 
 async def test_an_empty_campaign_lists_no_rows(client: httpx.AsyncClient, owner: Persona) -> None:
     answer = await client.get(rows_url(owner), headers=owner.headers)
-    assert answer.json() == {"items": [], "next_cursor": None}
+    assert answer.json() == {"items": [], "next_cursor": None, "prev_cursor": None}
 
 
 @pytest.mark.parametrize("limit", ["0", "1001", "-1", "many"])

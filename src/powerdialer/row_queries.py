@@ -186,6 +186,7 @@ def decode_cursor(cursor: str, campaign_id: int, f: RowFilter) -> int:
 class RowPage:
     items: list[RowRecord]
     next_cursor: str | None
+    prev_cursor: str | None = None  # None on the first page
 
 
 def list_rows(
@@ -197,21 +198,33 @@ def list_rows(
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> RowPage:
-    """One page of matching rows, oldest first, and the cursor of the next page (``None``
-    on the last one)."""
+    """One page of matching rows, oldest first, and the cursors of the next page (``None``
+    on the last one) and of the previous one (``None`` on the first)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise _invalid("limit", "out_of_range", f"limit must be between 1 and {MAX_LIMIT}.")
     after_id = decode_cursor(cursor, campaign_id, f) if cursor else 0
 
-    def run(conn: Connection) -> list[RowRecord]:
+    def run(conn: Connection) -> tuple[list[RowRecord], list[int]]:
         get_campaign(conn, project_id, campaign_id)
-        return sql.page(conn, project_id, campaign_id, f, after_id=after_id, limit=limit + 1)
+        found = sql.page(conn, project_id, campaign_id, f, after_id=after_id, limit=limit + 1)
+        before: list[int] = []
+        if after_id:  # the previous page: the rows before this one, highest first
+            before = sql.ids_before(
+                conn, project_id, campaign_id, f, through_id=after_id, limit=limit + 1
+            )
+        return found, before
 
-    found = store.read(run)
+    found, before = store.read(run)
+    # The previous page starts after the row just before its first: after none (0) when
+    # it is the first page.
+    prev_cursor = None
+    if before:
+        start = before[limit] if len(before) > limit else 0
+        prev_cursor = encode_cursor(campaign_id, start, f)
     if len(found) <= limit:
-        return RowPage(found, None)
+        return RowPage(found, None, prev_cursor)
     items = found[:limit]
-    return RowPage(items, encode_cursor(campaign_id, items[-1].id, f))
+    return RowPage(items, encode_cursor(campaign_id, items[-1].id, f), prev_cursor)
 
 
 def get_row(store: Store, project_id: int, campaign_id: int, row_id: int) -> RowRecord:

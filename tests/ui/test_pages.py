@@ -188,8 +188,15 @@ async def test_rows_can_be_searched_paged_and_deleted(
     assert first.text.count('name="row_id"') == 50
     next_link = re.search(r'href="([^"]+)#rows" rel="next"', first.text)
     assert next_link
+    assert 'rel="prev"' not in first.text
     second = await as_anna.get(next_link.group(1).replace("&amp;", "&"))
     assert second.text.count('name="row_id"') == 10
+    prev_link = re.search(r'href="([^"]+)#rows" rel="prev"', second.text)
+    assert prev_link
+    back = await as_anna.get(prev_link.group(1).replace("&amp;", "&"))
+    assert re.findall(r'name="row_id" value="(\d+)"', back.text) == re.findall(
+        r'name="row_id" value="(\d+)"', first.text
+    )
     by_name = await as_anna.get(edit_url(anna) + "&q=контакт 07")
     assert by_name.text.count('name="row_id"') == 1
     by_prefix = await as_anna.get(edit_url(anna) + "&q=093000012")

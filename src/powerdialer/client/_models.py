@@ -154,17 +154,26 @@ class Row:
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
-    """One page of a listing; pass ``next_cursor`` back as ``cursor`` for the next."""
+    """One page of a listing; pass ``next_cursor`` (or ``prev_cursor``) back as ``cursor``
+    for the next (or the previous) page."""
 
     items: list[T]
     next_cursor: str | None = None
+    prev_cursor: str | None = None
 
     @classmethod
     def parse(cls, data: Mapping[str, Any], item: Callable[[Mapping[str, Any]], T]) -> Page[T]:
         raw = data.get("items")
         items = [item(_obj(x)) for x in raw] if isinstance(raw, list) else []
-        cursor = data.get("next_cursor")
-        return cls(items=items, next_cursor=None if cursor in (None, "") else str(cursor))
+        return cls(
+            items=items,
+            next_cursor=_cursor(data.get("next_cursor")),
+            prev_cursor=_cursor(data.get("prev_cursor")),
+        )
+
+
+def _cursor(value: object) -> str | None:
+    return None if value in (None, "") else str(value)
 
 
 @dataclass(frozen=True, slots=True)

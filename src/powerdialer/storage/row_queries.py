@@ -196,6 +196,27 @@ def page(
     return [_record(r) for r in conn.execute(query).all()]
 
 
+def ids_before(
+    conn: Connection,
+    project_id: int,
+    campaign_id: int,
+    f: RowFilter,
+    *,
+    through_id: int,
+    limit: int,
+) -> list[int]:
+    """The ids of up to ``limit`` matching rows with ``id <= through_id``, highest first: the
+    way back to the previous page."""
+    key = _keyset_column(conn, f)
+    query = (
+        select(_c.id)
+        .where(*_conditions(conn, project_id, campaign_id, f), key <= through_id)
+        .order_by(key.desc())
+        .limit(limit)
+    )
+    return [int(row_id) for row_id in conn.execute(query).scalars()]
+
+
 def _utc_text(column: Any, dialect: str) -> ColumnElement[str]:
     """A UTC time as ISO 8601 text made by the database (``2026-01-31T09:00:00.000000Z``):
     an export formats millions of them, and Python's datetime round trip would be most of

@@ -84,16 +84,22 @@ def list_rows(
         row_queries.DEFAULT_LIMIT
     ),
     cursor: Annotated[
-        str | None, Query(description="next_cursor of the previous page; leave out at first.")
+        str | None,
+        Query(description="An answer's next_cursor or prev_cursor; leave out at first."),
     ] = None,
 ) -> RowPage:
     """Rows oldest first, one page at a time: repeat the call with `cursor` set to the
-    answer's `next_cursor`, and the same filters, until `next_cursor` is null. Pages are
-    keyset-paginated, so the last page of a million rows is as fast as the first."""
+    answer's `next_cursor`, and the same filters, until `next_cursor` is null; `prev_cursor`
+    goes back a page (null on the first). Pages are keyset-paginated, so the last page of a
+    million rows is as fast as the first."""
     found = row_queries.list_rows(
         store, auth.project_id, campaign_id, filters, limit=limit, cursor=cursor
     )
-    return RowPage(items=[RowPublic.of(r) for r in found.items], next_cursor=found.next_cursor)
+    return RowPage(
+        items=[RowPublic.of(r) for r in found.items],
+        next_cursor=found.next_cursor,
+        prev_cursor=found.prev_cursor,
+    )
 
 
 @router.delete(

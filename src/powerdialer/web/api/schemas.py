@@ -169,6 +169,10 @@ class RowPage(BaseModel):
     next_cursor: str | None = Field(
         description="Pass it as cursor to get the next page; null on the last page."
     )
+    prev_cursor: str | None = Field(
+        default=None,
+        description="Pass it as cursor to get the previous page; null on the first page.",
+    )
 
 
 class ClearResult(BaseModel):

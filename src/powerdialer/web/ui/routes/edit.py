@@ -106,6 +106,11 @@ def render_edit(
         next_url = edit_url(
             page.project_id, campaign.id, campaign.name, q=q, cursor=found.next_cursor
         )
+    prev_url = None
+    if found.prev_cursor:
+        prev_url = edit_url(
+            page.project_id, campaign.id, campaign.name, q=q, cursor=found.prev_cursor
+        )
     page.extra["here"] = here
     return page.render(
         "edit.html",
@@ -115,6 +120,7 @@ def render_edit(
         campaign=campaign,
         rows=found.items,
         next_url=next_url,
+        prev_url=prev_url,
         first_url=edit_url(page.project_id, campaign.id, campaign.name, q=q) if cursor else None,
         here=here,
         q=q,
