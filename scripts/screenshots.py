@@ -191,6 +191,13 @@ def shoot(base: str, project_id: int, campaign_ids: tuple[int, int], tmp: Path) 
         page.get_by_role("button", name="Створити ключ").click()
         page.screenshot(path=OUT / "api.png")
 
+        page.goto(f"{base}/settings/team")
+        page.get_by_label("Електронна пошта", exact=True).fill("olena@example.com")
+        page.get_by_label("Ім'я (необов'язково)").fill("Олена Коваль")
+        page.get_by_role("button", name="Додати", exact=True).click()
+        page.locator("#member-added").wait_for()
+        page.screenshot(path=OUT / "team.png")
+
         page.goto(f"{base}/settings/softphone/power-dialer?lang=en")
         page.screenshot(path=OUT / "campaigns-en.png")
         page.goto(f"{base}/settings/softphone/power-dialer?lang=uk")

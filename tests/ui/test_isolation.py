@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from powerdialer import campaigns, projects
+from powerdialer import campaigns, members, projects
 from powerdialer.importing import jobs
 from powerdialer.storage import Store
 from powerdialer.web.app import PowerDialerApp
@@ -31,6 +31,7 @@ class Target:
     job: int
     key: str
     mine_project: int  # the stranger's own project, to pair with the owner's ids
+    member: int = 0  # a user id of a member of the owner's project
 
 
 @pytest.fixture
@@ -54,7 +55,10 @@ async def target(
         keep_valid=False,
     )
     key = projects.list_keys(store, owner.project_id)[0].key_id
-    return Target(owner.project_id, owner.campaign_id, row.id, job.id, key, stranger.project_id)
+    (member,) = [m.user_id for m in members.list_members(store, owner.project_id)]
+    return Target(
+        owner.project_id, owner.campaign_id, row.id, job.id, key, stranger.project_id, member
+    )
 
 
 def attempts(t: Target) -> Iterator[tuple[str, str, str]]:
@@ -83,6 +87,9 @@ def attempts(t: Target) -> Iterator[tuple[str, str, str]]:
         rejected = "/ui/imports/{job_id}/rejected.csv"
         yield "GET", rejected, f"/ui/imports/{t.job}/rejected.csv?projectId={project}"
     yield "POST", f"{API_PAGE}/keys/{{key_id}}/revoke", f"{API_PAGE}/keys/{t.key}/revoke"
+    for action in ("role", "remove"):
+        route = f"/settings/team/{{user_id}}/{action}"
+        yield "POST", route, f"/settings/team/{t.member}/{action}"
     yield "POST", "/session/project", "/session/project"
 
 
@@ -102,6 +109,8 @@ OWN_ONLY = {
     ("POST", f"{LIST}/campaigns"),
     ("GET", API_PAGE),
     ("POST", f"{API_PAGE}/keys"),
+    ("GET", "/settings/team"),  # the current project's team (tests/ui/test_team.py)
+    ("POST", "/settings/team"),
 }
 
 
@@ -149,6 +158,7 @@ async def test_no_ui_route_reaches_another_projects_data(
                 "phone_number": "380930000009",
                 "row_id": str(target.row),
                 "delete_one": str(target.row),
+                "role": "operator",
             }
             answer = await as_mallory.post(url, data=data)
         else:
@@ -161,6 +171,8 @@ async def test_no_ui_route_reaches_another_projects_data(
     assert summary.campaign.state.value == "active"
     assert stored_rows(store, owner) == before_rows
     assert all(k.revoked_at is None for k in projects.list_keys(store, target.project))
+    team = members.list_members(store, target.project)
+    assert [(m.user_id, m.role.value) for m in team] == [(target.member, "owner")]
 
 
 async def test_the_stranger_lists_only_their_own_campaigns_and_keys(

@@ -29,6 +29,9 @@ BY_CODE = {
     ("key_not_found", None): N_("There is no such key (or it is already revoked)."),
     ("wrong_password", None): N_("The current password is wrong."),
     ("invalid_email", None): N_("Enter an email address such as anna@example.com."),
+    ("member_exists", None): N_("This person is already a member: change their role instead."),
+    ("last_owner", None): N_("The project needs an owner: make someone else an owner first."),
+    ("cannot_remove_self", None): N_("You cannot remove yourself: ask another owner."),
     ("invalid_password", "too_long"): N_("The password is too long."),
     # The file reader's and the import jobs' codes (powerdialer.importing).
     ("unsupported_format", None): N_(

@@ -54,6 +54,8 @@ NOTICES = {
     "row_duplicate": N_("This number is already in the campaign."),
     "rows_deleted": N_("The rows were deleted."),
     "key_revoked": N_("The key was revoked."),
+    "role_changed": N_("The role was changed."),
+    "member_removed": N_("The member was removed from the project."),
     "password_changed": N_("The password was changed; your other sessions were signed out."),
     "project_switched": N_("The project was switched."),
     "signed_out": N_("You have signed out."),

@@ -11,11 +11,12 @@ from powerdialer.web.ui.routes import (
     campaigns,
     edit,
     imports,
+    members,
     overview,
     settings,
 )
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
     module.router
-    for module in (auth, account, settings, campaigns, edit, imports, overview, api_page)
+    for module in (auth, account, settings, campaigns, edit, imports, overview, api_page, members)
 )
