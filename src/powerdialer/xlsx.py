@@ -31,8 +31,11 @@ MAX_ROWS = 1_048_576  # Excel's rows per sheet, the header included
 MAX_SHEET_CHARS = 500_000_000
 _LEVEL = 1  # zlib: a third of level 6's time for a file ~15 % larger
 
-_NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Text that already reads like an escape keeps its underscore escaped (_x005F_), or Excel
+# would turn "_x0041_" into "A".
+_LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -74,7 +77,8 @@ _STYLES = (
 def text_cell(value: str, style: str = "") -> str:
     """An inline-string cell; spaces at either end kept, unwritable characters escaped."""
     if _NEEDS_ESCAPE.search(value):
-        value = _NOT_XML.sub(lambda m: f"_x{ord(m.group()):04X}_", escape(value))
+        value = _LOOKS_ESCAPED.sub(r"_x005F_\1", escape(value))
+        value = _NOT_XML.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
     space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
     return f'<c t="inlineStr"{style}><is><t{space}>{value}</t></is></c>'
 
