@@ -580,3 +580,35 @@ def test_the_sqlite_connection_hook_folds_case_in_every_alphabet() -> None:
     sqlite_functions.register(conn)
     folded = conn.execute("SELECT pd_casefold(?), pd_casefold(NULL)", ("ҐАННА Straße",)).fetchone()
     assert folded == ("ґанна strasse", None)
+
+
+def test_a_crm_id_and_a_number_are_found_through_their_indexes(store: Store) -> None:
+    """The UI's search for a number also asks for that CRM id: as two indexed lookups, never
+    one OR that would scan the campaign (SQLite; PostgreSQL plans by its statistics)."""
+    if not store.is_sqlite:
+        pytest.skip("SQLite's plans: PostgreSQL chooses by its statistics")
+    from sqlalchemy import event
+
+    from powerdialer.storage import row_queries as sql
+
+    plans: list[str] = []
+
+    def capture(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: Any
+    ) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "campaign_rows" in statement:
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params).all()
+            plans.append(" ".join(str(step[-1]) for step in plan))
+
+    filters = sql.RowFilter(phone_e164="+380930000001", or_external_id="380930000001")
+    with store.engine.connect() as conn:
+        event.listen(conn, "before_cursor_execute", capture)
+        try:
+            sql.page(conn, 1, 1, filters, after_id=0, limit=51)
+        finally:
+            event.remove(conn, "before_cursor_execute", capture)
+    assert len(plans) == 2, plans
+    by_number, by_crm_id = plans
+    assert "USING INDEX sqlite_autoindex_campaign_rows_1 (" in by_number, by_number
+    assert "phone_e164=?" in by_number, by_number
+    assert "ix_campaign_rows_project_id_campaign_id_external_id" in by_crm_id, by_crm_id

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -20,11 +20,9 @@ from sqlalchemy import (
     Connection,
     Row,
     String,
-    and_,
     cast,
     delete,
     func,
-    or_,
     select,
     true,
 )
@@ -135,10 +133,11 @@ def _text_condition(conn: Connection, text: str) -> ColumnElement[bool]:
 def _conditions(
     conn: Connection, project_id: int, campaign_id: int, f: RowFilter
 ) -> list[ColumnElement[bool]]:
+    """The filter's conditions; ``or_external_id`` is not among them: ``page`` and
+    ``ids_before`` answer it as a second query (see ``_parts``)."""
     where = [_c.project_id == project_id, _c.campaign_id == campaign_id]
-    search: list[ColumnElement[bool]] = []
     if f.phone_e164 is not None:
-        search.append(_c.phone_e164 == f.phone_e164)
+        where.append(_c.phone_e164 == f.phone_e164)
     if f.phone_prefix is not None:
         # A range on the (project, campaign, phone_e164, …) unique index, not LIKE: SQLite
         # uses an index for LIKE only with case_sensitive_like, PostgreSQL only in the C
@@ -146,14 +145,11 @@ def _conditions(
         # starting with the prefix lies between it and the prefix padded with 9s; the substr
         # test keeps the answer exact whatever the collation.
         prefix = f.phone_prefix
-        search.append(_c.phone_e164 >= prefix)
-        search.append(_c.phone_e164 <= prefix + "9" * (MAX_E164 - len(prefix)))
-        search.append(func.substr(_c.phone_e164, 1, len(prefix)) == prefix)
+        where.append(_c.phone_e164 >= prefix)
+        where.append(_c.phone_e164 <= prefix + "9" * (MAX_E164 - len(prefix)))
+        where.append(func.substr(_c.phone_e164, 1, len(prefix)) == prefix)
     if f.text is not None:
-        search.append(_text_condition(conn, f.text))
-    if f.or_external_id is not None:
-        search = [or_(and_(*search), _c.external_id == f.or_external_id)]
-    where.extend(search)
+        where.append(_text_condition(conn, f.text))
     if f.external_id is not None:
         where.append(_c.external_id == f.external_id)
     if f.source is not None:
@@ -176,6 +172,19 @@ def _keyset_column(conn: Connection, f: RowFilter) -> ColumnElement[Any]:
     return _c.id
 
 
+def _parts(f: RowFilter) -> list[RowFilter]:
+    """The filter as queries whose answers are merged: with ``or_external_id``, the number or
+    name search and, apart, the rows with that CRM id (one query with an OR would use
+    neither index and scan the whole campaign: 0.3 s instead of 3 ms at a million rows)."""
+    if f.or_external_id is None:
+        return [f]
+    search = replace(f, or_external_id=None)
+    by_id = replace(
+        search, phone_e164=None, phone_prefix=None, text=None, external_id=f.or_external_id
+    )
+    return [search, by_id]
+
+
 def page(
     conn: Connection,
     project_id: int,
@@ -186,14 +195,17 @@ def page(
     limit: int,
 ) -> list[RowRecord]:
     """Up to ``limit`` matching rows with ``id > after_id``, in id order."""
-    key = _keyset_column(conn, f)
-    query = (
-        select(*_COLUMNS)
-        .where(*_conditions(conn, project_id, campaign_id, f), key > after_id)
-        .order_by(key)
-        .limit(limit)
-    )
-    return [_record(r) for r in conn.execute(query).all()]
+    found: dict[int, RowRecord] = {}
+    for part in _parts(f):
+        key = _keyset_column(conn, part)
+        query = (
+            select(*_COLUMNS)
+            .where(*_conditions(conn, project_id, campaign_id, part), key > after_id)
+            .order_by(key)
+            .limit(limit)
+        )
+        found.update((r.id, _record(r)) for r in conn.execute(query).all())
+    return [found[row_id] for row_id in sorted(found)[:limit]]
 
 
 def ids_before(
@@ -207,14 +219,17 @@ def ids_before(
 ) -> list[int]:
     """The ids of up to ``limit`` matching rows with ``id <= through_id``, highest first: the
     way back to the previous page."""
-    key = _keyset_column(conn, f)
-    query = (
-        select(_c.id)
-        .where(*_conditions(conn, project_id, campaign_id, f), key <= through_id)
-        .order_by(key.desc())
-        .limit(limit)
-    )
-    return [int(row_id) for row_id in conn.execute(query).scalars()]
+    found: set[int] = set()
+    for part in _parts(f):
+        key = _keyset_column(conn, part)
+        query = (
+            select(_c.id)
+            .where(*_conditions(conn, project_id, campaign_id, part), key <= through_id)
+            .order_by(key.desc())
+            .limit(limit)
+        )
+        found.update(int(row_id) for row_id in conn.execute(query).scalars())
+    return sorted(found, reverse=True)[:limit]
 
 
 def _utc_text(column: Any, dialect: str) -> ColumnElement[str]:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 
 # SQLite only aliases rowid (and so auto-increments) for exactly ``INTEGER PRIMARY KEY``.
@@ -133,6 +134,16 @@ campaign_rows = Table(
     UniqueConstraint("project_id", "campaign_id", "phone_e164", "duplicate_no"),
     Index(None, "project_id", "campaign_id", "id"),
     Index(None, "project_id", "campaign_id", "status", "next_attempt_at"),
+    # A CRM finds its record's row by its own id: partial, so rows without one (the vendor's
+    # endpoint never sets it) cost no index entry.
+    Index(
+        None,
+        "project_id",
+        "campaign_id",
+        "external_id",
+        sqlite_where=text("external_id IS NOT NULL"),
+        postgresql_where=text("external_id IS NOT NULL"),
+    ),
     sqlite_autoincrement=True,
 )
 
