@@ -303,6 +303,45 @@ async def test_it_finds_numbers_by_their_first_digits(
     assert [r["id"] for r in answer.json()["items"]] == [a, b]
 
 
+@pytest.mark.parametrize("probe", [0, 4, 5, 2000])  # 5 rows match: 4 walks, 5 reads
+async def test_a_prefix_pages_the_same_whether_few_or_many_rows_match(
+    client: httpx.AsyncClient,
+    owner: Persona,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    probe: int,
+) -> None:
+    """Few matches are read from the phone index, many by walking the ids: the same pages
+    either way, forward and back, with the other filters applied."""
+    from powerdialer.storage import row_queries as sql
+
+    monkeypatch.setattr(sql, "PREFIX_PROBE", probe)
+    wanted = []
+    for n in range(14):
+        phone = f"+38093{n:07d}" if n % 2 else f"+38050{n:07d}"
+        status = "done" if n % 3 else "pending"
+        row_id = insert_row(store, owner, phone, status=status)
+        if n % 2 and status == "done":
+            wanted.append(row_id)
+    params = {"phone_prefix": "38093", "status": "done", "limit": 2}
+    pages = []
+    cursor = None
+    while True:
+        query = {**params, **({"cursor": cursor} if cursor else {})}
+        body = (await client.get(rows_url(owner), params=query, headers=owner.headers)).json()
+        pages.append(body)
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert [r["id"] for p in pages for r in p["items"]] == wanted
+    back = await client.get(
+        rows_url(owner),
+        params={**params, "cursor": pages[-1]["prev_cursor"]},
+        headers=owner.headers,
+    )
+    assert back.json()["items"] == pages[-2]["items"]
+
+
 @pytest.mark.parametrize("prefix", ["093", "abc", "+", "3" * 16, "٣٨٠"])
 async def test_it_refuses_a_prefix_that_is_not_international_digits(
     client: httpx.AsyncClient, owner: Persona, prefix: str

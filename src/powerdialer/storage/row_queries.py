@@ -185,6 +185,38 @@ def _parts(f: RowFilter) -> list[RowFilter]:
     return [search, by_id]
 
 
+PREFIX_PROBE = 2000
+"""A number prefix matching at most this many rows is answered from the phone index (its
+matches' ids, then the page by id); a broader one walks the rows in id order, where its
+matches are dense enough to fill a page soon."""
+
+
+def _prefix_ids(
+    conn: Connection, project_id: int, campaign_id: int, f: RowFilter
+) -> list[int] | None:
+    """Every matching id when ``f`` is a number prefix with at most ``PREFIX_PROBE`` matches,
+    read as a range of the unique phone index; ``None`` otherwise.  Without it, a prefix
+    that few rows (or none) have walked the whole campaign in id order for them (0.2 s at a
+    million rows on SQLite)."""
+    if f.phone_prefix is None or f.phone_e164 is not None:
+        return None
+    query = (
+        select(_c.id)
+        .where(*_conditions(conn, project_id, campaign_id, f))
+        .order_by(_c.phone_e164)  # the unique index's order: read as its range
+        .limit(PREFIX_PROBE + 1)
+    )
+    ids = [int(row_id) for row_id in conn.execute(query).scalars()]
+    return ids if len(ids) <= PREFIX_PROBE else None
+
+
+def _by_ids(conn: Connection, ids: list[int]) -> list[RowRecord]:
+    if not ids:
+        return []
+    query = select(*_COLUMNS).where(_c.id.in_(ids)).order_by(_c.id)
+    return [_record(r) for r in conn.execute(query).all()]
+
+
 def page(
     conn: Connection,
     project_id: int,
@@ -197,6 +229,11 @@ def page(
     """Up to ``limit`` matching rows with ``id > after_id``, in id order."""
     found: dict[int, RowRecord] = {}
     for part in _parts(f):
+        few = _prefix_ids(conn, project_id, campaign_id, part)
+        if few is not None:
+            rows = _by_ids(conn, sorted(i for i in few if i > after_id)[:limit])
+            found.update((r.id, r) for r in rows)
+            continue
         key = _keyset_column(conn, part)
         query = (
             select(*_COLUMNS)
@@ -221,6 +258,10 @@ def ids_before(
     way back to the previous page."""
     found: set[int] = set()
     for part in _parts(f):
+        few = _prefix_ids(conn, project_id, campaign_id, part)
+        if few is not None:
+            found.update(sorted((i for i in few if i <= through_id), reverse=True)[:limit])
+            continue
         key = _keyset_column(conn, part)
         query = (
             select(_c.id)
