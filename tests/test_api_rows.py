@@ -635,7 +635,8 @@ def test_a_crm_id_and_a_number_are_found_through_their_indexes(store: Store) -> 
     def capture(
         conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: Any
     ) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and "campaign_rows" in statement:
+        # The searches select ids (the page's rows are then read by primary key).
+        if statement.lstrip().startswith("SELECT campaign_rows.id \nFROM campaign_rows"):
             plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params).all()
             plans.append(" ".join(str(step[-1]) for step in plan))
 
@@ -648,6 +649,6 @@ def test_a_crm_id_and_a_number_are_found_through_their_indexes(store: Store) -> 
             event.remove(conn, "before_cursor_execute", capture)
     assert len(plans) == 2, plans
     by_number, by_crm_id = plans
-    assert "USING INDEX sqlite_autoindex_campaign_rows_1 (" in by_number, by_number
+    assert "INDEX sqlite_autoindex_campaign_rows_1 (" in by_number, by_number  # covering or not
     assert "phone_e164=?" in by_number, by_number
     assert "ix_campaign_rows_project_id_campaign_id_external_id" in by_crm_id, by_crm_id

@@ -13,17 +13,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
+from powerdialer import accounts
 from powerdialer.account_models import Role, User
 from powerdialer.accounts import normalize_email
 from powerdialer.errors import Conflict, NotFound
 from powerdialer.models import utcnow
-from powerdialer.passwords import check_new_password, generate_password, hash_password
 from powerdialer.projects import require_project
 from powerdialer.storage import Store
 from powerdialer.storage import accounts_web as users_sql
 from powerdialer.storage import members as sql
 from powerdialer.storage.members import Member
-from powerdialer.text import one_line
 
 __all__ = ["AddedMember", "Member", "add_member", "list_members", "remove_member", "set_role"]
 
@@ -44,31 +43,32 @@ def add_member(
 ) -> AddedMember:
     """Give ``email`` the role in the project, creating the user if there is none."""
     email = normalize_email(email)
-    # The slow hash is made before the write, not in the writer's transaction, and only for
-    # a user who does not exist yet.
-    exists = store.read(lambda conn: users_sql.user_by_email(conn, email) is not None)
-    password = None if exists else generate_password()
-    password_hash = hash_password(check_new_password(password)) if password else None
+    if store.read(lambda conn: users_sql.user_by_email(conn, email)) is None:
+        try:
+            created = accounts.create_user(
+                store, email, None, project_id=project_id, role=role, name=name
+            )
+        except Conflict as exc:
+            if exc.code != "user_exists":
+                raise
+            # Created meanwhile: from here on, an existing user.
+        else:
+            return AddedMember(created.user, role, created.password)
 
     def run(conn: Connection) -> AddedMember:
         require_project(conn, project_id)
-        now = utcnow()
         found = users_sql.user_by_email(conn, email)
-        if found is not None:
-            user = found[0]
-            if sql.role_of(conn, project_id, user.id) is not None:
-                raise Conflict(
-                    f"{email} is already a member of this project: change their role instead.",
-                    code="member_exists",
-                    field="email",
-                )
-            users_sql.upsert_membership(conn, project_id, user.id, role.value, now)
-            return AddedMember(user, role, None)
-        if password is None or password_hash is None:  # deleted since the read: try again
-            raise Conflict("the user changed meanwhile: try again.", code="retry", field="email")
-        user = users_sql.insert_user(conn, email, password_hash, one_line(name), "uk", now)
-        users_sql.upsert_membership(conn, project_id, user.id, role.value, now)
-        return AddedMember(user, role, password)
+        if found is None:
+            raise NotFound(f"there is no user {email} any more.", code="user_not_found")
+        user = found[0]
+        if sql.role_of(conn, project_id, user.id) is not None:
+            raise Conflict(
+                f"{email} is already a member of this project: change their role instead.",
+                code="member_exists",
+                field="email",
+            )
+        users_sql.upsert_membership(conn, project_id, user.id, role.value, utcnow())
+        return AddedMember(user, role, None)
 
     return store.write(run)
 

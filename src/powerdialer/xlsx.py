@@ -88,8 +88,8 @@ def _row(number: int, cells: Sequence[Cell]) -> str:
     for cell in cells:
         if type(cell) is int:
             parts.append(f"<c><v>{cell}</v></c>")
-        elif cell:
-            parts.append(text_cell(cell))  # type: ignore[arg-type]  # str: the only other
+        elif isinstance(cell, str) and cell:
+            parts.append(text_cell(cell))
         else:
             parts.append("<c/>")
     parts.append("</row>")

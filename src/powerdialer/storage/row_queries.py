@@ -15,17 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    Row,
-    String,
-    cast,
-    delete,
-    func,
-    select,
-    true,
-)
+from sqlalchemy import ColumnElement, Connection, Row, String, cast, delete, func, select, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
 
@@ -210,11 +200,36 @@ def _prefix_ids(
     return ids if len(ids) <= PREFIX_PROBE else None
 
 
-def _by_ids(conn: Connection, ids: list[int]) -> list[RowRecord]:
-    if not ids:
-        return []
-    query = select(*_COLUMNS).where(_c.id.in_(ids)).order_by(_c.id)
-    return [_record(r) for r in conn.execute(query).all()]
+def _matching_ids(
+    conn: Connection,
+    project_id: int,
+    campaign_id: int,
+    f: RowFilter,
+    *,
+    bound: int,
+    forward: bool,
+    limit: int,
+) -> list[int]:
+    """The ids of up to ``limit`` matching rows past ``bound``: ``id > bound`` lowest first
+    (``forward``), else ``id <= bound`` highest first."""
+    found: set[int] = set()
+    for part in _parts(f):
+        few = _prefix_ids(conn, project_id, campaign_id, part)
+        if few is not None:
+            found.update(i for i in few if (i > bound if forward else i <= bound))
+            continue
+        key = _keyset_column(conn, part)
+        query = (
+            select(_c.id)
+            .where(
+                *_conditions(conn, project_id, campaign_id, part),
+                key > bound if forward else key <= bound,
+            )
+            .order_by(key if forward else key.desc())
+            .limit(limit)
+        )
+        found.update(conn.execute(query).scalars())
+    return sorted(found, reverse=not forward)[:limit]
 
 
 def page(
@@ -227,22 +242,15 @@ def page(
     limit: int,
 ) -> list[RowRecord]:
     """Up to ``limit`` matching rows with ``id > after_id``, in id order."""
-    found: dict[int, RowRecord] = {}
-    for part in _parts(f):
-        few = _prefix_ids(conn, project_id, campaign_id, part)
-        if few is not None:
-            rows = _by_ids(conn, sorted(i for i in few if i > after_id)[:limit])
-            found.update((r.id, r) for r in rows)
-            continue
-        key = _keyset_column(conn, part)
-        query = (
-            select(*_COLUMNS)
-            .where(*_conditions(conn, project_id, campaign_id, part), key > after_id)
-            .order_by(key)
-            .limit(limit)
-        )
-        found.update((r.id, _record(r)) for r in conn.execute(query).all())
-    return [found[row_id] for row_id in sorted(found)[:limit]]
+    ids = _matching_ids(conn, project_id, campaign_id, f, bound=after_id, forward=True, limit=limit)
+    if not ids:
+        return []
+    query = (
+        select(*_COLUMNS)
+        .where(_c.project_id == project_id, _c.campaign_id == campaign_id, _c.id.in_(ids))
+        .order_by(_c.id)
+    )
+    return [_record(r) for r in conn.execute(query).all()]
 
 
 def ids_before(
@@ -256,21 +264,9 @@ def ids_before(
 ) -> list[int]:
     """The ids of up to ``limit`` matching rows with ``id <= through_id``, highest first: the
     way back to the previous page."""
-    found: set[int] = set()
-    for part in _parts(f):
-        few = _prefix_ids(conn, project_id, campaign_id, part)
-        if few is not None:
-            found.update(sorted((i for i in few if i <= through_id), reverse=True)[:limit])
-            continue
-        key = _keyset_column(conn, part)
-        query = (
-            select(_c.id)
-            .where(*_conditions(conn, project_id, campaign_id, part), key <= through_id)
-            .order_by(key.desc())
-            .limit(limit)
-        )
-        found.update(int(row_id) for row_id in conn.execute(query).scalars())
-    return sorted(found, reverse=True)[:limit]
+    return _matching_ids(
+        conn, project_id, campaign_id, f, bound=through_id, forward=False, limit=limit
+    )
 
 
 def _utc_text(column: Any, dialect: str) -> ColumnElement[str]:
