@@ -230,6 +230,11 @@ def main() -> None:
         help="also time bulk.apply_imports alone on SQLite, with writes of these sizes",
     )
     parser.add_argument("--no-server", action="store_true", help="baselines only")
+    parser.add_argument(
+        "--no-probe",
+        action="store_true",
+        help="no live API requests during the import (the import's time alone)",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-import-"))
     path = tmp / "export.csv"
@@ -291,7 +296,8 @@ def main() -> None:
             )
             uploaded = time.perf_counter() - started
             answer.raise_for_status()
-            thread.start()
+            if not args.no_probe:
+                thread.start()
             job_url = f"/power-dialer/imports/{answer.json()['id']}"
             while True:
                 for pid in descendants(server.pid):
@@ -303,7 +309,8 @@ def main() -> None:
                 time.sleep(0.1)
         elapsed = time.perf_counter() - started
         stop.set()
-        thread.join()
+        if thread.is_alive():
+            thread.join()
         server_peak = peak_kib(server.pid)
         server_cpu = cpu_seconds(server.pid) - server_cpu
     finally:

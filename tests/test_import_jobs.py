@@ -371,13 +371,13 @@ async def test_with_keep_valid_a_file_without_a_phone_column_still_fails(
 def record_submits(app: PowerDialerApp, monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """Every payload the app's writer is given, in order."""
     seen: list[object] = []
-    submit = app.committer.submit
+    enqueue = app.committer.enqueue
 
-    async def recording(payload: object) -> object:
+    def recording(payload: object) -> object:
         seen.append(payload)
-        return await submit(payload)
+        return enqueue(payload)
 
-    monkeypatch.setattr(app.committer, "submit", recording)
+    monkeypatch.setattr(app.committer, "enqueue", recording)
     return seen
 
 
@@ -388,6 +388,7 @@ async def test_progress_is_reported_chunk_by_chunk(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(runner, "PROGRESS_EVERY", 0.0)
+    monkeypatch.setattr(runner, "AHEAD", 1)  # each chunk stored before the next is queued
     app.imports.chunk_rows = 10  # type: ignore[union-attr]
     seen = record_submits(app, monkeypatch)
     content = "Телефон\n" + "".join(f"38093{i:07d}\n" for i in range(45))
@@ -414,10 +415,11 @@ async def test_a_campaign_archived_mid_import_fails_the_job_and_keeps_what_was_s
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     app.imports.chunk_rows = 10  # type: ignore[union-attr]
-    submit = app.committer.submit
+    monkeypatch.setattr(runner, "AHEAD", 1)  # the first chunk is stored before the second
+    enqueue = app.committer.enqueue
     writes = 0
 
-    async def archive_after_first_chunk(payload: object) -> object:
+    def archive_after_first_chunk(payload: object) -> object:
         nonlocal writes
         if isinstance(payload, ImportChunk):
             writes += 1
@@ -425,9 +427,9 @@ async def test_a_campaign_archived_mid_import_fails_the_job_and_keeps_what_was_s
                 campaigns.set_campaign_state(
                     store, owner.project_id, owner.campaign_id, CampaignState.ARCHIVED
                 )
-        return await submit(payload)
+        return enqueue(payload)
 
-    monkeypatch.setattr(app.committer, "submit", archive_after_first_chunk)
+    monkeypatch.setattr(app.committer, "enqueue", archive_after_first_chunk)
     content = "Телефон\n" + "".join(f"38093{i:07d}\n" for i in range(30))
     job = await run_import(client, owner, content.encode())
     assert (job["status"], job["error"]["code"]) == ("failed", "campaign_archived")
@@ -444,18 +446,16 @@ async def test_a_campaign_deleted_mid_import_takes_its_job_with_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     app.imports.chunk_rows = 10  # type: ignore[union-attr]
-    submit = app.committer.submit
+    enqueue = app.committer.enqueue
     deleted = asyncio.Event()
 
-    async def delete_on_first_chunk(payload: object) -> object:
+    def delete_on_first_chunk(payload: object) -> object:
         if isinstance(payload, ImportChunk) and not deleted.is_set():
-            await asyncio.to_thread(
-                campaigns.delete_campaign, store, owner.project_id, owner.campaign_id
-            )
+            campaigns.delete_campaign(store, owner.project_id, owner.campaign_id)
             deleted.set()
-        return await submit(payload)
+        return enqueue(payload)
 
-    monkeypatch.setattr(app.committer, "submit", delete_on_first_chunk)
+    monkeypatch.setattr(app.committer, "enqueue", delete_on_first_chunk)
     content = "Телефон\n" + "".join(f"38093{i:07d}\n" for i in range(30))
     job = await start_import(client, owner, content.encode())
     await deleted.wait()

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from powerdialer.settings import Settings
-from powerdialer.storage import Store, migrate
+from powerdialer.storage import Store, migrate, open_store
 from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
 from tests.conftest import Persona
 
@@ -62,6 +67,31 @@ def test_a_row_cannot_point_at_another_projects_campaign(
                 insert, {"p": owner.project_id, "c": stranger.campaign_id, "t": "2026-01-01"}
             )
         )
+
+
+def _pragmas(store: Store) -> tuple[int, int]:
+    def read(conn: Connection) -> tuple[int, int]:
+        size = conn.exec_driver_sql("PRAGMA page_size").scalar()
+        checkpoint = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+        return int(size or 0), int(checkpoint or 0)
+
+    return store.read(read)
+
+
+def test_a_new_sqlite_database_gets_8_kib_pages_and_an_older_one_keeps_its_own(
+    tmp_path: Path,
+) -> None:
+    fresh = open_store(f"sqlite:///{tmp_path / 'new.db'}")
+    assert _pragmas(fresh) == (8192, 8192)  # checkpoints every 64 MiB of WAL
+    fresh.dispose()
+    older = tmp_path / "older.db"
+    with sqlite3.connect(older) as conn:  # made by an earlier release: 4 KiB pages
+        conn.execute("PRAGMA page_size=4096")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE t (x)")
+    store = open_store(f"sqlite:///{older}")
+    assert _pragmas(store) == (4096, 16384)
+    store.dispose()
 
 
 @pytest.fixture(autouse=True)
@@ -144,6 +174,135 @@ async def test_a_transaction_is_bounded_by_rows_not_by_requests(store: Store) ->
     sizes = await asyncio.gather(*(committer.submit(_Heavy(i)) for i in range(10)))
     await committer.stop()
     assert max(sizes) <= 2  # 150 rows each: at most two per 300-row transaction
+
+
+# --- background payloads (an import's rows) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Live:
+    """A foreground payload; ``gate``: its apply waits for it (and sets ``started`` first)."""
+
+    name: str
+    gate: threading.Event | None = None
+    started: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass(frozen=True)
+class _Import(_Live):
+    background: ClassVar[bool] = True
+
+
+class _Probe:
+    """The apply function of both: records the order payloads are applied in, and answers
+    ``(commits before this one, the durability setting the transaction runs with)``."""
+
+    def __init__(self, store: Store) -> None:
+        self.order: list[str] = []
+        self.commits = 0
+        event.listen(store.engine, "commit", self._committed)
+
+    def _committed(self, _conn: object) -> None:
+        self.commits += 1
+
+    def __call__(self, conn: Connection, payloads: Sequence[_Live]) -> list[tuple[int, str]]:
+        answers = []
+        for payload in payloads:
+            payload.started.set()
+            if payload.gate is not None:
+                assert payload.gate.wait(10)
+            self.order.append(payload.name)
+            if conn.dialect.name == "sqlite":
+                mode = {1: "normal", 2: "full"}[conn.exec_driver_sql("PRAGMA synchronous").scalar()]
+            else:
+                mode = conn.exec_driver_sql("SHOW synchronous_commit").scalar()
+            answers.append((self.commits, mode))
+        return answers
+
+
+def _probing(store: Store) -> tuple[GroupCommitter[_Live, tuple[int, str]], _Probe]:
+    probe = _Probe(store)
+    committer: GroupCommitter[_Live, tuple[int, str]] = GroupCommitter(
+        store.engine, {_Live: probe, _Import: probe}
+    )
+    return committer, probe
+
+
+async def _blocked(payload: _Live) -> None:
+    """Wait until the writer is applying ``payload`` (and so not taking from its queue)."""
+    await asyncio.to_thread(payload.started.wait, 10)
+
+
+@pytest.mark.anyio
+async def test_queued_background_writes_share_one_transaction_without_their_own_fsync(
+    store: Store,
+) -> None:
+    committer, probe = _probing(store)
+    committer.start()
+    gate = threading.Event()
+    blocker = _Live("live", gate)
+    first = committer.enqueue(blocker)
+    await _blocked(blocker)
+    imports = [committer.enqueue(_Import(f"import-{i}")) for i in range(3)]
+    gate.set()
+    live = await first
+    stored = await asyncio.gather(*imports)
+    after = await committer.submit(_Live("later"))
+    await committer.stop()
+    relaxed = "normal" if store.engine.dialect.name == "sqlite" else "off"
+    strict = "full" if store.engine.dialect.name == "sqlite" else "on"
+    assert live[1] == strict
+    assert len({commits for commits, _ in stored}) == 1  # one transaction for the three
+    assert stored[0][0] > live[0]
+    assert {mode for _, mode in stored} == {relaxed}
+    assert after[1] == strict  # the connection is back to fsyncing every commit
+    assert probe.order == ["live", "import-0", "import-1", "import-2", "later"]
+
+
+@pytest.mark.anyio
+async def test_a_live_write_waits_for_one_background_write_at_most(store: Store) -> None:
+    committer, probe = _probing(store)
+    committer.start()
+    gate = threading.Event()
+    head = _Import("import-0", gate)
+    imports = [committer.enqueue(head)]
+    await _blocked(head)
+    # Queued while import-0 is being applied: two more imports, then a live row.
+    imports += [committer.enqueue(_Import(f"import-{i}")) for i in (1, 2)]
+    live = committer.enqueue(_Live("live"))
+    gate.set()
+    answers = await asyncio.gather(*imports, live)
+    await committer.stop()
+    (zero, one, two, row) = (commits for commits, _ in answers)
+    assert zero < row  # import-0 committed alone: the live row was not kept waiting for more
+    assert one == row  # the live row's transaction carries one import write...
+    assert two > row  # ...and the next one goes in a transaction of its own
+    assert probe.order == ["import-0", "live", "import-1", "import-2"]  # files keep their order
+    strict = "full" if store.engine.dialect.name == "sqlite" else "on"
+    assert answers[3][1] == strict
+
+
+@pytest.mark.anyio
+async def test_a_live_write_that_arrives_mid_transaction_ends_it(store: Store) -> None:
+    committer, probe = _probing(store)
+    committer.start()
+    gate, hold = threading.Event(), threading.Event()
+    blocker = _Live("first", gate)
+    first = committer.enqueue(blocker)
+    await _blocked(blocker)
+    slow = _Import("import-0", hold)
+    imports = [committer.enqueue(slow)]
+    imports += [committer.enqueue(_Import(f"import-{i}")) for i in (1, 2)]
+    gate.set()
+    await first
+    await _blocked(slow)  # the three imports are one transaction now, at the first
+    live = committer.enqueue(_Live("live"))
+    hold.set()
+    answers = await asyncio.gather(*imports, live)
+    await committer.stop()
+    (zero, one, two, row) = (commits for commits, _ in answers)
+    assert zero < row == one < two
+    assert probe.order == ["first", "import-0", "live", "import-1", "import-2"]
 
 
 @pytest.mark.anyio

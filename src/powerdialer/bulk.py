@@ -25,7 +25,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 import orjson
 from sqlalchemy import Connection
@@ -73,8 +73,10 @@ class BulkWrite:
 
 @dataclass(frozen=True, slots=True)
 class ImportChunk:
-    """Rows of an import job for the group-commit writer, as the worker child sent them."""
+    """Rows of an import job for the group-commit writer, as the worker child sent them: a
+    background write (several share a transaction; the live API's rows go first)."""
 
+    background: ClassVar[bool] = True
     project_id: int
     campaign_id: int
     rows: list[ImportRow]

@@ -4,12 +4,12 @@ writer as ``ImportChunk`` writes (answered with counts, not one outcome per row:
 :func:`powerdialer.bulk.apply_imports`), and keep the job's counters up to date.  The rows
 arrive as the tuples the writer binds: the server does no per-row work of its own.
 
-One chunk is being stored while the child prepares the next, so reading and storing overlap.
-A chunk goes to the writer as ``WRITE_ROWS``-row writes, one after the other: rows that the
-live API sends meanwhile get their own batch in between, so they wait for one such write, not
-for a chunk.  The size is the trade between the import's speed and the live API's latency
-(1M rows on SQLite: 10,000-row writes 11.9-12.7 s with the live API's p99 at 0.3-0.4 s;
-20,000-row writes no faster, 13.7 s, and p99 1.0-1.2 s; benchmarks/results/import.md).
+Up to ``AHEAD`` chunks are being stored while the child prepares the next, so reading and
+storing overlap.  A chunk goes to the writer as ``WRITE_ROWS``-row *background* writes
+(:mod:`~powerdialer.storage.writer`): the writer puts the ones that queue up into one
+transaction (fewer commits: each one rewrites most of a big campaign's unique index to
+SQLite's WAL), but commits as soon as the live API's rows arrive, so those wait for one such
+write at most, never for a chunk or a transaction's worth (benchmarks/results/import.md).
 Counters and rejected rows go through the same writer at most every ``PROGRESS_EVERY``
 seconds, queued just before the next write, so that they usually share its commit.
 """
@@ -20,7 +20,7 @@ import asyncio
 import json
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CHUNK_ROWS", "MAX_RUNNING", "PROGRESS_EVERY", "WRITE_ROWS", "ImportRunner"]
+__all__ = ["AHEAD", "CHUNK_ROWS", "MAX_RUNNING", "PROGRESS_EVERY", "WRITE_ROWS", "ImportRunner"]
 
 MAX_RUNNING = 1
 """Jobs run at once per process; the others wait ``queued``.  One saturates the writer."""
@@ -50,6 +50,9 @@ CHUNK_ROWS = 10_000
 pass; a chunk of 20,000 took the worker from 56 to 85 MiB)."""
 WRITE_ROWS = 10_000
 """Rows per write to the group-commit writer: the most a live API row waits behind."""
+AHEAD = 5
+"""Chunks handed to the writer and not yet stored, at most: what one transaction can take
+(the writer's ``max_background`` is 50,000 rows), and what the server holds in memory."""
 COUNTERS = ("supplied", "inserted", "duplicates", "updated", "rejected")
 
 
@@ -182,18 +185,17 @@ class _Job:
             await asyncio.to_thread(process.join)
 
     async def drive(self, events: Any) -> None:
-        inflight: tuple[worker.Chunk, asyncio.Future[None] | None] | None = None
+        inflight: deque[tuple[worker.Chunk, asyncio.Future[None] | None]] = deque()
         try:
             while True:
                 event = await asyncio.to_thread(events.recv)
                 if isinstance(event, worker.Chunk):
-                    if inflight is not None:
-                        await self.settle(*inflight)
-                    inflight = (event, self.submit(event))
+                    if len(inflight) >= AHEAD:
+                        await self.settle(*inflight.popleft())
+                    inflight.append((event, self.submit(event)))
                     continue
-                if inflight is not None:
-                    await self.settle(*inflight)
-                    inflight = None
+                while inflight:
+                    await self.settle(*inflight.popleft())
                 if isinstance(event, worker.Opened):
                     await self.save(
                         format=event.format,
@@ -216,8 +218,9 @@ class _Job:
         except (PowerDialerError, StorageUnavailable) as exc:
             # The campaign was archived or deleted, or the database gave up: what is stored
             # stays stored, and the counters say how much that is.
-            if inflight is not None and inflight[1] is not None:
-                inflight[1].cancel()  # no-op when it is the one that failed
+            # Writes already queued are stored (or refused) whatever happens here: count
+            # them before the job's last word.
+            await asyncio.gather(*(w for _, w in inflight if w is not None), return_exceptions=True)
             code = getattr(exc, "code", "storage_unavailable")
             message = getattr(exc, "message", None) or str(exc)
             await self.finish("failed", code, message)
@@ -225,25 +228,38 @@ class _Job:
             await self.finish("failed", "internal_error", "the import stopped unexpectedly.")
 
     def submit(self, chunk: worker.Chunk) -> asyncio.Future[None] | None:
+        """Queue the chunk's rows now, in writes of ``runner.write_rows`` (stored in the order
+        queued: the file's first row of a number is the one kept); the live API's rows,
+        queued meanwhile, wait for one such write at most."""
         if not chunk.rows:
             return None
-        return asyncio.ensure_future(self.write(chunk.rows))
-
-    async def write(self, rows: list[worker.RowValues]) -> None:
-        """Store rows in writes of ``runner.write_rows``, one after the other: the live API's
-        rows, queued meanwhile, wait for one such write at most, never for a whole chunk."""
-        step = self.runner.write_rows
-        for start in range(0, len(rows), step):
-            write = ImportChunk(
-                project_id=self.job.project_id,
-                campaign_id=self.job.campaign_id,
-                rows=rows[start : start + step] if step < len(rows) else rows,
-                source=self.job.source,
+        rows, step = chunk.rows, self.runner.write_rows
+        writes = [
+            self.runner.committer.enqueue(
+                ImportChunk(
+                    project_id=self.job.project_id,
+                    campaign_id=self.job.campaign_id,
+                    rows=rows[start : start + step] if step < len(rows) else rows,
+                    source=self.job.source,
+                )
             )
-            counts: ImportCounts = await self.runner.committer.submit(write)
+            for start in range(0, len(rows), step)
+        ]
+        return asyncio.ensure_future(self.count(writes))
+
+    async def count(self, writes: list[asyncio.Future[ImportCounts]]) -> None:
+        """Add up the writes of one chunk; the first failure, if any, is raised after the
+        writes that did get stored are counted."""
+        failure: BaseException | None = None
+        for counts in await asyncio.gather(*writes, return_exceptions=True):
+            if isinstance(counts, BaseException):
+                failure = failure or counts
+                continue
             self.counts["inserted"] += counts.inserted
             self.counts["duplicates"] += counts.duplicates
             self.counts["updated"] += counts.updated
+        if failure is not None:
+            raise failure
 
     async def settle(self, chunk: worker.Chunk, write: asyncio.Future[None] | None) -> None:
         """Count a chunk once its rows are committed."""

@@ -14,15 +14,29 @@ in their own transactions, so a single bad item cannot fail its neighbours.
 
 The hand-over is a ``queue.SimpleQueue`` (implemented in C: no Python-level lock on the event
 loop's side) and one ``call_soon_threadsafe`` per batch on the way back.
+
+**Background writes** (a payload class with ``background = True``: an import job's rows) are
+the exception to "small transactions".  Several of them share one transaction, up to
+``max_background`` rows, because on SQLite every commit rewrites each index page it touched
+to the WAL, and an import's random numbers touch most of a big campaign's unique index in
+every commit: five 10,000-row writes in one transaction cost far less than five commits
+(benchmarks/results/import.md).  They never make the live API wait for more than one of
+them, though: a transaction with foreground payloads takes one background payload at most,
+and before each background payload after the first the writer checks whether a foreground one
+has been queued; if so, it commits what it has and sets the rest aside for the next
+transaction, which takes the new arrivals first.
+
+Background-only transactions commit without an fsync of their own (see ``_commit_mode``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -37,6 +51,7 @@ R = TypeVar("R")  # its result
 ApplyFn = Callable[[Connection, Sequence[P]], Sequence[R | Exception]]
 
 _STOP = object()
+_DEFERRED = object()  # a background payload set aside for the next transaction
 
 
 class StorageUnavailable(Exception):
@@ -45,12 +60,23 @@ class StorageUnavailable(Exception):
 
 class GroupCommitter(Generic[P, R]):
     def __init__(
-        self, engine: Engine, appliers: Mapping[type, ApplyFn[Any, Any]], *, max_batch: int = 2000
+        self,
+        engine: Engine,
+        appliers: Mapping[type, ApplyFn[Any, Any]],
+        *,
+        max_batch: int = 2000,
+        max_background: int = 50_000,
     ) -> None:
         self._engine = engine
         self._appliers = dict(appliers)
         self._max_batch = max_batch
+        self._max_background = max_background
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._set_aside: list[tuple[P, asyncio.Future[R]]] = []
+        # Foreground payloads queued and taken: each counter has one writing thread (the
+        # event loop's, the writer's), so their difference is safe to read without a lock.
+        self._queued = 0
+        self._taken = 0
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -69,41 +95,72 @@ class GroupCommitter(Generic[P, R]):
             await asyncio.to_thread(self._thread.join)
 
     async def submit(self, payload: P) -> R:
+        return await self.enqueue(payload)
+
+    def enqueue(self, payload: P) -> asyncio.Future[R]:
+        """Queue ``payload`` now (payloads are stored in the order they are queued); the
+        future answers once it is committed."""
         if type(payload) not in self._appliers:
             raise TypeError(f"no apply function for {type(payload).__name__}")
         if self._loop is None or self._stopping:
             raise StorageUnavailable("the server is not accepting writes (starting or stopping)")
         future: asyncio.Future[R] = self._loop.create_future()
+        if not getattr(payload, "background", False):
+            self._queued += 1
         self._queue.put((payload, future))
-        return await future
+        return future
 
     def _take_batch(self) -> tuple[list[tuple[P, asyncio.Future[R]]], bool]:
-        """Block for one item, then take whatever else is already waiting, up to
-        ``max_batch`` rows: a payload that carries many rows (a bulk request) says so in a
-        ``weight`` attribute, so one transaction stays bounded however requests mix."""
+        """Block for one item (unless payloads were set aside), then take whatever else is
+        already waiting, up to ``max_batch`` rows: a payload that carries many rows (a bulk
+        request) says so in a ``weight`` attribute, so one transaction stays bounded however
+        requests mix.  Background payloads count against ``max_background`` instead, and
+        come after the others (the set-aside ones last)."""
         batch: list[tuple[P, asyncio.Future[R]]] = []
-        rows = 0
-        item = self._queue.get()
+        background, self._set_aside = self._set_aside, []
+        rows = background_rows = 0
+        for payload, _future in background:
+            background_rows += getattr(payload, "weight", 1)
+        try:
+            item = self._queue.get_nowait() if background else self._queue.get()
+        except queue.Empty:
+            return background, False
         while True:
             if item is _STOP:
-                return batch, True
-            batch.append(item)
-            rows += getattr(item[0], "weight", 1)
-            if rows >= self._max_batch:
-                return batch, False
+                return batch + background, True
+            weight = getattr(item[0], "weight", 1)
+            if getattr(item[0], "background", False):
+                background.append(item)
+                background_rows += weight
+            else:
+                batch.append(item)
+                rows += weight
+                self._taken += 1
+            if rows >= self._max_batch or background_rows >= self._max_background:
+                return batch + background, False
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                return batch, False
+                return batch + background, False
 
     def _run(self) -> None:
         stop = False
-        while not stop:
-            batch, stop = self._take_batch()
+        while not stop or self._set_aside:
+            batch, stopping = self._take_batch()
+            stop = stop or stopping
             if batch:
                 results = self._commit([payload for payload, _ in batch])
-                assert self._loop is not None
-                self._loop.call_soon_threadsafe(_resolve, [f for _, f in batch], results)
+                done = []
+                for item, result in zip(batch, results, strict=True):
+                    if result is _DEFERRED:
+                        self._set_aside.append(item)
+                    else:
+                        done.append((item[1], result))
+                if done:
+                    assert self._loop is not None
+                    self._loop.call_soon_threadsafe(
+                        _resolve, [f for f, _ in done], [r for _, r in done]
+                    )
         if self._conn is not None:
             self._conn.close()
 
@@ -114,8 +171,11 @@ class GroupCommitter(Generic[P, R]):
 
     def _transaction(self, payloads: Sequence[P]) -> list[Any]:
         conn = self._connection()
+        relaxed = all(getattr(payload, "background", False) for payload in payloads)
         try:
-            with conn.begin():
+            with _commit_mode(conn, relaxed), conn.begin():
+                if relaxed and conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                 results = self._apply(conn, payloads)
         except DBAPIError as exc:
             # Drop a connection that is broken (database restart, network); a mere
@@ -127,18 +187,41 @@ class GroupCommitter(Generic[P, R]):
 
     def _apply(self, conn: Connection, payloads: Sequence[P]) -> list[Any]:
         """Hand each kind of payload to its own apply function, in one transaction; results
-        come back in the payloads' order."""
+        come back in the payloads' order.  Background payloads go one at a time, after the
+        rest.  A transaction that carries foreground payloads takes one background payload at
+        most (so that progress is made), and once a foreground payload waits in the queue the
+        rest answer ``_DEFERRED``: they go in the next transaction, after the new arrivals."""
         groups: dict[type, list[int]] = {}
+        background: list[int] = []
         for index, payload in enumerate(payloads):
-            groups.setdefault(type(payload), []).append(index)
+            if getattr(payload, "background", False):
+                background.append(index)
+            else:
+                groups.setdefault(type(payload), []).append(index)
         results: list[Any] = [None] * len(payloads)
         for kind, indexes in groups.items():
-            answers = self._appliers[kind](conn, [payloads[i] for i in indexes])
-            if len(answers) != len(indexes):
-                raise RuntimeError(f"apply for {kind.__name__} must answer every payload")
-            for index, answer in zip(indexes, answers, strict=True):
-                results[index] = answer
+            self._apply_kind(conn, kind, indexes, payloads, results)
+        for position, index in enumerate(background):
+            if position and (groups or self._queued != self._taken):
+                for later in background[position:]:
+                    results[later] = _DEFERRED
+                break
+            self._apply_kind(conn, type(payloads[index]), [index], payloads, results)
         return results
+
+    def _apply_kind(
+        self,
+        conn: Connection,
+        kind: type,
+        indexes: list[int],
+        payloads: Sequence[P],
+        results: list[Any],
+    ) -> None:
+        answers = self._appliers[kind](conn, [payloads[i] for i in indexes])
+        if len(answers) != len(indexes):
+            raise RuntimeError(f"apply for {kind.__name__} must answer every payload")
+        for index, answer in zip(indexes, answers, strict=True):
+            results[index] = answer
 
     def _commit(self, payloads: list[P]) -> list[Any]:
         try:
@@ -149,6 +232,27 @@ class GroupCommitter(Generic[P, R]):
                 return [StorageUnavailable("the database could not store the row")]
         log.warning("batch of %d failed; retrying its items one by one", len(payloads))
         return [self._commit([payload])[0] for payload in payloads]
+
+
+@contextlib.contextmanager
+def _commit_mode(conn: Connection, relaxed: bool) -> Iterator[None]:
+    """On SQLite, a transaction of background payloads only commits without its own fsync
+    (``synchronous=NORMAL``; PostgreSQL: ``synchronous_commit = off``, set in the
+    transaction).  Nothing has been answered on the strength of that commit: the import
+    job counts its rows as stored in a progress update, a foreground write, and that commit's
+    fsync (PostgreSQL: its WAL flush) makes every earlier commit durable too, as it does for
+    the job's final "done".  A crash in between loses only rows that nothing has counted
+    yet, with the job they belong to left unfinished (and failed at the next start)."""
+    if not relaxed or conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    raw.execute("PRAGMA synchronous=NORMAL")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA synchronous=FULL")
 
 
 def _resolve(futures: list[asyncio.Future[Any]], results: list[Any]) -> None:
