@@ -8,6 +8,7 @@ import asyncio
 import csv
 import io
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy import text
 
 from powerdialer import campaigns
 from powerdialer.bulk import ImportChunk, ImportCounts, apply_imports
-from powerdialer.importing import jobs, runner, uploads
+from powerdialer.importing import jobs, runner, uploads, worker
 from powerdialer.models import CampaignState, utcnow
 from powerdialer.settings import Settings
 from powerdialer.storage import Store, import_rows
@@ -344,6 +345,70 @@ async def test_a_broken_file_imports_nothing(
     assert counters(job) == (0, 0, 0, 0, 0)
     assert numbers(store, owner) == []
     assert uploads_left(settings) == []
+
+
+class _Pipe:
+    """A worker child's end of the pipe, played back: ``last`` holds the final event back
+    until it is set."""
+
+    def __init__(self, events: list[worker.Event], last: threading.Event | None = None) -> None:
+        self.events = events
+        self.last = last
+
+    def recv(self) -> worker.Event:
+        if self.last is not None and len(self.events) == 1:
+            assert self.last.wait(10)
+        if not self.events:
+            raise EOFError
+        return self.events.pop(0)
+
+
+@pytest.mark.parametrize("verdict", ["broken", "counted"])
+async def test_no_row_is_stored_before_the_structure_pass_vouches_for_the_file(
+    app: PowerDialerApp,
+    store: Store,
+    owner: Persona,
+    monkeypatch: pytest.MonkeyPatch,
+    verdict: str,
+) -> None:
+    # The two passes run side by side: the records' chunks arrive before the count does.
+    assert app.imports is not None
+    seen = record_submits(app, monkeypatch)
+    upload = app.imports.new_upload("leads.csv")
+    job = jobs.create_job(
+        store,
+        owner.project_id,
+        owner.campaign_id,
+        filename="leads.csv",
+        file_path=str(upload.path),
+        keep_valid=False,
+    )
+    rows = [(None, f"093{i:07d}", f"+38093{i:07d}", None, None) for i in range(30)]
+    chunks: list[worker.Event] = [worker.Chunk(rows[i : i + 10], [], 10) for i in (0, 10, 20)]
+    reading = _Pipe([*chunks, worker.Finished()])
+    answer = threading.Event()
+    last = worker.Broken("undecodable", "broken at line 31", 31) if verdict == "broken" else None
+    counting = _Pipe(
+        [worker.Opened("csv", "utf-8", ",", {"phone": "Phone"}), last or worker.Counted(30)],
+        last=answer,
+    )
+    driving = asyncio.ensure_future(runner._Job(app.imports, job, upload).drive(counting, reading))
+    for _ in range(500):
+        if not reading.events:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)
+    assert not reading.events  # every chunk has reached the server...
+    assert not [p for p in seen if isinstance(p, ImportChunk)]  # ...and none was stored
+    answer.set()
+    await driving
+    done = jobs.get_job(store, owner.project_id, job.id)
+    if verdict == "broken":
+        assert (done.status, done.error and done.error.code) == ("failed", "undecodable")
+        assert numbers(store, owner) == []
+    else:
+        assert (done.status, done.inserted, done.total) == ("done", 30, 30)
+        assert len(numbers(store, owner)) == 30
 
 
 async def test_with_keep_valid_a_broken_file_keeps_the_rows_before_the_break(

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Connection
 
@@ -195,10 +195,17 @@ class JobUpdate:
     a running job's progress goes through the one writer like every row, so on SQLite it
     never contends with it for the write lock (nor makes the live API wait)."""
 
+    patient: ClassVar[bool] = True  # the writer need not hurry its import rows for it
     project_id: int
     job_id: int
     values: dict[str, Any]
     rejects: list[RejectValues]
+
+    @property
+    def durable(self) -> bool:
+        """Only a change of status is fsynced before it is answered: the job's end makes
+        every earlier progress update durable with it (``storage/writer.py``)."""
+        return "status" in self.values
 
 
 def apply_job_updates(conn: Connection, items: Sequence[JobUpdate]) -> list[bool]:

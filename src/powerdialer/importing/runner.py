@@ -1,8 +1,10 @@
-"""The storing half of an import job, in the server process: start a worker child on the
-upload (:mod:`~powerdialer.importing.worker`), store its chunks through the group-commit
-writer as ``ImportChunk`` writes (answered with counts, not one outcome per row: see
-:func:`powerdialer.bulk.apply_imports`), and keep the job's counters up to date.  The rows
-arrive as the tuples the writer binds: the server does no per-row work of its own.
+"""The storing half of an import job, in the server process: start the worker children on
+the upload (:mod:`~powerdialer.importing.worker`: one checks the file's structure, one
+validates its records, side by side), store the records' chunks through the group-commit
+writer once the structure is vouched for, as ``ImportChunk`` writes (answered with counts,
+not one outcome per row: see :func:`powerdialer.bulk.apply_imports`), and keep the job's
+counters up to date.  The rows arrive as the tuples the writer binds: the server does no
+per-row work of its own.
 
 Up to ``AHEAD`` chunks are being stored while the child prepares the next, so reading and
 storing overlap.  A chunk goes to the writer as ``WRITE_ROWS``-row *background* writes
@@ -39,7 +41,15 @@ from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AHEAD", "CHUNK_ROWS", "MAX_RUNNING", "PROGRESS_EVERY", "WRITE_ROWS", "ImportRunner"]
+__all__ = [
+    "AHEAD",
+    "CHUNK_ROWS",
+    "HOLD",
+    "MAX_RUNNING",
+    "PROGRESS_EVERY",
+    "WRITE_ROWS",
+    "ImportRunner",
+]
 
 MAX_RUNNING = 1
 """Jobs run at once per process; the others wait ``queued``.  One saturates the writer."""
@@ -50,9 +60,13 @@ CHUNK_ROWS = 10_000
 pass; a chunk of 20,000 took the worker from 56 to 85 MiB)."""
 WRITE_ROWS = 10_000
 """Rows per write to the group-commit writer: the most a live API row waits behind."""
-AHEAD = 5
-"""Chunks handed to the writer and not yet stored, at most: what one transaction can take
-(the writer's ``max_background`` is 50,000 rows), and what the server holds in memory."""
+HOLD = 10
+"""Chunks of the reading child held while the counting child has not vouched for the file
+(nothing is stored before): the reading starts at once, with memory still bounded."""
+AHEAD = 10
+"""Chunks handed to the writer and not yet stored, at most: twice what one transaction takes
+(the writer's ``max_background`` is 50,000 rows), so that the next one is queued in full
+while the writer stores this one (with five, transactions alternated 40,000 and 10,000 rows)."""
 COUNTERS = ("supplied", "inserted", "duplicates", "updated", "rejected")
 
 
@@ -81,8 +95,10 @@ class ImportRunner:
         return self._folder
 
     async def start(self) -> None:
-        """Fail the jobs that a dead process left unfinished on this instance's disk (a
-        server that never took an upload has none, and gets no folder)."""
+        """Start the worker children's forkserver; fail the jobs that a dead process left
+        unfinished on this instance's disk (a server that never took an upload has none, and
+        gets no folder)."""
+        await asyncio.to_thread(worker.prepare)
         folder = await asyncio.to_thread(known_instance_dir, self.settings.data_dir)
         if folder is not None:
             abandoned = partial(is_abandoned, folder)
@@ -173,22 +189,71 @@ class _Job:
             region=runner.settings.default_region,
             chunk_rows=runner.chunk_rows,
         )
-        process, events = await asyncio.to_thread(worker.start, task)
+        children = [await asyncio.to_thread(worker.start, task, part) for part in worker.PARTS]
         try:
-            await self.drive(events)
-            events.close()
+            await self.drive(*(events for _process, events in children))
         finally:
-            # On any early exit the child is stopped; a thread still blocked on its pipe
+            # On any early exit the children are stopped; a thread still blocked on a pipe
             # then sees the end of it and lets go (the connection closes with it).
-            if process.is_alive():
-                process.terminate()
-            await asyncio.to_thread(process.join)
+            for process, _events in children:
+                if process.is_alive():
+                    process.terminate()
+            for process, _events in children:
+                await asyncio.to_thread(process.join)
 
-    async def drive(self, events: Any) -> None:
+    async def drive(self, counting: Any, reading: Any) -> None:
+        """The counting child's answer first; meanwhile the reading child's first chunks
+        wait (``HOLD`` at most), then they are stored."""
+        held: asyncio.Queue[worker.Event | EOFError] = asyncio.Queue(HOLD)
+        pump = asyncio.ensure_future(self.pump(reading, held))
+        try:
+            if await self.structure(counting):
+                await self.store(held)
+        except EOFError:
+            await self.finish("failed", "internal_error", "the import stopped unexpectedly.")
+        finally:
+            pump.cancel()
+
+    @staticmethod
+    async def pump(events: Any, held: asyncio.Queue[worker.Event | EOFError]) -> None:
+        """The reading child's events into ``held``, up to its last one."""
+        while True:
+            try:
+                event = await asyncio.to_thread(events.recv)
+            except EOFError as exc:
+                await held.put(exc)
+                return
+            await held.put(event)
+            if isinstance(event, (worker.Broken, worker.Finished)):
+                return
+
+    async def structure(self, counting: Any) -> bool:
+        """Pass 1's events: whether the file may be stored (False: the job has failed)."""
+        while True:
+            event = await asyncio.to_thread(counting.recv)
+            if isinstance(event, worker.Opened):
+                await self.save(
+                    format=event.format,
+                    encoding=event.encoding,
+                    delimiter=event.delimiter,
+                    mapping=json.dumps(event.mapping, ensure_ascii=False),
+                )
+            elif isinstance(event, worker.Counted):
+                self.counted = True
+                await self.save(total=event.total)
+                return True
+            elif isinstance(event, worker.Broken):
+                await self.finish("failed", event.code, event.message)
+                return False
+
+    async def store(self, held: asyncio.Queue[worker.Event | EOFError]) -> None:
+        """Pass 2's events: chunks stored, up to ``AHEAD`` at once, then the job's end."""
         inflight: deque[tuple[worker.Chunk, asyncio.Future[None] | None]] = deque()
         try:
             while True:
-                event = await asyncio.to_thread(events.recv)
+                event = await held.get()
+                if isinstance(event, EOFError):
+                    raise event
                 if isinstance(event, worker.Chunk):
                     if len(inflight) >= AHEAD:
                         await self.settle(*inflight.popleft())
@@ -196,36 +261,24 @@ class _Job:
                     continue
                 while inflight:
                     await self.settle(*inflight.popleft())
-                if isinstance(event, worker.Opened):
-                    await self.save(
-                        format=event.format,
-                        encoding=event.encoding,
-                        delimiter=event.delimiter,
-                        mapping=json.dumps(event.mapping, ensure_ascii=False),
-                    )
-                elif isinstance(event, worker.Counted):
-                    self.counted = True
-                    await self.save(total=event.total)
-                elif isinstance(event, worker.Broken):
+                if isinstance(event, worker.Broken):
                     # With keep_valid, a file that breaks after its start keeps what came
                     # before the break: the job is done, and its error says where it broke.
                     partial_ok = self.job.keep_valid and self.counted
                     await self.finish("done" if partial_ok else "failed", event.code, event.message)
                     return
-                elif isinstance(event, worker.Finished):
+                if isinstance(event, worker.Finished):
                     await self.finish("done")
                     return
         except (PowerDialerError, StorageUnavailable) as exc:
             # The campaign was archived or deleted, or the database gave up: what is stored
-            # stays stored, and the counters say how much that is.
-            # Writes already queued are stored (or refused) whatever happens here: count
-            # them before the job's last word.
+            # stays stored, and the counters say how much that is.  Writes already queued
+            # are stored (or refused) whatever happens here: count them before the job's
+            # last word.
             await asyncio.gather(*(w for _, w in inflight if w is not None), return_exceptions=True)
             code = getattr(exc, "code", "storage_unavailable")
             message = getattr(exc, "message", None) or str(exc)
             await self.finish("failed", code, message)
-        except EOFError:
-            await self.finish("failed", "internal_error", "the import stopped unexpectedly.")
 
     def submit(self, chunk: worker.Chunk) -> asyncio.Future[None] | None:
         """Queue the chunk's rows now, in writes of ``runner.write_rows`` (stored in the order

@@ -1,5 +1,6 @@
-"""The reading half of an import job: a child process that reads and validates the upload and
-streams what it found to the server, which stores it (:mod:`~powerdialer.importing.runner`).
+"""The reading half of an import job: two child processes that read and validate the upload
+and stream what they found to the server, which stores it
+(:mod:`~powerdialer.importing.runner`).
 
 Why a process: reading and validating a million rows is ~10 s of pure Python.  In a thread of
 the server it would hold the GIL against the event loop (the live API's latency) and leave
@@ -8,15 +9,18 @@ allocates (a workbook's sheet lives in calamine's memory) goes back to the syste
 Children come from a ``forkserver`` with this module preloaded: a few milliseconds each,
 and safe however many threads the server runs.
 
-The all-or-nothing rule lives here, in two passes over the file:
+The all-or-nothing rule rests on two passes over the file, one per child, run side by side:
 
-1. **Structure**: every row is read (encoding, CSV quoting, JSON Lines) but no record is
-   built, so it costs a quarter of a full read.  A file-level error (:class:`ReaderError`)
-   ends the job before anything is stored, unless ``keep_valid``.
-2. **Records**: each is validated with :func:`powerdialer.bulk.parse_import_row` (the checks
-   of ``parse_new_row``) and sent in chunks; invalid ones are sent as rejects with their line
-   numbers.  With ``keep_valid``, the break pass 1 met ends this pass too, after the rows
-   before it.
+1. **Structure** (:func:`count`): every row is read (encoding, CSV quoting, JSON Lines) but
+   no record is built, so it costs a quarter of a full read.  A file-level error
+   (:class:`ReaderError`) ends the job before anything is stored, unless ``keep_valid``.
+2. **Records** (:func:`records`): each is validated with
+   :func:`powerdialer.bulk.parse_import_row` (the checks of ``parse_new_row``) and sent in
+   chunks; invalid ones are sent as rejects with their line numbers.  With ``keep_valid``,
+   the break pass 1 met ends this pass too, after the rows before it.
+
+The server stores no chunk before pass 1 has answered (it holds the first few meanwhile), so
+a broken file still stores nothing; the records' pass just need not wait to start.
 
 Duplicates within the file are not looked for here: the server stores the chunks in file
 order through the campaign's duplicate policy, so a number seen earlier in the file meets it
@@ -28,8 +32,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import multiprocessing.context
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
@@ -42,7 +49,19 @@ from powerdialer.storage.imports import RejectValues
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Broken", "Chunk", "Counted", "Event", "Finished", "Opened", "Task", "scan", "start"]
+__all__ = [
+    "Broken",
+    "Chunk",
+    "Counted",
+    "Event",
+    "Finished",
+    "Opened",
+    "Task",
+    "count",
+    "prepare",
+    "records",
+    "start",
+]
 
 RowValues = ImportRow
 """A valid row as :class:`powerdialer.bulk.ImportChunk` carries it, custom fields already
@@ -162,9 +181,10 @@ def _validate(table: Table, task: Task) -> Iterator[Event]:
     yield Finished()
 
 
-def scan(task: Task) -> Iterator[Event]:
-    """Both passes over the upload, as events; the last one is :class:`Broken` or
-    :class:`Finished`.  Never raises a :class:`ReaderError`."""
+def count(task: Task) -> Iterator[Event]:
+    """Pass 1, for the counting child: :class:`Opened`, then :class:`Counted` or (the file
+    is broken, and ``keep_valid`` is not set or nothing at all could be read)
+    :class:`Broken`.  Never raises a :class:`ReaderError`."""
     try:
         with _open(task) as table:
             yield Opened(table.format, table.encoding, table.delimiter, table.mapping.describe())
@@ -176,17 +196,33 @@ def scan(task: Task) -> Iterator[Event]:
         yield Broken(error.code, str(error), error.line)
         return
     yield Counted(total)
+
+
+def records(task: Task) -> Iterator[Event]:
+    """Pass 2, for the reading child: :class:`Chunk` after chunk, then :class:`Finished` or
+    (where the file breaks) :class:`Broken`.  Never raises a :class:`ReaderError`.
+
+    It runs beside :func:`count`: the server holds its chunks back until the count has
+    vouched for the whole file, so the two passes cost one's time, not the sum."""
     try:
         with _open(task) as table:
             yield from _validate(table, task)
-    except ReaderError as exc:  # raised on opening: the file changed under us
+    except ReaderError as exc:  # on opening: count() reports the same error
         yield Broken(exc.code, str(exc), exc.line)
 
 
-def _main(conn: Connection, task: Task) -> None:
-    """The child process: every event of :func:`scan` down the pipe."""
+PARTS = {"count": count, "records": records}
+
+
+def _main(conn: Connection, task: Task, part: str) -> None:
+    """A child process: every event of its part (:func:`count` or :func:`records`) down the
+    pipe."""
+    if part == "records":
+        # Behind the server (the live API, the writer) and the counting child when they want
+        # the same core: the records wait for both anyway.
+        os.nice(5)
     try:
-        for event in scan(task):
+        for event in PARTS[part](task):
             conn.send(event)
     except (BrokenPipeError, ConnectionResetError):
         pass  # the server has gone or given up on this job
@@ -198,13 +234,26 @@ def _main(conn: Connection, task: Task) -> None:
         conn.close()
 
 
-def start(task: Task) -> tuple[BaseProcess, Connection]:
-    """Start a child on ``task``; the events come out of the returned connection."""
+def _context() -> multiprocessing.context.ForkServerContext:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
+    return context
+
+
+def prepare() -> None:
+    """Start the forkserver now (it imports this module, ~0.3 s) rather than on the first
+    import job, which would wait for it."""
+    _context()
+    forkserver.ensure_running()
+
+
+def start(task: Task, part: str) -> tuple[BaseProcess, Connection]:
+    """Start a child on ``task`` for ``part`` (``"count"`` or ``"records"``); the events come
+    out of the returned connection."""
+    context = _context()
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(
-        target=_main, args=(sender, task), name="powerdialer-import", daemon=True
+        target=_main, args=(sender, task, part), name=f"powerdialer-import-{part}", daemon=True
     )
     process.start()
     sender.close()  # the child has its own copy; ours would keep the pipe open forever

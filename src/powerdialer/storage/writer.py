@@ -21,12 +21,16 @@ the exception to "small transactions".  Several of them share one transaction, u
 to the WAL, and an import's random numbers touch most of a big campaign's unique index in
 every commit: five 10,000-row writes in one transaction cost far less than five commits
 (benchmarks/results/import.md).  They never make the live API wait for more than one of
-them, though: a transaction with foreground payloads takes one background payload at most,
-and before each background payload after the first the writer checks whether a foreground one
-has been queued; if so, it commits what it has and sets the rest aside for the next
-transaction, which takes the new arrivals first.
+them, though: a transaction with live rows takes none (or one, if the one before took none,
+so that a steady stream of live rows cannot starve an import), and before each background
+payload after the first the writer checks whether a foreground one has been queued; if so, it
+commits what it has and sets the rest aside for the next transaction, which takes the new
+arrivals first.  A ``patient`` foreground payload (the
+import job's own progress update, which nobody waits on) does neither: it rides along with
+the background payloads of its transaction, and its commit's fsync makes them durable.
 
-Background-only transactions commit without an fsync of their own (see ``_commit_mode``).
+Transactions of background payloads (and of others that say ``durable = False``) commit
+without an fsync of their own (see ``_commit_mode``).
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
+
+from powerdialer.storage.walsync import WalFlusher
 
 log = logging.getLogger(__name__)
 
@@ -77,22 +83,30 @@ class GroupCommitter(Generic[P, R]):
         # event loop's, the writer's), so their difference is safe to read without a lock.
         self._queued = 0
         self._taken = 0
+        self._owed = False  # the last transaction left every background payload for later
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._conn: Connection | None = None
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        on_disk = database not in (None, "", ":memory:")
+        self._flusher = WalFlusher(database) if database and on_disk else None
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._thread = threading.Thread(target=self._run, name="powerdialer-writer", daemon=True)
         self._thread.start()
+        if self._flusher is not None:
+            self._flusher.start()
 
     async def stop(self) -> None:
-        """Finish what is queued, then stop the thread."""
+        """Finish what is queued, then stop the threads."""
         self._stopping = True
         self._queue.put(_STOP)
         if self._thread is not None:
             await asyncio.to_thread(self._thread.join)
+        if self._flusher is not None:
+            await asyncio.to_thread(self._flusher.stop)
 
     async def submit(self, payload: P) -> R:
         return await self.enqueue(payload)
@@ -105,7 +119,7 @@ class GroupCommitter(Generic[P, R]):
         if self._loop is None or self._stopping:
             raise StorageUnavailable("the server is not accepting writes (starting or stopping)")
         future: asyncio.Future[R] = self._loop.create_future()
-        if not getattr(payload, "background", False):
+        if _urgent(payload):
             self._queued += 1
         self._queue.put((payload, future))
         return future
@@ -114,13 +128,12 @@ class GroupCommitter(Generic[P, R]):
         """Block for one item (unless payloads were set aside), then take whatever else is
         already waiting, up to ``max_batch`` rows: a payload that carries many rows (a bulk
         request) says so in a ``weight`` attribute, so one transaction stays bounded however
-        requests mix.  Background payloads count against ``max_background`` instead, and
-        come after the others (the set-aside ones last)."""
+        requests mix.  Background payloads do not count (``_apply`` bounds them), so a live
+        row queued behind an import's writes is always taken; they come after the others,
+        the set-aside ones first."""
         batch: list[tuple[P, asyncio.Future[R]]] = []
         background, self._set_aside = self._set_aside, []
-        rows = background_rows = 0
-        for payload, _future in background:
-            background_rows += getattr(payload, "weight", 1)
+        rows = 0
         try:
             item = self._queue.get_nowait() if background else self._queue.get()
         except queue.Empty:
@@ -128,15 +141,14 @@ class GroupCommitter(Generic[P, R]):
         while True:
             if item is _STOP:
                 return batch + background, True
-            weight = getattr(item[0], "weight", 1)
             if getattr(item[0], "background", False):
                 background.append(item)
-                background_rows += weight
             else:
                 batch.append(item)
-                rows += weight
-                self._taken += 1
-            if rows >= self._max_batch or background_rows >= self._max_background:
+                rows += getattr(item[0], "weight", 1)
+                if _urgent(item[0]):
+                    self._taken += 1
+            if rows >= self._max_batch:
                 return batch + background, False
             try:
                 item = self._queue.get_nowait()
@@ -171,12 +183,14 @@ class GroupCommitter(Generic[P, R]):
 
     def _transaction(self, payloads: Sequence[P]) -> list[Any]:
         conn = self._connection()
-        relaxed = all(getattr(payload, "background", False) for payload in payloads)
+        relaxed = not any(_durable(payload) for payload in payloads)
         try:
             with _commit_mode(conn, relaxed), conn.begin():
                 if relaxed and conn.dialect.name == "postgresql":
                     conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                 results = self._apply(conn, payloads)
+            if relaxed and self._flusher is not None:
+                self._flusher.poke()
         except DBAPIError as exc:
             # Drop a connection that is broken (database restart, network); a mere
             # constraint or data error leaves it usable (the transaction was rolled back).
@@ -188,25 +202,35 @@ class GroupCommitter(Generic[P, R]):
     def _apply(self, conn: Connection, payloads: Sequence[P]) -> list[Any]:
         """Hand each kind of payload to its own apply function, in one transaction; results
         come back in the payloads' order.  Background payloads go one at a time, after the
-        rest.  A transaction that carries foreground payloads takes one background payload at
-        most (so that progress is made), and once a foreground payload waits in the queue the
-        rest answer ``_DEFERRED``: they go in the next transaction, after the new arrivals."""
+        rest, up to ``max_background`` rows.  A transaction that carries urgent payloads takes
+        none, unless the one before it had to leave them all (then one, so that imports are
+        not starved by a steady stream of live rows); once an urgent payload waits in the
+        queue the rest answer ``_DEFERRED``: they go in the next transaction, after the new
+        arrivals."""
         groups: dict[type, list[int]] = {}
         background: list[int] = []
+        urgent = False
         for index, payload in enumerate(payloads):
             if getattr(payload, "background", False):
                 background.append(index)
             else:
                 groups.setdefault(type(payload), []).append(index)
+                urgent = urgent or _urgent(payload)
         results: list[Any] = [None] * len(payloads)
         for kind, indexes in groups.items():
             self._apply_kind(conn, kind, indexes, payloads, results)
+        rows = 0
+        owed, self._owed = self._owed, False
         for position, index in enumerate(background):
-            if position and (groups or self._queued != self._taken):
+            if (position == 0 and urgent and not owed) or (
+                position and (urgent or self._queued != self._taken or rows >= self._max_background)
+            ):
                 for later in background[position:]:
                     results[later] = _DEFERRED
+                self._owed = position == 0
                 break
             self._apply_kind(conn, type(payloads[index]), [index], payloads, results)
+            rows += getattr(payloads[index], "weight", 1)
         return results
 
     def _apply_kind(
@@ -234,15 +258,30 @@ class GroupCommitter(Generic[P, R]):
         return [self._commit([payload])[0] for payload in payloads]
 
 
+def _urgent(payload: object) -> bool:
+    """A foreground payload that someone waits on (not a ``patient`` one: an import job's own
+    progress update), so background payloads must not hold up its commit."""
+    return not getattr(payload, "background", False) and not getattr(payload, "patient", False)
+
+
+def _durable(payload: object) -> bool:
+    """Whether the commit that stores ``payload`` must be fsynced before it is answered:
+    yes, unless it is a background payload or says ``durable = False``."""
+    return bool(getattr(payload, "durable", not getattr(payload, "background", False)))
+
+
 @contextlib.contextmanager
 def _commit_mode(conn: Connection, relaxed: bool) -> Iterator[None]:
-    """On SQLite, a transaction of background payloads only commits without its own fsync
-    (``synchronous=NORMAL``; PostgreSQL: ``synchronous_commit = off``, set in the
-    transaction).  Nothing has been answered on the strength of that commit: the import
-    job counts its rows as stored in a progress update, a foreground write, and that commit's
-    fsync (PostgreSQL: its WAL flush) makes every earlier commit durable too, as it does for
-    the job's final "done".  A crash in between loses only rows that nothing has counted
-    yet, with the job they belong to left unfinished (and failed at the next start)."""
+    """A transaction of payloads that need no durability of their own (an import's rows and
+    progress) commits without an fsync: ``synchronous=NORMAL`` on SQLite (PostgreSQL:
+    ``synchronous_commit = off``, set in the transaction).
+
+    Nothing is answered on the strength of such a commit.  The import job's end ("done" or
+    "failed") is a durable write, and its fsync (PostgreSQL: its WAL flush) makes every
+    earlier commit durable too.  A power loss before that loses the last of these commits,
+    never one in the middle: the WAL is replayed up to its first incomplete commit.  So the
+    job's counters, stored by such commits too, never count rows that did not survive; the
+    job itself is left unfinished, and failed at the next start."""
     if not relaxed or conn.dialect.name != "sqlite":
         yield
         return
