@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from sqlalchemy import Connection, event, inspect, text
@@ -223,9 +223,10 @@ class _Probe:
                 assert payload.gate.wait(10)
             self.order.append(payload.name)
             if conn.dialect.name == "sqlite":
-                mode = {1: "normal", 2: "full"}[conn.exec_driver_sql("PRAGMA synchronous").scalar()]
+                level = int(conn.exec_driver_sql("PRAGMA synchronous").scalar_one())
+                mode = {1: "normal", 2: "full"}[level]
             else:
-                mode = conn.exec_driver_sql("SHOW synchronous_commit").scalar()
+                mode = str(conn.exec_driver_sql("SHOW synchronous_commit").scalar_one())
             answers.append((self.commits, mode))
         return answers
 
@@ -247,16 +248,25 @@ async def _blocked(payload: _Live) -> None:
     await asyncio.to_thread(payload.started.wait, 10)
 
 
+async def _held(
+    store: Store, max_background: int = 50_000
+) -> tuple[GroupCommitter[_Live, tuple[int, str]], _Probe, threading.Event, asyncio.Future[Any]]:
+    """A started writer held on its first payload (a live one, ``"first"``) until the gate
+    is set: what is queued meanwhile is taken together after it."""
+    committer, probe = _probing(store, max_background)
+    committer.start()
+    gate = threading.Event()
+    blocker = _Live("first", gate)
+    first = committer.enqueue(blocker)
+    await _blocked(blocker)
+    return committer, probe, gate, first
+
+
 @pytest.mark.anyio
 async def test_queued_background_writes_share_one_transaction_without_their_own_fsync(
     store: Store,
 ) -> None:
-    committer, probe = _probing(store)
-    committer.start()
-    gate = threading.Event()
-    blocker = _Live("live", gate)
-    first = committer.enqueue(blocker)
-    await _blocked(blocker)
+    committer, probe, gate, first = await _held(store)
     imports = [committer.enqueue(_Import(f"import-{i}")) for i in range(3)]
     gate.set()
     live = await first
@@ -270,7 +280,7 @@ async def test_queued_background_writes_share_one_transaction_without_their_own_
     assert stored[0][0] > live[0]
     assert {mode for _, mode in stored} == {relaxed}
     assert after[1] == strict  # the connection is back to fsyncing every commit
-    assert probe.order == ["live", "import-0", "import-1", "import-2", "later"]
+    assert probe.order == ["first", "import-0", "import-1", "import-2", "later"]
 
 
 @pytest.mark.anyio
@@ -297,12 +307,8 @@ async def test_a_live_write_waits_for_one_background_write_at_most(store: Store)
 
 @pytest.mark.anyio
 async def test_a_live_write_that_arrives_mid_transaction_ends_it(store: Store) -> None:
-    committer, probe = _probing(store)
-    committer.start()
-    gate, hold = threading.Event(), threading.Event()
-    blocker = _Live("first", gate)
-    first = committer.enqueue(blocker)
-    await _blocked(blocker)
+    committer, probe, gate, first = await _held(store)
+    hold = threading.Event()
     slow = _Import("import-0", hold)
     imports = [committer.enqueue(slow)]
     imports += [committer.enqueue(_Import(f"import-{i}")) for i in (1, 2)]
@@ -322,12 +328,7 @@ async def test_a_live_write_that_arrives_mid_transaction_ends_it(store: Store) -
 async def test_a_live_write_queued_behind_many_import_writes_is_not_kept_behind_them(
     store: Store,
 ) -> None:
-    committer, probe = _probing(store, max_background=2)  # rows a transaction of imports takes
-    committer.start()
-    gate = threading.Event()
-    blocker = _Live("first", gate)
-    first = committer.enqueue(blocker)
-    await _blocked(blocker)
+    committer, probe, gate, first = await _held(store, max_background=2)  # imports a commit
     imports = [committer.enqueue(_Import(f"import-{i}")) for i in range(6)]
     live = committer.enqueue(_Live("live"))
     gate.set()
@@ -342,12 +343,8 @@ async def test_a_live_write_queued_behind_many_import_writes_is_not_kept_behind_
 
 @pytest.mark.anyio
 async def test_a_steady_stream_of_live_writes_does_not_starve_an_import(store: Store) -> None:
-    committer, probe = _probing(store)
-    committer.start()
-    gate, hold = threading.Event(), threading.Event()
-    blocker = _Live("first", gate)
-    first = committer.enqueue(blocker)
-    await _blocked(blocker)
+    committer, probe, gate, first = await _held(store)
+    hold = threading.Event()
     imported = committer.enqueue(_Import("import"))
     slow = _Live("live-a", hold)
     lives = [committer.enqueue(slow)]
@@ -366,12 +363,7 @@ async def test_a_steady_stream_of_live_writes_does_not_starve_an_import(store: S
 async def test_a_progress_update_neither_cuts_an_import_transaction_short_nor_fsyncs_it(
     store: Store,
 ) -> None:
-    committer, probe = _probing(store)
-    committer.start()
-    gate = threading.Event()
-    blocker = _Live("first", gate)
-    first = committer.enqueue(blocker)
-    await _blocked(blocker)
+    committer, probe, gate, first = await _held(store)
     writes = [committer.enqueue(_Import("import-0")), committer.enqueue(_Progress("progress"))]
     writes += [committer.enqueue(_Import(f"import-{i}")) for i in (1, 2)]
     gate.set()

@@ -25,12 +25,12 @@ them, though: a transaction with live rows takes none (or one, if the one before
 so that a steady stream of live rows cannot starve an import), and before each background
 payload after the first the writer checks whether a foreground one has been queued; if so, it
 commits what it has and sets the rest aside for the next transaction, which takes the new
-arrivals first.  A ``patient`` foreground payload (the
-import job's own progress update, which nobody waits on) does neither: it rides along with
-the background payloads of its transaction, and its commit's fsync makes them durable.
+arrivals first.  A ``patient`` foreground payload (the import job's own progress update,
+which nobody waits on) counts as neither: it rides along with the background payloads.
 
-Transactions of background payloads (and of others that say ``durable = False``) commit
-without an fsync of their own (see ``_commit_mode``).
+Transactions of background payloads (and of others that say ``durable = False``, like that
+progress update) commit without an fsync of their own (see ``_commit_mode``); a
+``WalFlusher`` thread syncs SQLite's WAL right after each, beside the writer.
 """
 
 from __future__ import annotations
