@@ -24,6 +24,7 @@ import logging
 import time
 from collections import Counter, deque
 from functools import partial
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -189,8 +190,10 @@ class _Job:
             region=runner.settings.default_region,
             chunk_rows=runner.chunk_rows,
         )
-        children = [await asyncio.to_thread(worker.start, task, part) for part in worker.PARTS]
+        children: list[tuple[BaseProcess, Any]] = []
         try:
+            for part in worker.PARTS:
+                children.append(await asyncio.to_thread(worker.start, task, part))
             await self.drive(*(events for _process, events in children))
         finally:
             # On any early exit the children are stopped; a thread still blocked on a pipe
