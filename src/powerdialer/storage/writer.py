@@ -29,7 +29,7 @@ arrivals first.  A ``patient`` foreground payload (the import job's own progress
 which nobody waits on) counts as neither: it rides along with the background payloads.
 
 Transactions of background payloads (and of others that say ``durable = False``, like that
-progress update) commit without an fsync of their own (see ``_commit_mode``); a
+progress update) commit without an fsync of their own (see ``_transaction``); a
 ``WalFlusher`` thread syncs SQLite's WAL right after each, beside the writer.
 """
 
@@ -89,8 +89,7 @@ class GroupCommitter(Generic[P, R]):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._conn: Connection | None = None
         database = engine.url.database if engine.dialect.name == "sqlite" else None
-        on_disk = database not in (None, "", ":memory:")
-        self._flusher = WalFlusher(database) if database and on_disk else None
+        self._flusher = WalFlusher(database) if database and database != ":memory:" else None
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -185,9 +184,7 @@ class GroupCommitter(Generic[P, R]):
         conn = self._connection()
         relaxed = not any(_durable(payload) for payload in payloads)
         try:
-            with _commit_mode(conn, relaxed), conn.begin():
-                if relaxed and conn.dialect.name == "postgresql":
-                    conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+            with _transaction(conn, relaxed):
                 results = self._apply(conn, payloads)
             if relaxed and self._flusher is not None:
                 self._flusher.poke()
@@ -222,9 +219,12 @@ class GroupCommitter(Generic[P, R]):
         rows = 0
         owed, self._owed = self._owed, False
         for position, index in enumerate(background):
-            if (position == 0 and urgent and not owed) or (
-                position and (urgent or self._queued != self._taken or rows >= self._max_background)
-            ):
+            if position == 0:
+                stop = urgent and not owed
+            else:
+                waiting = self._queued != self._taken
+                stop = urgent or waiting or rows >= self._max_background
+            if stop:
                 for later in background[position:]:
                     results[later] = _DEFERRED
                 self._owed = position == 0
@@ -271,10 +271,10 @@ def _durable(payload: object) -> bool:
 
 
 @contextlib.contextmanager
-def _commit_mode(conn: Connection, relaxed: bool) -> Iterator[None]:
-    """A transaction of payloads that need no durability of their own (an import's rows and
-    progress) commits without an fsync: ``synchronous=NORMAL`` on SQLite (PostgreSQL:
-    ``synchronous_commit = off``, set in the transaction).
+def _transaction(conn: Connection, relaxed: bool) -> Iterator[None]:
+    """One transaction on ``conn``.  ``relaxed``: its payloads need no durability of their
+    own (an import's rows and progress), so it commits without an fsync:
+    ``synchronous=NORMAL`` on SQLite, ``synchronous_commit = off`` on PostgreSQL.
 
     Nothing is answered on the strength of such a commit.  The import job's end ("done" or
     "failed") is a durable write, and its fsync (PostgreSQL: its WAL flush) makes every
@@ -283,13 +283,17 @@ def _commit_mode(conn: Connection, relaxed: bool) -> Iterator[None]:
     job's counters, stored by such commits too, never count rows that did not survive; the
     job itself is left unfinished, and failed at the next start."""
     if not relaxed or conn.dialect.name != "sqlite":
-        yield
+        with conn.begin():
+            if relaxed:
+                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+            yield
         return
-    raw = conn.connection.dbapi_connection
+    raw = conn.connection.dbapi_connection  # before BEGIN: SQLite refuses it inside one
     assert raw is not None
     raw.execute("PRAGMA synchronous=NORMAL")
     try:
-        yield
+        with conn.begin():
+            yield
     finally:
         raw.execute("PRAGMA synchronous=FULL")
 
