@@ -50,10 +50,17 @@ class Server:
     """One ``powerdialer serve`` process; ``restart()`` brings it back on the same port and
     database, after a ``kill9()`` or a clean stop."""
 
-    def __init__(self, database_url: str, log_path: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        log_path: Path,
+        env: dict[str, str],
+        preexec_fn: Callable[[], None] | None = None,
+    ) -> None:
         self.database_url = database_url
         self.log_path = log_path
         self.env = env
+        self.preexec_fn = preexec_fn  # run in the child before exec (e.g. resource limits)
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -107,6 +114,7 @@ class Server:
                 stdin=subprocess.DEVNULL,
                 env=self.env,
                 start_new_session=True,
+                preexec_fn=self.preexec_fn,
             )
 
     def _wait_ready(self) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+from typing import cast
 
 import click
 
@@ -12,6 +14,14 @@ from powerdialer.cli.users import print_first_owner
 from powerdialer.projects import Bootstrap, bootstrap_if_empty
 from powerdialer.storage import open_store
 from powerdialer.web.compat import PATH
+from powerdialer.web.edge import (
+    DEFAULT_HEAD_TIMEOUT,
+    DEFAULT_MAX_HEAD_BYTES,
+    MIN_RESERVED_FDS,
+    EdgeLimits,
+    connection_cap,
+    raise_fd_limit,
+)
 
 
 def _print_bootstrap(boot: Bootstrap, base_url: str) -> None:
@@ -70,6 +80,35 @@ def _print_bootstrap(boot: Bootstrap, base_url: str) -> None:
     help="Log every request.",
 )
 @click.option(
+    "--max-head-bytes",
+    envvar="POWERDIALER_MAX_HEAD_BYTES",
+    type=click.IntRange(1024),
+    default=DEFAULT_MAX_HEAD_BYTES,
+    show_default=True,
+    show_envvar=True,
+    help="Largest request head (request line and headers); a larger one is answered 431.",
+)
+@click.option(
+    "--head-timeout",
+    envvar="POWERDIALER_HEAD_TIMEOUT",
+    type=click.FloatRange(0.1),
+    default=DEFAULT_HEAD_TIMEOUT,
+    show_default=True,
+    show_envvar=True,
+    help="Seconds a connection has to send a complete request head (from connecting or from "
+    "its previous answer); then it is closed (408).",
+)
+@click.option(
+    "--max-connections",
+    envvar="POWERDIALER_MAX_CONNECTIONS",
+    type=click.IntRange(1),
+    default=None,
+    show_envvar=True,
+    help="Open connections per server process; past it the one that has waited longest for "
+    "a request head is closed. [default: the file-descriptor limit less a quarter of it, at "
+    "least 256 (768 for ulimit -n 1024); see docs/deployment.md]",
+)
+@click.option(
     "--bootstrap/--no-bootstrap",
     default=True,
     show_default=True,
@@ -78,12 +117,23 @@ def _print_bootstrap(boot: Bootstrap, base_url: str) -> None:
 @database_option
 @friendly_errors
 def serve(
-    host: str, port: int, workers: int, access_log: bool, bootstrap: bool, database_url: str
+    host: str,
+    port: int,
+    workers: int,
+    access_log: bool,
+    max_head_bytes: int,
+    head_timeout: float,
+    max_connections: int | None,
+    bootstrap: bool,
+    database_url: str,
 ) -> None:
     """Apply migrations and serve the API (the default command)."""
     import uvicorn
 
+    from powerdialer.web.edge_protocol import Edge
+
     settings = settings_for(database_url)
+    limits = edge_limits(max_head_bytes, head_timeout, max_connections)
     store = open_store(settings.database_url, migrate=True)
     boot = bootstrap_if_empty(store) if bootstrap else None
     first_owner = bootstrap_owner(store, boot.project.id) if boot else None
@@ -100,11 +150,18 @@ def serve(
             err=True,
         )
     click.echo(f"powerdialer serving on {base_url} (database: {_safe(settings.database_url)})")
+    click.echo(
+        f"Connections: at most {limits.max_connections} open a process; request heads "
+        f"{limits.max_head_bytes} bytes within {limits.head_timeout:g} s."
+    )
     # Workers are separate processes that read their settings from the environment.
     os.environ["POWERDIALER_DATABASE_URL"] = settings.database_url
     uvicorn.run(
         "powerdialer.web.app:app_from_env",
         factory=True,
+        # uvicorn's httptools protocol with a head size cap, a head deadline and a connection
+        # cap (web/edge.py); the factory is picklable, so each worker gets its own.
+        http=cast("type[asyncio.Protocol]", Edge(limits)),
         host=host,
         port=port,
         workers=workers,
@@ -113,6 +170,25 @@ def serve(
         timeout_graceful_shutdown=10,
         server_header=False,
     )
+
+
+def edge_limits(
+    max_head_bytes: int, head_timeout: float, max_connections: int | None
+) -> EdgeLimits:
+    """The edge's limits; raises this process's soft file-descriptor limit to the hard one
+    first (workers inherit it), so the derived connection cap is as large as allowed."""
+    fd_limit = raise_fd_limit()
+    ceiling = fd_limit - MIN_RESERVED_FDS // 4
+    if max_connections is None:
+        max_connections = connection_cap(fd_limit)
+    elif max_connections > ceiling:
+        raise click.UsageError(
+            f"--max-connections {max_connections} leaves too few of this process's "
+            f"{fd_limit} file descriptors for the database and imports: use at most {ceiling} "
+            "(the default keeps a quarter), or raise the limit (LimitNOFILE= in a systemd "
+            "unit, ulimit -n in a shell)."
+        )
+    return EdgeLimits(max_head_bytes, head_timeout, max_connections)
 
 
 def _safe(url: str) -> str:
