@@ -93,6 +93,20 @@ def test_a_request_head_over_the_limit_is_answered_431_and_one_under_it_is_serve
             answer = read_until_closed(sock, time.monotonic() + 10)
         assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
         assert client.get("/healthz").status_code == 200
+        # A large body sent with its head in one write is a body, not a head: the endpoint
+        # answers it (with its own error shape: 401 here, no credentials), not the edge.
+        body = b'{"fio": "' + b"x" * 100_000 + b'"}'
+        with connect(server) as sock:
+            sock.sendall(
+                b"POST " + COMPAT.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/json\r\nContent-Length: "
+                + str(len(body)).encode()
+                + b"\r\nConnection: close\r\n\r\n"
+                + body
+            )
+            answer = read_until_closed(sock, time.monotonic() + 10)
+        assert answer.startswith(b"HTTP/1.1 401 "), answer[:200]
+        assert b'"result":false' in answer
 
 
 def test_a_head_that_trickles_in_is_closed_at_its_deadline_however_often_bytes_arrive(
@@ -120,6 +134,21 @@ def test_a_head_that_trickles_in_is_closed_at_its_deadline_however_often_bytes_a
         closed_after = time.monotonic() - started
     assert received.startswith(b"HTTP/1.1 408 "), received[:200]
     assert 0.9 < closed_after < 5, closed_after
+
+
+def test_the_next_head_on_a_kept_alive_connection_has_the_same_deadline(
+    start_limited: Callable[..., Server],
+) -> None:
+    server = start_limited(POWERDIALER_HEAD_TIMEOUT="1")
+    with connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.settimeout(10)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+        started = time.monotonic()
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        answer = read_until_closed(sock, started + 10)
+        assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+        assert time.monotonic() - started > 0.9
 
 
 def test_a_connection_that_sends_nothing_is_closed_at_the_head_deadline(

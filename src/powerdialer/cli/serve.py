@@ -95,18 +95,18 @@ def _print_bootstrap(boot: Bootstrap, base_url: str) -> None:
     default=DEFAULT_HEAD_TIMEOUT,
     show_default=True,
     show_envvar=True,
-    help="Seconds a connection has to send a complete request head (from connecting or from "
-    "its previous answer); then it is closed (408).",
+    help="Seconds a connection has to send a complete request head (from connecting; on a "
+    "kept-alive connection, from the head's first bytes); then it is closed (408).",
 )
 @click.option(
     "--max-connections",
     envvar="POWERDIALER_MAX_CONNECTIONS",
     type=click.IntRange(1),
     default=None,
+    show_default="the file-descriptor limit less a quarter, at least 256 kept back: 768 of 1024",
     show_envvar=True,
-    help="Open connections per server process; past it the one that has waited longest for "
-    "a request head is closed. [default: the file-descriptor limit less a quarter of it, at "
-    "least 256 (768 for ulimit -n 1024); see docs/deployment.md]",
+    help="Open connections a server process keeps; past it, the one that has waited longest "
+    "for a request head is closed (docs/deployment.md).",
 )
 @click.option(
     "--bootstrap/--no-bootstrap",

@@ -9,18 +9,19 @@ of a default ``ulimit -n 1024`` process, after which nobody, ``/healthz`` includ
 - **head size**: a head (request line and headers) over ``max_head_bytes`` is answered
   ``431 Request Header Fields Too Large`` and the connection closed, before any route runs;
 - **head deadline**: a connection must deliver a complete head within ``head_timeout``
-  seconds of connecting or of its previous response (the whole head, however slowly it
-  trickles: a byte every few seconds does not extend it); past that it gets ``408`` (or,
-  having sent nothing, is just closed);
+  seconds of connecting (on a kept-alive connection: of the head's first bytes), however
+  slowly it trickles: a byte every few seconds does not extend it; past that it gets ``408``
+  (or, having sent nothing, is just closed).  Idle keep-alives are uvicorn's (5 s);
 - **connection cap**: past ``max_connections`` open connections, a new one closes the
   connection that has waited longest for a head — half-sent heads and idle keep-alives, never
   one whose request is being served — so a real client always gets in and the process never
   runs out of file descriptors.  Only when every connection is busy with a request is the new
   one refused (``503``).
 
-The cost on the hot path is a few dictionary operations a request: connections waiting for a
-head are kept in one insertion-ordered dict (oldest first), which the eviction and a sweep
-(a few times a second, checking deadlines) read from the front.
+Connections waiting for a head are kept in one insertion-ordered dict (oldest first), which the
+eviction and a sweep (a few times a second, checking deadlines) read from the front.  A request
+that arrives whole in one chunk, the common case, never enters it: the cost on the hot path is
+one method call and a few attribute reads a request.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from powerdialer.web.edge import EdgeLimits
-from powerdialer.web.responses import Receive, Scope, Send
 
 logger = logging.getLogger("powerdialer.edge")
 
@@ -85,28 +85,17 @@ class Edge:
 
     def evict_for(self, newcomer: EdgeProtocol) -> bool:
         """Make room for ``newcomer`` over the cap: close the connection that has waited
-        longest for a head.  False when there is none (every other connection is busy)."""
+        longest for a head, else an idle kept-alive one.  False when there is none (every
+        other connection has a request in progress)."""
         for protocol in self.waiting:
             if protocol is not newcomer:
                 protocol.drop()
                 return True
+        for connection in newcomer.connections:
+            if isinstance(connection, EdgeProtocol) and connection.is_idle():
+                connection.drop()
+                return True
         return False
-
-
-async def _head_too_large(scope: Scope, receive: Receive, send: Send) -> None:
-    body = b"Request header fields too large"
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 431,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 def _plain(status: bytes, text: bytes, extra: bytes = b"") -> bytes:
@@ -124,12 +113,15 @@ BUSY = _plain(b"503 Service Unavailable", b"Too many connections", b"retry-after
 
 class EdgeProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with a head size cap, a head deadline and a place in the
-    connection cap (see the module docstring)."""
+    connection cap (see the module docstring).
+
+    Only ``data_received`` is overridden on the per-request path, and it does a few attribute
+    reads when a request arrives whole in one chunk (the common case): every override of a
+    parser callback would be one more Python call a request."""
 
     edge: Edge
     waiting_since = 0.0
-    _head_bytes = 0  # bytes of the current head seen in earlier chunks
-    _chunk_bytes = 0  # the size of the chunk being parsed
+    _head_bytes = 0  # bytes of the current, incomplete head received so far
     _refused = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -147,44 +139,40 @@ class EdgeProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return  # read and dropped, so the client's send completes and it reads our answer
-        self._chunk_bytes = len(data)
-        super().data_received(data)
-        if self in self.edge.waiting and not self._refused:
-            # The head is still incomplete after this chunk (httptools buffers a partial header
-            # itself, so count what arrived, not what the parser handed over).
-            self._head_bytes += len(data)
-            if self._head_bytes > self.edge.limits.max_head_bytes:
+        cycle = self.cycle
+        # Between requests (none yet, the last one's body complete, or answered already) the
+        # bytes are a request head; otherwise they are the current request's body.
+        heading = cycle is None or not cycle.more_body or cycle.response_complete
+        if heading and self._head_bytes + len(data) > self.edge.limits.max_head_bytes:
+            # This chunk may complete a head over the limit: refuse before the parser hands it
+            # to the app (a request with a large body in the same chunk passes here).
+            end = data.find(b"\r\n\r\n")
+            if end < 0 or self._head_bytes + end > self.edge.limits.max_head_bytes:
                 self._refuse(HEAD_TOO_LARGE)
+                return
+        HttpToolsProtocol.data_received(self, data)
+        if self.cycle is not cycle:  # a head was completed
+            if self._head_bytes or self in self.edge.waiting:
+                self._head_bytes = 0
+                self.edge.waiting.pop(self, None)
+        elif heading and not self._refused:  # a head is still arriving
+            self._head_bytes += len(data)
+            if self not in self.edge.waiting:  # its first bytes on a kept-alive connection
+                self.waiting_since = self.loop.time()
+                self.edge.waiting[self] = None
 
-    def on_headers_complete(self) -> None:
-        self.edge.waiting.pop(self, None)
-        limit = self.edge.limits.max_head_bytes
-        seen, self._head_bytes = self._head_bytes, 0
-        # Only a head that may be over the limit is measured (the common one is one small chunk).
-        if seen + self._chunk_bytes > limit and self._head_size() > limit:
-            app = self.app
-            self.app = _head_too_large  # answered through uvicorn's cycle, then closed
-            try:
-                super().on_headers_complete()
-            finally:
-                self.app = app
-            return
-        super().on_headers_complete()
-
-    def on_response_complete(self) -> None:
-        idle = not self.pipeline
-        super().on_response_complete()
-        if idle and not self.transport.is_closing():
-            self.waiting_since = self.loop.time()
-            self.edge.waiting[self] = None
-
-    def _head_size(self) -> int:
-        return len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+    def is_idle(self) -> bool:
+        """Kept alive between requests (evictable when no connection waits for a head)."""
+        cycle = self.cycle
+        return cycle is not None and cycle.response_complete and not self.pipeline
 
     def _refuse(self, answer: bytes) -> None:
         """Answer and stop parsing; the connection stays (dropping what it sends) until the
         client closes or its head deadline passes, so the answer is read, not reset."""
         self._refused = True
+        if self not in self.edge.waiting:  # so the deadline sweep closes it in the end
+            self.waiting_since = self.loop.time()
+            self.edge.waiting[self] = None
         self.transport.write(answer)
         if self.transport.can_write_eof():
             self.transport.write_eof()
