@@ -20,6 +20,7 @@ pytestmark = pytest.mark.e2e
 
 FD_LIMIT = 1024  # the default soft and hard RLIMIT_NOFILE of a login shell on most distributions
 ATTACKERS = 2000
+CAP = 768  # the connection cap serve derives from FD_LIMIT
 
 
 def limit_fds() -> None:
@@ -173,6 +174,7 @@ def test_2000_half_sent_requests_leave_healthz_and_a_real_client_answering_under
     # A long head deadline, so what keeps the server answering is the connection cap alone.
     server = start_limited(POWERDIALER_HEAD_TIMEOUT="600")
     assert server.proc is not None
+    fds_before = open_fds(server.proc.pid)
     attackers: list[socket.socket] = []
     try:
         for _ in range(ATTACKERS):
@@ -186,7 +188,9 @@ def test_2000_half_sent_requests_leave_healthz_and_a_real_client_answering_under
             answer = client.post(COMPAT, json=owner.row(), headers=owner.headers)
             assert answer.json() == {"result": True}
         assert healthz_seconds < 2, healthz_seconds
-        assert open_fds(server.proc.pid) < FD_LIMIT
+        # The cap for 1,024 descriptors is 768 connections (docs/deployment.md): the process
+        # stays clear of its limit, with room for the database and imports.
+        assert open_fds(server.proc.pid) <= fds_before + CAP + 8
     finally:
         for sock in attackers:
             sock.close()
