@@ -11,8 +11,9 @@ from starlette.concurrency import run_in_threadpool
 
 from powerdialer import __version__
 from powerdialer.web.api.deps import StoreDep
+from powerdialer.web.api.routing import ApiRoute
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=ApiRoute)
 
 
 @router.get("/healthz", summary="Health check for load balancers")

@@ -18,10 +18,13 @@ from powerdialer import exporting, row_queries
 from powerdialer.rows import MAX_ID
 from powerdialer.storage.row_queries import RowFilter
 from powerdialer.web.api.deps import Authed, StoreDep, get_owner
+from powerdialer.web.api.routing import ApiRoute
 from powerdialer.web.api.schemas import ClearResult, RowPage, RowPublic, error_responses
 from powerdialer.web.exports import export_response
 
-router = APIRouter(prefix="/power-dialer/campaigns/{campaign_id}", tags=["rows"])
+router = APIRouter(
+    prefix="/power-dialer/campaigns/{campaign_id}", tags=["rows"], route_class=ApiRoute
+)
 
 CampaignId = Annotated[int, Path(gt=0, le=MAX_ID, description="The campaign's id.")]
 RowId = Annotated[int, Path(gt=0, le=MAX_ID, description="The row's id.")]
