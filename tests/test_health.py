@@ -10,13 +10,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 from powerdialer.health import CACHE_SECONDS, HealthCheck
 from powerdialer.settings import Settings
-from powerdialer.storage.engine import make_engine
 from powerdialer.web.app import PowerDialerApp, create_app
 from tests.conftest import PG_URL
+from tests.failures import BrokenDatabase
 from tests.mounts import fill, tmpfs
 
 pytestmark = pytest.mark.anyio
@@ -138,33 +137,14 @@ async def test_a_read_only_postgresql_is_unhealthy_until_writable_again(
 ) -> None:
     if not PG_URL:
         pytest.skip("PostgreSQL only (POWERDIALER_TEST_DATABASE_URL)")
-    admin = make_engine(database_url, isolation_level="AUTOCOMMIT")
-    name = admin.url.database
-
-    def set_read_only(on: bool) -> None:
-        # As after a fail-over onto a read-only server: new sessions refuse writes; the
-        # app's pooled connections are cut and come back as such sessions.
-        with admin.connect() as conn:
-            value = "on" if on else "off"
-            conn.execute(
-                text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = {value}')
-            )
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-
+    broken = BrokenDatabase(database_url)
     check = health_of(app)
     assert (await check.check(now=10.0)).ok
     try:
-        set_read_only(True)
+        broken.break_()
         down = await check.check(now=10.0 + CACHE_SECONDS)
         assert (down.database, down.data_dir) == ("unavailable", "ok"), down
         assert "read-only" in str(down.reason)
     finally:
-        set_read_only(False)
-        admin.dispose()
+        broken.fix()
     assert (await check.check(now=10.0 + 2 * CACHE_SECONDS)).ok

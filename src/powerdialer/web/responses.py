@@ -80,12 +80,22 @@ def storage_failure(exc: BaseException) -> str | None:
     if isinstance(exc, StorageUnavailable):
         return str(exc)
     if isinstance(exc, OperationalError) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated
+        isinstance(exc, DBAPIError)
+        and (exc.connection_invalidated or _unavailable_state(getattr(exc.orig, "sqlstate", None)))
     ):
         return "the database is unavailable"
     if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
         return f"the server could not write to its disk ({exc.strerror or 'I/O error'})"
     return None
+
+
+def _unavailable_state(sqlstate: str | None) -> bool:
+    """PostgreSQL's codes for "not now" rather than "not this": a read-only transaction (a
+    fail-over onto a standby), insufficient resources (disk full), a connection lost, the
+    server shutting down."""
+    if not sqlstate:
+        return False
+    return sqlstate == "25006" or sqlstate[:2] in ("08", "53", "57")
 
 
 def storage_unavailable_body(reason: str, consequence: str = "nothing was stored") -> bytes:
