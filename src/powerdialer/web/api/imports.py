@@ -34,6 +34,7 @@ from powerdialer.text import one_line
 from powerdialer.web.api.deps import Authed, StoreDep, get_owner
 from powerdialer.web.api.import_schemas import (
     PREVIEW_BODY,
+    REJECTED_CSV_EXAMPLE,
     UPLOAD_BODY,
     ImportJobList,
     ImportJobPublic,
@@ -187,7 +188,11 @@ def get_runner(request: Request) -> ImportRunner:
     response_model=ImportJobPublic,
     openapi_extra=UPLOAD_BODY,
     responses=import_errors(
-        "campaign_not_found", "campaign_archived", "body_too_large", "invalid_mapping"
+        "campaign_not_found",
+        "campaign_archived",
+        "body_too_large",
+        "invalid_mapping",
+        "invalid_upload",
     ),
 )
 async def create_import(
@@ -254,7 +259,10 @@ def get_import(job_id: JobId, auth: Authed, store: StoreDep) -> ImportJobPublic:
     summary="Download an import's rejected rows",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"text/csv": {}}, "description": "CSV, UTF-8 with BOM."},
+        200: {
+            "content": {"text/csv": {"example": REJECTED_CSV_EXAMPLE}},
+            "description": "CSV, UTF-8 with BOM.",
+        },
         **import_errors("import_not_found"),
     },
 )
@@ -279,7 +287,7 @@ def rejected_rows(job_id: JobId, auth: Authed, store: StoreDep) -> StreamingResp
     summary="Preview a file's columns",
     response_model=ImportPreview,
     openapi_extra=PREVIEW_BODY,
-    responses=import_errors("body_too_large", "invalid_mapping"),
+    responses=import_errors("body_too_large", "invalid_mapping", "invalid_upload"),
 )
 async def preview_import(request: Request, auth: Authed) -> ImportPreview:
     """What an import of this file would detect (format, encoding, delimiter, columns) and

@@ -159,7 +159,10 @@ def delete_row(campaign_id: CampaignId, row_id: RowId, auth: Authed, store: Stor
             "description": "The file, as an attachment.",
             "content": {
                 "text/csv": {"example": "\ufeffid,fio,phone_number,phone_e164,…\r\n"},
-                exporting.XLSX_TYPE: {},
+                exporting.XLSX_TYPE: {
+                    "schema": {"type": "string", "format": "binary"},
+                    "example": "(an .xlsx workbook with the same columns: binary)",
+                },
             },
         },
         **error_responses("campaign_not_found", "invalid_field"),
