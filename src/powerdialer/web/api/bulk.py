@@ -205,7 +205,7 @@ safely: the first answer is replayed."""
         503: _error(
             "The database could not commit; nothing was stored; retry.",
             "storage_unavailable",
-            "the database could not store the row: nothing was stored; retry shortly.",
+            "the database could not store the row: nothing was stored; retry in 1 s (Retry-After).",
         ),
     },
 )

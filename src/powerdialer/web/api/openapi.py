@@ -155,7 +155,8 @@ COMPAT_OPERATION: dict[str, Any] = {
         "503": _error(
             "The database could not commit; nothing was stored; retry.",
             "storage_unavailable",
-            "the database could not store the row: the row was NOT stored; retry shortly.",
+            "the database could not store the row: the row was NOT stored; retry in 1 s "
+            "(Retry-After).",
         ),
     },
 }
