@@ -12,13 +12,14 @@ import logging
 
 import orjson
 
-from powerdialer.errors import AuthError, PowerDialerError, ValidationError
+from powerdialer.errors import AuthError, PowerDialerError
 from powerdialer.rows import Intake, prepare_intake
 from powerdialer.settings import Settings
 from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
 from powerdialer.web.credentials import parse_credentials
 from powerdialer.web.ratelimit import RateLimiter, headers_for, rate_limited_body
 from powerdialer.web.responses import (
+    RETRY_AFTER,
     SUCCESS_BODY,
     Receive,
     Scope,
@@ -27,7 +28,9 @@ from powerdialer.web.responses import (
     error_body,
     send_json,
     status_for,
+    storage_unavailable_body,
 )
+from powerdialer.web.textguard import json_error
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +97,7 @@ class CompatEndpoint:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             # The key is still checked first, so strangers learn nothing about parsing.
-            body = ValidationError(
-                f"the body is not valid JSON ({exc}): send a JSON object.", code="malformed_json"
-            )
+            body = json_error(raw, exc)
         intake = prepare_intake(project_id, key_id, secret, body, self.settings.default_region)
         await self._store(intake, send, headers)
 
@@ -106,12 +107,8 @@ class CompatEndpoint:
         except PowerDialerError as exc:
             await send_json(send, status_for(exc), body_for(exc), headers)
         except StorageUnavailable as exc:
-            await send_json(
-                send,
-                503,
-                error_body("storage_unavailable", f"{exc}: the row was NOT stored; retry shortly."),
-                [*headers, (b"retry-after", b"1")],
-            )
+            body = storage_unavailable_body(str(exc), "the row was NOT stored")
+            await send_json(send, 503, body, [*headers, RETRY_AFTER])
         else:
             if headers:
                 await send_json(send, 200, SUCCESS_BODY, headers)

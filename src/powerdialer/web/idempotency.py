@@ -43,7 +43,16 @@ from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
 from powerdialer.web.bodylimit import body_limit, declared_length, too_large_body
 from powerdialer.web.credentials import parse_credentials
 from powerdialer.web.ratelimit import ASGIApp
-from powerdialer.web.responses import Message, Receive, Scope, Send, error_body, send_json
+from powerdialer.web.responses import (
+    RETRY_AFTER,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    error_body,
+    send_json,
+    storage_unavailable_body,
+)
 
 log = logging.getLogger(__name__)
 
@@ -308,12 +317,8 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)  # the app answers 401 in its own words
             return
         except StorageUnavailable as exc:
-            await send_json(
-                send,
-                503,
-                error_body("storage_unavailable", f"{exc}: nothing was done; retry shortly."),
-                [(b"retry-after", b"1")],
-            )
+            body = storage_unavailable_body(str(exc), "nothing was done")
+            await send_json(send, 503, body, [RETRY_AFTER])
             return
         if found is None:
             await self._run(op, scope, receive, send)

@@ -4,12 +4,15 @@ test ``result`` keep working, and the rest get a machine code and a sentence nam
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from powerdialer.errors import AuthError, Conflict, NotFound, PowerDialerError, ValidationError
+from powerdialer.storage.writer import StorageUnavailable
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -18,6 +21,10 @@ Send = Callable[[Message], Awaitable[None]]
 
 SUCCESS_BODY = b'{"result":true}'
 JSON_HEADERS = [(b"content-type", b"application/json")]
+RETRY_AFTER_SECONDS = 1
+RETRY_AFTER = (b"retry-after", str(RETRY_AFTER_SECONDS).encode())
+# What a full, over-quota or read-only disk raises: the server's trouble, not the client's.
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
 
 
 def status_for(exc: PowerDialerError) -> int:
@@ -64,3 +71,36 @@ async def send_json(
         all_headers.extend(headers)
     await send({"type": "http.response.start", "status": status, "headers": all_headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def storage_failure(exc: BaseException) -> str | None:
+    """Why ``exc`` means "could not store now, retry" — the writer's ``StorageUnavailable``, a
+    database that is down or full, a full disk under an upload — or ``None`` if it is no such
+    failure.  Every surface answers these with :func:`storage_unavailable_body`."""
+    if isinstance(exc, StorageUnavailable):
+        return str(exc)
+    if isinstance(exc, OperationalError) or (
+        isinstance(exc, DBAPIError)
+        and (exc.connection_invalidated or _unavailable_state(getattr(exc.orig, "sqlstate", None)))
+    ):
+        return "the database is unavailable"
+    if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
+        return f"the server could not write to its disk ({exc.strerror or 'I/O error'})"
+    return None
+
+
+def _unavailable_state(sqlstate: str | None) -> bool:
+    """PostgreSQL's codes for "not now" rather than "not this": a read-only transaction (a
+    fail-over onto a standby), insufficient resources (disk full), a connection lost, the
+    server shutting down."""
+    if not sqlstate:
+        return False
+    return sqlstate == "25006" or sqlstate[:2] in ("08", "53", "57")
+
+
+def storage_unavailable_body(reason: str, consequence: str = "nothing was stored") -> bytes:
+    """The one 503 answer (sent with :data:`RETRY_AFTER`) for any :func:`storage_failure`."""
+    return error_body(
+        "storage_unavailable",
+        f"{reason}: {consequence}; retry in {RETRY_AFTER_SECONDS} s (Retry-After).",
+    )

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from powerdialer import __version__
+from powerdialer.health import HealthCheck
 from powerdialer.web import ui
 from powerdialer.web.api import (
     bulk,
@@ -44,6 +45,7 @@ def build_api(owner: PowerDialerApp) -> FastAPI:
         title="powerdialer", version=__version__, description=DESCRIPTION, openapi_tags=TAGS
     )
     api.state.owner = owner
+    api.state.health = HealthCheck(owner)
     errors.install(api)
     api.include_router(health.router)
     for module in (limits, campaigns, rows, bulk, imports):

@@ -18,12 +18,12 @@ from starlette.concurrency import run_in_threadpool
 from powerdialer.bulk import BulkWrite, NewRow, RowOutcome, parse_rows
 from powerdialer.errors import ValidationError
 from powerdialer.rows import MAX_ID
-from powerdialer.storage.writer import StorageUnavailable
 from powerdialer.web.api import bulk_schemas as schemas
 from powerdialer.web.api.deps import Authed, get_owner
-from powerdialer.web.responses import error_body
+from powerdialer.web.api.routing import ApiRoute
+from powerdialer.web.textguard import json_error
 
-router = APIRouter(tags=["bulk"])
+router = APIRouter(tags=["bulk"], route_class=ApiRoute)
 
 CampaignId = Annotated[int, Path(ge=1, le=MAX_ID, description="The campaign's id.", examples=[456])]
 _JSON = "application/json"
@@ -39,9 +39,7 @@ def parse_body(raw: bytes, max_rows: int, region: str) -> list[NewRow | Validati
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise ValidationError(
-            f"the body is not valid JSON ({exc}): send a JSON object.", code="malformed_json"
-        ) from None
+        raise json_error(raw, exc) from None
     rows = body.get("rows") if isinstance(body, dict) else None
     if not isinstance(rows, list):
         raise _invalid_rows(
@@ -207,7 +205,7 @@ safely: the first answer is replayed."""
         503: _error(
             "The database could not commit; nothing was stored; retry.",
             "storage_unavailable",
-            "the database could not store the row: nothing was stored; retry shortly.",
+            "the database could not store the row: nothing was stored; retry in 1 s (Retry-After).",
         ),
     },
 )
@@ -219,13 +217,6 @@ async def add_rows(campaign_id: CampaignId, request: Request, auth: Authed) -> R
         parse_body, raw, settings.max_bulk_rows, settings.default_region
     )
     valid = [item for item in parsed if isinstance(item, NewRow)]
-    try:
-        outcomes = await owner.committer.submit(BulkWrite(auth.project_id, campaign_id, valid))
-    except StorageUnavailable as exc:
-        return Response(
-            error_body("storage_unavailable", f"{exc}: nothing was stored; retry shortly."),
-            status_code=503,
-            media_type=_JSON,
-            headers={"Retry-After": "1"},
-        )
+    # StorageUnavailable: the API's one 503 answer (web/api/errors.py).
+    outcomes = await owner.committer.submit(BulkWrite(auth.project_id, campaign_id, valid))
     return Response(answer(parsed, outcomes), media_type=_JSON)

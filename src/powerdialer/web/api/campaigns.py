@@ -15,6 +15,7 @@ from powerdialer import campaigns
 from powerdialer.models import CampaignState
 from powerdialer.rows import MAX_ID
 from powerdialer.web.api.deps import Authed, StoreDep
+from powerdialer.web.api.routing import ApiRoute
 from powerdialer.web.api.schemas import (
     CampaignCreate,
     CampaignList,
@@ -24,7 +25,7 @@ from powerdialer.web.api.schemas import (
     error_responses,
 )
 
-router = APIRouter(prefix="/power-dialer/campaigns", tags=["campaigns"])
+router = APIRouter(prefix="/power-dialer/campaigns", tags=["campaigns"], route_class=ApiRoute)
 
 CampaignId = Annotated[
     int, Path(gt=0, le=MAX_ID, description="The campaign's id (campaignId, editCampaign).")

@@ -3,16 +3,29 @@ parser serves both — ``{"result": false, "error": {"code", "message", "field"?
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from powerdialer.errors import PowerDialerError
-from powerdialer.web.responses import error_payload, status_for
+from powerdialer.storage.writer import StorageUnavailable
+from powerdialer.web.responses import (
+    RETRY_AFTER_SECONDS,
+    error_body,
+    error_payload,
+    status_for,
+    storage_failure,
+    storage_unavailable_body,
+)
+
+log = logging.getLogger(__name__)
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -34,6 +47,24 @@ def error_response(exc: PowerDialerError, headers: dict[str, str] | None = None)
     )
 
 
+def failure_response(exc: Exception) -> Response:
+    """503 ``storage_unavailable`` with ``Retry-After`` for a :func:`storage_failure` (the
+    writer could not commit, the database is down, the disk is full), else a logged 500
+    ``internal_error`` in the same shape: never a bare 500."""
+    reason = storage_failure(exc)
+    if reason is not None:
+        log.warning("storage unavailable: %s (%r)", reason, exc)
+        return Response(
+            storage_unavailable_body(reason),
+            status_code=503,
+            media_type="application/json",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    log.error("unexpected error", exc_info=exc)
+    body = error_body("internal_error", "the server failed on this request: retry, or report it.")
+    return Response(body, status_code=500, media_type="application/json")
+
+
 def _field_of(location: Sequence[Any]) -> str:
     parts = [str(p) for p in location if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
@@ -43,6 +74,9 @@ def install(api: FastAPI) -> None:
     @api.exception_handler(PowerDialerError)
     async def domain_error(_request: Request, exc: PowerDialerError) -> JSONResponse:
         return error_response(exc)
+
+    for kind in (StorageUnavailable, DBAPIError, OSError):
+        api.add_exception_handler(kind, _failure)
 
     @api.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -65,3 +99,7 @@ def install(api: FastAPI) -> None:
         return JSONResponse(
             error_payload(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
         )
+
+
+async def _failure(_request: Request, exc: Exception) -> Response:
+    return failure_response(exc)

@@ -1,29 +1,47 @@
-"""``GET /healthz`` for load balancers."""
+"""``GET /healthz`` for load balancers (see :mod:`powerdialer.health`)."""
 
 from __future__ import annotations
 
-from typing import Any
+import time
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
-from starlette.concurrency import run_in_threadpool
 
 from powerdialer import __version__
-from powerdialer.web.api.deps import StoreDep
+from powerdialer.health import HealthCheck
+from powerdialer.web.api.routing import ApiRoute
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=ApiRoute)
+
+EXAMPLE_OK = {"status": "ok", "database": "ok", "data_dir": "ok", "version": "0.1.0"}
+EXAMPLE_DOWN = {
+    "status": "unavailable",
+    "database": "ok",
+    "data_dir": "unavailable",
+    "reason": "the data directory /var/lib/powerdialer cannot be written (No space left on device)",
+    "version": "0.1.0",
+}
 
 
-@router.get("/healthz", summary="Health check for load balancers")
-async def healthz(store: StoreDep) -> JSONResponse:
-    """200 when the database answers, 503 otherwise."""
-
-    def ping() -> Any:
-        return store.read(lambda conn: conn.execute(text("SELECT 1")).scalar_one())
-
-    try:
-        await run_in_threadpool(ping)
-    except Exception:
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
-    return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+@router.get(
+    "/healthz",
+    summary="Health check for load balancers",
+    responses={
+        200: {
+            "description": "The database and the data directory take writes.",
+            "content": {"application/json": {"example": EXAMPLE_OK}},
+        },
+        503: {
+            "description": "The database or the data directory cannot be written; `reason` "
+            "says which and why.",
+            "content": {"application/json": {"example": EXAMPLE_DOWN}},
+        },
+    },
+)
+async def healthz(request: Request) -> JSONResponse:
+    """200 when this instance can write to its database and to its data directory (where
+    uploads go), 503 otherwise. A check's answer is kept for one second, so frequent probes
+    cost at most one small database write and one small file write a second."""
+    check: HealthCheck = request.app.state.health
+    health = await check.check(time.monotonic())
+    return JSONResponse({**health.as_json(), "version": __version__}, 200 if health.ok else 503)

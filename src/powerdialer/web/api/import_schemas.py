@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from powerdialer.errors import ValidationError
 from powerdialer.importing import AUTO, Mapping, Preview, Record
@@ -22,9 +22,80 @@ class JobErrorPublic(BaseModel):
     message: str = Field(description="One sentence saying what is wrong and how to fix it.")
 
 
+_WHEN = "2026-11-26T09:30:00.123456Z"
+JOB_EXAMPLE: dict[str, Any] = {
+    "id": 77,
+    "campaign_id": 456,
+    "status": "done",
+    "filename": "Клієнти.csv",
+    "format": "csv",
+    "encoding": "cp1251",
+    "delimiter": ";",
+    "mapping": {"phone": "Телефон", "fio": "ПІБ", "external_id": None},
+    "keep_valid": False,
+    "total": 1250,
+    "progress": 1.0,
+    "supplied": 1250,
+    "inserted": 1190,
+    "duplicates": 48,
+    "updated": 0,
+    "rejected": 12,
+    "error": None,
+    "created_at": _WHEN,
+    "started_at": _WHEN,
+    "finished_at": _WHEN,
+}
+PREVIEW_EXAMPLE: dict[str, Any] = {
+    "format": "csv",
+    "encoding": "cp1251",
+    "delimiter": ";",
+    "sheet": None,
+    "headers": ["ПІБ", "Телефон", "Місто"],
+    "mapping": {"phone": "Телефон", "fio": "ПІБ", "external_id": None},
+    "rows": [
+        {
+            "line": 2,
+            "phone": "093-000-00-01",
+            "fio": "Іван Петренко",
+            "external_id": None,
+            "fields": {"Місто": "Київ"},
+            "phone_e164": "+380930000001",
+            "error": None,
+        },
+        {
+            "line": 3,
+            "phone": "12",
+            "fio": "Без номера",
+            "external_id": None,
+            "fields": {},
+            "phone_e164": None,
+            "error": {
+                "code": "invalid_phone_number",
+                "reason": "too_short",
+                "message": "phone_number '12' is not a valid phone number: the number has too "
+                "few digits; send the full number, e.g. 380930000000.",
+            },
+        },
+    ],
+}
+REJECTED_CSV_EXAMPLE = (
+    "\ufeffline,phone_number,fio,code,reason,message\r\n"
+    "3,12,Без номера,invalid_phone_number,too_short,"
+    "\"phone_number '12' is not a valid phone number: the number has too few digits; send the "
+    'full number, e.g. 380930000000."\r\n'
+)
+UPLOAD_EXAMPLE = {
+    "file": "(the file's bytes: Клієнти.csv)",
+    "mapping": '{"phone": "Телефон", "fio": "ПІБ"}',
+    "keep_valid": False,
+}
+
+
 class ImportJobPublic(BaseModel):
     """An import job.  ``supplied`` = ``inserted`` + ``duplicates`` + ``updated`` +
     ``rejected`` once it is done; while it runs they grow chunk by chunk."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [JOB_EXAMPLE]})
 
     id: int
     campaign_id: int
@@ -82,6 +153,8 @@ class ImportJobPublic(BaseModel):
 
 
 class ImportJobList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [JOB_EXAMPLE]}]})
+
     items: list[ImportJobPublic] = Field(description="Newest first.")
 
 
@@ -120,6 +193,8 @@ class PreviewRow(BaseModel):
 
 class ImportPreview(BaseModel):
     """What an import of this file would use, and its first records."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [PREVIEW_EXAMPLE]})
 
     format: str
     encoding: str | None
@@ -220,6 +295,7 @@ UPLOAD_BODY: dict[str, Any] = {
         "required": True,
         "content": {
             "multipart/form-data": {
+                "example": UPLOAD_EXAMPLE,
                 "schema": {
                     "type": "object",
                     "required": ["file"],
@@ -233,7 +309,7 @@ UPLOAD_BODY: dict[str, Any] = {
                             "nothing.",
                         },
                     },
-                }
+                },
             }
         },
     }
@@ -243,18 +319,44 @@ PREVIEW_BODY: dict[str, Any] = {
         "required": True,
         "content": {
             "multipart/form-data": {
-                "schema": {"type": "object", "required": ["file"], "properties": _FORM_FIELDS}
+                "example": {k: v for k, v in UPLOAD_EXAMPLE.items() if k != "keep_valid"},
+                "schema": {"type": "object", "required": ["file"], "properties": _FORM_FIELDS},
             }
         },
     }
 }
 
-_OWN_ERRORS = {
-    "import_not_found": (404, "No such import job in this project."),
-    "campaign_archived": (409, "The campaign is archived and takes no new rows."),
-    "body_too_large": (413, "The file is larger than the server's upload limit."),
-    "invalid_mapping": (422, "The mapping field is not a valid column mapping."),
-    "invalid_upload": (422, "The body is not a multipart form with a file."),
+_OWN_ERRORS: dict[str, tuple[int, str, dict[str, str]]] = {
+    "import_not_found": (
+        404,
+        "No such import job in this project.",
+        {"field": "job_id", "message": "import 77 is not an import of this project: …"},
+    ),
+    "campaign_archived": (
+        409,
+        "The campaign is archived and takes no new rows.",
+        {"field": "campaignId", "message": "campaign 456 is archived and takes no new rows: …"},
+    ),
+    "body_too_large": (
+        413,
+        "The file is larger than the server's upload limit.",
+        {"message": "the body is larger than 536870912 bytes (the limit here): split the file."},
+    ),
+    "invalid_mapping": (
+        422,
+        "The mapping field is not a valid column mapping.",
+        {"field": "mapping", "message": "mapping is not valid JSON; send a JSON object …"},
+    ),
+    "invalid_upload": (
+        422,
+        "The body is not a well-formed multipart form with a file.",
+        {
+            "field": "file",
+            "reason": "malformed",
+            "message": "the body is not a well-formed multipart/form-data form (the body ends "
+            "before the form's closing boundary (cut off?)): send the file …",
+        },
+    ),
 }
 
 
@@ -264,7 +366,12 @@ def import_errors(*codes: str) -> dict[int | str, dict[str, Any]]:
     responses = error_responses(*shared)
     for code in codes:
         if code in _OWN_ERRORS:
-            status, description = _OWN_ERRORS[code]
-            entry = responses.setdefault(status, {"model": ErrorResponse, "description": ""})
+            status, description, extra = _OWN_ERRORS[code]
+            entry = responses.setdefault(
+                status,
+                {"model": ErrorResponse, "description": "", "content": {"application/json": {}}},
+            )
             entry["description"] = " / ".join(filter(None, [entry["description"], description]))
+            examples = entry["content"]["application/json"].setdefault("examples", {})
+            examples[code] = {"value": {"result": False, "error": {"code": code, **extra}}}
     return responses

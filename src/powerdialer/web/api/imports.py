@@ -19,6 +19,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from python_multipart import MultipartParser
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -29,9 +30,11 @@ from powerdialer.importing.previews import preview_file
 from powerdialer.importing.runner import ImportRunner
 from powerdialer.importing.uploads import Upload
 from powerdialer.rows import MAX_ID
+from powerdialer.text import one_line
 from powerdialer.web.api.deps import Authed, StoreDep, get_owner
 from powerdialer.web.api.import_schemas import (
     PREVIEW_BODY,
+    REJECTED_CSV_EXAMPLE,
     UPLOAD_BODY,
     ImportJobList,
     ImportJobPublic,
@@ -41,8 +44,9 @@ from powerdialer.web.api.import_schemas import (
     parse_flag,
     parse_mapping,
 )
+from powerdialer.web.api.routing import ApiRoute
 
-router = APIRouter(tags=["imports"])
+router = APIRouter(tags=["imports"], route_class=ApiRoute)
 
 CampaignId = Annotated[int, Path(gt=0, le=MAX_ID, description="The campaign's id.")]
 JobId = Annotated[int, Path(gt=0, le=MAX_ID, description="The import job's id.")]
@@ -52,6 +56,30 @@ MAX_FIELD_BYTES = 64 * 1024  # a form field other than the file (the mapping JSO
 
 def _invalid_upload(message: str) -> ValidationError:
     return ValidationError(message, code="invalid_upload", field="file")
+
+
+def _utf8(raw: bytes, field: str, what: str) -> str:
+    """Text of the form as sent: UTF-8 (RFC 7578), else refused rather than guessed at."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationError(
+            f"{what} is not UTF-8 text ({raw[:40]!r}): send the form's names and values "
+            "encoded as UTF-8.",
+            code="invalid_upload",
+            field=field,
+            reason="invalid_text",
+        ) from None
+
+
+def _malformed(detail: str) -> ValidationError:
+    return ValidationError(
+        f"the body is not a well-formed multipart/form-data form ({detail}): send the file "
+        "in the field 'file' with the boundary given in Content-Type, and the whole body.",
+        code="invalid_upload",
+        field="file",
+        reason="malformed",
+    )
 
 
 def _too_large(limit: int) -> HTTPException:
@@ -74,6 +102,7 @@ class UploadForm:
         self._disposition = b""
         self._field: str | None = None
         self._value = bytearray()
+        self._ended = False  # the closing boundary was read
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
         self._header[0].extend(data[start:end])
@@ -90,12 +119,12 @@ class UploadForm:
     def on_headers_finished(self) -> None:
         _, params = parse_options_header(self._disposition)
         self._disposition = b""
-        name = params.get(b"name", b"").decode("utf-8", "replace")
+        name = _utf8(params.get(b"name", b""), "form", "a form field's name")
         self._field, self._value = name, bytearray()
         if name == "file":
             if self.upload is not None:
                 raise _invalid_upload("send one file per upload, in the field 'file'.")
-            self.filename = params.get(b"filename", b"").decode("utf-8", "replace")
+            self.filename = one_line(_utf8(params.get(b"filename", b""), "file", "the file's name"))
             self.filename = FilePath(self.filename.replace("\\", "/")).name or "upload"
             self.upload = self.new_upload(self.filename)
 
@@ -109,9 +138,14 @@ class UploadForm:
             if len(self._value) > MAX_FIELD_BYTES:
                 raise _invalid_upload(f"the form field {self._field!r} is too long.")
 
+    def on_end(self) -> None:
+        self._ended = True
+
     def on_part_end(self) -> None:
         if self._field and self._field != "file":
-            self.fields[self._field] = self._value.decode("utf-8", "replace")
+            self.fields[self._field] = _utf8(
+                bytes(self._value), self._field, f"the field {self._field!r}"
+            )
         self._field = None
 
     async def receive(self, request: Request) -> Upload:
@@ -125,8 +159,14 @@ class UploadForm:
             async for chunk in request.stream():
                 parser.write(chunk)
             parser.finalize()
+            if not self._ended:
+                raise _malformed("the body ends before the form's closing boundary (cut off?)")
             if self.upload is None:
                 raise _invalid_upload("the form has no file: send it in the field 'file'.")
+        except MultipartParseError as exc:
+            if self.upload is not None:
+                self.upload.release()
+            raise _malformed(str(exc)) from None
         except BaseException:
             if self.upload is not None:
                 self.upload.release()
@@ -148,7 +188,11 @@ def get_runner(request: Request) -> ImportRunner:
     response_model=ImportJobPublic,
     openapi_extra=UPLOAD_BODY,
     responses=import_errors(
-        "campaign_not_found", "campaign_archived", "body_too_large", "invalid_mapping"
+        "campaign_not_found",
+        "campaign_archived",
+        "body_too_large",
+        "invalid_mapping",
+        "invalid_upload",
     ),
 )
 async def create_import(
@@ -215,7 +259,10 @@ def get_import(job_id: JobId, auth: Authed, store: StoreDep) -> ImportJobPublic:
     summary="Download an import's rejected rows",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"text/csv": {}}, "description": "CSV, UTF-8 with BOM."},
+        200: {
+            "content": {"text/csv": {"example": REJECTED_CSV_EXAMPLE}},
+            "description": "CSV, UTF-8 with BOM.",
+        },
         **import_errors("import_not_found"),
     },
 )
@@ -240,7 +287,7 @@ def rejected_rows(job_id: JobId, auth: Authed, store: StoreDep) -> StreamingResp
     summary="Preview a file's columns",
     response_model=ImportPreview,
     openapi_extra=PREVIEW_BODY,
-    responses=import_errors("body_too_large", "invalid_mapping"),
+    responses=import_errors("body_too_large", "invalid_mapping", "invalid_upload"),
 )
 async def preview_import(request: Request, auth: Authed) -> ImportPreview:
     """What an import of this file would detect (format, encoding, delimiter, columns) and

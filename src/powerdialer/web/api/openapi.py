@@ -155,7 +155,8 @@ COMPAT_OPERATION: dict[str, Any] = {
         "503": _error(
             "The database could not commit; nothing was stored; retry.",
             "storage_unavailable",
-            "the database could not store the row: the row was NOT stored; retry shortly.",
+            "the database could not store the row: the row was NOT stored; retry in 1 s "
+            "(Retry-After).",
         ),
     },
 }
@@ -207,6 +208,143 @@ def _fix_generic_errors(schema: dict[str, Any]) -> None:
         components.pop(unused, None)
 
 
+_Cause = tuple[int, str, str, str, dict[str, str]]
+# What a route can answer beyond its own errors, because of what stands in front of every
+# route (web/app.py): (status, code, description, example message, extra example fields).
+_URL_TEXT: _Cause = (
+    400,
+    "invalid_text",
+    "A query parameter holds a NUL or bytes that are not UTF-8.",
+    "the query parameter 'q': its value is not UTF-8 text: percent-encode UTF-8.",
+    {"field": "q"},
+)
+_UNAVAILABLE: _Cause = (
+    503,
+    "storage_unavailable",
+    "The database (or, for uploads, the disk) cannot be used right now; nothing was done; "
+    "retry after Retry-After.",
+    "the database is unavailable: nothing was stored; retry in 1 s (Retry-After).",
+    {},
+)
+_TOO_LARGE: _Cause = (
+    413,
+    "body_too_large",
+    "The body is over this route's size limit (GET /power-dialer/limits).",
+    "the body is larger than 1048576 bytes (the limit here): send a smaller body.",
+    {},
+)
+_INVALID: _Cause = (
+    422,
+    "invalid_field",
+    "A parameter or body field is invalid.",
+    "limit: Input should be less than or equal to 1000; fix it and send again.",
+    {"field": "limit"},
+)
+_UNSTORABLE: _Cause = (
+    422,
+    "invalid_text",
+    "A JSON text holds a lone surrogate (\\ud800): no database can store it.",
+    "name contains a lone surrogate (an escape such as \\ud800 without its pair): that is not "
+    "text any database can store; send name as valid Unicode.",
+    {"field": "name"},
+)
+# Idempotency-Key (web/idempotency.py) is honoured on every POST.
+_IDEMPOTENCY: list[_Cause] = [
+    (
+        400,
+        "invalid_idempotency_key",
+        "Idempotency-Key is not 1 to 255 printable ASCII characters.",
+        "Idempotency-Key must be 1 to 255 printable ASCII characters: send e.g. a UUID, new "
+        "for each operation and the same for its retries.",
+        {"field": "Idempotency-Key"},
+    ),
+    (
+        409,
+        "idempotency_in_progress",
+        "The first request with this Idempotency-Key still runs; see Retry-After.",
+        "the first request with this Idempotency-Key is still running: retry after the time "
+        "in Retry-After to get its answer.",
+        {"field": "Idempotency-Key"},
+    ),
+    (
+        422,
+        "idempotency_key_reused",
+        "The Idempotency-Key was used for a different request.",
+        "this Idempotency-Key was already used for a different request (method, path, query "
+        "or body): use a new key for a new operation.",
+        {"field": "Idempotency-Key"},
+    ),
+]
+
+
+def _add_cause(
+    responses: dict[str, Any],
+    status: int,
+    code: str,
+    description: str,
+    message: str,
+    extra: dict[str, str],
+) -> None:
+    """Document one more reason for ``status``, with its own named example."""
+    value = {"result": False, "error": {"code": code, "message": message, **extra}}
+    entry = responses.setdefault(str(status), {"description": description})
+    media = entry.setdefault("content", {}).setdefault("application/json", {})
+    media.setdefault("schema", _ref("ErrorAnswer"))
+    examples = media.setdefault("examples", {})
+    if "example" in media:  # one example so far: it becomes the first named one
+        first = media.pop("example")
+        examples.setdefault(first.get("error", {}).get("code", "example"), {"value": first})
+    if code not in examples:
+        examples[code] = {"value": value}
+        if description not in entry.get("description", ""):
+            entry["description"] = " / ".join(filter(None, [entry.get("description"), description]))
+
+
+def _component_example(schema: dict[str, Any], media: dict[str, Any]) -> Any:
+    ref = media.get("schema", {}).get("$ref", "")
+    component = schema.get("components", {}).get("schemas", {}).get(ref.rsplit("/", 1)[-1], {})
+    found = component.get("examples")
+    return found[0] if found else None
+
+
+def _complete(schema: dict[str, Any]) -> None:
+    """Every status each operation really answers, and an example for every request body and
+    every answer (tests/test_openapi.py checks; tests/e2e/test_schemathesis.py checks the
+    statuses against what a real server answers)."""
+    for path, item in schema.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in {"get", "put", "post", "patch", "delete"}:
+                continue
+            responses = operation.setdefault("responses", {})
+            body = operation.get("requestBody")
+            causes: list[_Cause] = []
+            if path != COMPAT_PATH:
+                causes.append(_URL_TEXT)  # the compatible endpoint reads no query
+            if path not in PUBLIC_PATHS:
+                causes.append(_UNAVAILABLE)
+            if body is not None:
+                causes += [_TOO_LARGE, _INVALID]
+                if "application/json" in body.get("content", {}):
+                    causes.append(_UNSTORABLE)
+            if operation.get("parameters"):
+                causes.append(_INVALID)
+            if method == "post":
+                causes += _IDEMPOTENCY
+            for cause in causes:
+                _add_cause(responses, *cause)
+            for media in (body or {}).get("content", {}).values():
+                if "example" not in media and "examples" not in media:
+                    found = _component_example(schema, media)
+                    if found is not None:
+                        media["example"] = found
+            for answer in responses.values():
+                for media in answer.get("content", {}).values():
+                    if "example" not in media and "examples" not in media:
+                        found = _component_example(schema, media)
+                        if found is not None:
+                            media["example"] = found
+
+
 def install(api: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if api.openapi_schema:
@@ -221,6 +359,7 @@ def install(api: FastAPI) -> None:
         _add_models(schema, CompatRow, ResultTrue, ErrorAnswer)
         schema["paths"] = {COMPAT_PATH: {"post": COMPAT_OPERATION}, **schema.get("paths", {})}
         _fix_generic_errors(schema)
+        _complete(schema)
         schema["components"]["securitySchemes"] = {
             "ProjectId": {
                 "type": "apiKey",

@@ -18,10 +18,13 @@ from powerdialer import exporting, row_queries
 from powerdialer.rows import MAX_ID
 from powerdialer.storage.row_queries import RowFilter
 from powerdialer.web.api.deps import Authed, StoreDep, get_owner
+from powerdialer.web.api.routing import ApiRoute
 from powerdialer.web.api.schemas import ClearResult, RowPage, RowPublic, error_responses
 from powerdialer.web.exports import export_response
 
-router = APIRouter(prefix="/power-dialer/campaigns/{campaign_id}", tags=["rows"])
+router = APIRouter(
+    prefix="/power-dialer/campaigns/{campaign_id}", tags=["rows"], route_class=ApiRoute
+)
 
 CampaignId = Annotated[int, Path(gt=0, le=MAX_ID, description="The campaign's id.")]
 RowId = Annotated[int, Path(gt=0, le=MAX_ID, description="The row's id.")]
@@ -156,7 +159,10 @@ def delete_row(campaign_id: CampaignId, row_id: RowId, auth: Authed, store: Stor
             "description": "The file, as an attachment.",
             "content": {
                 "text/csv": {"example": "\ufeffid,fio,phone_number,phone_e164,…\r\n"},
-                exporting.XLSX_TYPE: {},
+                exporting.XLSX_TYPE: {
+                    "schema": {"type": "string", "format": "binary"},
+                    "example": "(an .xlsx workbook with the same columns: binary)",
+                },
             },
         },
         **error_responses("campaign_not_found", "invalid_field"),

@@ -161,10 +161,26 @@ class CampaignUpdate(BaseModel):
 
 
 class CampaignList(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": CampaignPublic.model_json_schema()["examples"]}]}
+    )
+
     items: list[CampaignPublic]
 
 
 class RowPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": RowPublic.model_json_schema()["examples"],
+                    "next_cursor": "eyJpZCI6MTAwMX0",
+                    "prev_cursor": None,
+                }
+            ]
+        }
+    )
+
     items: list[RowPublic]
     next_cursor: str | None = Field(
         description="Pass it as cursor to get the next page; null on the last page."

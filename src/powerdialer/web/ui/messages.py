@@ -52,6 +52,12 @@ BY_CODE = {
     ("internal_error", None): N_("The import failed: try again."),
     ("invalid_mapping", None): N_("The choice of columns is not valid."),
     ("invalid_upload", None): N_("Choose a file to upload."),
+    ("invalid_upload", "malformed"): N_(
+        "The upload arrived damaged or cut off: send the file again."
+    ),
+    ("invalid_upload", "invalid_text"): N_(
+        "The file's name is not readable text: rename the file and upload it again."
+    ),
     ("body_too_large", None): N_("The file is larger than the upload limit: split it."),
 }
 

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from powerdialer.account_models import WebSession
 from powerdialer.errors import NotFound
+from powerdialer.web.responses import RETRY_AFTER_SECONDS, storage_failure
 from powerdialer.web.ui import security
 from powerdialer.web.ui.errors import CsrfRefused, Forbidden, LoginRequired, NoProject, PageNotFound
 from powerdialer.web.ui.i18n import N_
@@ -60,6 +61,15 @@ def handle_ui_error(request: Request, exc: Exception) -> Response | None:
     """The page (or, for app.js, the JSON) for one of the UI's exceptions; ``None`` for any
     other exception, which then propagates."""
     wants_json = _wants_json(request)
+    if storage_failure(exc) is not None:
+        # The API's 503 storage_unavailable, in the UI's words: nothing was saved, retry.
+        message = N_("The server could not save this just now: try again in a moment.")
+        if wants_json:
+            answer = _json_error(request, "storage_unavailable", message, 503)
+        else:
+            answer = _error_page(request, "errors/unavailable.html", 503)
+        answer.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+        return answer
     if isinstance(exc, LoginRequired):
         if wants_json:
             return _json_error(

@@ -48,7 +48,11 @@ def _wants_json(request: Request) -> bool:
 
 
 def _problem(page: Page, exc: PowerDialerError, status_code: int = 422) -> JSONResponse:
-    return JSONResponse({"error": error_text(page.i18n, exc)}, status_code=status_code)
+    """The UI's error answer to app.js (as ``routing._json_error``): the code and a sentence
+    in the user's language."""
+    return JSONResponse(
+        {"code": exc.code, "error": error_text(page.i18n, exc)}, status_code=status_code
+    )
 
 
 async def _receive(page: Page) -> tuple[UploadForm, Upload]:
