@@ -124,3 +124,16 @@ HOSTILE = {
     "repeated-5000.ods": (lambda: repeated_ods(rows=5000), "workbook_too_large"),
 }
 """Workbooks refused before they are read: filename → (builder, the error's code)."""
+
+
+def lying_xlsx() -> bytes:
+    """A ZIP bomb whose directory declares its sheet's size a thousand times too small."""
+    data = bytearray(zip_bomb_xlsx())
+    entry = data.rindex(b"PK\x01\x02", 0, data.rindex(b"xl/worksheets/sheet1.xml"))
+    data[entry + 24 : entry + 28] = (64_000).to_bytes(4, "little")  # uncompressed size
+    return bytes(data)
+
+
+def broken_sheet_xlsx() -> bytes:
+    """A sheet whose XML does not close its tags."""
+    return xlsx('<row r="1"><c r="A1" t="inlineStr"><is><t>phone</t></is></row>')

@@ -24,7 +24,16 @@ from powerdialer.storage import Store
 from powerdialer.web.app import create_app
 from powerdialer.xlsx import stream
 from tests.conftest import Persona, stored_rows
-from tests.hostile import HEADER_ROW, HOSTILE, ODS_HEADER, deep_jsonl, ods, xlsx
+from tests.hostile import (
+    HEADER_ROW,
+    HOSTILE,
+    ODS_HEADER,
+    broken_sheet_xlsx,
+    deep_jsonl,
+    lying_xlsx,
+    ods,
+    xlsx,
+)
 from tests.test_import_jobs import run_import
 
 pytestmark = pytest.mark.anyio
@@ -218,3 +227,19 @@ def test_the_limits_come_from_the_environment() -> None:
     assert (defaults.memory_bytes, defaults.preview_seconds) == (2048 << 20, 60.0)
     with pytest.raises(SettingsError, match="POWERDIALER_READER_MEMORY_MB"):
         Settings.from_env({"POWERDIALER_READER_MEMORY_MB": "64"})
+
+
+async def test_a_workbook_that_lies_about_its_size_is_refused_as_corrupt(
+    client: httpx.AsyncClient, owner: Persona
+) -> None:
+    refused(await preview(client, owner, "lying.xlsx", lying_xlsx()), "corrupt_file")
+    await still_serving(client, owner)
+
+
+async def test_a_sheet_of_broken_xml_is_a_corrupt_file_in_the_preview_and_the_job(
+    client: httpx.AsyncClient, owner: Persona
+) -> None:
+    refused(await preview(client, owner, "broken.xlsx", broken_sheet_xlsx()), "corrupt_file")
+    job = await run_import(client, owner, broken_sheet_xlsx(), "broken.xlsx")
+    assert (job["status"], job["error"]["code"]) == ("failed", "corrupt_file")
+    await still_serving(client, owner)

@@ -171,6 +171,11 @@ def _open(
             raise FormatError(
                 "sheet_not_found", f"No sheet {sheet!r}; the workbook has: {names}."
             ) from exc
+        except CalamineError as exc:  # the sheet's XML is broken, or its part in the ZIP
+            raise FormatError(
+                "corrupt_file",
+                f"The {fmt} workbook's sheet cannot be read ({type(exc).__name__}: {exc}); {FIX}.",
+            ) from exc
         resolved, rows = start_rows(sheet_rows(ws), mapping, None)
         return Table(
             format=fmt,
