@@ -95,6 +95,12 @@ class Settings:
     # Import uploads (CSV/XLSX), kept in data_dir while their job runs.
     max_upload_bytes: int = 512 * 1024 * 1024
     data_dir: str = "powerdialer-data"
+    # Untrusted uploads: a workbook's grid and unpacked size, checked before it is read; the
+    # memory of each child process that reads an upload; how long a preview may take.
+    max_workbook_cells: int = 20_000_000
+    max_workbook_bytes: int = 1024 * 1024 * 1024
+    reader_memory_mb: int = 2048
+    preview_timeout_seconds: float = 60.0
     # How long an Idempotency-Key's first answer is kept and replayed.
     idempotency_ttl_hours: int = 24
     # Web origins whose pages may call the API from a browser (CORS); empty: none, "*": any.
@@ -118,6 +124,16 @@ class Settings:
                 env, "POWERDIALER_MAX_UPLOAD_BYTES", 512 * 1024 * 1024, minimum=1024
             ),
             data_dir=env_str(env, "POWERDIALER_DATA_DIR", "powerdialer-data"),
+            max_workbook_cells=env_int(
+                env, "POWERDIALER_MAX_WORKBOOK_CELLS", 20_000_000, minimum=1000
+            ),
+            max_workbook_bytes=env_int(
+                env, "POWERDIALER_MAX_WORKBOOK_BYTES", 1024 * 1024 * 1024, minimum=1024 * 1024
+            ),
+            reader_memory_mb=env_int(env, "POWERDIALER_READER_MEMORY_MB", 2048, minimum=256),
+            preview_timeout_seconds=env_float(
+                env, "POWERDIALER_PREVIEW_TIMEOUT", 60.0, minimum=1.0
+            ),
             idempotency_ttl_hours=env_int(env, "POWERDIALER_IDEMPOTENCY_TTL_HOURS", 24, minimum=24),
             cors_origins=env_origins(env, "POWERDIALER_CORS_ORIGINS"),
         )

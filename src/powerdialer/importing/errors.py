@@ -2,7 +2,8 @@
 saying how to fix::
 
     ReaderError
-     ├── FormatError     unsupported_format, corrupt_file, encrypted, empty_file, sheet_not_found
+     ├── FormatError     unsupported_format, corrupt_file, encrypted, empty_file, sheet_not_found,
+     │                   workbook_too_large (see powerdialer.importing.bounds)
      ├── EncodingError   undecodable
      ├── ColumnError     no_phone_column, unknown_column
      └── MalformedError  malformed_line

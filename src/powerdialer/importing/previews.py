@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from powerdialer.bulk import parse_new_row
 from powerdialer.errors import ValidationError
+from powerdialer.importing.bounds import DEFAULT_LIMITS, WorkbookLimits
 from powerdialer.importing.headers import Mapping
 from powerdialer.importing.reader import Preview, ReaderError, Record, preview
 
@@ -29,13 +30,21 @@ class FilePreview:
 
 
 def preview_file(
-    path: str, filename: str, mapping: Mapping | None, region: str, limit: int = PREVIEW_ROWS
+    path: str,
+    filename: str,
+    mapping: Mapping | None,
+    region: str,
+    limit: int = PREVIEW_ROWS,
+    *,
+    limits: WorkbookLimits = DEFAULT_LIMITS,
 ) -> FilePreview:
     """Detection and the first ``limit`` records, each with its stored number or the reason
     it would be rejected.  A file the import could not read raises ``ValidationError`` with
-    the reader's code (``no_phone_column``, ``undecodable``…) on the field ``file``."""
+    the reader's code (``no_phone_column``, ``undecodable``, ``workbook_too_large``…) on the
+    field ``file``.  A pure function of the file: the server calls it in a child process
+    (:func:`powerdialer.importing.sandbox.run_preview`)."""
     try:
-        found = preview(path, filename=filename, mapping=mapping, limit=limit)
+        found = preview(path, filename=filename, mapping=mapping, limit=limit, limits=limits)
     except ReaderError as exc:
         raise ValidationError(str(exc), code=exc.code, field="file") from exc
     checked = []

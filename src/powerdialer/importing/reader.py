@@ -8,7 +8,8 @@ parsing numbers is another module's job.
 
 Workbooks are the exception to streaming: python-calamine 0.9 parses the whole sheet into its
 own (Rust) memory when the sheet is opened and only hands rows to Python one at a time; about
-90 MB for 200,000 rows of four columns, bounded by Excel's 1,048,576-row limit. CSV and JSON
+90 MB for 200,000 rows of four columns. So a workbook's grid, its uncompressed size and its
+ZIP are bounded before calamine sees it (:mod:`~powerdialer.importing.bounds`). CSV and JSON
 Lines stay flat at a few hundred KiB whatever their size.
 
 This module is the public surface; the work is done in :mod:`~powerdialer.importing.sniff`
@@ -29,6 +30,7 @@ from typing import Any, BinaryIO
 
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError, WorksheetNotFound
 
+from powerdialer.importing.bounds import DEFAULT_LIMITS, WorkbookLimits, check_workbook
 from powerdialer.importing.errors import (
     FIX,
     ColumnError,
@@ -70,6 +72,7 @@ __all__ = [
     "Record",
     "ResolvedMapping",
     "Table",
+    "WorkbookLimits",
     "cell_text",
     "open_table",
     "plain_text",
@@ -99,13 +102,16 @@ def open_table(
     filename: str | None = None,
     mapping: Mapping | None = None,
     sheet: str | int | None = None,
+    limits: WorkbookLimits = DEFAULT_LIMITS,
 ) -> Table:
     """Open a CRM export and detect its format, encoding, delimiter, header row and columns.
 
     ``source`` is a path or a binary stream (an upload; it need not be seekable, though a
     workbook from an unseekable stream is read into memory). ``filename`` names the stream's
     file so its extension can help; ``sheet`` picks a workbook sheet by name or index (first by
-    default). Raises :class:`ReaderError` subclasses, here or later while iterating.
+    default). A workbook bigger than ``limits`` is refused (``workbook_too_large``) before it
+    is read (:mod:`~powerdialer.importing.bounds`). Raises :class:`ReaderError` subclasses,
+    here or later while iterating.
     """
     closers: list[Any] = []
     if isinstance(source, str | os.PathLike):
@@ -117,7 +123,7 @@ def open_table(
         filename = filename or (name if isinstance(name, str) else None)
         stream = source
     try:
-        return _open(stream, filename, mapping or Mapping(), sheet, closers)
+        return _open(stream, filename, mapping or Mapping(), sheet, closers, limits)
     except BaseException:
         for close in reversed(closers):
             close()
@@ -130,6 +136,7 @@ def _open(
     mapping: Mapping,
     sheet: str | int | None,
     closers: list[Any],
+    limits: WorkbookLimits,
 ) -> Table:
     start = stream.tell() if stream.seekable() else 0
     head = read_up_to(stream, SAMPLE_SIZE)
@@ -140,6 +147,7 @@ def _open(
             stream.seek(start)
         else:
             data = io.BytesIO(head + stream.read())
+        check_workbook(data, fmt, limits)
         try:
             book = CalamineWorkbook.from_filelike(data)
         except PasswordError as exc:
@@ -162,6 +170,11 @@ def _open(
             names = ", ".join(book.sheet_names)
             raise FormatError(
                 "sheet_not_found", f"No sheet {sheet!r}; the workbook has: {names}."
+            ) from exc
+        except CalamineError as exc:  # the sheet's XML is broken, or its part in the ZIP
+            raise FormatError(
+                "corrupt_file",
+                f"The {fmt} workbook's sheet cannot be read ({type(exc).__name__}: {exc}); {FIX}.",
             ) from exc
         resolved, rows = start_rows(sheet_rows(ws), mapping, None)
         return Table(
@@ -226,9 +239,12 @@ def preview(
     mapping: Mapping | None = None,
     sheet: str | int | None = None,
     limit: int = 20,
+    limits: WorkbookLimits = DEFAULT_LIMITS,
 ) -> Preview:
     """Detection results and the first ``limit`` records, reading no further into the file."""
-    with open_table(source, filename=filename, mapping=mapping, sheet=sheet) as table:
+    with open_table(
+        source, filename=filename, mapping=mapping, sheet=sheet, limits=limits
+    ) as table:
         records = list(islice(table, limit))
         return Preview(
             table.format, table.encoding, table.delimiter, table.sheet, table.sheets,

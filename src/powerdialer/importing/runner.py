@@ -30,9 +30,11 @@ from typing import Any
 
 from powerdialer.bulk import ImportChunk, ImportCounts
 from powerdialer.errors import PowerDialerError
-from powerdialer.importing import jobs, worker
+from powerdialer.importing import jobs, sandbox, worker
+from powerdialer.importing.bounds import WorkbookLimits
 from powerdialer.importing.headers import Mapping
 from powerdialer.importing.jobs import ImportJob
+from powerdialer.importing.previews import FilePreview
 from powerdialer.importing.uploads import Upload, instance_dir, is_abandoned, known_instance_dir
 from powerdialer.models import utcnow
 from powerdialer.settings import Settings
@@ -46,6 +48,7 @@ __all__ = [
     "AHEAD",
     "CHUNK_ROWS",
     "HOLD",
+    "MAX_PREVIEWS",
     "MAX_RUNNING",
     "PROGRESS_EVERY",
     "WRITE_ROWS",
@@ -54,6 +57,9 @@ __all__ = [
 
 MAX_RUNNING = 1
 """Jobs run at once per process; the others wait ``queued``.  One saturates the writer."""
+MAX_PREVIEWS = 2
+"""Previews read at once per process (each in a child with the reader's memory limit); the
+others wait for one of them to end."""
 PROGRESS_EVERY = 0.5
 """Seconds between writes of a running job's counters."""
 CHUNK_ROWS = 10_000
@@ -71,6 +77,15 @@ while the writer stores this one (with five, transactions alternated 40,000 and 
 COUNTERS = ("supplied", "inserted", "duplicates", "updated", "rejected")
 
 
+def read_limits(settings: Settings) -> sandbox.ReadLimits:
+    """What a child reading an upload may use, from the settings."""
+    return sandbox.ReadLimits(
+        memory_bytes=settings.reader_memory_mb << 20,
+        preview_seconds=settings.preview_timeout_seconds,
+        workbook=WorkbookLimits(settings.max_workbook_cells, settings.max_workbook_bytes),
+    )
+
+
 class _Gone(Exception):
     """The job's row has vanished: its campaign was deleted, and its jobs with it."""
 
@@ -86,7 +101,9 @@ class ImportRunner:
         self.write_rows = WRITE_ROWS
         self._folder: Path | None = None
         self._slots = asyncio.Semaphore(MAX_RUNNING)
+        self._previews = asyncio.Semaphore(MAX_PREVIEWS)
         self._tasks: set[asyncio.Task[None]] = set()
+        self.limits = read_limits(settings)
 
     @property
     def folder(self) -> Path:
@@ -110,6 +127,15 @@ class ImportRunner:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def preview(
+        self, upload: Upload, filename: str, mapping: Mapping | None, region: str
+    ) -> FilePreview:
+        """The upload's preview, read in a child process under :attr:`limits`; raises
+        ``ValidationError`` (``file_too_complex`` when the child runs out of memory or time)."""
+        task = sandbox.PreviewTask(str(upload.path), filename, mapping, region, self.limits)
+        async with self._previews:
+            return await asyncio.to_thread(sandbox.run_preview, task)
 
     def new_upload(self, filename: str) -> Upload:
         return Upload(self.folder, Path(filename).suffix)
@@ -150,6 +176,7 @@ class _Job:
         self.flushed_at = time.monotonic()
         self.counted = False
         self.pending: asyncio.Future[bool] | None = None
+        self.processes: list[BaseProcess] = []
 
     def _update(self, values: dict[str, Any]) -> asyncio.Future[bool]:
         """Counters, pending rejects and ``values`` to the job's row, via the writer."""
@@ -189,11 +216,13 @@ class _Job:
             keep_valid=self.job.keep_valid,
             region=runner.settings.default_region,
             chunk_rows=runner.chunk_rows,
+            limits=runner.limits,
         )
         children: list[tuple[BaseProcess, Any]] = []
         try:
             for part in worker.PARTS:
                 children.append(await asyncio.to_thread(worker.start, task, part))
+                self.processes.append(children[-1][0])
             await self.drive(*(events for _process, events in children))
         finally:
             # On any early exit the children are stopped; a thread still blocked on a pipe
@@ -212,10 +241,20 @@ class _Job:
         try:
             if await self.structure(counting):
                 await self.store(held)
-        except EOFError:
-            await self.finish("failed", "internal_error", "the import stopped unexpectedly.")
+        except EOFError:  # a child died without a word: out of memory, or killed
+            error = await self.death()
+            await self.finish("failed", error.code, error.message)
         finally:
             pump.cancel()
+
+    async def death(self) -> PowerDialerError:
+        """Why a child's pipe ended early: a child that was killed or aborted (calamine's
+        answer to a failed allocation) ran out of memory; otherwise, who knows."""
+        for process in self.processes:
+            await asyncio.to_thread(process.join, 5)
+            if process.exitcode is not None and process.exitcode != 0:
+                return sandbox.too_complex(self.runner.limits, process.exitcode)
+        return PowerDialerError("the import stopped unexpectedly.", code="internal_error")
 
     @staticmethod
     async def pump(events: Any, held: asyncio.Queue[worker.Event | EOFError]) -> None:

@@ -7,7 +7,9 @@ the server it would hold the GIL against the event loop (the live API's latency)
 the second core idle; in a child, it runs beside the server's writer thread, and whatever it
 allocates (a workbook's sheet lives in calamine's memory) goes back to the system at exit.
 Children come from a ``forkserver`` with this module preloaded: a few milliseconds each,
-and safe however many threads the server runs.
+and safe however many threads the server runs.  Each runs under the reader's memory limit
+(:mod:`~powerdialer.importing.sandbox`): a file that costs more fails its job with
+``file_too_complex``, and the server goes on.
 
 The all-or-nothing rule rests on two passes over the file, one per child, run side by side:
 
@@ -31,8 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
-import multiprocessing.context
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,6 +42,7 @@ from multiprocessing.process import BaseProcess
 
 from powerdialer.bulk import parse_import_row
 from powerdialer.errors import ValidationError
+from powerdialer.importing import sandbox
 from powerdialer.importing.headers import Mapping
 from powerdialer.importing.reader import ReaderError, Table, open_table
 from powerdialer.storage.import_rows import ImportRow
@@ -79,6 +80,7 @@ class Task:
     keep_valid: bool
     region: str
     chunk_rows: int = 5000
+    limits: sandbox.ReadLimits = sandbox.DEFAULT_READ_LIMITS
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,9 @@ Event = Opened | Counted | Chunk | Broken | Finished
 
 
 def _open(task: Task) -> Table:
-    return open_table(task.path, filename=task.filename, mapping=task.mapping)
+    return open_table(
+        task.path, filename=task.filename, mapping=task.mapping, limits=task.limits.workbook
+    )
 
 
 def _count(table: Table) -> tuple[int, ReaderError | None]:
@@ -216,7 +220,8 @@ PARTS = {"count": count, "records": records}
 
 def _main(conn: Connection, task: Task, part: str) -> None:
     """A child process: every event of its part (:func:`count` or :func:`records`) down the
-    pipe."""
+    pipe, within the reader's memory limit (:mod:`~powerdialer.importing.sandbox`)."""
+    sandbox.limit_memory(task.limits.memory_bytes)
     if part == "records":
         # Behind the server (the live API, the writer) and the counting child when they want
         # the same core: the records wait for both anyway.
@@ -226,6 +231,13 @@ def _main(conn: Connection, task: Task, part: str) -> None:
             conn.send(event)
     except (BrokenPipeError, ConnectionResetError):
         pass  # the server has gone or given up on this job
+    except (MemoryError, RecursionError) as exc:  # the file costs more than a reader may
+        with contextlib.suppress(OSError, MemoryError):
+            error = (
+                sandbox.too_deep() if isinstance(exc, RecursionError)
+                else sandbox.too_complex(task.limits)
+            )  # fmt: skip
+            conn.send(Broken(error.code, error.message))
     except Exception:
         log.exception("import worker failed on %s", task.path)
         with contextlib.suppress(OSError):
@@ -234,23 +246,17 @@ def _main(conn: Connection, task: Task, part: str) -> None:
         conn.close()
 
 
-def _context() -> multiprocessing.context.ForkServerContext:
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    return context
-
-
 def prepare() -> None:
     """Start the forkserver now (it imports this module, ~0.3 s) rather than on the first
     import job, which would wait for it."""
-    _context()
+    sandbox.context()
     forkserver.ensure_running()
 
 
 def start(task: Task, part: str) -> tuple[BaseProcess, Connection]:
     """Start a child on ``task`` for ``part`` (``"count"`` or ``"records"``); the events come
     out of the returned connection."""
-    context = _context()
+    context = sandbox.context()
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(
         target=_main, args=(sender, task, part), name=f"powerdialer-import-{part}", daemon=True

@@ -26,7 +26,6 @@ from starlette.exceptions import HTTPException
 
 from powerdialer.errors import ValidationError
 from powerdialer.importing import jobs, rejects
-from powerdialer.importing.previews import preview_file
 from powerdialer.importing.runner import ImportRunner
 from powerdialer.importing.uploads import Upload
 from powerdialer.rows import MAX_ID
@@ -293,15 +292,14 @@ async def preview_import(request: Request, auth: Authed) -> ImportPreview:
     """What an import of this file would detect (format, encoding, delimiter, columns) and
     its first 20 records, each with the number as it would be stored or the reason it would
     be rejected.  Nothing is stored.  A file that cannot be imported answers 422 with the
-    reader's code, e.g. `no_phone_column`."""
+    reader's code, e.g. `no_phone_column`; one too big to read, `workbook_too_large` or
+    `file_too_complex`."""
     owner, runner = get_owner(request), get_runner(request)
     form = UploadForm(runner.new_upload, owner.settings.max_upload_bytes)
     upload = await form.receive(request)
     try:
         mapping = parse_mapping(form.fields.get("mapping"))
-        found = await run_in_threadpool(
-            preview_file, str(upload.path), form.filename, mapping, owner.settings.default_region
-        )
+        found = await runner.preview(upload, form.filename, mapping, owner.settings.default_region)
     finally:
         upload.release()
     rows = [PreviewRow.of(c.record, c.phone_e164, c.problem) for c in found.records]

@@ -48,6 +48,14 @@ BY_CODE = {
     ),
     ("unknown_column", None): N_("A chosen column is not in the file."),
     ("malformed_line", None): N_("The file is broken (for example, a quote is not closed)."),
+    ("workbook_too_large", None): N_(
+        "The workbook is too large to read (its sheet reaches too far, or it unpacks to too "
+        "much): save it as CSV, or delete the empty rows and columns past your data."
+    ),
+    ("file_too_complex", None): N_(
+        "Reading this file needs more memory or time than the server allows: save it as CSV "
+        "or split it."
+    ),
     ("interrupted", None): N_("The server stopped while the import ran: upload the file again."),
     ("internal_error", None): N_("The import failed: try again."),
     ("invalid_mapping", None): N_("The choice of columns is not valid."),

@@ -20,7 +20,6 @@ from starlette.responses import RedirectResponse, Response
 from powerdialer.errors import NotFound, PowerDialerError, ValidationError
 from powerdialer.importing import jobs
 from powerdialer.importing.jobs import ImportJob
-from powerdialer.importing.previews import preview_file
 from powerdialer.importing.uploads import Upload
 from powerdialer.web.api.import_schemas import parse_mapping
 from powerdialer.web.api.imports import UploadForm, get_runner
@@ -80,12 +79,8 @@ async def preview(page: PageDep, campaign_id: ObjectId, projectId: str | None = 
         return _problem(scoped, exc)
     try:
         mapping = parse_mapping(form.fields.get("mapping"))
-        found = await run_in_threadpool(
-            preview_file,
-            str(upload.path),
-            form.filename,
-            mapping,
-            scoped.owner.settings.default_region,
+        found = await get_runner(page.request).preview(
+            upload, form.filename, mapping, scoped.owner.settings.default_region
         )
     except ValidationError as exc:
         return _problem(scoped, exc)
