@@ -23,8 +23,9 @@ class JobErrorPublic(BaseModel):
 
 
 class ImportJobPublic(BaseModel):
-    """An import job.  ``supplied`` = ``inserted`` + ``duplicates`` + ``updated`` +
-    ``rejected`` once it is done; while it runs they grow chunk by chunk."""
+    """An import job.  Its counters grow chunk by chunk, with the rows they count:
+    ``supplied`` ≥ ``inserted`` + ``duplicates`` + ``updated`` + ``rejected`` at every poll
+    (equal once it is done), and ``inserted`` is the rows it stored."""
 
     id: int
     campaign_id: int
