@@ -237,6 +237,51 @@ async def test_it_imports_json_lines_and_rejects_a_line_that_is_not_an_object(
     assert (reject["line"], reject["code"]) == ("2", "malformed_line")
 
 
+async def test_bad_json_lines_reject_only_themselves_never_the_storage(
+    client: httpx.AsyncClient, owner: Persona, store: Store
+) -> None:
+    good = [f'{{"phone": "38093{i:07d}", "fio": "Клієнт {i}"}}'.encode() for i in range(40)]
+    bad = [
+        b'{"phone": "380670000001", "fio": "\xff\xfe"}',  # not UTF-8
+        b'{"phone": "380670000002", "x": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+        b'{"phone": "380670000003", "fio": "\\ud800"}',  # a lone surrogate: no database takes it
+        b'{"phone": "380670000004", "\\udc00": "x"}',
+        b'{"phone": "380670000005", "fio": "null \\u0000 byte", "c": "\\u0000"}',
+        b'"just a string"',
+    ]
+    content = b"\n".join(good[:20] + bad + good[20:]) + b"\n"
+    job = await run_import(client, owner, content, filename="leads.jsonl")
+    assert (job["status"], job["error"]) == ("done", None)
+    assert counters(job) == (46, 41, 0, 0, 5)
+    rejected = await rejected_rows(client, owner, job["id"])
+    assert [(r["line"], r["code"]) for r in rejected] == [
+        (str(line), "malformed_line") for line in (21, 22, 23, 24, 26)
+    ]
+    assert "+380670000005" in numbers(store, owner)
+
+
+async def test_a_csv_cell_over_the_size_limit_is_one_rejected_row(
+    client: httpx.AsyncClient, owner: Persona, store: Store
+) -> None:
+    content = f"Телефон;ПІБ\n380931234567;Іван\n380501234567;{'я' * 140_000}\n380671234567;Ok\n"
+    job = await run_import(client, owner, content.encode())
+    assert (job["status"], counters(job)) == ("done", (3, 2, 0, 0, 1))
+    [reject] = await rejected_rows(client, owner, job["id"])
+    assert (reject["line"], reject["code"]) == ("3", "malformed_line")
+    assert "over 131,072 characters" in reject["message"]
+
+
+async def test_a_quote_that_never_closes_imports_nothing_and_names_its_line(
+    client: httpx.AsyncClient, owner: Persona, store: Store
+) -> None:
+    rows = "".join(f"38093{i:07d};Клієнт {i}\n" for i in range(500))
+    content = f'Телефон;ПІБ\n380501234567;"Олена\n{rows}'.encode()
+    job = await run_import(client, owner, content)
+    assert (job["status"], job["error"]["code"]) == ("failed", "malformed_line")
+    assert "line 2" in job["error"]["message"]
+    assert numbers(store, owner) == []
+
+
 async def test_a_header_less_list_of_numbers_is_imported(
     client: httpx.AsyncClient, owner: Persona, store: Store
 ) -> None:
