@@ -31,6 +31,8 @@ import orjson
 from sqlalchemy import Connection
 
 from powerdialer.errors import PowerDialerError, ValidationError
+from powerdialer.importing.fields import MAX_FIELD_NAME as MAX_FIELD_NAME
+from powerdialer.importing.fields import MAX_FIELDS as MAX_FIELDS
 from powerdialer.models import CampaignState, utcnow
 from powerdialer.phones import normalize_phone
 from powerdialer.rows import campaign_archived, campaign_not_found, parse_fio
@@ -42,8 +44,8 @@ from powerdialer.storage.imports import RejectValues
 from powerdialer.text import one_line
 
 MAX_EXTERNAL_ID = 128
-MAX_FIELDS = 50  # custom fields per row
-MAX_FIELD_NAME = 64
+# MAX_FIELDS (custom fields per row) and MAX_FIELD_NAME live with the import's column plan,
+# which applies them per column (importing/fields.py).
 MAX_FIELD_VALUE = 1024
 MAX_FIELDS_BYTES = 8 * 1024  # the JSON of a row's fields
 

@@ -69,6 +69,8 @@ class ImportJob:
     encoding: str | None
     delimiter: str | None
     mapping: dict[str, str | None] | None
+    left_out: list[dict[str, str]]
+    """Columns not imported as custom fields, with why (``LeftOut.describe()``)."""
     keep_valid: bool
     total: int | None
     supplied: int
@@ -93,6 +95,10 @@ class ImportJob:
 
 def _job(row: Any) -> ImportJob:
     error = JobError(row.error_code, row.error_message or "") if row.error_code else None
+    # The column holds the resolved mapping, and the columns it left out (no migration for a
+    # list that belongs with it).
+    mapping = json.loads(row.mapping) if row.mapping else None
+    left_out = mapping.pop("left_out", []) if mapping else []
     return ImportJob(
         id=row.id,
         project_id=row.project_id,
@@ -104,7 +110,8 @@ def _job(row: Any) -> ImportJob:
         format=row.format,
         encoding=row.encoding,
         delimiter=row.delimiter,
-        mapping=json.loads(row.mapping) if row.mapping else None,
+        mapping=mapping,
+        left_out=left_out,
         keep_valid=bool(row.keep_valid),
         total=row.total,
         supplied=row.supplied,

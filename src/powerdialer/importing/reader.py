@@ -37,6 +37,7 @@ from powerdialer.importing.errors import (
     MalformedError,
     ReaderError,
 )
+from powerdialer.importing.fields import LeftOut
 from powerdialer.importing.headers import AUTO, Mapping, ResolvedMapping
 from powerdialer.importing.sniff import (
     SAMPLE_SIZE,
@@ -63,6 +64,7 @@ __all__ = [
     "ColumnError",
     "EncodingError",
     "FormatError",
+    "LeftOut",
     "MalformedError",
     "Mapping",
     "Preview",
@@ -88,6 +90,8 @@ class Preview:
     sheets: tuple[str, ...]
     mapping: ResolvedMapping
     records: list[Record]
+    left_out: tuple[LeftOut, ...] = ()
+    """Columns that do not become custom fields (see :mod:`~powerdialer.importing.fields`)."""
 
 
 Source = str | os.PathLike[str] | BinaryIO
@@ -262,5 +266,5 @@ def preview(
         records = list(islice(table, limit))
         return Preview(
             table.format, table.encoding, table.delimiter, table.sheet, table.sheets,
-            table.mapping, records,
+            table.mapping, records, tuple(table.left_out),
         )  # fmt: skip

@@ -203,18 +203,24 @@ class _Job:
 
     async def structure(self, counting: Any) -> bool:
         """Pass 1's events: whether the file may be stored (False: the job has failed)."""
+        mapping: dict[str, Any] = {}
         while True:
             event = await asyncio.to_thread(counting.recv)
             if isinstance(event, worker.Opened):
+                mapping = event.mapping
                 await self.save(
                     format=event.format,
                     encoding=event.encoding,
                     delimiter=event.delimiter,
-                    mapping=json.dumps(event.mapping, ensure_ascii=False),
+                    mapping=json.dumps(mapping, ensure_ascii=False),
                 )
             elif isinstance(event, worker.Counted):
                 self.counted = True
-                await self.save(total=event.total)
+                values: dict[str, Any] = {"total": event.total}
+                if event.left_out:  # kept beside the mapping they qualify (see jobs._job)
+                    described = {**mapping, "left_out": list(event.left_out)}
+                    values["mapping"] = json.dumps(described, ensure_ascii=False)
+                await self.save(**values)
                 return True
             elif isinstance(event, worker.Broken):
                 await self.finish("failed", event.code, event.message)
