@@ -92,6 +92,8 @@ class Preview:
     records: list[Record]
     left_out: tuple[LeftOut, ...] = ()
     """Columns that do not become custom fields (see :mod:`~powerdialer.importing.fields`)."""
+    fields: tuple[int, ...] = ()
+    """The columns (indexes) that become custom fields."""
 
 
 Source = str | os.PathLike[str] | BinaryIO
@@ -266,5 +268,5 @@ def preview(
         records = list(islice(table, limit))
         return Preview(
             table.format, table.encoding, table.delimiter, table.sheet, table.sheets,
-            table.mapping, records, tuple(table.left_out),
+            table.mapping, records, tuple(table.left_out), tuple(table.field_columns),
         )  # fmt: skip

@@ -102,8 +102,16 @@ class Table:
     def left_out(self) -> list[LeftOut]:
         """The columns seen so far that do not become custom fields for want of room or of a
         short enough name (JSON Lines: keys met later may add to them)."""
+        return self._plan()[1]
+
+    @property
+    def field_columns(self) -> list[int]:
+        """The columns (indexes) that become custom fields, of those seen so far."""
+        return self._plan()[0]
+
+    def _plan(self) -> tuple[list[int], list[LeftOut]]:
         keys = _extra_keys(self._headers, max(len(self._headers), self._width))
-        return plan_fields(keys, self._mapped(), self.mapping.fields)[1]
+        return plan_fields(keys, self._mapped(), self.mapping.fields)
 
     def _mapped(self) -> set[int | None]:
         """The columns that are not custom fields (the other phone columns still are)."""
