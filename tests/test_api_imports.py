@@ -39,6 +39,7 @@ JOB_KEYS = {
     "encoding",
     "delimiter",
     "mapping",
+    "left_out",
     "keep_valid",
     "total",
     "progress",

@@ -345,10 +345,57 @@ def test_it_reports_a_broken_json_line_and_reads_on(write: Write) -> None:
     assert "not an object" in records[2].error
 
 
-def test_it_refuses_json_lines_whose_first_line_is_not_an_object(write: Write) -> None:
+def test_a_first_json_line_that_is_not_an_object_is_that_lines_error(write: Write) -> None:
+    records = read(write("rows.jsonl", b'"380930000000"\n{"phone": "380930000001"}\n'))
+    assert [(r.line, r.phone, r.error is not None) for r in records] == [
+        (1, "", True),
+        (2, "380930000001", False),
+    ]
+
+
+def test_it_refuses_json_lines_without_an_object_among_the_first_lines(write: Write) -> None:
     with pytest.raises(MalformedError) as error:
-        open_table(write("rows.jsonl", b'"380930000000"\n{"phone": "1"}\n'))
+        open_table(write("rows.jsonl", b'"380930000000"\n' * 12 + b'{"phone": "1"}\n'))
     assert (error.value.code, error.value.line) == ("malformed_line", 1)
+
+
+def test_each_unreadable_json_line_is_its_own_error_and_the_rest_is_read(write: Write) -> None:
+    good = b'{"phone": "38093000000%d", "fio": "\xd0\x86\xd0\xb2\xd0\xb0\xd0\xbd"}\n'
+    data = b"".join(
+        [
+            good % 0,
+            good % 3,
+            b'{"phone": "380930000009", "fio": "\xff\xfe bad bytes"}\n',  # not UTF-8
+            b'{"phone": "380930000008", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n",
+            b'{"phone": "380930000007", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}\n",
+            b'{"phone": "380930000006", "fio": "\\ud800 lone"}\n',  # a lone surrogate
+            b'{"phone": "380930000005", "\\udfff": "key"}\n',
+            b"[1, 2]\n",
+            good % 1,
+            b'{"phone": "380930000002", "fio": "\\ud83d\\ude00 pair"}\n',  # an emoji: fine
+        ]
+    )
+    records = read(write("rows.jsonl", data))
+    assert [(r.line, r.phone, r.error is not None) for r in records] == [
+        (1, "380930000000", False),
+        (2, "380930000003", False),
+        (3, "", True),
+        (4, "", True),
+        (5, "", True),
+        (6, "", True),
+        (7, "", True),
+        (8, "", True),
+        (9, "380930000001", False),
+        (10, "380930000002", False),
+    ]
+    errors = [r.error or "" for r in records]
+    assert "utf-8" in errors[2]
+    assert "too deep" in errors[3]
+    assert "too deep" in errors[4]
+    assert "surrogate" in errors[5]
+    assert "surrogate" in errors[6]
+    assert records[0].fio == "Іван"
+    assert records[-1].fio == "\U0001f600 pair"
 
 
 def test_it_refuses_a_json_array_and_asks_for_json_lines(write: Write) -> None:
@@ -543,6 +590,52 @@ def test_it_refuses_an_empty_file(write: Write) -> None:
         with pytest.raises(FormatError) as error:
             open_table(write("a.csv", data))
         assert error.value.code == "empty_file"
+
+
+@pytest.mark.parametrize("records_after", [0, 1, 2, 500])
+@pytest.mark.parametrize("last_newline", [True, False])
+def test_a_quote_that_never_closes_breaks_the_file_at_the_line_it_opened(
+    write: Write, records_after: int, last_newline: bool
+) -> None:
+    tail = "\n".join(f"38093{i:07d};Іван {i}" for i in range(records_after))
+    text = f'Телефон;ПІБ\n380930000001;Олена\n380930000000;"Іван\n{tail}'
+    text += "\n" if last_newline and records_after else ""
+    with pytest.raises(MalformedError) as error:
+        read(write("a.csv", text.encode()))
+    assert (error.value.code, error.value.line) == ("malformed_line", 3)
+    assert "line 3" in str(error.value)
+
+
+def test_a_stray_quote_that_takes_in_the_rows_after_it_breaks_the_file(write: Write) -> None:
+    # The quote opened on line 3 is closed 500 lines later by another stray one: Python's
+    # reader would make one 13,000-character name of the 500 records between.
+    swallowed = "".join(f"38093{i:07d};Клієнт {i}\n" for i in range(500))
+    text = f'Телефон;ПІБ\n380930000001;Олена\n380930000000;"Іван\n{swallowed}380;x"\n'
+    with pytest.raises(MalformedError) as error:
+        read(write("a.csv", (text + "380670000000;Ok\n").encode()))
+    assert (error.value.code, error.value.line) == ("malformed_line", 3)
+
+
+def test_quoted_cells_with_line_breaks_and_delimiters_are_still_cells(write: Write) -> None:
+    comment = "Передзвонити; після 18:00\nтел. 0501234567; або 0671234567\n\nдякую"
+    text = f'Телефон;ПІБ;Коментар\n380930000000;Іван;"{comment}"\n380930000001;Олена;"a\n"'
+    records = read(write("a.csv", f"{text}\n380930000002;Петро;ok".encode()))
+    assert [(r.line, r.phone) for r in records] == [
+        (2, "380930000000"), (6, "380930000001"), (8, "380930000002"),
+    ]  # fmt: skip
+    assert records[0].extra == {"Коментар": comment}
+
+
+def test_a_cell_over_the_size_limit_is_one_rejected_line(write: Write) -> None:
+    huge = "x" * 200_000
+    text = f"Телефон;ПІБ\n380930000000;Іван\n380930000001;{huge}\n380930000002;Петро\n"
+    records = read(write("a.csv", text.encode()))
+    assert [(r.line, r.phone, r.error is not None) for r in records] == [
+        (2, "380930000000", False),
+        (3, "", True),
+        (4, "380930000002", False),
+    ]
+    assert "over 131,072 characters" in (records[1].error or "")
 
 
 def test_it_points_at_the_line_of_an_unclosed_quote(write: Write) -> None:

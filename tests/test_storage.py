@@ -377,8 +377,8 @@ async def test_a_progress_update_neither_cuts_an_import_transaction_short_nor_fs
 
 
 def test_only_a_change_of_status_makes_an_import_jobs_update_durable() -> None:
-    progress = jobs.JobUpdate(1, 2, {"supplied": 10, "inserted": 10}, [])
-    end = jobs.JobUpdate(1, 2, {"supplied": 10, "status": "done"}, [])
+    progress = jobs.JobUpdate(1, 2, {"total": 10})
+    end = jobs.JobUpdate(1, 2, {"total": 10, "status": "done"})
     assert (progress.durable, end.durable) == (False, True)
     assert progress.patient
     assert end.patient

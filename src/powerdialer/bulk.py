@@ -31,17 +31,21 @@ import orjson
 from sqlalchemy import Connection
 
 from powerdialer.errors import PowerDialerError, ValidationError
+from powerdialer.importing.fields import MAX_FIELD_NAME as MAX_FIELD_NAME
+from powerdialer.importing.fields import MAX_FIELDS as MAX_FIELDS
 from powerdialer.models import CampaignState, utcnow
 from powerdialer.phones import normalize_phone
 from powerdialer.rows import campaign_archived, campaign_not_found, parse_fio
 from powerdialer.storage import bulk as sql
 from powerdialer.storage import hotpath, import_rows
+from powerdialer.storage import imports as jobs_sql
 from powerdialer.storage.import_rows import ImportRow
+from powerdialer.storage.imports import RejectValues
 from powerdialer.text import one_line
 
 MAX_EXTERNAL_ID = 128
-MAX_FIELDS = 50  # custom fields per row
-MAX_FIELD_NAME = 64
+# MAX_FIELDS (custom fields per row) and MAX_FIELD_NAME live with the import's column plan,
+# which applies them per column (importing/fields.py).
 MAX_FIELD_VALUE = 1024
 MAX_FIELDS_BYTES = 8 * 1024  # the JSON of a row's fields
 
@@ -74,13 +78,21 @@ class BulkWrite:
 @dataclass(frozen=True, slots=True)
 class ImportChunk:
     """Rows of an import job for the group-commit writer, as the worker child sent them: a
-    background write (several share a transaction; the live API's rows go first)."""
+    background write (several share a transaction; the live API's rows go first).
+
+    With a ``job_id``, the job's counters move in the very transaction that stores the rows:
+    ``read`` records handled (``rows`` plus ``rejects``), what became of the rows, and the
+    rejected records themselves.  So a poll, or a job a crash interrupted, never counts a row
+    that is not stored nor misses one that is."""
 
     background: ClassVar[bool] = True
     project_id: int
     campaign_id: int
     rows: list[ImportRow]
     source: str = "import"
+    job_id: int | None = None
+    read: int = 0
+    rejects: list[RejectValues] = field(default_factory=list)
 
     @property
     def weight(self) -> int:
@@ -433,7 +445,8 @@ def apply_imports(
 ) -> list[ImportCounts | PowerDialerError]:
     """The group-commit apply function for ``ImportChunk``: like ``apply_bulk`` (the campaign
     checked once per chunk, here, so an archive or a policy change takes effect at the next
-    chunk), but answered with counts, so "skip" needs no row ids."""
+    chunk), but answered with counts, so "skip" needs no row ids.  A chunk of a job adds its
+    counts and rejects to the job in the same transaction."""
     targets = hotpath.campaign_targets(conn, {item.campaign_id for item in items})
     sql.lock_campaigns(
         conn,
@@ -448,5 +461,10 @@ def apply_imports(
         elif target[1] != CampaignState.ACTIVE:
             results.append(campaign_archived(item.campaign_id))
         else:
-            results.append(_import(conn, item, target[2], now))
+            counts = _import(conn, item, target[2], now)
+            if item.job_id is not None:
+                jobs_sql.count_progress(
+                    conn, item.project_id, item.job_id, item.read, counts, item.rejects
+                )
+            results.append(counts)
     return results

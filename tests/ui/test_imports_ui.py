@@ -168,3 +168,43 @@ async def test_an_archived_campaign_takes_no_upload(
     )
     assert answer.status_code == 409
     assert "в архіві" in answer.json()["error"]
+
+
+async def test_a_wide_crm_export_says_in_the_preview_and_the_job_which_columns_it_left_out(
+    as_anna: httpx.AsyncClient, anna: User, store: Store
+) -> None:
+    from tests.crm_exports import LONG_TITLE, bitrix24
+
+    export = bitrix24()
+    token = await _token(as_anna, anna)
+    answer = await as_anna.post(
+        f"/ui/campaigns/{anna.campaign_id}/imports/preview?projectId={anna.project_id}",
+        files={"file": ("contacts.csv", export.csv(), "text/csv")},
+        headers=_headers(token),
+    )
+    assert answer.status_code == 200, answer.text
+    found = answer.json()
+    assert len(found["fields"]) == 50
+    assert f"Стовпчик «{LONG_TITLE[:80]}» не імпортовано" in found["left_out"][0]
+    assert any("UF_CRM_1600000092" in text and "50" in text for text in found["left_out"])
+    started = await as_anna.post(
+        f"/ui/campaigns/{anna.campaign_id}/imports?projectId={anna.project_id}",
+        files={"file": ("contacts.csv", export.csv(), "text/csv")},
+        data={"mapping": f'{{"fields": {found["fields"][:3]}}}'},
+        headers=_headers(token),
+    )
+    assert started.status_code == 202, started.text
+    job = await _wait(as_anna, anna, started.json())
+    assert (job["status"], job["inserted"], job["rejected"], job["left_out"]) == ("done", 30, 0, [])
+    assert len(stored_rows(store, anna.persona)) == 30
+    started = await as_anna.post(
+        f"/ui/campaigns/{anna.campaign_id}/imports?projectId={anna.project_id}",
+        files={"file": ("contacts.csv", export.csv(), "text/csv")},
+        headers=_headers(token),
+    )
+    job = await _wait(as_anna, anna, started.json())
+    assert job["left_out"] == found["left_out"]
+    page = (await as_anna.get(edit_url(anna) + f"&job={job['id']}")).text
+    notices = page.split('id="result-left-out"', 1)[1].split("</ul>", 1)[0]
+    assert notices.count("<li>") == len(found["left_out"])
+    assert "UF_CRM_1600000092" in notices

@@ -9,10 +9,11 @@ saying how to fix::
      └── MalformedError  malformed_line
 
 A problem that spoils the whole file raises, lazily if it is only met while iterating (a bad
-byte on line 900,000). A problem confined to one JSON Lines line (not JSON, not an object) is
-not raised: that line comes out as a :class:`~powerdialer.importing.reader.Record` with
-``error`` set and the import goes on, because one bad line of a million should cost one row,
-not the import.
+byte on line 900,000). A problem confined to one line (a JSON Lines line that is not UTF-8,
+not JSON, nested too deep, not an object or holding a lone surrogate; a CSV line with a cell
+over the size limit) is not raised: that line comes out as a
+:class:`~powerdialer.importing.reader.Record` with ``error`` set and the import goes on,
+because one bad line of a million should cost one row, not the import.
 """
 
 from __future__ import annotations

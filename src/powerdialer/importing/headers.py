@@ -71,6 +71,9 @@ class Mapping:
     fio: ColumnRef | Auto | None = AUTO
     external_id: ColumnRef | Auto | None = AUTO
     has_header: bool | None = None
+    fields: tuple[ColumnRef, ...] | Auto = AUTO
+    """The columns that become custom fields (AUTO: all the others, within the limits of
+    :mod:`~powerdialer.importing.fields`; ``()``: none)."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,11 @@ class ResolvedMapping:
     """Line of the header row (None without one, and for JSON Lines, whose keys are the header)."""
     headers: tuple[str, ...]
     """Header cells as they appear in the file (synthetic ``column_N`` names if there is none)."""
+    fields: tuple[int, ...] | None = None
+    """The mapping's choice of custom-field columns (None: every other column)."""
+    phones: tuple[int, ...] = ()
+    """Other phone columns (``Мобильный телефон`` beside ``Рабочий телефон``), read in turn
+    when the phone column's cell is empty: CRM exports fill one or the other."""
 
     def header(self, index: int | None) -> str | None:
         """The display name of column ``index``: its header text or ``column_N`` (1-based)."""
@@ -215,6 +223,15 @@ def resolve_columns(
     for name in ROLES:
         chosen.setdefault(name, detected.get(name))
     phone = chosen["phone"]
+    fields = None
+    if mapping.fields is not AUTO:
+        fields = tuple(dict.fromkeys(_column(ref, headers, width) for ref in mapping.fields))
+    alternates: tuple[int, ...] = ()
+    if mapping.phone is AUTO and headers:
+        taken = {i for i in chosen.values() if i is not None}
+        alternates = tuple(
+            i for i, h in enumerate(headers) if i not in taken and role_of(h) == "phone"
+        )
     if phone is None:
         shown = ", ".join(repr(h) for h in headers if h) or "no header"
         raise ColumnError(
@@ -229,4 +246,6 @@ def resolve_columns(
         has_header=header_at is not None or keys is not None,
         header_line=rows[header_at][0] if header_at is not None else None,
         headers=tuple(headers),
+        fields=fields,
+        phones=alternates,
     )

@@ -2,9 +2,10 @@
 
 A job is ``queued`` when its upload is on disk, ``running`` while
 :class:`~powerdialer.importing.runner.ImportRunner` works on it, then ``done`` or ``failed``.
-Its counters grow as it runs (``supplied`` = ``inserted`` + ``duplicates`` + ``updated`` +
-``rejected`` once it is done); rejected rows are kept with their line numbers for a CSV
-download.  This module is the jobs' lifecycle in the database; reading the file is
+Its counters grow as it runs, in the transactions that store its rows (``supplied`` ≥
+``inserted`` + ``duplicates`` + ``updated`` + ``rejected`` at every moment, equal once it is
+done, and ``inserted`` always the rows it stored); rejected rows are kept with their line
+numbers for a CSV download.  This module is the jobs' lifecycle in the database; reading the file is
 :mod:`~powerdialer.importing.worker`'s job, scheduling the runner's.
 
 Jobs survive nothing across restarts: the upload lives on the disk of the instance that
@@ -32,7 +33,6 @@ from powerdialer.rows import campaign_archived
 from powerdialer.storage import Store
 from powerdialer.storage import campaigns as campaigns_sql
 from powerdialer.storage import imports as sql
-from powerdialer.storage.imports import RejectValues
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,8 @@ class ImportJob:
     encoding: str | None
     delimiter: str | None
     mapping: dict[str, str | None] | None
+    left_out: list[dict[str, str]]
+    """Columns not imported as custom fields, with why (``LeftOut.describe()``)."""
     keep_valid: bool
     total: int | None
     supplied: int
@@ -93,6 +95,10 @@ class ImportJob:
 
 def _job(row: Any) -> ImportJob:
     error = JobError(row.error_code, row.error_message or "") if row.error_code else None
+    # The column holds the resolved mapping, and the columns it left out (no migration for a
+    # list that belongs with it).
+    mapping = json.loads(row.mapping) if row.mapping else None
+    left_out = mapping.pop("left_out", []) if mapping else []
     return ImportJob(
         id=row.id,
         project_id=row.project_id,
@@ -104,7 +110,8 @@ def _job(row: Any) -> ImportJob:
         format=row.format,
         encoding=row.encoding,
         delimiter=row.delimiter,
-        mapping=json.loads(row.mapping) if row.mapping else None,
+        mapping=mapping,
+        left_out=left_out,
         keep_valid=bool(row.keep_valid),
         total=row.total,
         supplied=row.supplied,
@@ -191,33 +198,27 @@ def list_jobs(store: Store, project_id: int, campaign_id: int, limit: int = 50) 
 
 @dataclass(frozen=True, slots=True)
 class JobUpdate:
-    """New values for a job's columns, and rejected rows to add, for the group-commit writer:
-    a running job's progress goes through the one writer like every row, so on SQLite it
-    never contends with it for the write lock (nor makes the live API wait)."""
+    """New values for a job's columns (its status, what was detected), for the group-commit
+    writer: it goes through the one writer like every row, so on SQLite it never contends
+    with it for the write lock.  The counters are not among them: they move with the rows
+    (:class:`powerdialer.bulk.ImportChunk`)."""
 
     patient: ClassVar[bool] = True  # the writer need not hurry its import rows for it
     project_id: int
     job_id: int
     values: dict[str, Any]
-    rejects: list[RejectValues]
 
     @property
     def durable(self) -> bool:
         """Only a change of status is fsynced before it is answered: the job's end makes
-        every earlier progress update durable with it (``storage/writer.py``)."""
+        every earlier write of the job durable with it (``storage/writer.py``)."""
         return "status" in self.values
 
 
 def apply_job_updates(conn: Connection, items: Sequence[JobUpdate]) -> list[bool]:
     """The writer's apply function for :class:`JobUpdate`: per item, False when the job is
     gone (its campaign was deleted meanwhile, and the job with it)."""
-    results = []
-    for item in items:
-        found = sql.update_job(conn, item.project_id, item.job_id, item.values)
-        if found:
-            sql.insert_rejects(conn, item.project_id, item.job_id, item.rejects)
-        results.append(found)
-    return results
+    return [sql.update_job(conn, i.project_id, i.job_id, i.values) for i in items]
 
 
 def fail_job(store: Store, job: ImportJob, code: str, message: str) -> None:

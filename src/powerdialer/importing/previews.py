@@ -27,6 +27,9 @@ class CheckedRecord:
 class FilePreview:
     preview: Preview
     records: list[CheckedRecord]
+    notices: list[dict[str, str]]
+    """Columns left out of the custom fields: ``{"column", "reason", "message"}`` each, the
+    reason ``too_many_fields`` or ``name_too_long`` (as an import of the file reports them)."""
 
 
 def preview_file(
@@ -66,4 +69,4 @@ def preview_file(
             checked.append(CheckedRecord(record, None, exc))
         else:
             checked.append(CheckedRecord(record, row.phone_e164, None))
-    return FilePreview(found, checked)
+    return FilePreview(found, checked, [column.describe() for column in found.left_out])

@@ -39,6 +39,7 @@ from powerdialer.importing.errors import (
     MalformedError,
     ReaderError,
 )
+from powerdialer.importing.fields import LeftOut
 from powerdialer.importing.headers import AUTO, Mapping, ResolvedMapping
 from powerdialer.importing.sniff import (
     SAMPLE_SIZE,
@@ -58,13 +59,14 @@ from powerdialer.importing.sources import (
     read_up_to,
     sheet_rows,
 )
-from powerdialer.importing.table import Record, Table, start_rows
+from powerdialer.importing.table import HEADER_SCAN, Record, Table, start_rows
 
 __all__ = [
     "AUTO",
     "ColumnError",
     "EncodingError",
     "FormatError",
+    "LeftOut",
     "MalformedError",
     "Mapping",
     "Preview",
@@ -91,6 +93,10 @@ class Preview:
     sheets: tuple[str, ...]
     mapping: ResolvedMapping
     records: list[Record]
+    left_out: tuple[LeftOut, ...] = ()
+    """Columns that do not become custom fields (see :mod:`~powerdialer.importing.fields`)."""
+    fields: tuple[int, ...] = ()
+    """The columns (indexes) that become custom fields."""
 
 
 Source = str | os.PathLike[str] | BinaryIO
@@ -187,25 +193,37 @@ def _open(
         )
     complete = len(head) < SAMPLE_SIZE
     codec, errors = detect_encoding(head, complete)
-    raw = io.BufferedReader(Prefixed(head, stream), buffer_size=1 << 16)
-    newline = "" if fmt == "csv" else None  # csv wants line ends untouched inside quotes
-    text = io.TextIOWrapper(raw, encoding=codec, errors=errors, newline=newline)
+    if fmt == "jsonl" and codec != "utf-8" and _mostly_utf8(head, complete):
+        codec, errors = "utf-8", "strict"  # JSON is UTF-8; a line that is not is its own error
+    # CSV in an ASCII-compatible encoding ends with a line break (see Prefixed); UTF-16's
+    # would take two bytes in the file's byte order, and such exports are rare: left as is.
+    newline = b"\n" if fmt == "csv" and not codec.startswith("utf-16") else b""
+    raw = io.BufferedReader(Prefixed(head, stream, newline), buffer_size=1 << 16)
+    ends = "" if fmt == "csv" else None  # csv wants line ends untouched inside quotes
+    text = io.TextIOWrapper(raw, encoding=codec, errors=errors, newline=ends)
     closers.append(text.close)
     sample = codecs.getincrementaldecoder(codec)("replace").decode(head, final=complete)
     if fmt == "jsonl":
         keys: list[str] = []
-        rows = decoded(jsonl_rows(text, keys))
-        first = next(rows, None)
-        if first is None:
+        if codec.startswith("utf-16"):
+            rows = decoded(jsonl_rows(text, keys))
+        else:  # bytes: each line decoded on its own, so a bad one is that line's error
+            rows = jsonl_rows(raw, keys, codec, errors)
+        # A broken line before the first object is that line's error, like any other; a file
+        # with no object among its first lines is not JSON Lines at all.
+        leading = list(islice(rows, HEADER_SCAN))
+        objects = [row for row in leading if not isinstance(row[1], str)]
+        if not leading:
             raise FormatError("empty_file", f"The file has no rows; {FIX}.")
-        if isinstance(first[1], str):
-            if sample.lstrip("\ufeff \t\r\n").startswith("["):
-                raise FormatError(
-                    "unsupported_format",
-                    "The file is one JSON array; write one JSON object a line (JSON Lines).",
-                )
-            raise MalformedError("malformed_line", first[1], line=first[0])
-        resolved, rows = start_rows(chain([first], rows), mapping, keys)
+        if isinstance(leading[0][1], str) and sample.lstrip("\ufeff \t\r\n").startswith("["):
+            raise FormatError(
+                "unsupported_format",
+                "The file is one JSON array; write one JSON object a line (JSON Lines).",
+            )
+        if not objects:
+            line, message = leading[0]
+            raise MalformedError("malformed_line", str(message), line=line)
+        resolved, rows = start_rows(chain(leading, rows), mapping, keys)
         return Table(
             format=fmt,
             mapping=resolved,
@@ -232,6 +250,24 @@ def _open(
     )
 
 
+def _mostly_utf8(head: bytes, complete: bool) -> bool:
+    """Whether most of the sample's non-ASCII lines are UTF-8 (a few broken ones do not make
+    a JSON Lines file cp1251)."""
+    lines = head.split(b"\n")
+    if not complete:
+        lines = lines[:-1]  # may be cut mid-character
+    verdicts = []
+    for line in lines:
+        if not line.isascii():
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                verdicts.append(False)
+            else:
+                verdicts.append(True)
+    return sum(verdicts) * 2 > len(verdicts)
+
+
 def preview(
     source: Source,
     *,
@@ -248,5 +284,5 @@ def preview(
         records = list(islice(table, limit))
         return Preview(
             table.format, table.encoding, table.delimiter, table.sheet, table.sheets,
-            table.mapping, records,
+            table.mapping, records, tuple(table.left_out), tuple(table.field_columns),
         )  # fmt: skip

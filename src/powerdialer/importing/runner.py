@@ -12,8 +12,10 @@ storing overlap.  A chunk goes to the writer as ``WRITE_ROWS``-row *background* 
 transaction (fewer commits: each one rewrites most of a big campaign's unique index to
 SQLite's WAL), but commits as soon as the live API's rows arrive, so those wait for one such
 write at most, never for a chunk or a transaction's worth (benchmarks/results/import.md).
-Counters and rejected rows go through the same writer at most every ``PROGRESS_EVERY``
-seconds, queued just before the next write, so that they usually share its commit.
+The job's counters and rejected rows ride in those very writes (``ImportChunk.job_id``): they
+change in the transaction that stores the rows they count, so a poll, or a job interrupted
+by a crash, always reads ``supplied ≥ inserted + duplicates + updated + rejected`` with
+``inserted`` the rows stored.  Only the job's status goes as a write of its own.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections import Counter, deque
 from functools import partial
 from multiprocessing.process import BaseProcess
@@ -39,7 +40,6 @@ from powerdialer.importing.uploads import Upload, instance_dir, is_abandoned, kn
 from powerdialer.models import utcnow
 from powerdialer.settings import Settings
 from powerdialer.storage import Store
-from powerdialer.storage.imports import RejectValues
 from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,6 @@ __all__ = [
     "HOLD",
     "MAX_PREVIEWS",
     "MAX_RUNNING",
-    "PROGRESS_EVERY",
     "WRITE_ROWS",
     "ImportRunner",
 ]
@@ -60,8 +59,6 @@ MAX_RUNNING = 1
 MAX_PREVIEWS = 2
 """Previews read at once per process (each in a child with the reader's memory limit); the
 others wait for one of them to end."""
-PROGRESS_EVERY = 0.5
-"""Seconds between writes of a running job's counters."""
 CHUNK_ROWS = 10_000
 """Records per chunk the worker sends: one write's worth (fewer, bigger messages cost less to
 pass; a chunk of 20,000 took the worker from 56 to 85 MiB)."""
@@ -74,7 +71,6 @@ AHEAD = 10
 """Chunks handed to the writer and not yet stored, at most: twice what one transaction takes
 (the writer's ``max_background`` is 50,000 rows), so that the next one is queued in full
 while the writer stores this one (with five, transactions alternated 40,000 and 10,000 rows)."""
-COUNTERS = ("supplied", "inserted", "duplicates", "updated", "rejected")
 
 
 def read_limits(settings: Settings) -> sandbox.ReadLimits:
@@ -171,40 +167,15 @@ class _Job:
         self.runner = runner
         self.job = job
         self.upload = upload
-        self.counts: Counter[str] = Counter()
-        self.rejects: list[RejectValues] = []
-        self.flushed_at = time.monotonic()
+        self.counts: Counter[str] = Counter()  # what the stored chunks added to the job
         self.counted = False
-        self.pending: asyncio.Future[bool] | None = None
         self.processes: list[BaseProcess] = []
 
-    def _update(self, values: dict[str, Any]) -> asyncio.Future[bool]:
-        """Counters, pending rejects and ``values`` to the job's row, via the writer."""
-        rejects, self.rejects = self.rejects, []
-        counters = {name: self.counts[name] for name in COUNTERS}
-        update = jobs.JobUpdate(self.job.project_id, self.job.id, {**counters, **values}, rejects)
-        self.flushed_at = time.monotonic()
-        return asyncio.ensure_future(self.runner.committer.submit(update))
-
-    async def _check(self) -> None:
-        """The answer to the last progress update: the job may be gone."""
-        if self.pending is not None:
-            pending, self.pending = self.pending, None
-            if not await pending:
-                raise _Gone
-
     async def save(self, **values: Any) -> None:
-        await self._check()
-        self.pending = self._update(values)
-        await self._check()
-
-    async def save_soon(self) -> None:
-        """Progress without waiting for it: queued just before the next chunk, it shares that
-        chunk's transaction instead of costing a commit of its own."""
-        if self.pending is not None and not self.pending.done():
-            return  # the previous one is still on its way: counters can wait
-        await self._check()
-        self.pending = self._update({})
+        """``values`` to the job's row, via the writer (the counters move with the rows)."""
+        update = jobs.JobUpdate(self.job.project_id, self.job.id, values)
+        if not await self.runner.committer.submit(update):
+            raise _Gone
 
     async def run(self, mapping: Mapping | None) -> None:
         runner = self.runner
@@ -271,18 +242,24 @@ class _Job:
 
     async def structure(self, counting: Any) -> bool:
         """Pass 1's events: whether the file may be stored (False: the job has failed)."""
+        mapping: dict[str, Any] = {}
         while True:
             event = await asyncio.to_thread(counting.recv)
             if isinstance(event, worker.Opened):
+                mapping = event.mapping
                 await self.save(
                     format=event.format,
                     encoding=event.encoding,
                     delimiter=event.delimiter,
-                    mapping=json.dumps(event.mapping, ensure_ascii=False),
+                    mapping=json.dumps(mapping, ensure_ascii=False),
                 )
             elif isinstance(event, worker.Counted):
                 self.counted = True
-                await self.save(total=event.total)
+                values: dict[str, Any] = {"total": event.total}
+                if event.left_out:  # kept beside the mapping they qualify (see jobs._job)
+                    described = {**mapping, "left_out": list(event.left_out)}
+                    values["mapping"] = json.dumps(described, ensure_ascii=False)
+                await self.save(**values)
                 return True
             elif isinstance(event, worker.Broken):
                 await self.finish("failed", event.code, event.message)
@@ -325,21 +302,29 @@ class _Job:
     def submit(self, chunk: worker.Chunk) -> asyncio.Future[None] | None:
         """Queue the chunk's rows now, in writes of ``runner.write_rows`` (stored in the order
         queued: the file's first row of a number is the one kept); the live API's rows,
-        queued meanwhile, wait for one such write at most."""
-        if not chunk.rows:
+        queued meanwhile, wait for one such write at most.  The first write carries the
+        chunk's rejects; each counts the records it accounts for, so the job's counters are
+        those of the writes stored."""
+        if not chunk.read:
             return None
         rows, step = chunk.rows, self.runner.write_rows
-        writes = [
-            self.runner.committer.enqueue(
-                ImportChunk(
-                    project_id=self.job.project_id,
-                    campaign_id=self.job.campaign_id,
-                    rows=rows[start : start + step] if step < len(rows) else rows,
-                    source=self.job.source,
+        writes = []
+        for start in range(0, max(len(rows), 1), step):
+            part = rows[start : start + step] if step < len(rows) else rows
+            rejects = chunk.rejects if start == 0 else []
+            writes.append(
+                self.runner.committer.enqueue(
+                    ImportChunk(
+                        project_id=self.job.project_id,
+                        campaign_id=self.job.campaign_id,
+                        rows=part,
+                        source=self.job.source,
+                        job_id=self.job.id,
+                        read=len(part) + len(rejects),
+                        rejects=rejects,
+                    )
                 )
             )
-            for start in range(0, len(rows), step)
-        ]
         return asyncio.ensure_future(self.count(writes))
 
     async def count(self, writes: list[asyncio.Future[ImportCounts]]) -> None:
@@ -357,14 +342,11 @@ class _Job:
             raise failure
 
     async def settle(self, chunk: worker.Chunk, write: asyncio.Future[None] | None) -> None:
-        """Count a chunk once its rows are committed."""
+        """Wait for a chunk's writes (its counters were stored with them)."""
         if write is not None:
             await write
         self.counts["supplied"] += chunk.read
         self.counts["rejected"] += len(chunk.rejects)
-        self.rejects.extend(chunk.rejects)
-        if time.monotonic() - self.flushed_at >= PROGRESS_EVERY or len(self.rejects) > 20_000:
-            await self.save_soon()
 
     async def finish(
         self, status: str, code: str | None = None, message: str | None = None

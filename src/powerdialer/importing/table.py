@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from powerdialer.importing.errors import FIX, FormatError
+from powerdialer.importing.fields import LeftOut, plan_fields
 from powerdialer.importing.headers import Mapping, ResolvedMapping, resolve_columns
 from powerdialer.importing.sources import Row, cell_text, plain_text
 
@@ -90,15 +91,36 @@ class Table:
         self._rows = rows
         self._closers = closers
         self._headers = live_headers if live_headers is not None else list(mapping.headers)
+        self._width = 0  # the widest row met
 
     @property
     def headers(self) -> list[str]:
         """The header row's cells (JSON Lines: the keys seen so far; header-less: empty)."""
         return list(self._headers)
 
+    @property
+    def left_out(self) -> list[LeftOut]:
+        """The columns seen so far that do not become custom fields for want of room or of a
+        short enough name (JSON Lines: keys met later may add to them)."""
+        return self._plan()[1]
+
+    @property
+    def field_columns(self) -> list[int]:
+        """The columns (indexes) that become custom fields, of those seen so far."""
+        return self._plan()[0]
+
+    def _plan(self) -> tuple[list[int], list[LeftOut]]:
+        keys = _extra_keys(self._headers, max(len(self._headers), self._width))
+        return plan_fields(keys, self._mapped(), self.mapping.fields)
+
+    def _mapped(self) -> set[int | None]:
+        """The columns that are not custom fields (the other phone columns still are)."""
+        m = self.mapping
+        return {m.phone, m.fio, m.external_id}
+
     def __iter__(self) -> Iterator[Record]:
         phone, fio, ident = self.mapping.phone, self.mapping.fio, self.mapping.external_id
-        mapped = {phone, fio, ident}
+        phones, mapped, chosen = self.mapping.phones, self._mapped(), self.mapping.fields
         keys: list[str] = []
         others: list[int] = []
         for line, cells in self._rows:
@@ -107,8 +129,9 @@ class Table:
                 continue
             width = len(cells)
             if width > len(keys):  # rows wider than the header, or new JSON keys
+                self._width = max(self._width, width)
                 keys = _extra_keys(self._headers, width)
-                others = [i for i in range(width) if i not in mapped]
+                others = plan_fields(keys, mapped, chosen)[0]
             extra = {}
             for i in others:
                 if i < width:
@@ -116,6 +139,8 @@ class Table:
                     if text := value.strip() if type(value) is str else plain_text(value):
                         extra[keys[i]] = text
             number = cell_text(cells[phone]) if phone < width else ""
+            if not number and phones:
+                number = next((t for i in phones if i < width and (t := cell_text(cells[i]))), "")
             name = plain_text(cells[fio]) if fio is not None and fio < width else ""
             code = plain_text(cells[ident]) if ident is not None and ident < width else ""
             if number or name or code or extra:  # rows of empty cells (";;;;") are not records

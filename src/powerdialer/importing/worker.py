@@ -94,6 +94,8 @@ class Opened:
 @dataclass(frozen=True)
 class Counted:
     total: int
+    left_out: tuple[dict[str, str], ...] = ()
+    """Columns that are not custom fields, with the reason (``LeftOut.describe()``)."""
 
 
 @dataclass(frozen=True)
@@ -193,13 +195,14 @@ def count(task: Task) -> Iterator[Event]:
         with _open(task) as table:
             yield Opened(table.format, table.encoding, table.delimiter, table.mapping.describe())
             total, error = _count(table)
+            left_out = tuple(column.describe() for column in table.left_out)
     except ReaderError as exc:  # not even the columns could be read: nothing to keep
         yield Broken(exc.code, str(exc), exc.line)
         return
     if error is not None and not task.keep_valid:
         yield Broken(error.code, str(error), error.line)
         return
-    yield Counted(total)
+    yield Counted(total, left_out)
 
 
 def records(task: Task) -> Iterator[Event]:

@@ -50,6 +50,32 @@ def update_job(conn: Connection, project_id: int, job_id: int, values: dict[str,
     return bool(result.rowcount)
 
 
+def count_progress(
+    conn: Connection,
+    project_id: int,
+    job_id: int,
+    read: int,
+    counts: Any,
+    rejects: Sequence[RejectValues],
+) -> None:
+    """Add a stored chunk's counts (``inserted``, ``duplicates``, ``updated`` attributes) and
+    its rejected records to the job's counters, in the caller's transaction (the one that
+    stored the rows): the counters are always those of the rows stored."""
+    c = import_jobs.c
+    conn.execute(
+        update(import_jobs)
+        .where(c.project_id == project_id, c.id == job_id)
+        .values(
+            supplied=c.supplied + read,
+            inserted=c.inserted + counts.inserted,
+            duplicates=c.duplicates + counts.duplicates,
+            updated=c.updated + counts.updated,
+            rejected=c.rejected + len(rejects),
+        )
+    )
+    insert_rejects(conn, project_id, job_id, rejects)
+
+
 def unfinished_jobs(conn: Connection) -> list[tuple[int, int, str | None]]:
     """``(project_id, id, file_path)`` of every queued or running job, of every project: only
     the startup sweep, which has no project in hand, calls this."""

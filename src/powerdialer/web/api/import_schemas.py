@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from powerdialer.errors import ValidationError
 from powerdialer.importing import AUTO, Mapping, Preview, Record
+from powerdialer.importing.fields import MAX_FIELDS
 from powerdialer.importing.jobs import ImportJob
 from powerdialer.web.api.schemas import ErrorResponse, error_responses
 
@@ -90,10 +91,25 @@ UPLOAD_EXAMPLE = {
     "keep_valid": False,
 }
 
+class LeftOutColumn(BaseModel):
+    column: str = Field(description="The column's header (or column_N).")
+    reason: Literal["too_many_fields", "name_too_long"] = Field(
+        description="too_many_fields: past the 50 custom fields a row may have; "
+        "name_too_long: a header over 64 characters."
+    )
+    message: str = Field(description="One sentence: what was left out, why, and what to do.")
+
+
+_LEFT_OUT = (
+    "Columns not imported as custom fields, and why: a wide CRM export imports its phones "
+    "and names, and these columns are left out (choose the fields in the mapping instead)."
+)
+
 
 class ImportJobPublic(BaseModel):
-    """An import job.  ``supplied`` = ``inserted`` + ``duplicates`` + ``updated`` +
-    ``rejected`` once it is done; while it runs they grow chunk by chunk."""
+    """An import job.  Its counters grow chunk by chunk, with the rows they count:
+    ``supplied`` ≥ ``inserted`` + ``duplicates`` + ``updated`` + ``rejected`` at every poll
+    (equal once it is done), and ``inserted`` is the rows it stored."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [JOB_EXAMPLE]})
 
@@ -108,6 +124,7 @@ class ImportJobPublic(BaseModel):
         description="The columns used: header names for phone, fio and external_id.",
         examples=[{"phone": "Телефон", "fio": "ПІБ", "external_id": None}],
     )
+    left_out: list[LeftOutColumn] = Field(description=_LEFT_OUT)
     keep_valid: bool = Field(description="Whether a broken file keeps the rows before the break.")
     total: int | None = Field(description="Records in the file, once counted.")
     progress: float = Field(ge=0, le=1, description="Share of the records handled, 0 to 1.")
@@ -137,6 +154,7 @@ class ImportJobPublic(BaseModel):
             encoding=job.encoding,
             delimiter=job.delimiter,
             mapping=job.mapping,
+            left_out=[LeftOutColumn.model_validate(c) for c in job.left_out],
             keep_valid=job.keep_valid,
             total=job.total,
             progress=round(job.progress, 4),
@@ -202,10 +220,13 @@ class ImportPreview(BaseModel):
     sheet: str | None = Field(description="The workbook sheet read (the first).")
     headers: list[str] = Field(description="The header row's cells (empty without a header).")
     mapping: dict[str, str | None]
+    left_out: list[LeftOutColumn] = Field(description=_LEFT_OUT)
     rows: list[PreviewRow]
 
     @classmethod
-    def of(cls, preview: Preview, rows: list[PreviewRow]) -> ImportPreview:
+    def of(
+        cls, preview: Preview, rows: list[PreviewRow], notices: list[dict[str, str]]
+    ) -> ImportPreview:
         return cls(
             format=preview.format,
             encoding=preview.encoding,
@@ -213,6 +234,7 @@ class ImportPreview(BaseModel):
             sheet=preview.sheet,
             headers=list(preview.mapping.headers),
             mapping=preview.mapping.describe(),
+            left_out=[LeftOutColumn.model_validate(n) for n in notices],
             rows=rows,
         )
 
@@ -241,9 +263,24 @@ def parse_mapping(text: str | None) -> Mapping | None:
         raise _mapping_error("is not valid JSON") from None
     if not isinstance(value, dict):
         raise _mapping_error("must be a JSON object")
-    unknown = set(value) - {"phone", "fio", "external_id", "has_header"}
+    unknown = set(value) - {"phone", "fio", "external_id", "has_header", "fields"}
     if unknown:
         raise _mapping_error(f"has unknown keys {sorted(unknown)}")
+    fields = value.get("fields", AUTO)
+    if fields is None:
+        fields = ()
+    elif fields is not AUTO:
+        if not isinstance(fields, list) or not all(_is_ref(ref) for ref in fields):
+            raise _mapping_error(
+                "fields must be a list of header names or column numbers (the columns to "
+                "keep as custom fields)"
+            )
+        if len(fields) > MAX_FIELDS:
+            raise _mapping_error(
+                f"fields names {len(fields)} columns; a row keeps at most {MAX_FIELDS} "
+                "custom fields"
+            )
+        fields = tuple(ref.strip() if isinstance(ref, str) else ref for ref in fields)
     refs: dict[str, Any] = {}
     for key in ("phone", "fio", "external_id"):
         if key not in value:
@@ -261,7 +298,13 @@ def parse_mapping(text: str | None) -> Mapping | None:
     has_header = value.get("has_header")
     if has_header is not None and not isinstance(has_header, bool):
         raise _mapping_error("has_header must be true, false or null")
-    return Mapping(has_header=has_header, **refs)
+    return Mapping(has_header=has_header, fields=fields, **refs)
+
+
+def _is_ref(ref: object) -> bool:
+    if isinstance(ref, str):
+        return bool(ref.strip())
+    return isinstance(ref, int) and not isinstance(ref, bool) and ref >= 0
 
 
 def parse_flag(text: str | None, name: str) -> bool:
@@ -286,8 +329,10 @@ _FORM_FIELDS = {
     },
     "mapping": {
         "type": "string",
-        "description": 'Optional JSON: {"phone": "Телефон", "fio": "ПІБ", "external_id": null};'
-        " header names or column numbers (0 = A); a key left out is detected.",
+        "description": 'Optional JSON: {"phone": "Телефон", "fio": "ПІБ", "external_id": null,'
+        ' "fields": ["Місто", "UF_CRM_1612345678"]}; header names or column numbers (0 = A); '
+        "a key left out is detected; fields: the columns kept as custom fields (at most 50; "
+        "default: the other columns, the first 50).",
     },
 }
 UPLOAD_BODY: dict[str, Any] = {

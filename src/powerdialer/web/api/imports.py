@@ -303,4 +303,4 @@ async def preview_import(request: Request, auth: Authed) -> ImportPreview:
     finally:
         upload.release()
     rows = [PreviewRow.of(c.record, c.phone_e164, c.problem) for c in found.records]
-    return ImportPreview.of(found.preview, rows)
+    return ImportPreview.of(found.preview, rows, found.notices)

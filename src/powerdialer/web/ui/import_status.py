@@ -11,6 +11,21 @@ from powerdialer.web.ui.i18n import I18n
 from powerdialer.web.ui.messages import error_text
 
 
+def left_out_text(i18n: I18n, column: dict[str, str]) -> str:
+    """A column left out of the custom fields, in the page's language."""
+    if column.get("reason") == "name_too_long":
+        text = i18n.gettext(
+            "Column “%(column)s” is not imported: a custom field's name may have at most "
+            "64 characters."
+        )
+    else:
+        text = i18n.gettext(
+            "Column “%(column)s” is not imported: a row keeps at most 50 custom fields; "
+            "choose the ones to keep in the preview."
+        )
+    return text % {"column": column.get("column", "")[:80]}
+
+
 def job_view(i18n: I18n, job: ImportJob) -> dict[str, Any]:
     """What the edit page shows of a job (as JSON for app.js, or in the page without it)."""
     finished = job.status in ("done", "failed")
@@ -28,6 +43,7 @@ def job_view(i18n: I18n, job: ImportJob) -> dict[str, Any]:
         "duplicates": job.duplicates + job.updated,
         "rejected": job.rejected,
         "error": error,
+        "left_out": [left_out_text(i18n, column) for column in job.left_out],
         "rejected_url": (
             f"/ui/imports/{job.id}/rejected.csv?projectId={job.project_id}"
             if job.rejected

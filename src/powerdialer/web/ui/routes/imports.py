@@ -25,7 +25,7 @@ from powerdialer.web.api.import_schemas import parse_mapping
 from powerdialer.web.api.imports import UploadForm, get_runner
 from powerdialer.web.ui import security
 from powerdialer.web.ui.errors import CsrfRefused, PageNotFound
-from powerdialer.web.ui.import_status import job_text, job_view
+from powerdialer.web.ui.import_status import job_text, job_view, left_out_text
 from powerdialer.web.ui.messages import error_text
 from powerdialer.web.ui.pages import ObjectId, Page, PageDep, parse_id
 from powerdialer.web.ui.routes.edit import campaign_of, edit_url
@@ -113,6 +113,8 @@ async def preview(page: PageDep, campaign_id: ObjectId, projectId: str | None = 
             "headers": list(detected.mapping.headers),
             "mapping": detected.mapping.describe(),
             "has_header": detected.mapping.has_header,
+            "fields": list(detected.fields),
+            "left_out": [left_out_text(scoped.i18n, column) for column in found.notices],
             "rows": rows,
         }
     )

@@ -21,6 +21,10 @@
   const rejectedWrap = $("rejected-link-wrap");
   const rejectedLink = $("rejected-link");
   const headerBox = $("map-has-header");
+  const fieldsBox = $("map-fields");
+  const fieldsList = $("map-fields-list");
+  const previewLeftOut = $("preview-left-out");
+  const resultLeftOut = $("result-left-out");
   const selects = Array.from(form.querySelectorAll("select[data-field]"));
   const msg = form.dataset;
   const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
@@ -64,7 +68,40 @@
       chosen[key] = select.value === "" ? null : Number(select.value);
     });
     if (headerBox) { chosen.has_header = headerBox.checked; }
+    if (fieldsList && fieldsList.children.length) {
+      chosen.fields = Array.from(fieldsList.querySelectorAll("input:checked")).map(function (box) { return Number(box.value); });
+    }
     return chosen;
+  }
+
+  function fillList(list, texts) {
+    list.innerHTML = "";
+    (texts || []).forEach(function (text) {
+      const item = document.createElement("li");
+      item.textContent = text;  // a header from the file is never markup
+      list.appendChild(item);
+    });
+    list.hidden = !list.children.length;
+  }
+
+  function fillFields(data) {
+    if (!fieldsList) { return; }
+    const mapped = new Set(Object.values(data.mapping));
+    const kept = new Set(data.fields || []);
+    fieldsList.innerHTML = "";
+    headers.forEach(function (name, index) {
+      if (mapped.has(name)) { return; }
+      const label = document.createElement("label");
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.value = String(index);
+      box.checked = kept.has(index);
+      box.addEventListener("change", function () { preview(true); });
+      label.appendChild(box);
+      label.appendChild(document.createTextNode(" " + (name || "#" + (index + 1))));
+      fieldsList.appendChild(label);
+    });
+    fieldsBox.hidden = !fieldsList.children.length;
   }
 
   function fillSelects(data) {
@@ -127,6 +164,8 @@
         delimiter: data.delimiter === "\t" ? "Tab" : (data.delimiter || "—"),
       });
       fillSelects(data);
+      fillFields(data);
+      if (previewLeftOut) { fillList(previewLeftOut, data.left_out); }
       fillTable(data);
     }).catch(function (error) {
       if (seq !== previewSeq) { return; }
@@ -170,6 +209,7 @@
       $("result-rejected").textContent = number(job.rejected);
       result.hidden = job.status !== "done" && !job.inserted && !job.rejected;
       rejectedWrap.hidden = !job.rejected_url;
+      if (resultLeftOut) { fillList(resultLeftOut, job.left_out); }
       if (job.rejected_url) { rejectedLink.href = job.rejected_url; }
     }
   }
