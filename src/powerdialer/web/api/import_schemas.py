@@ -253,6 +253,7 @@ _OWN_ERRORS = {
     "import_not_found": (404, "No such import job in this project."),
     "campaign_archived": (409, "The campaign is archived and takes no new rows."),
     "body_too_large": (413, "The file is larger than the server's upload limit."),
+    "form_too_large": (413, "The form's fields beside the file pass their caps (count, size)."),
     "invalid_mapping": (422, "The mapping field is not a valid column mapping."),
     "invalid_upload": (422, "The body is not a multipart form with a file."),
 }

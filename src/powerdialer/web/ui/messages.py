@@ -53,6 +53,7 @@ BY_CODE = {
     ("invalid_mapping", None): N_("The choice of columns is not valid."),
     ("invalid_upload", None): N_("Choose a file to upload."),
     ("body_too_large", None): N_("The file is larger than the upload limit: split it."),
+    ("form_too_large", None): N_("The form has too many or too long fields: reload the page."),
 }
 
 
