@@ -49,11 +49,11 @@ CampaignId = Annotated[int, Path(gt=0, le=MAX_ID, description="The campaign's id
 JobId = Annotated[int, Path(gt=0, le=MAX_ID, description="The import job's id.")]
 
 # The form's text beside the file is held in memory while the file streams to disk, so it
-# is capped: in parts, in bytes per part and in all, and in header bytes per part.
+# is capped: in parts, in bytes per part and in all.  A part's headers are bounded by
+# python-multipart itself (8 headers of at most 4,224 bytes each).
 MAX_FORM_FIELDS = 16  # parts other than the file (the forms send 1 to 3)
 MAX_FIELD_BYTES = 64 * 1024  # one form field other than the file (the mapping JSON)
 MAX_FORM_TEXT_BYTES = 256 * 1024  # all of them together
-MAX_PART_HEADER_BYTES = 8 * 1024  # one part's headers (Content-Disposition, Content-Type)
 
 
 def _invalid_upload(message: str) -> ValidationError:
@@ -85,25 +85,13 @@ class UploadForm:
         self._disposition = b""
         self._field: str | None = None
         self._value = bytearray()
-        self._header_bytes = 0  # of the current part
         self._text_fields = 0
         self._text_bytes = 0
 
-    def _count_header(self, size: int) -> None:
-        self._header_bytes += size
-        if self._header_bytes > MAX_PART_HEADER_BYTES:
-            raise _form_too_large(
-                f"a part's headers are longer than {MAX_PART_HEADER_BYTES} bytes (the limit): "
-                "send the file and the fields with short headers.",
-                "body",
-            )
-
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
-        self._count_header(end - start)
         self._header[0].extend(data[start:end])
 
     def on_header_value(self, data: bytes, start: int, end: int) -> None:
-        self._count_header(end - start)
         self._header[1].extend(data[start:end])
 
     def on_header_end(self) -> None:
@@ -114,7 +102,7 @@ class UploadForm:
 
     def on_headers_finished(self) -> None:
         _, params = parse_options_header(self._disposition)
-        self._disposition, self._header_bytes = b"", 0
+        self._disposition = b""
         name = params.get(b"name", b"").decode("utf-8", "replace")
         self._field, self._value = name, bytearray()
         if name != "file":
