@@ -25,7 +25,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -88,29 +88,47 @@ def plan_export(store: Store, project_id: int, campaign_id: int, f: RowFilter) -
     return store.read(run)
 
 
-def _read_page(
+def _read_lines(
     conn: Connection, *, plan: ExportPlan, after_id: int, limit: int
-) -> Sequence[Sequence[Any]]:
-    return sql.export_page(
+) -> tuple[list[list[Cell]], int]:
+    """One page as lines, and the id it ends at: the database's rows are dropped here."""
+    found = sql.export_page(
         conn, plan.project_id, plan.campaign_id, plan.filter, after_id=after_id, limit=limit
     )
+    names = plan.field_names
+    blank = [""] * (1 if names is None else len(names))  # a row without fields
+    return [_cells(names, blank, row) for row in found], (found[-1][0] if found else after_id)
+
+
+class _Pages:
+    """The export's pages, read one at a time as they are asked for.  An iterator object
+    rather than a generator so that it keeps no reference to a page it has handed over: an
+    export waiting on a slow (or absent) reader holds only the bytes already made."""
+
+    def __init__(self, store: Store, plan: ExportPlan, page: int) -> None:
+        self.store, self.plan, self.page = store, plan, page
+        self.after_id: int | None = 0  # None: the last page was read
+
+    def __iter__(self) -> _Pages:
+        return self
+
+    def __next__(self) -> list[list[Cell]]:
+        if self.after_id is None:
+            raise StopIteration
+        read = partial(_read_lines, plan=self.plan, after_id=self.after_id, limit=self.page)
+        lines, last_id = self.store.read(read)
+        self.after_id = last_id if len(lines) == self.page else None
+        if not lines:
+            raise StopIteration
+        return lines
 
 
 def iter_lines(
     store: Store, plan: ExportPlan, page: int | None = None
 ) -> Iterator[list[list[Cell]]]:
-    """The export's lines (cells in ``plan.header`` order), ``PAGE`` rows at a time."""
-    page = page or PAGE  # read when called, so a test can make pages small
-    after_id = 0
-    while True:
-        found = store.read(partial(_read_page, plan=plan, after_id=after_id, limit=page))
-        if found:
-            names = plan.field_names
-            blank = [""] * (1 if names is None else len(names))  # a row without fields
-            yield [_cells(names, blank, row) for row in found]
-        if len(found) < page:
-            return
-        after_id = found[-1][0]
+    """The export's lines (cells in ``plan.header`` order), ``PAGE`` rows at a time, each
+    page read from the database only when the one before has been taken."""
+    return _Pages(store, plan, page or PAGE)  # PAGE read when called: a test can shrink it
 
 
 def _cells(names: tuple[str, ...] | None, blank: list[str], row: Sequence[Any]) -> list[Cell]:
@@ -153,16 +171,19 @@ def _defuse_line(line: list[Cell]) -> list[Cell]:
 
 
 def csv_chunks(store: Store, plan: ExportPlan) -> Iterator[bytes]:
-    """The CSV file in chunks of one page of rows each, BOM and header first."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([defuse(h) for h in plan.header])
-    yield b"\xef\xbb\xbf" + buffer.getvalue().encode()
+    """The CSV file in chunks of one page of rows each, BOM and header first.  Between
+    chunks only the bytes handed on are alive (no page, no text buffer): see ``_Pages``."""
+    yield b"\xef\xbb\xbf" + _csv_text([[defuse(h) for h in plan.header]]).encode()
     for lines in iter_lines(store, plan):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows(_defuse_line(line) for line in lines)
-        yield buffer.getvalue().encode()
+        data = _csv_text(_defuse_line(line) for line in lines).encode()
+        del lines
+        yield data
+
+
+def _csv_text(lines: Iterable[Sequence[Cell]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(lines)
+    return buffer.getvalue()
 
 
 def xlsx_chunks(store: Store, plan: ExportPlan) -> Iterator[bytes]:

@@ -105,6 +105,10 @@ class Settings:
     idempotency_ttl_hours: int = 24
     # Web origins whose pages may call the API from a browser (CORS); empty: none, "*": any.
     cors_origins: tuple[str, ...] = ()
+    # Downloads (exports, rejected rows) open at once in a process: per API key or web UI
+    # user, and in all; past either, 429 too_many_exports.
+    max_exports_per_key: int = 4
+    max_exports: int = 32
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -136,6 +140,8 @@ class Settings:
             ),
             idempotency_ttl_hours=env_int(env, "POWERDIALER_IDEMPOTENCY_TTL_HOURS", 24, minimum=24),
             cors_origins=env_origins(env, "POWERDIALER_CORS_ORIGINS"),
+            max_exports_per_key=env_int(env, "POWERDIALER_MAX_EXPORTS_PER_KEY", 4, minimum=1),
+            max_exports=env_int(env, "POWERDIALER_MAX_EXPORTS", 32, minimum=1),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean) if clean else settings

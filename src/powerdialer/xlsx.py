@@ -195,8 +195,12 @@ def stream(
                 batch.append(line)
             if sheet is not None and batch:
                 sheet.write("".join(batch).encode())  # one compressor call a page
+            # Nothing of the page outlives its compressed bytes: a reader that stalls holds
+            # those alone (and the compressor's window).
+            del page, batch
             if data := sink.take():  # the compressor may hold a small page back
                 yield data
+            del data
         if sheet is None:  # no rows at all: the header alone
             count = 1
             zf.writestr("xl/worksheets/sheet1.xml", head + tail)

@@ -46,6 +46,9 @@ PAGE_SIZE = 8192
 """Bytes per page of a new SQLite database."""
 CHECKPOINT_BYTES = 64 * 1024 * 1024
 """WAL size at which SQLite checkpoints it into the database."""
+CACHE_KIB = 64 * 1024
+"""SQLite's page cache a connection, in KiB: 64 MiB."""
+"""WAL size at which SQLite checkpoints it into the database."""
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -60,7 +63,7 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA cache_size=-65536")  # KiB: 64 MiB, an upper bound, not reserved
+    cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")  # an upper bound, not reserved
     page_size = cursor.execute("PRAGMA page_size").fetchone()[0]
     cursor.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_BYTES // page_size}")
     cursor.close()

@@ -9,8 +9,9 @@ range scan.  Pages are keyset-paginated on ``id`` (never OFFSET): page 10,000 co
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
 
 from powerdialer.storage import sqlite_functions
+from powerdialer.storage.engine import CACHE_KIB
 from powerdialer.storage.schema import campaign_rows
 
 MAX_E164 = 16  # '+' and at most 15 digits
@@ -279,6 +281,9 @@ def _utc_text(column: Any, dialect: str) -> ColumnElement[str]:
     return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
 
 
+EXPORT_CACHE_KIB = 2048  # SQLite's own default
+
+
 def export_page(
     conn: Connection,
     project_id: int,
@@ -311,7 +316,26 @@ def export_page(
         .order_by(key)
         .limit(limit)
     )
-    return conn.execute(query).all()
+    with small_cache(conn):
+        return conn.execute(query).all()
+
+
+@contextlib.contextmanager
+def small_cache(conn: Connection) -> Iterator[None]:
+    """SQLite: a small page cache for one scan of a whole campaign (an export's pages, its
+    field names).  With the connection's usual cache (64 MiB) every pooled connection an
+    export passes through keeps up to that much of the campaign, and as many exports at
+    once as there are connections hold it all in memory (a 60,000-row campaign: ~100 MiB of
+    the server's RSS for 30 exports, measured).  The usual size comes back after, without
+    refilling."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{EXPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
 
 
 def get_row(conn: Connection, project_id: int, campaign_id: int, row_id: int) -> RowRecord | None:
@@ -375,7 +399,8 @@ def field_names(
             .join(each, true())
             .where(*where, func.json_valid(_c.extra) == 1, func.json_type(_c.extra) == "object")
         )
-        names = conn.execute(query.limit(limit)).scalars().all()
+        with small_cache(conn):
+            names = conn.execute(query.limit(limit)).scalars().all()
     else:
         keys = func.jsonb_object_keys(cast(_c.extra, JSONB))
         query = select(keys).distinct().where(*where, func.left(_c.extra, 1) == "{")

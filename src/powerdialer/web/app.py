@@ -26,6 +26,7 @@ from powerdialer.web import compat
 from powerdialer.web.api import build_api
 from powerdialer.web.bodylimit import BodyLimitMiddleware
 from powerdialer.web.cors import ApiCors
+from powerdialer.web.exports import ExportSlots
 from powerdialer.web.idempotency import IdempotencyMiddleware, IdempotencyOp, apply_idempotency
 from powerdialer.web.ratelimit import RateLimiter, RateLimitMiddleware
 from powerdialer.web.responses import Receive, Scope, Send
@@ -49,6 +50,7 @@ class PowerDialerApp:
         self._compat: compat.CompatEndpoint | None = None
         self.imports: ImportRunner | None = None  # import jobs; set up at startup
         self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+        self.exports = ExportSlots(settings.max_exports_per_key, settings.max_exports)
         self.api = build_api(self)
         self._api_asgi = RateLimitMiddleware(
             BodyLimitMiddleware(NulGuardMiddleware(self.api), settings), self.limiter

@@ -91,6 +91,7 @@ UPLOAD_EXAMPLE = {
     "keep_valid": False,
 }
 
+
 class LeftOutColumn(BaseModel):
     column: str = Field(description="The column's header (or column_N).")
     reason: Literal["too_many_fields", "name_too_long"] = Field(
@@ -386,6 +387,15 @@ _OWN_ERRORS: dict[str, tuple[int, str, dict[str, str]]] = {
         413,
         "The file is larger than the server's upload limit.",
         {"message": "the body is larger than 536870912 bytes (the limit here): split the file."},
+    ),
+    "form_too_large": (
+        413,
+        "The form's fields beside the file pass their caps (count, size).",
+        {
+            "field": "mapping",
+            "message": "the form field 'mapping' is longer than 65536 bytes (the limit for a "
+            "field beside the file): send a shorter value.",
+        },
     ),
     "invalid_mapping": (
         422,

@@ -11,7 +11,7 @@ project's campaign 404 ``campaign_not_found``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path as FilePath
 from typing import Annotated
@@ -44,13 +44,19 @@ from powerdialer.web.api.import_schemas import (
     parse_mapping,
 )
 from powerdialer.web.api.routing import ApiRoute
+from powerdialer.web.exports import busy_response, rejected_rows_response
 
 router = APIRouter(tags=["imports"], route_class=ApiRoute)
 
 CampaignId = Annotated[int, Path(gt=0, le=MAX_ID, description="The campaign's id.")]
 JobId = Annotated[int, Path(gt=0, le=MAX_ID, description="The import job's id.")]
 
-MAX_FIELD_BYTES = 64 * 1024  # a form field other than the file (the mapping JSON)
+# The form's text beside the file is held in memory while the file streams to disk, so it
+# is capped: in parts, in bytes per part and in all.  A part's headers are bounded by
+# python-multipart itself (8 headers of at most 4,224 bytes each).
+MAX_FORM_FIELDS = 16  # parts other than the file (the forms send 1 to 3)
+MAX_FIELD_BYTES = 64 * 1024  # one form field other than the file (the mapping JSON)
+MAX_FORM_TEXT_BYTES = 256 * 1024  # all of them together
 
 
 def _invalid_upload(message: str) -> ValidationError:
@@ -81,6 +87,11 @@ def _malformed(detail: str) -> ValidationError:
     )
 
 
+def _form_too_large(message: str, field: str) -> ValidationError:
+    """413 ``form_too_large`` (``web.responses.status_for``): a form past one of its caps."""
+    return ValidationError(message, code="form_too_large", field=field)
+
+
 def _too_large(limit: int) -> HTTPException:
     return HTTPException(
         413, f"the file is larger than {limit} bytes (the upload limit): split the file."
@@ -102,6 +113,8 @@ class UploadForm:
         self._field: str | None = None
         self._value = bytearray()
         self._ended = False  # the closing boundary was read
+        self._text_fields = 0
+        self._text_bytes = 0
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
         self._header[0].extend(data[start:end])
@@ -120,6 +133,14 @@ class UploadForm:
         self._disposition = b""
         name = _utf8(params.get(b"name", b""), "form", "a form field's name")
         self._field, self._value = name, bytearray()
+        if name != "file":
+            self._text_fields += 1
+            if self._text_fields > MAX_FORM_FIELDS:
+                raise _form_too_large(
+                    f"the form has more than {MAX_FORM_FIELDS} fields beside the file (the "
+                    "limit): send only file, mapping and keep_valid.",
+                    name or "body",
+                )
         if name == "file":
             if self.upload is not None:
                 raise _invalid_upload("send one file per upload, in the field 'file'.")
@@ -132,10 +153,21 @@ class UploadForm:
             if self.upload.size + end - start > self.limit:
                 raise _too_large(self.limit)
             self.upload.write(data[start:end])
-        elif self._field:
+        elif self._field is not None:
+            self._text_bytes += end - start
+            if self._text_bytes > MAX_FORM_TEXT_BYTES:
+                raise _form_too_large(
+                    f"the form's fields beside the file are longer than {MAX_FORM_TEXT_BYTES} "
+                    "bytes together (the limit): send only file, mapping and keep_valid.",
+                    self._field or "body",
+                )
             self._value.extend(data[start:end])
             if len(self._value) > MAX_FIELD_BYTES:
-                raise _invalid_upload(f"the form field {self._field!r} is too long.")
+                raise _form_too_large(
+                    f"the form field {self._field!r} is longer than {MAX_FIELD_BYTES} bytes "
+                    "(the limit for a field beside the file): send a shorter value.",
+                    self._field or "body",
+                )
 
     def on_end(self) -> None:
         self._ended = True
@@ -190,6 +222,7 @@ def get_runner(request: Request) -> ImportRunner:
         "campaign_not_found",
         "campaign_archived",
         "body_too_large",
+        "form_too_large",
         "invalid_mapping",
         "invalid_upload",
     ),
@@ -262,23 +295,19 @@ def get_import(job_id: JobId, auth: Authed, store: StoreDep) -> ImportJobPublic:
             "content": {"text/csv": {"example": REJECTED_CSV_EXAMPLE}},
             "description": "CSV, UTF-8 with BOM.",
         },
-        **import_errors("import_not_found"),
+        **import_errors("import_not_found", "too_many_exports"),
     },
 )
-def rejected_rows(job_id: JobId, auth: Authed, store: StoreDep) -> StreamingResponse:
+def rejected_rows(job_id: JobId, auth: Authed, store: StoreDep, request: Request) -> Response:
     """The rows the import rejected, in file order: `line` (as an editor counts it, header
-    included), the raw `phone_number` and `fio`, and `code`, `reason`, `message`."""
+    included), the raw `phone_number` and `fio`, and `code`, `reason`, `message`.  A
+    download like an export: past the key's or the server's cap, 429 `too_many_exports`."""
     chunks = rejects.rejected_csv(store, auth.project_id, job_id)
-
-    def with_bom() -> Iterator[str]:
-        yield "\ufeff"  # so that Excel opens the Cyrillic as UTF-8
-        yield from chunks
-
-    return StreamingResponse(
-        with_bom(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="import-{job_id}-rejected.csv"'},
-    )
+    slots, holder = get_owner(request).exports, ("key", auth.project_id, auth.key_id)
+    slot = slots.take(holder)
+    if slot is None:
+        return busy_response(slots, holder)
+    return rejected_rows_response(chunks, slot, job_id)
 
 
 @router.post(
@@ -286,7 +315,9 @@ def rejected_rows(job_id: JobId, auth: Authed, store: StoreDep) -> StreamingResp
     summary="Preview a file's columns",
     response_model=ImportPreview,
     openapi_extra=PREVIEW_BODY,
-    responses=import_errors("body_too_large", "invalid_mapping", "invalid_upload"),
+    responses=import_errors(
+        "body_too_large", "form_too_large", "invalid_mapping", "invalid_upload"
+    ),
 )
 async def preview_import(request: Request, auth: Authed) -> ImportPreview:
     """What an import of this file would detect (format, encoding, delimiter, columns) and

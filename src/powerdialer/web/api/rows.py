@@ -20,7 +20,7 @@ from powerdialer.storage.row_queries import RowFilter
 from powerdialer.web.api.deps import Authed, StoreDep, get_owner
 from powerdialer.web.api.routing import ApiRoute
 from powerdialer.web.api.schemas import ClearResult, RowPage, RowPublic, error_responses
-from powerdialer.web.exports import export_response
+from powerdialer.web.exports import busy_response, export_response
 
 router = APIRouter(
     prefix="/power-dialer/campaigns/{campaign_id}", tags=["rows"], route_class=ApiRoute
@@ -165,7 +165,7 @@ def delete_row(campaign_id: CampaignId, row_id: RowId, auth: Authed, store: Stor
                 },
             },
         },
-        **error_responses("campaign_not_found", "invalid_field"),
+        **error_responses("campaign_not_found", "invalid_field", "too_many_exports"),
     },
 )
 async def export_rows(
@@ -173,15 +173,23 @@ async def export_rows(
     auth: Authed,
     filters: Filters,
     store: StoreDep,
+    request: Request,
     file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
-) -> StreamingResponse:
+) -> Response:
     """Every row of the campaign (or those the filters of the row list select), oldest
     first. Columns: id, fio, phone_number, phone_e164, source, status, attempts,
     external_id, created_at, updated_at (UTC, ISO 8601), then one column per custom field.
     CSV is UTF-8 with a byte-order mark, comma-separated; XLSX has a bold, frozen header
     and continues on a new sheet past Excel's 1,048,576 rows. Both are streamed as they are
-    read (no Content-Length): the first bytes leave at once."""
+    read (no Content-Length): the first bytes leave at once. A key may have
+    `POWERDIALER_MAX_EXPORTS_PER_KEY` downloads open at once (4 by default); past that, or
+    past the server's `POWERDIALER_MAX_EXPORTS`, 429 `too_many_exports` with Retry-After."""
     plan = await run_in_threadpool(
         exporting.plan_export, store, auth.project_id, campaign_id, filters
     )
-    return export_response(store, plan, file_format)
+    slots = get_owner(request).exports
+    holder = ("key", auth.project_id, auth.key_id)
+    slot = slots.take(holder)
+    if slot is None:
+        return busy_response(slots, holder)
+    return export_response(store, plan, file_format, slot)

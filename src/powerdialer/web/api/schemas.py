@@ -232,6 +232,11 @@ _ERRORS: dict[str, tuple[int, str, dict[str, str]]] = {
         "confirm does not repeat the campaign id.",
         {"field": "confirm", "message": "emptying a campaign needs confirm=456 …"},
     ),
+    "too_many_exports": (
+        429,
+        "Too many downloads open at once for this key or server: wait Retry-After seconds.",
+        {"message": "4 downloads are already open for this key (the limit …): finish …"},
+    ),
     "rate_limited": (429, "Too many requests: wait Retry-After seconds.", {"message": "…"}),
 }
 

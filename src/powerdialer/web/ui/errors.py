@@ -22,3 +22,7 @@ class CsrfRefused(Exception):
 
 class NoProject(Exception):
     """The signed-in user belongs to no project yet."""
+
+
+class TooManyExports(Exception):
+    """429: this user (or the whole server) has as many downloads open as it may."""

@@ -67,6 +67,7 @@ BY_CODE = {
         "The file's name is not readable text: rename the file and upload it again."
     ),
     ("body_too_large", None): N_("The file is larger than the upload limit: split it."),
+    ("form_too_large", None): N_("The form has too many or too long fields: reload the page."),
 }
 
 

@@ -16,9 +16,17 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from powerdialer.account_models import WebSession
 from powerdialer.errors import NotFound
+from powerdialer.web import exports
 from powerdialer.web.responses import RETRY_AFTER_SECONDS, storage_failure
 from powerdialer.web.ui import security
-from powerdialer.web.ui.errors import CsrfRefused, Forbidden, LoginRequired, NoProject, PageNotFound
+from powerdialer.web.ui.errors import (
+    CsrfRefused,
+    Forbidden,
+    LoginRequired,
+    NoProject,
+    PageNotFound,
+    TooManyExports,
+)
 from powerdialer.web.ui.i18n import N_
 from powerdialer.web.ui.pages import lang_links, resolve_i18n, ui_state
 
@@ -91,7 +99,17 @@ def handle_ui_error(request: Request, exc: Exception) -> Response | None:
         if wants_json:
             return _json_error(request, "csrf", N_("The form has expired"), 403)
         return _error_page(request, "errors/csrf.html", 403)
+    if isinstance(exc, TooManyExports):
+        if wants_json:
+            response = _json_error(request, "too_many_exports", BUSY, 429)
+        else:
+            response = _error_page(request, "errors/busy.html", 429)
+        response.headers["Retry-After"] = str(exports.RETRY_AFTER_SECONDS)
+        return response
     return None
+
+
+BUSY = N_("Several downloads are already running: wait until one finishes, then try again.")
 
 
 class UIRoute(APIRoute):

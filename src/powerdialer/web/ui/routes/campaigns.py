@@ -19,7 +19,7 @@ from powerdialer.errors import NotFound, ValidationError
 from powerdialer.models import CampaignState
 from powerdialer.storage.row_queries import RowFilter
 from powerdialer.web import exports
-from powerdialer.web.ui.errors import PageNotFound
+from powerdialer.web.ui.errors import PageNotFound, TooManyExports
 from powerdialer.web.ui.messages import error_text
 from powerdialer.web.ui.pages import FormDep, ObjectId, Page, PageDep
 from powerdialer.web.ui.routing import UIRoute
@@ -106,7 +106,10 @@ def export_response(page: Page, campaign_id: int, extension: exports.Format) -> 
         plan = exporting.plan_export(page.store, page.project_id, campaign_id, RowFilter())
     except NotFound:
         raise PageNotFound from None
-    return exports.export_response(page.store, plan, extension)
+    slot = page.owner.exports.take(("user", page.session.user.id))
+    if slot is None:
+        raise TooManyExports
+    return exports.export_response(page.store, plan, extension, slot)
 
 
 @router.get(f"{LIST}/campaigns/{{campaign_id}}/export.csv")

@@ -9,11 +9,10 @@ edit page, which then shows the job's progress.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import partial
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
@@ -23,8 +22,10 @@ from powerdialer.importing.jobs import ImportJob
 from powerdialer.importing.uploads import Upload
 from powerdialer.web.api.import_schemas import parse_mapping
 from powerdialer.web.api.imports import UploadForm, get_runner
+from powerdialer.web.exports import rejected_rows_response
+from powerdialer.web.responses import status_for
 from powerdialer.web.ui import security
-from powerdialer.web.ui.errors import CsrfRefused, PageNotFound
+from powerdialer.web.ui.errors import CsrfRefused, PageNotFound, TooManyExports
 from powerdialer.web.ui.import_status import job_text, job_view, left_out_text
 from powerdialer.web.ui.messages import error_text
 from powerdialer.web.ui.pages import ObjectId, Page, PageDep, parse_id
@@ -46,9 +47,10 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-def _problem(page: Page, exc: PowerDialerError, status_code: int = 422) -> JSONResponse:
+def _problem(page: Page, exc: PowerDialerError, status_code: int | None = None) -> JSONResponse:
     """The UI's error answer to app.js (as ``routing._json_error``): the code and a sentence
-    in the user's language."""
+    in the user's language; 422, or 413 for a form past its caps."""
+    status_code = status_code or status_for(exc)
     return JSONResponse(
         {"code": exc.code, "error": error_text(page.i18n, exc)}, status_code=status_code
     )
@@ -183,13 +185,7 @@ def job_progress(page: PageDep, job_id: ObjectId, projectId: str | None = None) 
 def rejected_csv(page: PageDep, job_id: ObjectId, projectId: str | None = None) -> Response:
     scoped, job = _job_of(page, projectId, job_id)
     chunks = jobs.rejected_csv(scoped.store, scoped.project_id, job.id)
-
-    def with_bom() -> Iterator[str]:
-        yield "\ufeff"  # so that Excel opens the Cyrillic as UTF-8
-        yield from chunks
-
-    return StreamingResponse(
-        with_bom(),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="import-{job.id}-rejected.csv"'},
-    )
+    slot = scoped.owner.exports.take(("user", scoped.session.user.id))
+    if slot is None:
+        raise TooManyExports
+    return rejected_rows_response(chunks, slot, job.id)
