@@ -12,6 +12,7 @@ from powerdialer.cli.users import print_first_owner
 from powerdialer.projects import Bootstrap, bootstrap_if_empty
 from powerdialer.storage import open_store
 from powerdialer.web.compat import PATH
+from powerdialer.web.ui.labels import starter_names
 
 
 def _print_bootstrap(boot: Bootstrap, base_url: str) -> None:
@@ -85,7 +86,7 @@ def serve(
 
     settings = settings_for(database_url)
     store = open_store(settings.database_url, migrate=True)
-    boot = bootstrap_if_empty(store) if bootstrap else None
+    boot = bootstrap_if_empty(store, starter_names()) if bootstrap else None
     first_owner = bootstrap_owner(store, boot.project.id) if boot else None
     store.dispose()
     base_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
