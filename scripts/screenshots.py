@@ -189,6 +189,8 @@ def shoot(base: str, project_id: int, campaign_ids: tuple[int, int], tmp: Path) 
 
         page.goto(f"{base}/settings/integration/api")
         page.get_by_role("button", name="Створити ключ").click()
+        page.locator("#new-key").wait_for()
+        page.evaluate("window.scrollTo(0, 0)")  # the redirect lands on #keys: show the page's top
         page.screenshot(path=OUT / "api.png")
 
         page.goto(f"{base}/settings/team")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from powerdialer import phones
@@ -122,4 +122,138 @@ def test_the_fast_path_always_agrees_with_the_full_parser(case: tuple[str, str])
         result = None
     slow = _slow(text, region)
     if slow is not None:
-        assert result == slow
+        # The full parser's reading, unless the spelling has another valid reading too
+        # (UA 931234567 without its trunk 0 may be +93 1234567): refused, never guessed.
+        assert result == slow or _ambiguous(text, region)
+
+
+def _ambiguous(text: str, region: str) -> bool:
+    try:
+        normalize_phone(text, region)
+    except ValidationError as exc:
+        return exc.code == "ambiguous_phone_number"
+    return False
+
+
+# How numbers written without '+' are read (docs/api.md, "How numbers are read"): the
+# project's default region decides, and a spelling with two valid readings is refused.
+@pytest.mark.parametrize(
+    ("raw", "region", "e164"),
+    [
+        ("8 044 123 45 67", "UA", "+380441234567"),  # Ukraine's former trunk prefix 8 0…
+        ("80931234567", "UA", "+380931234567"),
+        ("0 44 123 45 67", "UA", "+380441234567"),
+        ("8 (495) 123-45-67", "RU", "+74951234567"),  # 8 is Russia's trunk prefix
+        ("84951234567", "RU", "+74951234567"),
+        ("87012345678", "KZ", "+77012345678"),
+        ("8 029 123-45-67", "BY", "+375291234567"),
+        ("80291234567", "BY", "+375291234567"),
+        ("74951234567", "UA", "+74951234567"),  # the vendor's way: international, no '+'
+        ("380930000000", "RU", "+380930000000"),
+        ("+84 95 123 4567", "UA", "+84951234567"),  # with '+' it is what it says
+        ("2015550123", "US", "+12015550123"),  # how the US writes its numbers
+    ],
+)
+def test_a_spelling_is_read_by_the_default_region_s_rules(raw: str, region: str, e164: str) -> None:
+    assert normalize_phone(raw, region).e164 == e164
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "reason", "readings"),
+    [
+        # Read as +84 (Vietnam) before: Russia's 8 (495) is not a Ukrainian trunk prefix.
+        ("84951234567", "UA", "trunk_prefix", ["+74951234567 (RU)", "+84951234567 (VN)"]),
+        ("8 (495) 123-45-67", "UA", "trunk_prefix", ["+74951234567 (RU)", "+84951234567 (VN)"]),
+        ("89161234567", "UA", "trunk_prefix", ["+79161234567 (RU)"]),
+        ("80291234567", "UA", "trunk_prefix", ["+375291234567 (BY)"]),  # not a UA 8 0…
+        ("8613812345678", "UA", "trunk_prefix", ["+8613812345678 (CN)"]),
+        ("84951234567", "PL", "trunk_prefix", ["+74951234567 (RU)", "+84951234567 (VN)"]),
+        ("8 044 123 45 67", "RU", "trunk_prefix", ["+375441234567 (BY)"]),
+        # Russia writes 8 495 …: without the 8 it may as well be +49 (Germany).
+        ("4951234567", "RU", "no_trunk_prefix", ["+74951234567 (RU)", "+4951234567 (DE)"]),
+    ],
+)
+def test_a_spelling_with_two_readings_is_refused_with_both(
+    raw: str, region: str, reason: str, readings: list[str]
+) -> None:
+    with pytest.raises(phones.AmbiguousPhoneNumber) as caught:
+        normalize_phone(raw, region)
+    error = caught.value
+    assert (error.code, error.field, error.reason) == (
+        "ambiguous_phone_number",
+        "phone_number",
+        reason,
+    )
+    assert list(error.readings) == readings
+    assert f"phone_number {raw!r} is ambiguous" in error.message
+    assert "write it with + and the country code" in error.message
+    for reading in readings:
+        assert reading in error.message
+
+
+def test_a_trunk_prefix_that_reads_as_nothing_is_an_invalid_number() -> None:
+    with pytest.raises(ValidationError) as caught:
+        normalize_phone("8 123", "UA")
+    assert caught.value.code == "invalid_phone_number"
+
+
+# Regions whose national spelling carries a trunk prefix (0, 8, 06, 1), and the countries whose
+# codes begin with 8, which a lost '+' or trunk prefix could turn a number into.
+SPELLED_IN = ["UA", "RU", "KZ", "BY", "LT", "TM", "HU", "DE", "GB", "US", "PL", "VN", "CN", "JP"]
+
+
+@st.composite
+def spelled_numbers(draw: st.DrawFn) -> tuple[phonenumbers.PhoneNumber, str, str, str]:
+    """A valid number of some country, written as that country writes it nationally (with
+    its trunk prefix), in E.164 or without the '+', with or without separators; and the
+    default region it is read in."""
+    home = draw(st.sampled_from(SPELLED_IN))
+    kinds = [t for t in range(11) if phonenumbers.example_number_for_type(home, t) is not None]
+    example = phonenumbers.example_number_for_type(home, draw(st.sampled_from(kinds)))
+    assert example is not None
+    digits = str(example.national_number)
+    keep = draw(st.integers(0, len(digits)))  # the example's first digits, the rest drawn
+    digits = digits[:keep] + draw(
+        st.text("0123456789", min_size=len(digits) - keep, max_size=len(digits) - keep)
+    )
+    number = phonenumbers.PhoneNumber(
+        country_code=example.country_code, national_number=int(digits)
+    )
+    assume(phonenumbers.is_valid_number(number) and str(number.national_number) == digits)
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    spelling = draw(st.sampled_from(["national", "e164", "digits"]))
+    text = {"national": national, "e164": e164, "digits": e164[1:]}[spelling]
+    if draw(st.booleans()):
+        text = "".join(ch for ch in text if ch.isdigit() or ch == "+")
+    with_trunk = spelling == "national" and (
+        national.translate(str.maketrans("", "", " ()-.")) != str(number.national_number)
+    )
+    region = draw(st.sampled_from(SPELLED_IN))
+    if spelling == "national" and not with_trunk:
+        spelling = "bare"  # a national spelling without a trunk prefix (PL, US)
+    return number, text, spelling, region
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(spelled_numbers())
+def test_a_number_never_changes_country_silently(
+    case: tuple[phonenumbers.PhoneNumber, str, str, str],
+) -> None:
+    number, text, spelling, region = case
+    if spelling == "bare":
+        return  # a national spelling without a trunk prefix (PL, US) is the region's to read
+    try:
+        read = normalize_phone(text, region)
+    except ValidationError:
+        return  # refused, with a code and the fix: allowed
+    got = phonenumbers.parse(read.e164)
+    own = phonenumbers.country_code_for_region(region)
+    if text.startswith("+"):
+        assert got == number, (text, region, read.e164)
+    else:
+        # Read as written or as a number of the project's own country; never a third one.
+        assert got.country_code in {number.country_code, own}, (text, region, read.e164)
+    home = phonenumbers.region_code_for_number(number)
+    if spelling == "national" and home == region:
+        assert got == number  # a country's own spelling of its own number is understood

@@ -1,9 +1,13 @@
 """Phone numbers: parse what CRMs send into E.164 with ``phonenumbers``.
 
 ``380930000000``, ``+380 93 000 00 00`` and ``093-000-00-00`` are one number for the default
-region UA.  The vendor's own example sends international numbers without the ``+``; for a
-default region other than the number's own, such digits would be read as a national number,
-so a digits-only string that is not valid nationally is tried again as international.
+region UA.  The vendor's own example sends international numbers without the ``+``, so a
+digits-only string that is not valid nationally is tried again as international — except
+where that would silently make it another country's number (docs/api.md, "How numbers are
+read"): a leading 8 is a trunk prefix in Russia, Kazakhstan, Belarus (and was in Ukraine) as
+much as the start of +81…+88, and a number written without the region's trunk prefix may be
+an international one without its ``+``.  When both readings are valid and differ, the number
+is refused as ``ambiguous_phone_number`` with the readings, never guessed.
 """
 
 from __future__ import annotations
@@ -65,6 +69,30 @@ def phone_error(reason: str, raw: object = None) -> ValidationError:
     return ValidationError(
         message, code="invalid_phone_number", field="phone_number", reason=reason
     )
+
+
+class AmbiguousPhoneNumber(ValidationError):
+    """Two valid readings of one spelling: refused, with the readings, never guessed."""
+
+    def __init__(self, raw: str, reason: str, readings: list[Phone]) -> None:
+        self.readings = tuple(f"{p.e164} ({p.region})" for p in readings)
+        listed = " or ".join(self.readings)
+        why = _AMBIGUOUS[reason]
+        super().__init__(
+            f"phone_number {raw!r} is ambiguous: {why}, so it could be {listed}; "
+            "write it with + and the country code.",
+            code="ambiguous_phone_number",
+            field="phone_number",
+            reason=reason,
+        )
+
+
+_AMBIGUOUS = {
+    "trunk_prefix": "a leading 8 is a trunk prefix (Russia's 8 495 … is +7 495 …) as well as "
+    "the start of country codes such as +84",
+    "no_trunk_prefix": "it is a national number without its trunk prefix as much as an "
+    "international number without its +",
+}
 
 
 def _parse(text: str, region: str) -> phonenumbers.PhoneNumber:
@@ -221,7 +249,9 @@ def normalize_phone(raw: object, region: str = "UA") -> Phone:
 
     Raises ``ValidationError`` with code ``invalid_phone_number`` and a ``reason`` among
     missing, wrong_type, not_a_number, too_short, too_long, invalid_length,
-    invalid_country_code, invalid_number.
+    invalid_country_code, invalid_number; or ``AmbiguousPhoneNumber`` (code
+    ``ambiguous_phone_number``, reason trunk_prefix or no_trunk_prefix) when the spelling has
+    two valid readings.
     """
     if raw is None:
         raise phone_error("missing")
@@ -245,17 +275,118 @@ def normalize_phone(raw: object, region: str = "UA") -> Phone:
     fast = _fast_path(text, region)
     if fast is not None:
         return Phone(fast, region, text)
+    phone = _read(text, region)
+    return Phone(phone.e164, phone.region, text)
+
+
+def _read(text: str, region: str) -> Phone:
+    """The full parser's reading of ``text``, with the rules that keep a number in its
+    country (docs/api.md, "How numbers are read")."""
     try:
-        phone = _check(_parse(text, region), text)
-    except ValidationError:
-        if not text.isdigit():
-            raise
-        # Digits without '+': maybe international written the vendor's way (380…).
+        number = _parse(text, region)
+        phone = _check(number, text)
+    except ValidationError as national:
+        return _not_national(text, region, national)
+    if text.isdigit() and text.isascii() and not _dialled_abroad(text, region):
+        # Valid nationally.  Written as the region writes its numbers (UA 0931234567,
+        # US 2015550123) it is that number; written without the trunk prefix the region's
+        # numbers carry (UA 931234567) it may as well be an international number whose '+'
+        # was lost: refused when that reading is valid and another number.
+        written = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+        if written.translate(_NOT_DIGITS) != text:
+            abroad = _international(text)
+            if abroad is not None and abroad.e164 != phone.e164:
+                raise AmbiguousPhoneNumber(text, "no_trunk_prefix", [phone, abroad])
+    return phone
+
+
+def _not_national(text: str, region: str, national: ValidationError) -> Phone:
+    """``text`` is no valid number of ``region`` as the parser reads it."""
+    digits = _digits(text)
+    if digits is None:
+        raise national
+    # Digits only (no separators) is how the vendor's own examples send international
+    # numbers: 380930000000.  With separators it is someone's national spelling.
+    abroad = _international(digits) if digits == text else None
+    former = _FORMER_TRUNK.get(region)
+    national_part = digits[len(former) :] if former and digits.startswith(former) else ""
+    if national_part.startswith("0") and not national_part.startswith("00"):
+        # The region's former spelling: Ukraine's 8 044 123 45 67 is 044 123 45 67.
         try:
-            phone = _check(_parse("+" + text, region), text)
+            legacy = _check(_parse(national_part, region), text)
         except ValidationError:
             pass
         else:
-            return Phone(phone.e164, phone.region, text)
-        raise
-    return Phone(phone.e164, phone.region, text)
+            if abroad is not None and abroad.e164 != legacy.e164:
+                raise AmbiguousPhoneNumber(text, "trunk_prefix", [legacy, abroad])
+            return legacy
+    if digits.startswith("8"):
+        # Never read as +8…: Russia's 8 495 123-45-67 must not become +84 95 (Vietnam).
+        readings = _trunk_eight_readings(digits, region)
+        if abroad is None:
+            abroad = _international(digits)
+        if abroad is not None and abroad.e164 not in {r.e164 for r in readings}:
+            readings.append(abroad)
+        if readings:
+            raise AmbiguousPhoneNumber(text, "trunk_prefix", readings)
+        raise national
+    if abroad is not None:
+        return abroad
+    raise national
+
+
+# Where a region wrote its trunk prefix differently before: Ukraine dialled 8 before the
+# area code with its 0 (8 044 … for Kyiv) until 0 alone became the trunk prefix and 00 the
+# international one; older CRM records still hold 8 0….
+_FORMER_TRUNK = {"UA": "8"}
+_NOT_DIGITS = str.maketrans("", "", "".join(chr(c) for c in range(128) if not chr(c).isdigit()))
+_DIGITS_SHAPE = re.compile(r"[0-9 ().\-]{2,40}")
+
+
+def _digits(text: str) -> str | None:
+    """The digits of a number written without '+' (separators allowed), else ``None``."""
+    if not text.isascii() or not _DIGITS_SHAPE.fullmatch(text):
+        return None
+    digits = text.translate(_SEPARATORS)
+    return digits if digits.isdigit() else None
+
+
+def _international(digits: str) -> Phone | None:
+    """``digits`` read as an international number written without its '+'."""
+    try:
+        return _check(_parse("+" + digits, "ZZ"), digits)
+    except ValidationError:
+        return None
+
+
+def _dialled_abroad(text: str, region: str) -> bool:
+    """``text`` starts with the region's international prefix (UA 00, RU 810)."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    idd = metadata.international_prefix if metadata is not None else None
+    return bool(idd and re.match(idd, text))
+
+
+@functools.cache
+def _trunk_eight_regions() -> tuple[str, ...]:
+    """The regions whose trunk prefix is (or may be) 8: BY, KZ, LT, RU, TM."""
+    found = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        prefix = metadata.national_prefix_for_parsing if metadata is not None else None
+        if prefix and re.fullmatch(prefix, "8"):
+            found.append(region)
+    return tuple(found)
+
+
+def _trunk_eight_readings(digits: str, region: str) -> list[Phone]:
+    """The valid numbers ``digits`` is in the countries where 8 is the trunk prefix."""
+    readings: dict[str, Phone] = {}
+    for other in _trunk_eight_regions():
+        if other == region:
+            continue
+        try:
+            phone = _check(_parse(digits, other), digits)
+        except ValidationError:
+            continue
+        readings.setdefault(phone.e164, phone)
+    return list(readings.values())

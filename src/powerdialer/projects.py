@@ -112,13 +112,23 @@ def invalid_key() -> AuthError:
 
 
 @dataclass(frozen=True)
+class StarterNames:
+    """What the first run names its project, campaign and key: stored data, so chosen once,
+    in the web UI's default language (``powerdialer.web.ui.labels.starter_names``)."""
+
+    project: str
+    campaign: str
+    key: str
+
+
+@dataclass(frozen=True)
 class Bootstrap:
     project: Project
     campaign: Campaign
     key: CreatedKey
 
 
-def bootstrap_if_empty(store: Store) -> Bootstrap | None:
+def bootstrap_if_empty(store: Store, names: StarterNames) -> Bootstrap | None:
     """On an empty database create a first project, campaign and key, so a newcomer can send
     the article's cURL at once.  Returns ``None`` when there is already a project."""
     new = keys.generate_key()
@@ -127,9 +137,9 @@ def bootstrap_if_empty(store: Store) -> Bootstrap | None:
         if accounts.count_projects(conn):
             return None
         now = utcnow()
-        project = accounts.insert_project(conn, "My project", now)
-        campaign = campaign_sql.insert_campaign(conn, project.id, "First campaign", now)
-        key = accounts.insert_key(conn, project.id, new.key_id, new.secret_hash, "first key", now)
+        project = accounts.insert_project(conn, names.project, now)
+        campaign = campaign_sql.insert_campaign(conn, project.id, names.campaign, now)
+        key = accounts.insert_key(conn, project.id, new.key_id, new.secret_hash, names.key, now)
         return Bootstrap(project, campaign, CreatedKey(key=key, plaintext=new.plaintext))
 
     return store.write(run)

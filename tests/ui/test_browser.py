@@ -131,6 +131,14 @@ def test_the_articles_journey(
     key = page.locator("#new-key").inner_text()
     assert key.startswith("pd_")
     assert key in page.locator("#snippet-curl").inner_text()
+    # Post/Redirect/Get: the page's address is the page's, and a reload re-sends nothing.
+    assert urlsplit(page.url).path == "/settings/integration/api"
+    rows_before = page.locator("table.keys tbody tr").count()
+    reloaded = page.reload()
+    assert reloaded is not None
+    assert reloaded.status == 200
+    assert page.locator("#new-key").count() == 0  # shown once
+    assert page.locator("table.keys tbody tr").count() == rows_before
 
     # The article's request with that key, over HTTP, then the row is in the list.
     answer = httpx.post(

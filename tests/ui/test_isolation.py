@@ -109,6 +109,7 @@ OWN_ONLY = {
     ("POST", f"{LIST}/campaigns"),
     ("GET", API_PAGE),
     ("POST", f"{API_PAGE}/keys"),
+    ("GET", f"{API_PAGE}/keys"),  # a redirect to the page
     ("GET", "/settings/team"),  # the current project's team (tests/ui/test_team.py)
     ("POST", "/settings/team"),
 }

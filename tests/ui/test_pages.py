@@ -4,8 +4,10 @@ the API page, the overview, escaping, headers and offline assets."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -15,7 +17,7 @@ from openpyxl import load_workbook
 
 from powerdialer import accounts, campaigns, projects
 from powerdialer.account_models import Role
-from powerdialer.storage import Store
+from powerdialer.storage import Store, schema
 from powerdialer.storage.schema import memberships
 from powerdialer.web.app import PowerDialerApp
 from tests.conftest import COMPAT, Persona, stored_rows
@@ -176,6 +178,19 @@ async def test_a_bad_number_is_explained_and_kept_in_the_form(
     assert answer.status_code == 422
     assert "У номері замало цифр" in answer.text
     assert 'value="12"' in answer.text
+
+
+async def test_a_number_with_two_readings_is_explained_with_both(
+    as_anna: httpx.AsyncClient, anna: User, store: Store, owner: Persona
+) -> None:
+    action = f"/campaign/rows/add?projectId={anna.project_id}&editCampaign={anna.campaign_id}"
+    typed = {"fio": "Ян", "phone_number": "8 (495) 123-45-67"}
+    answer = await form_post(as_anna, edit_url(anna), action, typed)
+    assert answer.status_code == 422
+    text = text_of(answer.text)
+    assert "Незрозуміло, з якої країни цей номер" in text
+    assert "+74951234567 (RU) або +84951234567 (VN)" in text
+    assert stored_rows(store, owner) == []
 
 
 async def test_rows_can_be_searched_paged_and_deleted(
@@ -348,22 +363,63 @@ async def test_a_new_key_is_shown_once_and_then_only_by_prefix(
     as_anna: httpx.AsyncClient, anna: User, client: httpx.AsyncClient
 ) -> None:
     created = await form_post(as_anna, API_PAGE, f"{API_PAGE}/keys", {"name": "CRM sync"})
-    assert created.status_code == 200
-    key = re.search(r'<code id="new-key">(pd_[^<]+)</code>', created.text)
+    # Post/Redirect/Get: the answer to the POST is a redirect to the page, which shows the key.
+    assert created.status_code == 303
+    assert created.headers["location"] == f"{API_PAGE}#keys"
+    shown = await as_anna.get(created.headers["location"])
+    key = re.search(r'<code id="new-key">(pd_[^<]+)</code>', shown.text)
     assert key
-    assert f"'Auth-key': '{key.group(1)}'" in text_of(created.text)  # the examples, filled in
-    assert created.headers["cache-control"] == "no-store"
+    assert f"'Auth-key': '{key.group(1)}'" in text_of(shown.text)  # the examples, filled in
+    assert shown.headers["cache-control"] == "no-store"
     answer = await client.post(
         COMPAT,
         json={"campaignId": anna.campaign_id, "phone_number": "380930000077"},
         headers={"x-project-id": str(anna.project_id), "Auth-key": key.group(1)},
     )
     assert answer.json() == {"result": True}
-    later = await as_anna.get(API_PAGE)
+    later = await as_anna.get(API_PAGE)  # a reload of the page
     assert key.group(1) not in later.text
     assert "your_unique_auth_key" in later.text
     key_id = key.group(1).split("_")[1]
     assert f"pd_{key_id}_…" in later.text
+
+
+async def test_reloading_after_creating_a_key_creates_no_other_and_is_no_405(
+    as_anna: httpx.AsyncClient, anna: User, store: Store
+) -> None:
+    before = len(projects.list_keys(store, anna.project_id))
+    other = campaigns.create_campaign(store, anna.project_id, "Друга")
+    page = await as_anna.get(f"{API_PAGE}?campaign={other.id}")
+    created = await as_anna.post(
+        f"{API_PAGE}/keys",
+        data={"csrf_token": csrf_of(page.text), "campaign": str(other.id)},
+    )
+    assert created.status_code == 303
+    target = created.headers["location"]
+    assert target == f"{API_PAGE}?campaign={other.id}#keys"  # the examples' campaign is kept
+    for _ in range(2):  # the redirect, then a reload: GETs, nothing is created
+        assert (await as_anna.get(target)).status_code == 200
+    assert len(projects.list_keys(store, anna.project_id)) == before + 1
+    # The form's address typed into the address bar (or an old history entry) is the page.
+    typed = await as_anna.get(f"{API_PAGE}/keys")
+    assert typed.status_code == 303
+    assert typed.headers["location"] == f"{API_PAGE}#keys"
+    assert len(projects.list_keys(store, anna.project_id)) == before + 1
+
+
+async def test_a_new_key_is_shown_only_to_the_session_that_created_it(
+    as_anna: httpx.AsyncClient, as_oleh: httpx.AsyncClient
+) -> None:
+    created = await form_post(as_anna, API_PAGE, f"{API_PAGE}/keys")
+    carried = as_anna.cookies.get("pd_new_key")
+    assert carried
+    assert "httponly" in created.headers["set-cookie"].lower()
+    assert "path=/settings/integration/api" in created.headers["set-cookie"].lower()
+    # Another user of the same browser (the cookie left behind) sees no key.
+    as_oleh.cookies.set("pd_new_key", carried, path="/settings/integration/api")
+    page = await as_oleh.get(API_PAGE)
+    assert 'id="new-key"' not in page.text
+    assert 'id="new-key"' in (await as_anna.get(API_PAGE)).text
 
 
 async def test_a_revoked_key_stops_working(
@@ -420,6 +476,47 @@ async def test_numbers_and_dates_follow_the_language(
     assert "1\xa0234" in uk.text
     en = await as_anna.get(f"{LIST}?lang=en")
     assert "1,234" in en.text
+
+
+@pytest.mark.parametrize(
+    ("lang", "shown"),
+    [
+        # As docs/ui.md shows them: the medium date and the short time, in the browser's zone.
+        ("uk", "26 лист. 2026 р., 14:05"),
+        ("en", "Nov 26, 2026, 2:05 PM"),
+        ("ru", "26 нояб. 2026 г., 14:05"),
+    ],
+)
+async def test_dates_look_as_the_docs_promise_in_every_language(
+    as_anna: httpx.AsyncClient, anna: User, store: Store, lang: str, shown: str
+) -> None:
+    moment = dt.datetime(2026, 11, 26, 12, 5, tzinfo=dt.UTC)
+    store.write(lambda conn: conn.execute(schema.campaigns.update().values(created_at=moment)))
+    as_anna.cookies.set("pd_tz", "Europe/Kyiv")
+    overview = f"/campaign/overview?projectId={anna.project_id}&editCampaign={anna.campaign_id}"
+    for url in (f"{LIST}?lang={lang}", f"{overview}&lang={lang}"):
+        page = await as_anna.get(url)
+        assert page.status_code == 200, url
+        # Babel puts (narrow) no-break spaces where the docs have spaces.
+        assert shown in page.text.replace("\u202f", " ").replace("\xa0", " "), url
+    docs = (Path(__file__).parents[2] / "docs" / "ui.md").read_text(encoding="utf-8")
+    assert f"`{shown}`" in docs
+
+
+async def test_a_number_is_shown_beside_its_spelling_without_doubled_brackets(
+    as_anna: httpx.AsyncClient, anna: User
+) -> None:
+    action = f"/campaign/rows/add?projectId={anna.project_id}&editCampaign={anna.campaign_id}"
+    added = await form_post(
+        as_anna, edit_url(anna), action, {"phone_number": "(093) 000-00-05", "fio": "Ольга"}
+    )
+    assert added.status_code == 303, added.text
+    page = await as_anna.get(edit_url(anna))
+    text = text_of(page.text)
+    assert "+380930000005" in text
+    assert "(093) 000-00-05" in text
+    assert "((" not in text
+    assert "))" not in text
 
 
 async def test_the_language_switch_is_remembered_on_the_user(

@@ -63,7 +63,7 @@ def test_on_an_empty_database_user_create_makes_a_project(run, store: Store) -> 
     done = run("user", "create", "--email", "first@example.com")
     assert done.exit_code == 0, done.output
     users = accounts.list_users(store)
-    assert [m.project.name for m in users[0][1]] == ["My project"]
+    assert [m.project.name for m in users[0][1]] == ["Мій проєкт"]  # the UI's default language
 
 
 def test_user_grant_and_list(run, owner: Persona, stranger: Persona) -> None:  # type: ignore[no-untyped-def]

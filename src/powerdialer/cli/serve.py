@@ -22,6 +22,7 @@ from powerdialer.web.edge import (
     connection_cap,
     raise_fd_limit,
 )
+from powerdialer.web.ui.labels import starter_names
 
 
 def _print_bootstrap(boot: Bootstrap, base_url: str) -> None:
@@ -135,7 +136,7 @@ def serve(
     settings = settings_for(database_url)
     limits = edge_limits(max_head_bytes, head_timeout, max_connections)
     store = open_store(settings.database_url, migrate=True)
-    boot = bootstrap_if_empty(store) if bootstrap else None
+    boot = bootstrap_if_empty(store, starter_names()) if bootstrap else None
     first_owner = bootstrap_owner(store, boot.project.id) if boot else None
     store.dispose()
     base_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104

@@ -21,6 +21,7 @@ from powerdialer.cli.common import (
 from powerdialer.projects import create_project
 from powerdialer.storage import Store
 from powerdialer.storage import accounts as project_sql
+from powerdialer.web.ui.labels import starter_names
 
 ROLE = click.Choice([r.value for r in Role])
 
@@ -41,7 +42,7 @@ def _project_for(store: Store, project_id: int | None) -> int:
         return project_id
     found = store.read(project_sql.list_projects)
     if not found:
-        return create_project(store, "My project").id
+        return create_project(store, starter_names().project).id
     if len(found) > 1:
         fail(
             "there are several projects: choose one with --project "

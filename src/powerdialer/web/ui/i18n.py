@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time, get_datetime_format
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -74,10 +74,17 @@ class I18n:
     def number(self, value: int | float) -> str:
         return format_decimal(value, locale=self.babel_locale)
 
-    def datetime(self, value: dt.datetime | None, fmt: str = "medium") -> str:
+    def datetime(self, value: dt.datetime | None) -> str:
+        """A moment as docs/ui.md shows it: the locale's medium date and short time, in the
+        browser's time zone (``26 лист. 2026 р., 14:05``; ``Nov 26, 2026, 2:05 PM``) — never
+        the short date, whose two-digit year and month/day order mislead."""
         if value is None:
             return ""
-        return format_datetime(value, fmt, tzinfo=self.tz, locale=self.babel_locale)
+        local = value.astimezone(self.tz)
+        date = format_date(local, "medium", locale=self.babel_locale)
+        time = format_time(local, "short", locale=self.babel_locale)
+        pattern = get_datetime_format("medium", locale=self.babel_locale)
+        return str(pattern).replace("{1}", date).replace("{0}", time)
 
     def date(self, value: dt.date | dt.datetime, fmt: str = "medium") -> str:
         if isinstance(value, dt.datetime):

@@ -4,8 +4,11 @@ anything else falls back to the domain's message."""
 
 from __future__ import annotations
 
+from babel.lists import format_list
+
 from powerdialer.errors import PowerDialerError
 from powerdialer.passwords import MIN_PASSWORD
+from powerdialer.phones import AmbiguousPhoneNumber
 from powerdialer.web.ui.i18n import N_, I18n
 
 PHONE_REASONS = {
@@ -72,6 +75,12 @@ BY_CODE = {
 
 
 def error_text(i18n: I18n, exc: PowerDialerError) -> str:
+    if isinstance(exc, AmbiguousPhoneNumber):
+        readings = format_list(list(exc.readings), style="or", locale=i18n.babel_locale)
+        return i18n.gettext(
+            "It is not clear which country this number is in: it could be %(readings)s. "
+            "Enter it with + and the country code."
+        ) % {"readings": readings}
     if exc.code == "invalid_phone_number" and exc.reason in PHONE_REASONS:
         return i18n.gettext(PHONE_REASONS[exc.reason])
     if exc.code == "invalid_password" and exc.reason == "too_short":

@@ -23,6 +23,7 @@ SESSION_COOKIE = "pd_session"
 LOGIN_CSRF_COOKIE = "pd_login_csrf"
 LANG_COOKIE = "pd_lang"
 TZ_COOKIE = "pd_tz"  # the browser's time zone, set by app.js; only used to show dates
+NEW_KEY_COOKIE = "pd_new_key"  # a key just created, carried to the page that shows it once
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
@@ -72,12 +73,13 @@ def set_cookie(
     *,
     max_age: int | None,
     http_only: bool = True,
+    path: str = "/",
 ) -> None:
     response.set_cookie(
         name,
         value,
         max_age=max_age,
-        path="/",
+        path=path,
         secure=is_https(request),
         httponly=http_only,
         samesite="lax",
