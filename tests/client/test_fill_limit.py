@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,6 +24,8 @@ class FarEnd:
     per_second: float | None = None
     max_concurrent: int | None = None
     hold: float = 0.0
+    jitter: float = 0.0  # each request's work varies by up to this share, either way
+    random: random.Random = field(default_factory=lambda: random.Random(7))
     busy_until: float = 0.0
     serving: list[float] = field(default_factory=list)  # completion times
 
@@ -34,7 +37,9 @@ class FarEnd:
             return arrives + ONE_WAY, 429
         done = arrives + self.hold
         if self.per_second is not None:
-            done = max(arrives, self.busy_until) + 1 / self.per_second
+            work = 1 / self.per_second
+            work *= 1 + self.jitter * (2 * self.random.random() - 1)
+            done = max(arrives, self.busy_until) + work
             self.busy_until = done
         self.serving.append(done)
         return done + ONE_WAY, 200
@@ -121,6 +126,17 @@ def test_it_stops_growing_where_throughput_stops_rising() -> None:
     assert run.throughput(10, 30) > 0.9 * 400
     assert 20 <= run.mean_limit(10, 30) <= 50
     assert limit.peak < AUTO_MAXIMUM
+
+
+def test_noise_does_not_ratchet_it_up_against_a_saturated_server() -> None:
+    """Answers whose timing varies by ±60% now and then look like a rise; a limit that only
+    stepped back after a failed probe would climb to its ceiling over a long fill."""
+    limit = ConcurrencyLimit()
+    run = simulate(limit, FarEnd(per_second=400, jitter=0.6), seconds=300.0)
+
+    assert run.throughput(60, 300) > 0.9 * 400
+    assert run.mean_limit(60, 300) <= 50  # the knee is 20
+    assert max(n for t, n in run.limits if t > 150) < AUTO_MAXIMUM
 
 
 def test_a_rate_limit_bounds_it_the_same_way() -> None:

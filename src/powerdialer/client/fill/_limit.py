@@ -11,6 +11,9 @@ where the window falls among answers that come back in bursts.
 - the first window that did not rise ends slow start: the limit goes back to where the
   throughput was, and from then on probes upwards by an eighth at a time, stepping back
   whenever the probe bought nothing (a saturated server only queues the extra requests);
+- a window whose round trip is over twice the shortest seen, without a rise, means requests
+  mostly wait in the far end's queue: the limit drops to three quarters (without it, noise
+  that passes for a rise now and then would ratchet the limit up to its ceiling);
 - **a 429 or 503** (the far end says it is overloaded) cuts the limit to three quarters,
   once per round trip (the answers to requests sent under the old limit say nothing new).
 
@@ -54,6 +57,7 @@ class ConcurrencyLimit:
         self._window_start: float | None = None  # None: starts at the next answer
         self._count = 0
         self._rtt_sum = 0.0
+        self._rtt_floor = math.inf  # the shortest mean round trip of a window so far
         self._in_flight = 0
         self._area = 0.0  # requests on the wire × seconds, since the window started
         self._last = 0.0  # when _area was last brought up to date
@@ -90,7 +94,10 @@ class ConcurrencyLimit:
         elapsed = now - self._window_start
         if self._count >= MIN_SAMPLES and elapsed >= 2 * self._rtt and self._rtt_sum > 0:
             on_wire = self._area / elapsed
-            self._judge(now, on_wire / (self._rtt_sum / self._count))
+            mean_rtt = self._rtt_sum / self._count
+            queueing = mean_rtt > 2 * self._rtt_floor
+            self._rtt_floor = min(self._rtt_floor, mean_rtt)
+            self._judge(now, on_wire / mean_rtt, queueing)
 
     def _advance(self, now: float) -> None:
         start = self._window_start
@@ -107,21 +114,26 @@ class ConcurrencyLimit:
         self._set(math.floor(self.limit * BACKOFF), now)
         self._deaf_until = self._window_start or now
 
-    def _judge(self, now: float, throughput: float) -> None:
+    def _judge(self, now: float, throughput: float, queueing: bool) -> None:
         baseline = self._baseline
-        rose = baseline is None or throughput >= baseline[1] * (
-            1 + RISE_SHARE * (self.limit / baseline[0] - 1)
+        rose = (baseline is None and not queueing) or (
+            baseline is not None
+            and baseline[0] < self.limit
+            and throughput >= baseline[1] * (1 + RISE_SHARE * (self.limit / baseline[0] - 1))
         )
-        if not rose and baseline is not None:
-            # More in flight bought nothing: go back, measure there again, probe later.
+        if not rose:
             self.slow_start = False
             self._baseline = None
-            self._set(baseline[0], now)
+            if queueing:
+                self._set(math.floor(self.limit * BACKOFF), now)
+            else:  # more in flight bought nothing: go back, measure there again, probe later
+                self._set(baseline[0] if baseline is not None else self.limit, now)
+            return
+        if self.limit >= self.maximum:
+            self._set(self.limit, now)  # at the ceiling: keep measuring against the baseline
             return
         self._baseline = (self.limit, throughput)
-        if self.limit >= self.maximum:
-            self._set(self.limit, now)  # a new window at the ceiling: keep measuring
-        elif self.slow_start:
+        if self.slow_start:
             self._set(self.limit * 2, now)
         else:
             self._set(self.limit + max(1, self.limit // 8), now)
