@@ -5,13 +5,15 @@ connection (Node's ``https.request`` without an agent, axios, curl in a loop).  
 measures, against a local ``powerdialer serve`` (POWERDIALER_RATE_LIMIT=0):
 
 1. ``powerdialer fill FILE --mode single`` (one row a request, the vendor's contract) with
-   ``--concurrency`` connections and ``--rate`` requests a second;
+   no tuning flags (the adaptive concurrency), and pinned at ``--concurrency`` connections
+   and ``--rate`` requests a second;
 2. the same rows sent the article's way: ``http.client`` with a new connection per request,
    sequentially (on a sample, extrapolated, when ``--naive-sample`` is set);
-3. both again through a local proxy that adds ``--latency`` seconds to every request (the
+3. all again through a local proxy that adds ``--latency`` seconds to every request (the
    client→server direction of each connection is delayed; answers flow back at once), the
    naive way on ``--latency-sample`` rows and extrapolated;
-4. for reference, ``--mode bulk`` directly.
+4. for reference, ``--mode bulk`` directly, and the docs' first example as it stands (no
+   flags: bulk at a powerdialer server) through the proxy.
 
 Every fill is checked afterwards: the campaign holds exactly the file's rows.
 
@@ -192,7 +194,8 @@ def bench(args: argparse.Namespace) -> None:
                    capture_output=True)  # fmt: skip
     project = powerdialer("project", "create", "Bench", env=env)["id"]
     key = powerdialer("key", "create", "--project", str(project), env=env)["key"]
-    names = ("fill", "naive", "fill-latency", "naive-latency", "bulk")
+    names = ("fill", "naive", "fill-latency", "naive-latency", "bulk", "auto", "auto-latency",
+             "bulk-latency")  # fmt: skip
     campaigns = {
         name: powerdialer("campaign", "create", name, "--project", str(project), env=env)["id"]
         for name in names
@@ -215,6 +218,13 @@ def bench(args: argparse.Namespace) -> None:
         single = ("--mode", "single", "--concurrency", str(args.concurrency), "--rate",
                   str(args.rate))  # fmt: skip
 
+        elapsed, summary = fill(work / "leads.csv", port, project, key, campaigns["auto"],
+                                "--mode", "single")  # fmt: skip
+        results["auto"] = {"seconds": elapsed, "rows_per_second": args.rows / elapsed,
+                           "peak": summary["concurrency_peak"],
+                           "end": summary["concurrency"]}  # fmt: skip
+        print("fill (adaptive), direct:", results["auto"], flush=True)
+
         elapsed, summary = fill(work / "leads.csv", port, project, key, campaigns["fill"], *single)
         results["fill"] = {"seconds": elapsed, "rows_per_second": args.rows / elapsed,
                            "requests": summary["requests"]}  # fmt: skip
@@ -230,6 +240,19 @@ def bench(args: argparse.Namespace) -> None:
         results["fill_latency"] = {"seconds": elapsed, "rows_per_second": args.rows / elapsed}
         print("fill, +latency:", results["fill_latency"], flush=True)
 
+        elapsed, summary = fill(work / "leads.csv", proxy_port, project, key,
+                                campaigns["auto-latency"], "--mode", "single")  # fmt: skip
+        results["auto_latency"] = {"seconds": elapsed, "rows_per_second": args.rows / elapsed,
+                                   "peak": summary["concurrency_peak"],
+                                   "end": summary["concurrency"]}  # fmt: skip
+        print("fill (adaptive), +latency:", results["auto_latency"], flush=True)
+
+        elapsed, summary = fill(work / "leads.csv", proxy_port, project, key,
+                                campaigns["bulk-latency"])  # fmt: skip
+        results["bulk_latency"] = {"seconds": elapsed, "rows_per_second": args.rows / elapsed,
+                                   "mode": summary["mode"]}  # fmt: skip
+        print("fill (the docs' first example), +latency:", results["bulk_latency"], flush=True)
+
         sample = rows[: args.latency_sample]
         rate = naive(proxy_port, project, key, campaigns["naive-latency"], sample)
         results["naive_latency"] = {"rows_per_second": rate, "sample": len(sample)}
@@ -240,7 +263,7 @@ def bench(args: argparse.Namespace) -> None:
         results["bulk"] = {"seconds": elapsed, "rows_per_second": args.rows / elapsed}
         print("fill --mode bulk, direct:", results["bulk"], flush=True)
 
-        for name in ("fill", "fill-latency", "bulk"):
+        for name in ("fill", "fill-latency", "bulk", "auto", "auto-latency", "bulk-latency"):
             count = stored(port, project, key, campaigns[name])
             assert count == args.rows, f"{name}: {count} rows stored, expected {args.rows}"
     finally:
@@ -270,8 +293,14 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     print()
     print("| path | `powerdialer fill` | the article's way | speed-up |")
     print("|---|---|---|---|")
-    print(line("direct (localhost)", "fill", "naive"))
-    print(line(f"+{args.latency * 1000:.0f} ms a request", "fill_latency", "naive_latency"))
+    latency = f"+{args.latency * 1000:.0f} ms a request"
+    print(line("direct (localhost), adaptive (no flags)", "auto", "naive"))
+    print(line("direct (localhost), pinned", "fill", "naive"))
+    print(line(f"{latency}, adaptive (no flags)", "auto_latency", "naive_latency"))
+    print(line(f"{latency}, pinned", "fill_latency", "naive_latency"))
+    print(line(f"{latency}, the docs' first example (bulk)", "bulk_latency", "naive_latency"))
+    for key in ("auto", "auto_latency"):
+        print(f"\n{key}: concurrency peak {results[key]['peak']}, at the end {results[key]['end']}")
     bulk = results["bulk"]
     print(f"\n`--mode bulk` (direct): {bulk['rows_per_second']:,.0f} rows/s "
           f"({bulk['seconds']:.1f} s)")  # fmt: skip

@@ -55,6 +55,24 @@ def _column(value: str | None) -> ColumnRef | Auto | None:
     return value
 
 
+class _Concurrency(click.ParamType[int | None, object]):
+    """``auto`` or a number of requests from 1 to 256."""
+
+    name = "auto|1-256"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int | None:
+        if value is None or isinstance(value, int):
+            return value
+        text = str(value).strip().lower()
+        if text == "auto":
+            return None
+        if text.isdigit() and 1 <= int(text) <= 256:
+            return int(text)
+        self.fail(f"{value!r} is neither 'auto' nor a number from 1 to 256.", param, ctx)
+
+
 def _warn(message: str) -> None:
     click.echo(f"Warning: {message}", err=True)
 
@@ -119,10 +137,11 @@ def _warn(message: str) -> None:
 )
 @click.option(
     "--concurrency",
-    type=click.IntRange(1, 256),
-    default=8,
+    type=_Concurrency(),
+    default="auto",
     show_default=True,
-    help="Requests in flight at once.",
+    help="Requests in flight at once. auto: start at 8 and adapt to the server, up to 128 "
+    "(more while throughput rises, fewer on 429/503); a number pins it.",
 )
 @click.option(
     "--rate",
@@ -206,6 +225,12 @@ def _warn(message: str) -> None:
     help="Forget what the journal says was sent and start this file over.",
 )
 @click.option(
+    "--fsync",
+    is_flag=True,
+    help="Make each journal write wait for the disk, to survive a power loss of this machine "
+    "too (a killed fill loses nothing without it). Slower.",
+)
+@click.option(
     "--dry-run", is_flag=True, help="Read and check the file, write the report, send nothing."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -223,7 +248,7 @@ def fill_command(
     profile_name: str | None,
     config: Path | None,
     mode: str,
-    concurrency: int,
+    concurrency: int | None,
     rate: float | None,
     burst: int | None,
     batch_size: int,
@@ -240,6 +265,7 @@ def fill_command(
     report_path: Path | None,
     state_path: Path | None,
     restart: bool,
+    fsync: bool,
     dry_run: bool,
     as_json: bool,
     silent: bool,
@@ -305,6 +331,7 @@ def fill_command(
         state_path=state_path,
         report_path=report_path,
         restart=restart,
+        fsync=fsync,
         dry_run=dry_run,
         handle_signals=True,
     )

@@ -72,9 +72,12 @@ def summary_text(result: FillResult) -> str:
     what = "Checked" if result.status == "dry_run" else "Filled"
     mode = f"{result.mode} mode, " if result.mode else ""
     rate = f"{result.rate:g}/s" if result.rate else "unlimited"
+    connections = f"{result.concurrency} connections"
+    if result.adaptive and result.status != "dry_run":
+        connections += f" (adaptive, peak {result.concurrency_peak})"
     lines = [
         f"{what} campaign {result.campaign_id} at {result.target.split('#')[0]} "
-        f"({mode}{result.concurrency} connections, rate {rate}) from {result.file}",
+        f"({mode}{connections}, rate {rate}) from {result.file}",
         f"  valid rows            {_n(result.valid)}",
         f"  sent now              {_n(result.sent)}",
         f"  sent in earlier runs  {_n(result.already_sent)}",

@@ -4,15 +4,20 @@ what was not acknowledged.
 
 A *run* is one file (by content hash) sent to one campaign at one target (base URL and
 project).  Its plan (the valid rows and the problems) is written in one transaction; then
-acknowledgements are committed in small batches as answers arrive.
+acknowledgements are committed as answers arrive, before the connection that got them sends
+again (the sender groups the answers that arrive together into one commit).
 
-Durability, precisely: the journal runs in WAL mode with ``synchronous=NORMAL``, so a commit
-survives the fill process being killed; a power loss may take back the last commits.  Either
-way the journal can only *lag* the server, never lead it: an acknowledgement is written after
-the server's answer.  A row acknowledged by the server but not yet (or no longer) in the
-journal is sent again on the next run: delivery is at-least-once, and deduplicated by number
-at a powerdialer server (a campaign keeps one row per E.164 number; the resend carries the
-same ``Idempotency-Key``, so the first answer is replayed).
+Durability, precisely: the journal runs in WAL mode.  With ``synchronous=NORMAL`` (the
+default) a commit is a write() of the WAL into the operating system's cache: it survives the
+fill process being killed (even kill -9, the failure the journal is for), and a power loss
+of the client machine may take back the last commits.  ``fsync=True`` (``--fsync``) runs
+``synchronous=FULL``: each commit waits for the disk, and survives the power loss too.
+Either way the journal can only *lag* the server, never lead it: an acknowledgement is
+written after the server's answer.  A row acknowledged by the server but not in the journal
+(its answer was on its way at the kill) is sent again on the next run: delivery is
+at-least-once, and deduplicated by number at a powerdialer server (a campaign keeps one row
+per E.164 number; the resend carries the same ``Idempotency-Key``, so the first answer is
+replayed).
 """
 
 from __future__ import annotations
@@ -104,12 +109,12 @@ class Ack:
 
 
 class Journal:
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, fsync: bool = False) -> None:
         self.path = str(path)
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         if self.path != ":memory:":
             self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
         self.db.executescript(SCHEMA)
 
     def close(self) -> None:
@@ -223,7 +228,8 @@ class Journal:
     # --- answers ---------------------------------------------------------------------------
 
     def record(self, run_id: str, acks: list[Ack]) -> None:
-        """Commit a batch of answers (one transaction: cheap, and never half a bulk request)."""
+        """Commit a batch of answers (one transaction: cheap, and never half a bulk request).
+        The sender calls it once per turn of its event loop in which answers arrived."""
         if not acks:
             return
         now = _now()

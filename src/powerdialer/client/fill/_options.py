@@ -50,7 +50,7 @@ class FillOptions:
     project_id: str
     key: str | None = field(repr=False)
     mode: Mode = "auto"
-    concurrency: int = 8
+    concurrency: int | None = None  # None: adapt to the far end (see _limit.py)
     rate: float | None = None
     burst: int | None = None
     batch_size: int = 1000
@@ -63,6 +63,7 @@ class FillOptions:
     state_path: Path | None = None
     report_path: Path | None = None
     restart: bool = False
+    fsync: bool = False
     dry_run: bool = False
     idempotency_keys: KeyUse = "auto"
     transport: AsyncTransport | None = None
@@ -110,7 +111,9 @@ class FillResult:
     target: str
     mode: str | None = None
     rate: float | None = None
-    concurrency: int = 0
+    concurrency: int = 0  # the limit when sending ended (pinned: --concurrency)
+    concurrency_peak: int = 0  # the highest it went
+    adaptive: bool = False  # whether it adapted (no --concurrency)
     valid: int = 0
     invalid: int = 0
     duplicates_in_file: int = 0

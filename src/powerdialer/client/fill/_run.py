@@ -21,6 +21,7 @@ from powerdialer.client import (
 from powerdialer.client._throttle import AsyncThrottle, default_burst
 from powerdialer.client._transport import AiohttpTransport
 from powerdialer.client.fill._journal import Journal, Run
+from powerdialer.client.fill._limit import AUTO_INITIAL, AUTO_MAXIMUM, ConcurrencyLimit
 from powerdialer.client.fill._options import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -109,7 +110,7 @@ async def fill(options: FillOptions, progress: Progress | None = None) -> FillRe
     state_path = options.state_path or default_state_path(options.path)
     report_path = options.report_path or default_report_path(options.path)
     sha = file_sha256(options.path)
-    journal = Journal(":memory:" if options.dry_run else state_path)
+    journal = Journal(":memory:" if options.dry_run else state_path, fsync=options.fsync)
     try:
         run, was_done = _resolve_run(journal, options, sha)
         if not run.planned:
@@ -121,7 +122,9 @@ async def fill(options: FillOptions, progress: Progress | None = None) -> FillRe
             file=str(options.path),
             campaign_id=options.campaign_id,
             target=options.target,
-            concurrency=options.concurrency,
+            concurrency=options.concurrency or AUTO_INITIAL,
+            concurrency_peak=options.concurrency or AUTO_INITIAL,
+            adaptive=options.concurrency is None,
             state=None if options.dry_run else str(state_path),
         )
         before = journal.counts(run.id)
@@ -148,7 +151,12 @@ async def _send(
     pending: int,
     progress: Progress | None,
 ) -> None:
-    transport = options.transport or AiohttpTransport(max_connections=options.concurrency)
+    limit = (
+        ConcurrencyLimit(AUTO_INITIAL, maximum=AUTO_MAXIMUM)
+        if options.concurrency is None
+        else ConcurrencyLimit(options.concurrency, maximum=options.concurrency, fixed=True)
+    )
+    transport = options.transport or AiohttpTransport(max_connections=limit.maximum)
     tracker = WireTracker(transport, Tally())
     senders: list[Sender] = []
 
@@ -207,7 +215,6 @@ async def _send(
             run_id=run.id,
             campaign_id=options.campaign_id,
             mode=mode,
-            concurrency=options.concurrency,
             batch_size=batch,
             batch_max_bytes=limits.bulk_max_bytes if limits else 0,
             idempotency=_use_keys(options, limits, mode, fresh_keys),
@@ -215,7 +222,7 @@ async def _send(
             fresh_keys=fresh_keys,
         )
         result.mode, result.rate = mode, rate
-        sender = Sender(client, tracker, journal, send_options)
+        sender = Sender(client, tracker, journal, send_options, limit=limit)
         senders.append(sender)
         if progress is not None:
             sender.on_progress = progress.advance
@@ -230,6 +237,7 @@ async def _send(
                 progress.stop()
     finally:
         await client.aclose()
+        result.concurrency, result.concurrency_peak = limit.limit, limit.peak
         if sender is not None:
             result.retried = sender.tally.retried
             result.requests = sender.tally.requests

@@ -1,6 +1,13 @@
-"""Sending the planned rows: ``concurrency`` workers over one :class:`AsyncClient` (which paces
-every request, retries included, with its token bucket), one row a request (``single``: the
-compatible endpoint, as the vendor requires) or up to ``batch_size`` (``bulk``).
+"""Sending the planned rows: workers over one :class:`AsyncClient` (which paces every request,
+retries included, with its token bucket), at most ``limit.limit`` requests at once (pinned,
+or adapted to the far end: see ``_limit.py``), one row a request (``single``: the compatible
+endpoint, as the vendor requires) or up to ``batch_size`` (``bulk``).
+
+Every answer is in the journal before the worker that got it sends its next request: a
+worker holds its slot until its acknowledgements are written, and the answers of all the
+workers that got one in the same turn of the event loop are written in one transaction
+(group commit).  So a fill killed at any moment loses at most one request's answers per slot,
+exactly the requests that were in flight.
 
 What an answer does to a row:
 
@@ -42,14 +49,13 @@ from powerdialer.client import (
     ValidationError,
 )
 from powerdialer.client.fill._journal import Ack, Journal
+from powerdialer.client.fill._limit import ConcurrencyLimit
 from powerdialer.client.fill._plan import PlannedRow
-from powerdialer.client.fill._wire import Stopped, WireTracker
+from powerdialer.client.fill._wire import Slots, Stopped, WireTracker
 
 __all__ = ["EXIT_ABORTED", "EXIT_AUTH", "SendOptions", "Sender"]
 
 EXIT_ABORTED, EXIT_AUTH = 4, 5
-FLUSH_EVERY = 0.2  # seconds between journal commits while answers arrive
-FLUSH_ROWS = 500
 LEASE_PATIENCE = 330.0  # the server takes over a dead request's key after 5 minutes
 IN_PROGRESS = "idempotency_in_progress"
 
@@ -59,7 +65,6 @@ class SendOptions:
     run_id: str
     campaign_id: int
     mode: Literal["single", "bulk"] = "single"
-    concurrency: int = 1
     batch_size: int = 1000
     batch_max_bytes: int = 0  # 0: no byte limit known
     idempotency: bool = False
@@ -75,11 +80,17 @@ class Sender:
         journal: Journal,
         options: SendOptions,
         on_progress: Callable[[int], None] = lambda n: None,
+        limit: ConcurrencyLimit | None = None,
     ) -> None:
         self.client = client
         self.tracker = tracker
         self.journal = journal
         self.options = options
+        self.limit = limit or ConcurrencyLimit(1, fixed=True)
+        self.slots = Slots(self.limit)
+        tracker.limit = self.limit
+        tracker.on_change = self.slots.wake
+        self.journal_error: Exception | None = None
         self.tally = tracker.tally
         self.on_progress = on_progress
         self.stopping = False
@@ -87,7 +98,8 @@ class Sender:
         self.failure: tuple[int, str] | None = None
         self._rows: Iterator[PlannedRow] = iter(())
         self._pushback: list[PlannedRow] = []
-        self._acks: list[Ack] = []
+        self._acks: list[Ack] = []  # answered, to be written in this turn's transaction
+        self._written: asyncio.Future[None] | None = None  # resolved once they are
         self._workers: list[asyncio.Task[None]] = []
         self._waiting: list[list[PlannedRow]] = []  # set aside: key still in progress
         self._generation: dict[int, int] = {}  # first line of a request -> key generation
@@ -126,17 +138,18 @@ class Sender:
     async def run(self) -> None:
         self._rows = self.journal.pending(self.options.run_id)
         work = self._work_bulk if self.options.mode == "bulk" else self._work_single
-        flusher = asyncio.create_task(self._flush_loop())
         try:
             # One request first: a wrong key or campaign then costs one refused request,
             # not one per connection.
             await self._spawn([work(1)])
             if not self.stopping:
-                await self._spawn([work(None) for _ in range(self.options.concurrency)])
+                workers = self.limit.limit if self.limit.fixed else self.limit.maximum
+                await self._spawn([work(None) for _ in range(workers)])
             await self._deferred()
         finally:
-            flusher.cancel()
             self.flush()
+        if self.journal_error is not None:
+            raise self.journal_error
 
     async def _spawn(self, jobs: list[Awaitable[None]]) -> None:
         self._workers = [asyncio.ensure_future(job) for job in jobs]
@@ -164,16 +177,28 @@ class Sender:
                     self._generation[rows[0].line] = self._generation.get(rows[0].line, 0) + 1
             await self._spawn([self._send(rows) for rows in waiting])
 
-    async def _flush_loop(self) -> None:
-        while True:
-            await asyncio.sleep(FLUSH_EVERY)
-            self.flush()
-
     def flush(self) -> None:
-        acks, self._acks = self._acks, []
-        self.journal.record(self.options.run_id, acks)
+        """Write the answers not yet written, in one transaction, and wake their workers.
 
-    def _record(self, acks: list[Ack]) -> None:
+        The write is SQLite's commit in WAL mode: with ``synchronous=NORMAL`` (the default) it
+        is a write() into the operating system's cache, which outlives the process (kill -9);
+        with ``--fsync`` (``synchronous=FULL``) it waits for the disk as well."""
+        acks, self._acks = self._acks, []
+        written, self._written = self._written, None
+        try:
+            if acks and self.journal_error is None:
+                self.journal.record(self.options.run_id, acks)
+        except Exception as exc:  # sqlite3.Error, most likely (disk full, file removed)
+            self.journal_error = exc  # raised by run(); the rows stay pending
+            self.stop()
+        finally:
+            if written is not None and not written.done():
+                written.set_result(None)
+
+    async def _record(self, acks: list[Ack]) -> None:
+        """Count the answers, and return once they are in the journal."""
+        if not acks:
+            return
         for ack in acks:
             if ack.state == "acked":
                 self.tally.acked += 1
@@ -182,12 +207,19 @@ class Sender:
             else:
                 self.tally.rejected += 1
         self._acks.extend(acks)
-        if len(self._acks) >= FLUSH_ROWS:
-            self.flush()
         self.on_progress(len(acks))
+        written = self._written
+        if written is None:
+            # Written at the end of this turn of the event loop, with the answers of every
+            # other worker that got one in the same turn.
+            loop = asyncio.get_running_loop()
+            written = self._written = loop.create_future()
+            loop.call_soon(self.flush)
+        await asyncio.shield(written)
 
-    def classify(self, rows: list[PlannedRow], exc: PowerDialerError) -> None:
-        """What a final error means for these rows (see the module docstring)."""
+    def classify(self, rows: list[PlannedRow], exc: PowerDialerError) -> list[Ack]:
+        """What a final error means for these rows (see the module docstring): the answers
+        to record (rejections of the rows' own fault), or none."""
         campaign = self.options.campaign_id
         if isinstance(exc, AuthenticationError):
             self._abort(
@@ -214,12 +246,10 @@ class Sender:
                 "run the same command again to send the rest.",
             )
         else:  # the row's own fault: final
-            self._record(
-                [
-                    Ack(r.line, "rejected", None, None, exc.code, exc.reason, exc.message)
-                    for r in rows
-                ]
-            )
+            return [
+                Ack(r.line, "rejected", None, None, exc.code, exc.reason, exc.message) for r in rows
+            ]
+        return []
 
     def _key(self, rows: list[PlannedRow]) -> str | None:
         """Derived from the journal's run id and the rows, so a run resumed after a crash
@@ -242,18 +272,26 @@ class Sender:
     async def _work_single(self, limit: int | None) -> None:
         while not self.stopping and limit != 0:
             limit = None if limit is None else limit - 1
-            row = next(self._rows, None)
-            if row is None:
-                return
-            await self._send([row])
+            await self.slots.acquire()
+            try:
+                row = next(self._rows, None) if not self.stopping else None
+                if row is None:
+                    return
+                await self._send([row])
+            finally:
+                self.slots.release()
 
     async def _work_bulk(self, limit: int | None) -> None:
         while not self.stopping and limit != 0:
             limit = None if limit is None else limit - 1
-            batch = self._next_batch()
-            if not batch:
-                return
-            await self._send(batch)
+            await self.slots.acquire()
+            try:
+                batch = self._next_batch() if not self.stopping else []
+                if not batch:
+                    return
+                await self._send(batch)
+            finally:
+                self.slots.release()
 
     def _next_batch(self) -> list[PlannedRow]:
         size_limit = self.options.batch_size
@@ -293,9 +331,9 @@ class Sender:
         except Stopped:
             return
         except PowerDialerError as exc:
-            self.classify([row], exc)
+            await self._record(self.classify([row], exc))
             return
-        self._record([Ack(row.line, "acked", "accepted")])
+        await self._record([Ack(row.line, "acked", "accepted")])
 
     async def _send_batch(self, batch: list[PlannedRow]) -> None:
         rows = [NewRow(self._phone(r), r.fio, r.external_id, r.fields) for r in batch]
@@ -307,7 +345,7 @@ class Sender:
             return
         except (PayloadTooLargeError, ValidationError) as exc:
             if len(batch) == 1:
-                self.classify(batch, exc)
+                await self._record(self.classify(batch, exc))
                 return
             half = len(batch) // 2  # too big, or one bad row spoils it: bisect
             await self._send_batch(batch[:half])
@@ -315,7 +353,7 @@ class Sender:
                 await self._send_batch(batch[half:])
             return
         except PowerDialerError as exc:
-            self.classify(batch, exc)
+            await self._record(self.classify(batch, exc))
             return
         by_index = {r.index: r for r in result.results}
         acks: list[Ack] = []
@@ -333,4 +371,4 @@ class Sender:
                 )  # fmt: skip
             else:
                 acks.append(Ack(row.line, "acked", answer.status, answer.id))
-        self._record(acks)
+        await self._record(acks)
