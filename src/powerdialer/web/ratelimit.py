@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from powerdialer.keys import split_key
+from powerdialer.web.keyauth import SCOPE_KEY, VerifiedKey
 from powerdialer.web.responses import Message, Receive, Scope, Send, error_body, send_json
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
@@ -74,28 +74,22 @@ def rate_limited_body(decision: Decision, limiter: RateLimiter) -> bytes:
 
 
 class RateLimitMiddleware:
-    """Applies the per-key limit to every API request that names a key, and publishes the
-    budget in ``RateLimit-*`` headers.  Keys are told apart by their public key id, without
-    the database; requests without credentials are left to the routes (401)."""
+    """Applies the per-key limit to every API request whose key was verified (by
+    ``web.keyauth.KeyAuthMiddleware``, which runs first), and publishes the budget in
+    ``RateLimit-*`` headers.  Buckets are keyed by the verified project id (an integer) and
+    key id, as on the compatible endpoint, so the two share one budget and a stranger who
+    knows a key id but not its secret cannot spend it."""
 
     def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
         self.app = app
         self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.limiter.enabled:
+        verified = scope.get(SCOPE_KEY)
+        if not isinstance(verified, VerifiedKey) or not self.limiter.enabled:
             await self.app(scope, receive, send)
             return
-        project = key = None
-        for name, value in scope["headers"]:
-            if name == b"x-project-id":
-                project = value.decode("latin-1").strip()
-            elif name == b"auth-key":
-                key = split_key(value.decode("latin-1").strip())
-        if not project or key is None:
-            await self.app(scope, receive, send)
-            return
-        decision = self.limiter.hit((project, key[0]))
+        decision = self.limiter.hit((verified.project_id, verified.key_id))
         extra = headers_for(decision)
         if not decision.allowed:
             await send_json(send, 429, rate_limited_body(decision, self.limiter), extra)
