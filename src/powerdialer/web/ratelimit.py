@@ -27,9 +27,17 @@ class Decision:
 
 
 class RateLimiter:
-    def __init__(self, rate: float, burst: int, *, max_keys: int = 100_000) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        *,
+        max_keys: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.rate = rate
         self.burst = burst
+        self.clock = clock  # what ``hit`` reads when not given ``now``; tests set their own
         self._max_keys = max_keys
         self._buckets: OrderedDict[object, tuple[float, float]] = OrderedDict()
 
@@ -38,7 +46,7 @@ class RateLimiter:
         return self.rate > 0
 
     def hit(self, key: object, now: float | None = None) -> Decision:
-        now = time.monotonic() if now is None else now
+        now = self.clock() if now is None else now
         tokens, last = self._buckets.pop(key, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - last) * self.rate)
         allowed = tokens >= 1.0
