@@ -409,3 +409,15 @@ async def test_the_cache_forgets_after_its_ttl(store: Store, owner: Persona) -> 
     assert await verifier.verify(owner.project_id, key_id, secret, fresh=False, now=29)
     assert await verifier.verify(owner.project_id, key_id, secret, fresh=True) is None
     assert await verifier.verify(owner.project_id, key_id, secret, fresh=False, now=31) is None
+
+
+async def test_an_unknown_api_path_tells_a_stranger_nothing(
+    client: httpx.AsyncClient, owner: Persona
+) -> None:
+    stranger = await client.get("/power-dialer/no-such-thing")
+    assert stranger.status_code == 401
+    assert stranger.json()["error"]["code"] == "missing_project_id"
+    mine = await client.get("/power-dialer/no-such-thing", headers=owner.headers)
+    assert mine.status_code == 404
+    public = await client.get("/power-dialer/limits")
+    assert public.status_code == 200
