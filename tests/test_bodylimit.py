@@ -133,7 +133,9 @@ async def test_the_api_refuses_a_large_body_on_any_route(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             big = b"{" + b" " * DEFAULT_BODY_BYTES + b"}"
-            anywhere = await client.post("/power-dialer/campaigns", content=big)
+            anywhere = await client.post(
+                "/power-dialer/campaigns", content=big, headers=owner.headers
+            )
             bulk = await client.post(
                 f"/power-dialer/campaigns/{owner.campaign_id}/rows",
                 content=b"x" * 5000,

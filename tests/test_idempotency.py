@@ -320,13 +320,15 @@ async def test_a_429_is_not_kept_so_the_retry_acts(
     settings: Settings, owner: Persona, store: Store
 ) -> None:
     app = create_app(dataclasses.replace(settings, rate_limit_per_second=2, rate_limit_burst=1))
+    clock = [0.0]
+    app.limiter.clock = lambda: clock[0]  # time stands still until we move it
     await app.startup()
     try:
         async with _client(app) as client:
             assert (await post(client, owner, "a", one_row())).status_code == 200
             limited = await post(client, owner, "b", one_row("380930000002"))
             assert_error(limited, 429, "rate_limited")
-            await asyncio.sleep(0.6)
+            clock[0] += 0.6  # a token back
             retry = await post(client, owner, "b", one_row("380930000002"))
             assert retry.status_code == 200
             assert "idempotent-replayed" not in retry.headers
@@ -390,7 +392,7 @@ async def test_expired_keys_are_purged_as_keys_are_claimed(
             await post(client, stranger, "theirs", one_row("380930000003"))
             set_keys(store, expires_at=utcnow() - dt.timedelta(seconds=1))
             # The app purged on its first claim for the project; the next purge is due later.
-            app._entry._purged.clear()
+            app._entry.app._purged.clear()  # behind KeyAuthMiddleware
             await post(client, owner, "fresh", one_row("380930000004"))
     finally:
         await app.shutdown()

@@ -11,13 +11,14 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
 from powerdialer import throttling
 from powerdialer.account_models import Membership, Role, User, WebSession
-from powerdialer.errors import AuthError, Conflict, NotFound, ValidationError
+from powerdialer.errors import AuthError, Conflict, NotFound, PowerDialerError, ValidationError
 from powerdialer.models import Project, utcnow
 from powerdialer.passwords import (
     check_new_password,
@@ -51,6 +52,32 @@ class SignInRefused(AuthError):
                 f"too many failed sign-ins: try again in {retry_after} s.", code="sign_in_locked"
             )
         self.retry_after = retry_after
+
+
+class PasswordCheckLocked(PowerDialerError):
+    """Too many wrong current passwords (or sign-ins) for this account: ``retry_after`` s."""
+
+    def __init__(self, retry_after: int | None = None) -> None:
+        super().__init__(
+            f"too many failed attempts: try again in {retry_after or 1} s.",
+            code="too_many_attempts",
+            field="current_password",
+        )
+        self.retry_after = retry_after or 1
+
+
+def _reserve_attempt(
+    store: Store,
+    keys: dict[str, int],
+    now: dt.datetime,
+    refused: Callable[[int | None], PowerDialerError],
+) -> dict[str, int]:
+    """Count this password check before it happens (:func:`throttling.reserve`), or raise
+    ``refused(seconds)`` when a key is locked."""
+    try:
+        return store.write(lambda conn: throttling.reserve(conn, keys, now))
+    except throttling.Locked:
+        raise refused(throttling.seconds_locked(store, keys, now) or 1) from None
 
 
 # Values -----------------------------------------------------------------------------------
@@ -207,22 +234,19 @@ def sign_in(
     except ValidationError:
         email = one_line(email).lower()[:MAX_EMAIL]  # still throttled like any other
     keys = throttling.keys_for(email, client_ip)
-    locked = throttling.seconds_locked(store, keys, now)
-    if locked is not None:
-        raise SignInRefused(retry_after=locked)
-
+    counts = _reserve_attempt(store, keys, now, SignInRefused)
     found = store.read(lambda conn: sql.user_by_email(conn, email))
     matches = password_matches(found[1] if found else dummy_hash(), password)
     if found is None or not matches:
-        store.write(lambda conn: throttling.record_failure(conn, keys, now))
-        raise SignInRefused()
+        raise SignInRefused()  # the reservation stays: it is this failure, counted
     user, password_hash = found
     rehash = hash_password(password) if needs_rehash(password_hash) else None
     token = secrets.token_urlsafe(32)
     token_hash = _token_hash(token)
 
     def run(conn: Connection) -> WebSession:
-        throttling.forget(conn, email, now)
+        throttling.release(conn, email, keys, counts)
+        throttling.forget_stale(conn, now)
         sql.delete_expired_sessions(conn, now)
         if rehash is not None:
             sql.set_password_hash(conn, user.id, rehash, None)
@@ -262,18 +286,34 @@ def sign_out(store: Store, session: WebSession) -> None:
     store.write(lambda conn: sql.delete_session(conn, session.token_hash))
 
 
-def change_password(store: Store, session: WebSession, current: str, new: str) -> int:
+def change_password(
+    store: Store,
+    session: WebSession,
+    current: str,
+    new: str,
+    client_ip: str = "unknown",
+    *,
+    now: dt.datetime | None = None,
+) -> int:
     """Change the signed-in user's password after checking the current one; every other
-    session of the user ends (a thief's included).  Returns how many ended."""
-    new_hash = hash_password(check_new_password(new))
+    session of the user ends (a thief's included).  Returns how many ended.  The check of
+    the current password is throttled like a sign-in, on the same keys (a stolen session
+    gets no more guesses than the sign-in form): ``PasswordCheckLocked`` once locked."""
+    now = now or utcnow()
+    check_new_password(new)
+    email = session.user.email
+    keys = throttling.keys_for(email, client_ip)
+    counts = _reserve_attempt(store, keys, now, PasswordCheckLocked)
     found = store.read(lambda conn: sql.user_by_id(conn, session.user.id))
     if found is None or not password_matches(found[1], current):
         raise ValidationError(
             "the current password is wrong.", code="wrong_password", field="current_password"
         )
+    new_hash = hash_password(new)
 
     def run(conn: Connection) -> int:
-        sql.set_password_hash(conn, session.user.id, new_hash, utcnow())
+        throttling.release(conn, email, keys, counts)
+        sql.set_password_hash(conn, session.user.id, new_hash, now)
         return sql.delete_other_sessions(conn, session.user.id, session.token_hash)
 
     return store.write(run)

@@ -47,5 +47,17 @@ def split_key(presented: str) -> tuple[str, str] | None:
     return key_id, secret
 
 
-def secret_matches(secret: str, stored_hash: str) -> bool:
-    return hmac.compare_digest(hash_secret(secret), stored_hash)
+# Compared against when a key id is unknown: as long as a real hash, so an unknown key id
+# costs what a wrong secret costs (``compare_digest`` is constant-time only for equal lengths).
+MISSING_HASH = "0" * 64
+
+
+def hash_matches(presented_hash: str, stored_hash: str | None) -> bool:
+    """Whether the SHA-256 of a presented secret is the stored one, in constant time; a key
+    that is not stored (``None``) takes the same comparison and fails."""
+    matches = hmac.compare_digest(presented_hash, stored_hash or MISSING_HASH)
+    return matches and stored_hash is not None
+
+
+def secret_matches(secret: str, stored_hash: str | None) -> bool:
+    return hash_matches(hash_secret(secret), stored_hash)

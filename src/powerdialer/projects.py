@@ -98,7 +98,7 @@ def authenticate(conn: Connection, project_id: int, presented: str) -> None:
     failure looks the same, so a caller cannot learn whether a project exists."""
     parts = keys.split_key(presented)
     stored = hotpath.key_hashes(conn, {(project_id, parts[0])}) if parts else {}
-    if parts is None or not keys.secret_matches(parts[1], stored.get((project_id, parts[0]), "")):
+    if parts is None or not keys.secret_matches(parts[1], stored.get((project_id, parts[0]))):
         raise invalid_key()
 
 

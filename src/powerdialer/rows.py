@@ -4,7 +4,6 @@ and reading it back."""
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -117,6 +116,19 @@ def prepare_intake(
     region: str,
     source: str = RowSource.API.value,
 ) -> Intake:
+    return intake_for(project_id, key_id, keys.hash_secret(secret), body, region, source)
+
+
+def intake_for(
+    project_id: int,
+    key_id: str,
+    secret_hash: str,
+    body: object,
+    region: str,
+    source: str = RowSource.API.value,
+) -> Intake:
+    """``prepare_intake`` for a caller that hashed the secret already (the web edge, which
+    verified it before reading the body)."""
     try:
         if isinstance(body, ValidationError):  # the edge could not even parse it
             raise body
@@ -124,7 +136,7 @@ def prepare_intake(
         error = None
     except ValidationError as exc:
         values, error = None, exc
-    return Intake(project_id, key_id, keys.hash_secret(secret), values, error)
+    return Intake(project_id, key_id, secret_hash, values, error)
 
 
 def apply_intakes(conn: Connection, items: Sequence[Intake]) -> list[bool | PowerDialerError]:
@@ -136,8 +148,7 @@ def apply_intakes(conn: Connection, items: Sequence[Intake]) -> list[bool | Powe
     results: list[bool | PowerDialerError] = []
     pending: list[tuple[int, tuple[Any, ...]]] = []
     for index, item in enumerate(items):
-        stored = hashes.get((item.project_id, item.key_id), "")
-        if not hmac.compare_digest(item.secret_hash, stored):
+        if not keys.hash_matches(item.secret_hash, hashes.get((item.project_id, item.key_id))):
             results.append(invalid_key())
         elif item.error is not None or item.values is None:
             results.append(item.error or ValidationError("empty row", code="invalid_body"))

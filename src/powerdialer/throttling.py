@@ -2,9 +2,17 @@
 (an office shares one address), the client's IP, for a time that doubles with each further
 failure.
 
+An attempt is *reserved* before its password hash is checked: one atomic statement per key
+counts it (:func:`powerdialer.storage.accounts_web.reserve_attempt`), and the attempt that
+reaches a key's threshold sets its lock at once.  So however many attempts arrive together,
+on one server or several sharing the database, at most the free number of them get their
+password checked; the rest are refused as locked.  A wrong password leaves its reservation
+counted as the failure; a right one takes it back (:func:`release`).
+
 The lock is checked before the password and applies alike to emails that have no account, so
 neither the answer nor its timing tells whether an email is registered.  State lives in the
-``login_throttle`` table, so every server instance enforces the same locks.
+``login_throttle`` table, so every server instance enforces the same locks.  The current
+password asked by a password change is throttled the same way, on the same keys.
 """
 
 from __future__ import annotations
@@ -51,19 +59,37 @@ def seconds_locked(store: Store, keys: dict[str, int], now: dt.datetime) -> int 
     return max(1, int(max(waits) + 0.999)) if waits else None
 
 
-def record_failure(conn: Connection, keys: dict[str, int], now: dt.datetime) -> None:
+class Locked(Exception):
+    """Raised inside the reserving transaction when a key is locked: nothing is counted."""
+
+
+def reserve(conn: Connection, keys: dict[str, int], now: dt.datetime) -> dict[str, int]:
+    """Count one attempt against each of ``keys`` before its password is checked; raises
+    ``Locked`` (the caller's transaction then rolls back) if any key is locked.  Returns each
+    key's count, this attempt included, for :func:`release`.  Keys are taken in sorted order,
+    so two attempts sharing keys never wait on each other in a cycle."""
+    counts: dict[str, int] = {}
+    for key in sorted(keys):
+        count = sql.reserve_attempt(conn, key, now, now - FAILURE_WINDOW)
+        if count is None:
+            raise Locked(key)
+        lock = lock_for(count, keys[key])
+        if lock is not None:
+            sql.set_throttle_lock(conn, key, now + lock)
+        counts[key] = count
+    return counts
+
+
+def release(conn: Connection, email: str, keys: dict[str, int], counts: dict[str, int]) -> None:
+    """After the password proved right: the email's counter is cleared; the other keys (the
+    address) take back this attempt, and the lock it set if it set one."""
     for key, free in keys.items():
-        row = sql.lock_throttle_row(conn, key, now)
-        failures, started = row.failures, row.window_started_at
-        locked = row.locked_until is not None and row.locked_until > now
-        if not locked and now - started > FAILURE_WINDOW:
-            failures, started = 0, now
-        failures += 1
-        lock = lock_for(failures, free)
-        sql.save_throttle_row(conn, key, failures, started, now + lock if lock else None)
+        if key == email_key(email):
+            sql.clear_throttle(conn, key)
+        elif key in counts:
+            sql.release_attempt(conn, key, unlock=counts[key] >= free)
 
 
-def forget(conn: Connection, email: str, now: dt.datetime) -> None:
-    """After a successful sign-in: the email's counter, and stale rows of anyone."""
-    sql.clear_throttle(conn, email_key(email))
+def forget_stale(conn: Connection, now: dt.datetime) -> None:
+    """Rows of anyone whose failures are too old to count and who is not locked."""
     sql.delete_stale_throttle(conn, now - FAILURE_WINDOW - LONGEST_LOCK, now)

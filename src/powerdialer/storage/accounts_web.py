@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -173,33 +173,49 @@ def throttle_rows(conn: Connection, keys: list[str]) -> dict[str, Any]:
     return {r.key: r for r in rows}
 
 
-def lock_throttle_row(conn: Connection, key: str, now: dt.datetime) -> Any:
-    """Create the key's row if missing, then read it with a row lock (PostgreSQL; SQLite's
-    write transaction already serialises), so concurrent failures are all counted."""
-    values = {"key": key, "failures": 0, "window_started_at": now}
-    # A concurrent first failure for the same key may win the insert: fine, we then lock and
-    # read its row.
-    if conn.dialect.name == "postgresql":
-        conn.execute(pg_insert(login_throttle).values(**values).on_conflict_do_nothing())
-    else:
-        conn.execute(sqlite_insert(login_throttle).values(**values).on_conflict_do_nothing())
-    return conn.execute(
-        select(login_throttle).where(login_throttle.c.key == key).with_for_update()
-    ).one()
+def reserve_attempt(
+    conn: Connection, key: str, now: dt.datetime, window_start_before: dt.datetime
+) -> int | None:
+    """Count one attempt on ``key`` unless it is locked, in one statement: the attempts now
+    counted in its window (this one included), or ``None`` when the key is locked (nothing
+    is counted).  A window that started before ``window_start_before`` starts again.
+
+    One ``INSERT … ON CONFLICT DO UPDATE … WHERE unlocked RETURNING``: concurrent attempts
+    queue on the row (PostgreSQL's row lock, SQLite's write lock), each sees the count the
+    one before it left, so the count *is* the reservation."""
+    t = login_throttle
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    proposed = dialect_insert(t).values(key=key, failures=1, window_started_at=now)
+    stale = t.c.window_started_at < window_start_before
+    statement = proposed.on_conflict_do_update(
+        index_elements=[t.c.key],
+        set_={
+            "failures": case((stale, 1), else_=t.c.failures + 1),
+            "window_started_at": case(
+                (stale, proposed.excluded.window_started_at), else_=t.c.window_started_at
+            ),
+        },
+        where=or_(t.c.locked_until.is_(None), t.c.locked_until <= now),
+    ).returning(t.c.failures)
+    row = conn.execute(statement).first()
+    return None if row is None else int(row[0])
 
 
-def save_throttle_row(
-    conn: Connection,
-    key: str,
-    failures: int,
-    window_started_at: dt.datetime,
-    locked_until: dt.datetime | None,
-) -> None:
+def set_throttle_lock(conn: Connection, key: str, locked_until: dt.datetime) -> None:
     conn.execute(
-        update(login_throttle)
-        .where(login_throttle.c.key == key)
-        .values(failures=failures, window_started_at=window_started_at, locked_until=locked_until)
+        update(login_throttle).where(login_throttle.c.key == key).values(locked_until=locked_until)
     )
+
+
+def release_attempt(conn: Connection, key: str, *, unlock: bool) -> None:
+    """Take back one reserved attempt (it succeeded); ``unlock`` when its reservation set the
+    lock (no other attempt can have been counted since)."""
+    values: dict[str, Any] = {
+        "failures": case((login_throttle.c.failures > 0, login_throttle.c.failures - 1), else_=0)
+    }
+    if unlock:
+        values["locked_until"] = None
+    conn.execute(update(login_throttle).where(login_throttle.c.key == key).values(**values))
 
 
 def clear_throttle(conn: Connection, key: str) -> None:

@@ -24,10 +24,12 @@ from powerdialer.storage import Store, open_store
 from powerdialer.storage.writer import GroupCommitter
 from powerdialer.web import compat
 from powerdialer.web.api import build_api
+from powerdialer.web.api.openapi import PUBLIC_PATHS
 from powerdialer.web.bodylimit import BodyLimitMiddleware
 from powerdialer.web.cors import ApiCors
 from powerdialer.web.exports import ExportSlots
 from powerdialer.web.idempotency import IdempotencyMiddleware, IdempotencyOp, apply_idempotency
+from powerdialer.web.keyauth import KeyAuth, KeyAuthMiddleware, KeyVerifier
 from powerdialer.web.ratelimit import RateLimiter, RateLimitMiddleware
 from powerdialer.web.responses import Receive, Scope, Send
 from powerdialer.web.textguard import NulGuardMiddleware
@@ -52,10 +54,17 @@ class PowerDialerApp:
         self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
         self.exports = ExportSlots(settings.max_exports_per_key, settings.max_exports)
         self.api = build_api(self)
+        self.keyauth = KeyAuth(
+            KeyVerifier(lambda: self.store),
+            prefix="/power-dialer/",
+            public=PUBLIC_PATHS,
+            hot_path=compat.PATH,
+        )
         self._api_asgi = RateLimitMiddleware(
             BodyLimitMiddleware(NulGuardMiddleware(self.api), settings), self.limiter
         )
-        entry: ASGIApp = IdempotencyMiddleware(self._route, self)
+        # Authentication first: nothing below spends on a request whose key does not verify.
+        entry: ASGIApp = KeyAuthMiddleware(IdempotencyMiddleware(self._route, self), self.keyauth)
         if settings.cors_origins:  # off by default: no wrapper on the hot path
             entry = ApiCors(entry, settings.cors_origins)
         self._entry = entry
@@ -90,7 +99,9 @@ class PowerDialerApp:
             max_batch=self.settings.max_batch_rows,
         )
         self._committer.start()
-        self._compat = compat.CompatEndpoint(self.settings, self._committer, self.limiter)
+        self._compat = compat.CompatEndpoint(
+            self.settings, self._committer, self.limiter, self.keyauth
+        )
         self.imports = ImportRunner(store, self._committer, self.settings)
         await self.imports.start()
         if self.freeze_gc:

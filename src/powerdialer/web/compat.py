@@ -13,10 +13,10 @@ import logging
 import orjson
 
 from powerdialer.errors import AuthError, PowerDialerError
-from powerdialer.rows import Intake, prepare_intake
+from powerdialer.rows import Intake, intake_for
 from powerdialer.settings import Settings
 from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
-from powerdialer.web.credentials import parse_credentials
+from powerdialer.web.keyauth import SCOPE_KEY, KeyAuth, VerifiedKey
 from powerdialer.web.ratelimit import RateLimiter, headers_for, rate_limited_body
 from powerdialer.web.responses import (
     RETRY_AFTER,
@@ -38,23 +38,22 @@ PATH = "/power-dialer/campaigns/campaign-rows"
 _OK_HEADERS = [(b"content-type", b"application/json"), (b"content-length", b"15")]
 
 
-def _credentials(scope: Scope) -> tuple[int, str, str] | AuthError:
-    project_raw = key_raw = None
-    for name, value in scope["headers"]:  # ASGI servers hand us lower-cased names
-        if name == b"x-project-id":
-            project_raw = value.decode("latin-1")
-        elif name == b"auth-key":
-            key_raw = value.decode("latin-1")
-    return parse_credentials(project_raw, key_raw)
-
-
 class CompatEndpoint:
+    """Answers the compatible path.  Its key was verified before the request got here
+    (``web.keyauth.KeyAuthMiddleware``, through the verifier's cache); it is checked once more
+    in the transaction that stores the row, where a revoked key is refused at once."""
+
     def __init__(
-        self, settings: Settings, committer: GroupCommitter[Intake, bool], limiter: RateLimiter
+        self,
+        settings: Settings,
+        committer: GroupCommitter[Intake, bool],
+        limiter: RateLimiter,
+        auth: KeyAuth,
     ) -> None:
         self.settings = settings
         self.committer = committer
         self.limiter = limiter
+        self.auth = auth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "POST":
@@ -68,14 +67,16 @@ class CompatEndpoint:
                 [(b"allow", b"POST")],
             )
             return
-        credentials = _credentials(scope)
-        if isinstance(credentials, AuthError):
-            await send_json(send, 401, body_for(credentials))
-            return
-        project_id, key_id, secret = credentials
+        verified = scope.get(SCOPE_KEY)
+        if not isinstance(verified, VerifiedKey):  # called without the middleware
+            found = await self.auth.identify(scope)
+            if not isinstance(found, VerifiedKey):
+                await send_json(send, *found)
+                return
+            verified = found
         headers: list[tuple[bytes, bytes]] = []
         if self.limiter.enabled:
-            decision = self.limiter.hit((project_id, key_id))
+            decision = self.limiter.hit((verified.project_id, verified.key_id))
             headers = headers_for(decision)
             if not decision.allowed:
                 await send_json(send, 429, rate_limited_body(decision, self.limiter), headers)
@@ -98,13 +99,21 @@ class CompatEndpoint:
         except orjson.JSONDecodeError as exc:
             # The key is still checked first, so strangers learn nothing about parsing.
             body = json_error(raw, exc)
-        intake = prepare_intake(project_id, key_id, secret, body, self.settings.default_region)
+        intake = intake_for(
+            verified.project_id,
+            verified.key_id,
+            verified.secret_hash,
+            body,
+            self.settings.default_region,
+        )
         await self._store(intake, send, headers)
 
     async def _store(self, intake: Intake, send: Send, headers: list[tuple[bytes, bytes]]) -> None:
         try:
             await self.committer.submit(intake)
         except PowerDialerError as exc:
+            if isinstance(exc, AuthError):  # revoked since the verifier cached it
+                self.auth.verifier.forget(intake.project_id, intake.key_id)
             await send_json(send, status_for(exc), body_for(exc), headers)
         except StorageUnavailable as exc:
             body = storage_unavailable_body(str(exc), "the row was NOT stored")

@@ -1,11 +1,52 @@
 """Reading ``x-project-id`` and ``Auth-key``: one function for every surface, so the codes and
-messages are the same on the compatible endpoint and the rest of the API."""
+messages are the same on the compatible endpoint and the rest of the API.
+
+A credential header sent twice is refused (400 ``duplicate_header``) rather than resolved:
+servers and proxies disagree on which copy wins (the first, the last, both joined by a
+comma), so accepting either would let a proxy's check and ours see different keys.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from powerdialer import keys
-from powerdialer.errors import AuthError
+from powerdialer.errors import AuthError, PowerDialerError
 from powerdialer.projects import invalid_key
+
+# Lower-cased as ASGI servers hand them over -> the spelling our messages use.
+CREDENTIAL_HEADERS = {
+    b"x-project-id": "x-project-id",
+    b"auth-key": "Auth-key",
+    b"authorization": "Authorization",
+}
+
+
+def duplicate_header(name: str) -> PowerDialerError:
+    return PowerDialerError(
+        f"the {name} header is sent more than once: send it exactly once, with one value.",
+        code="duplicate_header",
+        field=name,
+    )
+
+
+def read_credentials(
+    headers: Iterable[tuple[bytes, bytes]],
+) -> tuple[int, str, str] | PowerDialerError:
+    """``(project_id, key_id, secret)`` from an ASGI header list, or the error to answer with
+    (a repeated credential header, then what :func:`parse_credentials` refuses)."""
+    project_raw = key_raw = None
+    seen: set[bytes] = set()
+    for name, value in headers:
+        if name in CREDENTIAL_HEADERS:
+            if name in seen:
+                return duplicate_header(CREDENTIAL_HEADERS[name])
+            seen.add(name)
+            if name == b"x-project-id":
+                project_raw = value.decode("latin-1")
+            elif name == b"auth-key":
+                key_raw = value.decode("latin-1")
+    return parse_credentials(project_raw, key_raw)
 
 
 def parse_credentials(

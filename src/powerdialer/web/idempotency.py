@@ -7,8 +7,10 @@ kept ``settings.idempotency_ttl_hours`` and replayed byte for byte, with
 ``idempotency_key_reused``); while the first still runs, 409 ``idempotency_in_progress`` with
 ``Retry-After``.  Only final answers are kept — 2xx and 4xx other than 401, 403, 408, 409,
 423, 425 and 429 — so retrying an auth failure, a rate limit, a conflict of state or a 5xx
-acts again.  A key is used only once the credentials are verified (``projects.authenticate``),
-so a replay never reaches a caller without a valid key of the project.
+acts again.  The middleware runs after ``web.keyauth.KeyAuthMiddleware``: a request whose API
+key does not verify is answered before its body is spooled or a key claimed.  The claim checks
+the key once more in its transaction (``projects.authenticate``), so a replay never reaches a
+caller whose key was revoked meanwhile.
 
 Answers over ``REPLAY_MAX_BYTES`` are passed through as they stream and not kept: a retry is
 told so (409 ``idempotency_not_replayable``) rather than acted on twice.  A first request
@@ -41,7 +43,7 @@ from powerdialer.settings import Settings
 from powerdialer.storage import idempotency as sql
 from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
 from powerdialer.web.bodylimit import body_limit, declared_length, too_large_body
-from powerdialer.web.credentials import parse_credentials
+from powerdialer.web.keyauth import SCOPE_KEY, VerifiedKey
 from powerdialer.web.ratelimit import ASGIApp
 from powerdialer.web.responses import (
     RETRY_AFTER,
@@ -270,7 +272,7 @@ class IdempotencyMiddleware:
         return True
 
     async def _keyed(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raw_key, project_raw, auth_raw = _headers(scope)
+        raw_key, _project, auth_raw = _headers(scope)
         raw_key = (raw_key or b"").strip()
         if not _KEY.fullmatch(raw_key):
             await _answer(
@@ -281,9 +283,9 @@ class IdempotencyMiddleware:
                 "send e.g. a UUID, new for each operation and the same for its retries.",
             )
             return
-        credentials = parse_credentials(project_raw, auth_raw)
-        if isinstance(credentials, AuthError):
-            await self.app(scope, receive, send)  # answers 401; nothing to remember
+        verified = scope.get(SCOPE_KEY)
+        if not isinstance(verified, VerifiedKey):
+            await self.app(scope, receive, send)  # a route without API keys (the web UI)
             return
         limit = body_limit(self.owner.settings, scope["path"])
         length = declared_length(scope)
@@ -299,12 +301,12 @@ class IdempotencyMiddleware:
         try:
             op = IdempotencyOp(
                 "claim",
-                credentials[0],
+                verified.project_id,
                 raw_key.decode("ascii"),
                 fingerprint(scope["method"], scope["path"], scope["query_string"], body_sha256),
                 presented_key=(auth_raw or "").strip(),
                 ttl=dt.timedelta(hours=self.owner.settings.idempotency_ttl_hours),
-                purge=self._purge_due(credentials[0]),
+                purge=self._purge_due(verified.project_id),
             )
             await self._claimed(op, scope, _replaying(spool, size, receive), send)
         finally:

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from powerdialer.keys import split_key
+from powerdialer.web.keyauth import SCOPE_KEY, VerifiedKey
 from powerdialer.web.responses import Message, Receive, Scope, Send, error_body, send_json
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
@@ -27,9 +27,17 @@ class Decision:
 
 
 class RateLimiter:
-    def __init__(self, rate: float, burst: int, *, max_keys: int = 100_000) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        *,
+        max_keys: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.rate = rate
         self.burst = burst
+        self.clock = clock  # what ``hit`` reads when not given ``now``; tests set their own
         self._max_keys = max_keys
         self._buckets: OrderedDict[object, tuple[float, float]] = OrderedDict()
 
@@ -38,7 +46,7 @@ class RateLimiter:
         return self.rate > 0
 
     def hit(self, key: object, now: float | None = None) -> Decision:
-        now = time.monotonic() if now is None else now
+        now = self.clock() if now is None else now
         tokens, last = self._buckets.pop(key, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - last) * self.rate)
         allowed = tokens >= 1.0
@@ -74,28 +82,22 @@ def rate_limited_body(decision: Decision, limiter: RateLimiter) -> bytes:
 
 
 class RateLimitMiddleware:
-    """Applies the per-key limit to every API request that names a key, and publishes the
-    budget in ``RateLimit-*`` headers.  Keys are told apart by their public key id, without
-    the database; requests without credentials are left to the routes (401)."""
+    """Applies the per-key limit to every API request whose key was verified (by
+    ``web.keyauth.KeyAuthMiddleware``, which runs first), and publishes the budget in
+    ``RateLimit-*`` headers.  Buckets are keyed by the verified project id (an integer) and
+    key id, as on the compatible endpoint, so the two share one budget and a stranger who
+    knows a key id but not its secret cannot spend it."""
 
     def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
         self.app = app
         self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.limiter.enabled:
+        verified = scope.get(SCOPE_KEY)
+        if not isinstance(verified, VerifiedKey) or not self.limiter.enabled:
             await self.app(scope, receive, send)
             return
-        project = key = None
-        for name, value in scope["headers"]:
-            if name == b"x-project-id":
-                project = value.decode("latin-1").strip()
-            elif name == b"auth-key":
-                key = split_key(value.decode("latin-1").strip())
-        if not project or key is None:
-            await self.app(scope, receive, send)
-            return
-        decision = self.limiter.hit((project, key[0]))
+        decision = self.limiter.hit((verified.project_id, verified.key_id))
         extra = headers_for(decision)
         if not decision.allowed:
             await send_json(send, 429, rate_limited_body(decision, self.limiter), extra)

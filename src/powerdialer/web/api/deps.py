@@ -1,8 +1,9 @@
 """What routes declare they need: the owner's store, and the authenticated project.
 
-``Authed`` checks ``x-project-id`` + ``Auth-key`` exactly like the compatible endpoint (same
-codes), so a route handler only ever sees a typed, verified project id.  Rate limits are
-applied earlier, by ``web.limits.RateLimitMiddleware``.
+``Authed`` hands a route the key that ``web.keyauth.KeyAuthMiddleware`` verified before the
+request reached the app (before its body was read, a rate limit counted or an idempotency key
+claimed; every ``/power-dialer/`` path but the public ones is gated there).  Its codes are the
+compatible endpoint's.
 """
 
 from __future__ import annotations
@@ -11,12 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 
-from powerdialer import projects
-from powerdialer.errors import AuthError
+from powerdialer.projects import invalid_key
 from powerdialer.storage import Store
-from powerdialer.web.credentials import parse_credentials
+from powerdialer.web.keyauth import SCOPE_KEY, VerifiedKey
 
 if TYPE_CHECKING:
     from powerdialer.web.app import PowerDialerApp
@@ -38,17 +37,12 @@ class AuthedProject:
 
 
 async def authenticate(request: Request) -> AuthedProject:
-    headers = request.headers
-    credentials = parse_credentials(headers.get("x-project-id"), headers.get("auth-key"))
-    if isinstance(credentials, AuthError):
-        raise credentials
-    project_id, key_id, _secret = credentials
-    presented = headers.get("auth-key", "").strip()
-    store = get_store(request)
-    await run_in_threadpool(
-        store.read, lambda conn: projects.authenticate(conn, project_id, presented)
-    )
-    return AuthedProject(project_id, key_id)
+    verified = request.scope.get(SCOPE_KEY)
+    if not isinstance(verified, VerifiedKey):
+        # Fail closed: only a keyed route outside /power-dialer/ (or declared public) could
+        # get here unverified.
+        raise invalid_key()
+    return AuthedProject(verified.project_id, verified.key_id)
 
 
 Authed = Annotated[AuthedProject, Depends(authenticate)]

@@ -108,7 +108,8 @@ COMPAT_OPERATION: dict[str, Any] = {
             },
         },
         "400": _error(
-            "The body is not JSON, or not a JSON object.",
+            "The body is not JSON, or not a JSON object (or a credential header is repeated: "
+            "duplicate_header).",
             "malformed_json",
             "the body is not valid JSON (…): send a JSON object.",
         ),
@@ -192,6 +193,16 @@ def _fix_generic_errors(schema: dict[str, Any]) -> None:
                     "Missing or wrong x-project-id / Auth-key.",
                     "invalid_auth_key",
                     "Auth-key is not a valid key of the project in x-project-id: …",
+                    field="Auth-key",
+                ),
+            )
+            responses.setdefault(
+                "400",
+                _error(
+                    "x-project-id, Auth-key or Authorization is sent more than once.",
+                    "duplicate_header",
+                    "the Auth-key header is sent more than once: send it exactly once, "
+                    "with one value.",
                     field="Auth-key",
                 ),
             )

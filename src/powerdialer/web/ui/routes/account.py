@@ -1,4 +1,5 @@
-"""The signed-in user's own page: password change (ends their other sessions) and language."""
+"""The signed-in user's own page: password change (ends their other sessions) and language.
+The current password it asks for is throttled like a sign-in (:mod:`powerdialer.throttling`)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,22 @@ def change_password(
     if new_password != repeat_password:
         error = page._("The new passwords do not match.")
         return page.render("account.html", status_code=422, nav="account", error=error)
+    request = page.request
+    client_ip = request.client.host if request.client else "unknown"
     try:
-        accounts.change_password(page.store, page.session, current_password, new_password)
+        accounts.change_password(
+            page.store, page.session, current_password, new_password, client_ip
+        )
+    except accounts.PasswordCheckLocked as locked:
+        minutes = max(1, (locked.retry_after + 59) // 60)
+        error = page.i18n.ngettext(
+            "Too many failed attempts. Try again in %(num)d minute.",
+            "Too many failed attempts. Try again in %(num)d minutes.",
+            minutes,
+        ) % {"num": minutes}
+        response = page.render("account.html", status_code=429, nav="account", error=error)
+        response.headers["retry-after"] = str(locked.retry_after)
+        return response
     except ValidationError as exc:
         return page.render(
             "account.html", status_code=422, nav="account", error=error_text(page.i18n, exc)
