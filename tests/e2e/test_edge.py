@@ -191,6 +191,7 @@ def test_2000_half_sent_requests_leave_healthz_and_a_real_client_answering_under
         # The cap for 1,024 descriptors is 768 connections (docs/deployment.md): the process
         # stays clear of its limit, with room for the database and imports.
         assert open_fds(server.proc.pid) <= fds_before + CAP + 8
+        assert f"{CAP} open connections, the cap" in server.output()
     finally:
         for sock in attackers:
             sock.close()

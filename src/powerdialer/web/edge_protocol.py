@@ -36,7 +36,7 @@ from uvicorn.server import ServerState
 
 from powerdialer.web.edge import EdgeLimits
 
-logger = logging.getLogger("powerdialer.edge")
+logger = logging.getLogger("uvicorn.error")  # beside the server's own lines
 
 
 class Edge:
@@ -49,6 +49,7 @@ class Edge:
         # Connections waiting for a request head, oldest first (dicts keep insertion order).
         self.waiting: dict[EdgeProtocol, None] = {}
         self._sweeping = False
+        self._warned_at = float("-inf")
 
     def __getstate__(self) -> dict[str, Any]:
         return {"limits": self.limits}
@@ -73,6 +74,8 @@ class Edge:
     def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
         """Close every connection whose head deadline has passed, then come back."""
         timeout = self.limits.head_timeout
+        # Re-armed first: nothing below may stop the sweeping.
+        loop.call_later(min(1.0, max(0.05, timeout / 4)), self._sweep, loop)
         deadline = loop.time() - timeout
         expired = []
         for protocol in self.waiting:
@@ -81,12 +84,19 @@ class Edge:
             expired.append(protocol)
         for protocol in expired:
             protocol.head_timed_out()
-        loop.call_later(min(1.0, max(0.05, timeout / 4)), self._sweep, loop)
 
     def evict_for(self, newcomer: EdgeProtocol) -> bool:
         """Make room for ``newcomer`` over the cap: close the connection that has waited
         longest for a head, else an idle kept-alive one.  False when there is none (every
         other connection has a request in progress)."""
+        now = newcomer.loop.time()
+        if now - self._warned_at > 60:  # at most a line a minute, however hard the flood
+            self._warned_at = now
+            logger.warning(
+                "%d open connections, the cap (POWERDIALER_MAX_CONNECTIONS): closing those "
+                "that have waited longest for a request head",
+                self.limits.max_connections,
+            )
         for protocol in self.waiting:
             if protocol is not newcomer:
                 protocol.drop()
