@@ -116,7 +116,7 @@ def read_to_end(client: httpx.Client, path: str, headers: dict[str, str]) -> boo
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_unread_exports_hold_little_memory_and_give_it_back(
+def test_unread_exports_hold_little_memory_and_give_their_slots_back(
     start_server: Callable[..., Server], store: Store, owner: Persona, fmt: str
 ) -> None:
     fill(store, owner)
