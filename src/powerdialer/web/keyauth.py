@@ -96,7 +96,15 @@ class KeyVerifier:
         Raises ``SQLAlchemyError`` when the database cannot be read."""
         presented = keys.hash_secret(secret)
         pair = (project_id, key_id)
-        stored = await (self._read(pair) if fresh else self._cached(pair, now))
+        if fresh:
+            stored = await self._read(pair)
+        else:
+            now = time.monotonic() if now is None else now
+            hit = self._cache.get(pair)
+            if hit is not None and now - hit[1] < self.ttl:  # the hot path: no await
+                stored = hit[0]
+            else:
+                stored = await self._cached(pair, now)
         if not keys.hash_matches(presented, stored):
             return None
         return VerifiedKey(project_id, key_id, presented)
