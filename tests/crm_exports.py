@@ -54,7 +54,7 @@ def bitrix24(rows: int = 30) -> Export:
         row += [f"значение {n}" for n in range(len(custom))]
         out.append(row)
         phones.append(mobile or work)
-        names.append(f"Иван{i}")
+        names.append(f"Петров Иван{i} Сергеевич")  # the three columns, in ПІБ order
     return Export("bitrix24", headers, out, phones, names)
 
 

@@ -28,7 +28,8 @@ def extras(store: Store) -> list[dict[str, str]]:
 
 def expected_left_out(export: Export) -> list[tuple[str, str]]:
     """Every column past the first 50 custom fields, and every title over 64 characters."""
-    mapped = {"ID"} | {n for n in export.headers if n in ("Мобильный телефон", "Имя")}
+    names = ("Мобильный телефон", "Имя", "Фамилия", "Отчество")
+    mapped = {"ID"} | {n for n in export.headers if n in names}
     mapped |= {"Рабочий телефон (контакт)", "Полное имя контакта", "ПІБ", "Телефон"}
     kept, left = 0, []
     for name in export.headers:

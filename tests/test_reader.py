@@ -79,6 +79,36 @@ def test_it_reads_cp1251_semicolon_csv_with_russian_headers(write: Write) -> Non
     ]
 
 
+def test_a_name_kept_in_parts_is_joined_surname_first(write: Write) -> None:
+    # Bitrix24 and most CRMs export "Имя", "Фамилия", "Отчество" as columns of their own.
+    text = (
+        "Ім'я;Прізвище;Телефон;По батькові;Місто\r\n"
+        "Іван;Петренко;0930000000;Іванович;Київ\r\n"
+        "Олена;;0930000001;;Львів\r\n"
+    )
+    records = read(write("export.csv", text.encode("utf-8")))
+    assert records == [
+        Record(2, "0930000000", "Петренко Іван Іванович", None, {"Місто": "Київ"}),
+        Record(3, "0930000001", "Олена", None, {"Місто": "Львів"}),
+    ]
+
+
+def test_name_parts_join_when_the_name_column_is_one_of_them_chosen_or_detected(
+    write: Write,
+) -> None:
+    alone = write("alone.csv", "Имя;Телефон;Компания\r\nИван;0930000000;ТОВ\r\n".encode())
+    assert read(alone) == [Record(2, "0930000000", "Иван", None, {"Компания": "ТОВ"})]
+    text = "Имя;Фамилия;Телефон;Компания\r\nИван;Петров;0930000000;ТОВ\r\n"
+    parts = write("parts.csv", text.encode())
+    # The web UI sends the detected columns back as numbers: the parts still join.
+    assert read(parts, mapping=Mapping(fio=0)) == [
+        Record(2, "0930000000", "Петров Иван", None, {"Компания": "ТОВ"})
+    ]
+    assert read(parts, mapping=Mapping(fio="Компания")) == [
+        Record(2, "0930000000", "ТОВ", None, {"Имя": "Иван", "Фамилия": "Петров"})
+    ]
+
+
 def test_it_reads_cp1251_csv_with_ukrainian_letters_and_apostrophe(write: Write) -> None:
     text = "Ім’я;Номер телефону\nҐанна Їжак;+380 93 000 00 00\nЄвген Шевчук;093-000-00-01\n"
     records = read(write("ua.csv", text.encode("cp1251")))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-__all__ = ["ROLES", "Role", "normalize_header", "role_of"]
+__all__ = ["ROLES", "Role", "name_part", "normalize_header", "role_of"]
 
 Role = Literal["phone", "fio", "external_id"]
 ROLES: tuple[Role, ...] = ("phone", "fio", "external_id")
@@ -98,3 +98,24 @@ def role_of(header: str, *, exact_only: bool = False) -> Role | None:
         if words & keywords:
             return role
     return None
+
+
+# A name kept in parts, as Bitrix24 and most CRMs export a contact: the parts are joined in
+# the order a ПІБ is written (surname, given name, patronymic).
+_NAME_PARTS: dict[str, int] = {
+    normalize_header(name): order
+    for order, names in enumerate(
+        (
+            ["прізвище", "фамилия", "last name", "lastname", "surname", "family name"],
+            ["ім'я", "имя", "first name", "firstname", "given name"],
+            ["по батькові", "отчество", "middle name", "middlename", "patronymic"],
+        )
+    )
+    for name in names
+}
+
+
+def name_part(header: str) -> int | None:
+    """Where a column that holds one part of a name goes in the joined name (0 surname,
+    1 given name, 2 patronymic), if its header names exactly such a part."""
+    return _NAME_PARTS.get(normalize_header(header))

@@ -22,6 +22,7 @@ from powerdialer.importing.header_names import (
     ROLES,
     Role,
     canonical_role,
+    name_part,
     normalize_header,
     role_of,
 )
@@ -90,6 +91,9 @@ class ResolvedMapping:
     """Header cells as they appear in the file (synthetic ``column_N`` names if there is none)."""
     fields: tuple[int, ...] | None = None
     """The mapping's choice of custom-field columns (None: every other column)."""
+    names: tuple[int, ...] = ()
+    """A name kept in parts ("Фамилия", "Имя", "Отчество" in a Bitrix24 export): these columns,
+    in ПІБ order, joined with spaces make the row's ``fio`` (empty when ``fio`` is one column)."""
     phones: tuple[int, ...] = ()
     """Other phone columns (``Мобильный телефон`` beside ``Рабочий телефон``), read in turn
     when the phone column's cell is empty: CRM exports fill one or the other."""
@@ -232,6 +236,9 @@ def resolve_columns(
         alternates = tuple(
             i for i, h in enumerate(headers) if i not in taken and role_of(h) == "phone"
         )
+    parts: tuple[int, ...] = ()
+    if chosen["fio"] is not None and headers:  # detected, or chosen as the web UI sends it
+        parts = _name_parts(headers, {chosen["phone"], chosen["external_id"]}, chosen["fio"])
     if phone is None:
         shown = ", ".join(repr(h) for h in headers if h) or "no header"
         raise ColumnError(
@@ -248,4 +255,19 @@ def resolve_columns(
         headers=tuple(headers),
         fields=fields,
         phones=alternates,
+        names=parts,
     )
+
+
+def _name_parts(headers: Sequence[str], taken: set[int | None], fio: int) -> tuple[int, ...]:
+    """The columns of a name kept in parts, when the name column (detected or chosen) is one
+    of at least two such parts (the first column of each part); else ``()``: a name column of
+    another kind ("ПІБ", "Клієнт") is read alone."""
+    if fio >= len(headers) or name_part(headers[fio]) is None:
+        return ()
+    parts: dict[int, int] = {}
+    for index, header in enumerate(headers):
+        part = name_part(header)
+        if part is not None and index not in taken:
+            parts.setdefault(part, index)
+    return tuple(parts[p] for p in sorted(parts)) if len(parts) > 1 else ()

@@ -116,11 +116,12 @@ class Table:
     def _mapped(self) -> set[int | None]:
         """The columns that are not custom fields (the other phone columns still are)."""
         m = self.mapping
-        return {m.phone, m.fio, m.external_id}
+        return {m.phone, m.fio, m.external_id, *m.names}
 
     def __iter__(self) -> Iterator[Record]:
         phone, fio, ident = self.mapping.phone, self.mapping.fio, self.mapping.external_id
         phones, mapped, chosen = self.mapping.phones, self._mapped(), self.mapping.fields
+        names = self.mapping.names
         keys: list[str] = []
         others: list[int] = []
         for line, cells in self._rows:
@@ -141,7 +142,10 @@ class Table:
             number = cell_text(cells[phone]) if phone < width else ""
             if not number and phones:
                 number = next((t for i in phones if i < width and (t := cell_text(cells[i]))), "")
-            name = plain_text(cells[fio]) if fio is not None and fio < width else ""
+            if names:
+                name = " ".join(t for i in names if i < width and (t := plain_text(cells[i])))
+            else:
+                name = plain_text(cells[fio]) if fio is not None and fio < width else ""
             code = plain_text(cells[ident]) if ident is not None and ident < width else ""
             if number or name or code or extra:  # rows of empty cells (";;;;") are not records
                 yield Record(line, number, name or None, code or None, extra)
