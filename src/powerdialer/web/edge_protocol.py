@@ -150,9 +150,10 @@ class EdgeProtocol(HttpToolsProtocol):
         if self._refused:
             return  # read and dropped, so the client's send completes and it reads our answer
         cycle = self.cycle
-        # Between requests (none yet, the last one's body complete, or answered already) the
-        # bytes are a request head; otherwise they are the current request's body.
-        heading = cycle is None or not cycle.more_body or cycle.response_complete
+        # Between requests (none yet, or the last one's body complete) the bytes are a request
+        # head; otherwise they are the current request's body, even when it was answered
+        # early (a 413 before the whole body came): those bytes are no head to count.
+        heading = cycle is None or not cycle.more_body
         if heading and self._head_bytes + len(data) > self.edge.limits.max_head_bytes:
             # This chunk may complete a head over the limit: refuse before the parser hands it
             # to the app (a request with a large body in the same chunk passes here).
