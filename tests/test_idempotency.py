@@ -392,7 +392,7 @@ async def test_expired_keys_are_purged_as_keys_are_claimed(
             await post(client, stranger, "theirs", one_row("380930000003"))
             set_keys(store, expires_at=utcnow() - dt.timedelta(seconds=1))
             # The app purged on its first claim for the project; the next purge is due later.
-            app._entry.app._purged.clear()  # behind KeyAuthMiddleware
+            app._keyed.app._purged.clear()  # behind KeyAuthMiddleware
             await post(client, owner, "fresh", one_row("380930000004"))
     finally:
         await app.shutdown()

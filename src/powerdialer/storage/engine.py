@@ -48,7 +48,6 @@ CHECKPOINT_BYTES = 64 * 1024 * 1024
 """WAL size at which SQLite checkpoints it into the database."""
 CACHE_KIB = 64 * 1024
 """SQLite's page cache a connection, in KiB: 64 MiB."""
-"""WAL size at which SQLite checkpoints it into the database."""
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -9,6 +9,7 @@ comma), so accepting either would let a proxy's check and ours see different key
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from powerdialer import keys
 from powerdialer.errors import AuthError, PowerDialerError
@@ -30,23 +31,45 @@ def duplicate_header(name: str) -> PowerDialerError:
     )
 
 
-def read_credentials(
-    headers: Iterable[tuple[bytes, bytes]],
-) -> tuple[int, str, str] | PowerDialerError:
-    """``(project_id, key_id, secret)`` from an ASGI header list, or the error to answer with
-    (a repeated credential header, then what :func:`parse_credentials` refuses)."""
-    project_raw = key_raw = None
+class HeaderScan(NamedTuple):
+    """What one pass over a request's headers finds: the credentials (or the error to
+    answer with), the declared body length, and whether an ``Idempotency-Key`` was sent."""
+
+    credentials: tuple[int, str, str] | PowerDialerError
+    content_length: bytes | None
+    idempotent: bool
+
+
+def scan_headers(headers: Iterable[tuple[bytes, bytes]]) -> HeaderScan:
+    """One pass over an ASGI header list (the compatible endpoint reads every header it needs
+    this way, once).  A repeated credential header is refused before anything is parsed."""
+    project_raw = key_raw = length = None
+    idempotent = False
+    duplicate: PowerDialerError | None = None
     seen: set[bytes] = set()
     for name, value in headers:
         if name in CREDENTIAL_HEADERS:
             if name in seen:
-                return duplicate_header(CREDENTIAL_HEADERS[name])
+                duplicate = duplicate or duplicate_header(CREDENTIAL_HEADERS[name])
             seen.add(name)
             if name == b"x-project-id":
                 project_raw = value.decode("latin-1")
             elif name == b"auth-key":
                 key_raw = value.decode("latin-1")
-    return parse_credentials(project_raw, key_raw)
+        elif name == b"content-length":
+            length = value
+        elif name == b"idempotency-key":
+            idempotent = True
+    credentials = duplicate or parse_credentials(project_raw, key_raw)
+    return HeaderScan(credentials, length, idempotent)
+
+
+def read_credentials(
+    headers: Iterable[tuple[bytes, bytes]],
+) -> tuple[int, str, str] | PowerDialerError:
+    """``(project_id, key_id, secret)`` from an ASGI header list, or the error to answer with
+    (a repeated credential header, then what :func:`parse_credentials` refuses)."""
+    return scan_headers(headers).credentials
 
 
 def parse_credentials(

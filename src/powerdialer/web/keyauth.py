@@ -52,6 +52,13 @@ CACHE_ENTRIES = 10_000
 Refusal = tuple[int, bytes, list[tuple[bytes, bytes]]]  # status, body, extra headers
 
 
+class Miss:
+    """``KeyVerifier.verify_cached``'s answer when the key's hash is not cached."""
+
+
+MISS = Miss()
+
+
 @dataclass(frozen=True, slots=True)
 class VerifiedKey:
     """Who a request is, once its key is verified."""
@@ -80,8 +87,23 @@ class KeyVerifier:
         self._store = store
         self.ttl = ttl
         self.max_entries = max_entries
-        self._cache: OrderedDict[tuple[int, str], tuple[str | None, float]] = OrderedDict()
+        # (project, key id) -> (stored hash or None, when read, the VerifiedKey a match gives)
+        self._cache: OrderedDict[tuple[int, str], tuple[str | None, float, VerifiedKey | None]] = (
+            OrderedDict()
+        )
         self._reads: dict[tuple[int, str], asyncio.Future[str | None]] = {}
+
+    def verify_cached(
+        self, project_id: int, key_id: str, secret: str, *, now: float | None = None
+    ) -> VerifiedKey | Miss | None:
+        """The hot path's check, with no await: the verified key or ``None`` when the key's
+        stored hash is cached, else ``MISS`` (then ``await verify(..., fresh=False)``)."""
+        now = time.monotonic() if now is None else now
+        hit = self._cache.get((project_id, key_id))
+        if hit is None or now - hit[1] >= self.ttl:
+            return MISS
+        # A match means the presented hash is the stored one: the cached VerifiedKey is it.
+        return hit[2] if keys.hash_matches(keys.hash_secret(secret), hit[0]) else None
 
     async def verify(
         self,
@@ -94,17 +116,13 @@ class KeyVerifier:
     ) -> VerifiedKey | None:
         """The verified key, or ``None`` (unknown, revoked, another project's, wrong secret).
         Raises ``SQLAlchemyError`` when the database cannot be read."""
+        if not fresh:
+            found = self.verify_cached(project_id, key_id, secret, now=now)
+            if not isinstance(found, Miss):
+                return found
         presented = keys.hash_secret(secret)
         pair = (project_id, key_id)
-        if fresh:
-            stored = await self._read(pair)
-        else:
-            now = time.monotonic() if now is None else now
-            hit = self._cache.get(pair)
-            if hit is not None and now - hit[1] < self.ttl:  # the hot path: no await
-                stored = hit[0]
-            else:
-                stored = await self._cached(pair, now)
+        stored = await (self._read(pair) if fresh else self._cached(pair, now))
         if not keys.hash_matches(presented, stored):
             return None
         return VerifiedKey(project_id, key_id, presented)
@@ -125,7 +143,8 @@ class KeyVerifier:
             self._reads[pair] = reading
             reading.add_done_callback(lambda _done: self._reads.pop(pair, None))
         stored = await asyncio.shield(reading)
-        self._cache[pair] = (stored, now)
+        verified = VerifiedKey(*pair, stored) if stored is not None else None
+        self._cache[pair] = (stored, now, verified)
         self._cache.move_to_end(pair)
         while len(self._cache) > self.max_entries:
             self._cache.popitem(last=False)
@@ -167,14 +186,19 @@ class KeyAuth:
 
     async def identify(self, scope: Scope) -> VerifiedKey | Refusal:
         """The request's verified key, or the answer to send instead (status, body, headers)."""
-        found = read_credentials(scope["headers"])
+        return await self.check(
+            read_credentials(scope["headers"]), fresh=scope["path"] != self.hot_path
+        )
+
+    async def check(
+        self, found: tuple[int, str, str] | PowerDialerError, *, fresh: bool
+    ) -> VerifiedKey | Refusal:
+        """Verify credentials as read from the headers (``fresh=False``: through the cache)."""
         if isinstance(found, PowerDialerError):
             return status_for(found), body_for(found), []
         project_id, key_id, secret = found
         try:
-            verified = await self.verifier.verify(
-                project_id, key_id, secret, fresh=scope["path"] != self.hot_path
-            )
+            verified = await self.verifier.verify(project_id, key_id, secret, fresh=fresh)
         except SQLAlchemyError:
             body = error_body(
                 "storage_unavailable",
