@@ -18,8 +18,8 @@ from powerdialer.settings import Settings
 from powerdialer.storage import Store
 from powerdialer.storage import bulk as bulk_sql
 from powerdialer.storage.schema import campaign_rows, campaigns, idempotency_keys
-from powerdialer.web import idempotency
 from powerdialer.web.app import PowerDialerApp, create_app
+from powerdialer.web.middleware import idempotency
 from tests.conftest import COMPAT, Persona
 
 pytestmark = pytest.mark.anyio

@@ -9,7 +9,7 @@ import pytest
 
 from powerdialer.settings import Settings
 from powerdialer.web.app import create_app
-from powerdialer.web.ratelimit import RateLimiter
+from powerdialer.web.middleware.ratelimit import RateLimiter
 from tests.conftest import COMPAT, Persona
 
 pytestmark = pytest.mark.anyio

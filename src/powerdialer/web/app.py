@@ -25,14 +25,18 @@ from powerdialer.storage.writer import GroupCommitter
 from powerdialer.web import compat
 from powerdialer.web.api import build_api
 from powerdialer.web.api.openapi import PUBLIC_PATHS
-from powerdialer.web.bodylimit import BodyLimitMiddleware
-from powerdialer.web.cors import ApiCors
 from powerdialer.web.exports import ExportSlots
-from powerdialer.web.idempotency import IdempotencyMiddleware, IdempotencyOp, apply_idempotency
-from powerdialer.web.keyauth import KeyAuth, KeyAuthMiddleware, KeyVerifier
-from powerdialer.web.ratelimit import RateLimiter, RateLimitMiddleware
+from powerdialer.web.middleware.bodylimit import BodyLimitMiddleware
+from powerdialer.web.middleware.cors import ApiCors
+from powerdialer.web.middleware.idempotency import (
+    IdempotencyMiddleware,
+    IdempotencyOp,
+    apply_idempotency,
+)
+from powerdialer.web.middleware.keyauth import KeyAuth, KeyAuthMiddleware, KeyVerifier
+from powerdialer.web.middleware.ratelimit import RateLimiter, RateLimitMiddleware
+from powerdialer.web.middleware.textguard import NulGuardMiddleware
 from powerdialer.web.responses import Receive, Scope, Send
-from powerdialer.web.textguard import NulGuardMiddleware
 
 log = logging.getLogger(__name__)
 

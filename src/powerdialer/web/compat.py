@@ -16,8 +16,9 @@ from powerdialer.errors import AuthError, PowerDialerError
 from powerdialer.rows import Intake, intake_for
 from powerdialer.settings import Settings
 from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
-from powerdialer.web.keyauth import SCOPE_KEY, KeyAuth, VerifiedKey
-from powerdialer.web.ratelimit import RateLimiter, headers_for, rate_limited_body
+from powerdialer.web.middleware.keyauth import SCOPE_KEY, KeyAuth, VerifiedKey
+from powerdialer.web.middleware.ratelimit import RateLimiter, headers_for, rate_limited_body
+from powerdialer.web.middleware.textguard import json_error
 from powerdialer.web.responses import (
     RETRY_AFTER,
     SUCCESS_BODY,
@@ -30,7 +31,6 @@ from powerdialer.web.responses import (
     status_for,
     storage_unavailable_body,
 )
-from powerdialer.web.textguard import json_error
 
 log = logging.getLogger(__name__)
 

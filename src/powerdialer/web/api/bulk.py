@@ -21,7 +21,7 @@ from powerdialer.rows import MAX_ID
 from powerdialer.web.api import bulk_schemas as schemas
 from powerdialer.web.api.deps import Authed, get_owner
 from powerdialer.web.api.routing import ApiRoute
-from powerdialer.web.textguard import json_error
+from powerdialer.web.middleware.textguard import json_error
 
 router = APIRouter(tags=["bulk"], route_class=ApiRoute)
 

@@ -1,9 +1,9 @@
 """What routes declare they need: the owner's store, and the authenticated project.
 
-``Authed`` hands a route the key that ``web.keyauth.KeyAuthMiddleware`` verified before the
-request reached the app (before its body was read, a rate limit counted or an idempotency key
-claimed; every ``/power-dialer/`` path but the public ones is gated there).  Its codes are the
-compatible endpoint's.
+``Authed`` hands a route the key that ``web.middleware.keyauth.KeyAuthMiddleware`` verified
+before the request reached the app (before its body was read, a rate limit counted or an
+idempotency key claimed; every ``/power-dialer/`` path but the public ones is gated there).
+Its codes are the compatible endpoint's.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 
 from powerdialer.projects import invalid_key
 from powerdialer.storage import Store
-from powerdialer.web.keyauth import SCOPE_KEY, VerifiedKey
+from powerdialer.web.middleware.keyauth import SCOPE_KEY, VerifiedKey
 
 if TYPE_CHECKING:
     from powerdialer.web.app import PowerDialerApp

@@ -9,8 +9,8 @@ from powerdialer.bulk import DUPLICATE_POLICIES
 from powerdialer.web.api.bulk_schemas import LimitsOut
 from powerdialer.web.api.deps import get_owner
 from powerdialer.web.api.routing import ApiRoute
-from powerdialer.web.bodylimit import DEFAULT_BODY_BYTES
-from powerdialer.web.idempotency import REPLAY_MAX_BYTES
+from powerdialer.web.middleware.bodylimit import DEFAULT_BODY_BYTES
+from powerdialer.web.middleware.idempotency import REPLAY_MAX_BYTES
 
 router = APIRouter(tags=["operations"], route_class=ApiRoute)
 

@@ -7,10 +7,10 @@ kept ``settings.idempotency_ttl_hours`` and replayed byte for byte, with
 ``idempotency_key_reused``); while the first still runs, 409 ``idempotency_in_progress`` with
 ``Retry-After``.  Only final answers are kept — 2xx and 4xx other than 401, 403, 408, 409,
 423, 425 and 429 — so retrying an auth failure, a rate limit, a conflict of state or a 5xx
-acts again.  The middleware runs after ``web.keyauth.KeyAuthMiddleware``: a request whose API
-key does not verify is answered before its body is spooled or a key claimed.  The claim checks
-the key once more in its transaction (``projects.authenticate``), so a replay never reaches a
-caller whose key was revoked meanwhile.
+acts again.  The middleware runs after ``web.middleware.keyauth.KeyAuthMiddleware``: a request
+whose API key does not verify is answered before its body is spooled or a key claimed.  The
+claim checks the key once more in its transaction (``projects.authenticate``), so a replay
+never reaches a caller whose key was revoked meanwhile.
 
 Answers over ``REPLAY_MAX_BYTES`` are passed through as they stream and not kept: a retry is
 told so (409 ``idempotency_not_replayable``) rather than acted on twice.  A first request
@@ -42,9 +42,9 @@ from powerdialer.models import utcnow
 from powerdialer.settings import Settings
 from powerdialer.storage import idempotency as sql
 from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
-from powerdialer.web.bodylimit import body_limit, declared_length, too_large_body
-from powerdialer.web.keyauth import SCOPE_KEY, VerifiedKey
-from powerdialer.web.ratelimit import ASGIApp
+from powerdialer.web.middleware.bodylimit import body_limit, declared_length, too_large_body
+from powerdialer.web.middleware.keyauth import SCOPE_KEY, VerifiedKey
+from powerdialer.web.middleware.ratelimit import ASGIApp
 from powerdialer.web.responses import (
     RETRY_AFTER,
     Message,
