@@ -28,11 +28,8 @@ from powerdialer.web.api.openapi import PUBLIC_PATHS
 from powerdialer.web.exports import ExportSlots
 from powerdialer.web.middleware.bodylimit import BodyLimitMiddleware
 from powerdialer.web.middleware.cors import ApiCors
-from powerdialer.web.middleware.idempotency import (
-    IdempotencyMiddleware,
-    IdempotencyOp,
-    apply_idempotency,
-)
+from powerdialer.web.middleware.idempotency import IdempotencyMiddleware
+from powerdialer.web.middleware.idempotency_writes import IdempotencyOp, apply_idempotency
 from powerdialer.web.middleware.keyauth import KeyAuth, KeyAuthMiddleware, KeyVerifier
 from powerdialer.web.middleware.ratelimit import RateLimiter, RateLimitMiddleware
 from powerdialer.web.middleware.textguard import NulGuardMiddleware
