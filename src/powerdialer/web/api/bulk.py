@@ -18,9 +18,9 @@ from starlette.concurrency import run_in_threadpool
 from powerdialer.bulk import BulkWrite, NewRow, RowOutcome, parse_rows
 from powerdialer.errors import ValidationError
 from powerdialer.rows import MAX_ID
-from powerdialer.web.api import bulk_schemas as schemas
 from powerdialer.web.api.deps import Authed, get_owner
 from powerdialer.web.api.routing import ApiRoute
+from powerdialer.web.api.schemas import bulk as schemas
 from powerdialer.web.middleware.textguard import json_error
 
 router = APIRouter(tags=["bulk"], route_class=ApiRoute)

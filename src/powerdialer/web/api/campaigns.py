@@ -16,14 +16,14 @@ from powerdialer.models import CampaignState
 from powerdialer.rows import MAX_ID
 from powerdialer.web.api.deps import Authed, StoreDep
 from powerdialer.web.api.routing import ApiRoute
-from powerdialer.web.api.schemas import (
+from powerdialer.web.api.schemas.campaigns import (
     CampaignCreate,
     CampaignList,
     CampaignPublic,
     CampaignStateName,
     CampaignUpdate,
-    error_responses,
 )
+from powerdialer.web.api.schemas.error_codes import error_responses
 
 router = APIRouter(prefix="/power-dialer/campaigns", tags=["campaigns"], route_class=ApiRoute)
 

@@ -31,19 +31,18 @@ from powerdialer.importing.uploads import Upload
 from powerdialer.rows import MAX_ID
 from powerdialer.text import one_line
 from powerdialer.web.api.deps import Authed, StoreDep, get_owner
-from powerdialer.web.api.import_schemas import (
-    PREVIEW_BODY,
+from powerdialer.web.api.routing import ApiRoute
+from powerdialer.web.api.schemas.error_codes import import_errors
+from powerdialer.web.api.schemas.imports import (
     REJECTED_CSV_EXAMPLE,
-    UPLOAD_BODY,
     ImportJobList,
     ImportJobPublic,
     ImportPreview,
     PreviewRow,
-    import_errors,
     parse_flag,
     parse_mapping,
 )
-from powerdialer.web.api.routing import ApiRoute
+from powerdialer.web.api.schemas.uploads import PREVIEW_BODY, UPLOAD_BODY
 from powerdialer.web.exports import busy_response, rejected_rows_response
 
 router = APIRouter(tags=["imports"], route_class=ApiRoute)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from powerdialer.bulk import DUPLICATE_POLICIES
-from powerdialer.web.api.bulk_schemas import LimitsOut
 from powerdialer.web.api.deps import get_owner
 from powerdialer.web.api.routing import ApiRoute
+from powerdialer.web.api.schemas.limits import LimitsOut
 from powerdialer.web.middleware.bodylimit import DEFAULT_BODY_BYTES
 from powerdialer.web.middleware.idempotency import REPLAY_MAX_BYTES
 

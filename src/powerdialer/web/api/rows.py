@@ -19,7 +19,8 @@ from powerdialer.rows import MAX_ID
 from powerdialer.storage.row_queries import RowFilter
 from powerdialer.web.api.deps import Authed, StoreDep, get_owner
 from powerdialer.web.api.routing import ApiRoute
-from powerdialer.web.api.schemas import ClearResult, RowPage, RowPublic, error_responses
+from powerdialer.web.api.schemas.error_codes import error_responses
+from powerdialer.web.api.schemas.rows import ClearResult, RowPage, RowPublic
 from powerdialer.web.exports import busy_response, export_response
 
 router = APIRouter(

@@ -20,8 +20,8 @@ from powerdialer.errors import NotFound, PowerDialerError, ValidationError
 from powerdialer.importing import jobs
 from powerdialer.importing.jobs import ImportJob
 from powerdialer.importing.uploads import Upload
-from powerdialer.web.api.import_schemas import parse_mapping
 from powerdialer.web.api.imports import UploadForm, get_runner
+from powerdialer.web.api.schemas.imports import parse_mapping
 from powerdialer.web.exports import rejected_rows_response
 from powerdialer.web.responses import status_for
 from powerdialer.web.ui import security
