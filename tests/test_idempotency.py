@@ -321,7 +321,7 @@ async def test_a_429_is_not_kept_so_the_retry_acts(
 ) -> None:
     app = create_app(dataclasses.replace(settings, rate_limit_per_second=2, rate_limit_burst=1))
     clock = [0.0]
-    app.limiter.clock = lambda: clock[0]  # time stands still until we move it
+    app.services.limiter.clock = lambda: clock[0]  # time stands still until we move it
     await app.startup()
     try:
         async with _client(app) as client:

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from powerdialer.importing import jobs, rejects, start
-from powerdialer.importing.runner import ImportRunner
-from powerdialer.rows import MAX_ID
-from powerdialer.web.api.deps import Authed, StoreDep, get_owner
+from powerdialer.web.api.deps import Authed, CampaignId, JobId, ServicesDep, StoreDep
 from powerdialer.web.api.routing import ApiRoute
 from powerdialer.web.api.schemas.error_codes import import_errors
 from powerdialer.web.api.schemas.imports import (
@@ -34,16 +32,6 @@ from powerdialer.web.exports import busy_response, rejected_rows_response
 from powerdialer.web.uploads import reader
 
 router = APIRouter(tags=["imports"], route_class=ApiRoute)
-
-CampaignId = Annotated[int, Path(gt=0, le=MAX_ID, description="The campaign's id.")]
-JobId = Annotated[int, Path(gt=0, le=MAX_ID, description="The import job's id.")]
-
-
-def get_runner(request: Request) -> ImportRunner:
-    runner = get_owner(request).imports
-    if runner is None:
-        raise RuntimeError("the application has not started")
-    return runner
 
 
 @router.post(
@@ -62,16 +50,18 @@ def get_runner(request: Request) -> ImportRunner:
     ),
 )
 async def create_import(
-    campaign_id: CampaignId, request: Request, auth: Authed, response: Response
+    campaign_id: CampaignId,
+    request: Request,
+    auth: Authed,
+    services: ServicesDep,
+    response: Response,
 ) -> ImportJobPublic:
     """Upload a CSV/XLSX/ODS/JSON Lines file; it is imported in the background.  Follow the
     job at `Location`.  A file that is broken as a whole (undecodable bytes, no phone column,
     a corrupt workbook, an unclosed quote) imports nothing unless `keep_valid` is true;
     invalid rows are rejected one by one and listed in the job's `rejected.csv`."""
-    limit = get_owner(request).settings.max_upload_bytes
-    job = await start.start_import(
-        get_runner(request), auth.project_id, campaign_id, reader(request, limit)
-    )
+    upload = reader(request, services.settings.max_upload_bytes)
+    job = await start.start_import(services.imports, auth.project_id, campaign_id, upload)
     response.headers["Location"] = f"/power-dialer/imports/{job.id}"
     return ImportJobPublic.of(job)
 
@@ -116,12 +106,12 @@ def get_import(job_id: JobId, auth: Authed, store: StoreDep) -> ImportJobPublic:
         **import_errors("import_not_found", "too_many_exports"),
     },
 )
-def rejected_rows(job_id: JobId, auth: Authed, store: StoreDep, request: Request) -> Response:
+def rejected_rows(job_id: JobId, auth: Authed, services: ServicesDep) -> Response:
     """The rows the import rejected, in file order: `line` (as an editor counts it, header
     included), the raw `phone_number` and `fio`, and `code`, `reason`, `message`.  A
     download like an export: past the key's or the server's cap, 429 `too_many_exports`."""
-    chunks = rejects.rejected_csv(store, auth.project_id, job_id)
-    slots, holder = get_owner(request).exports, ("key", auth.project_id, auth.key_id)
+    chunks = rejects.rejected_csv(services.store, auth.project_id, job_id)
+    slots, holder = services.exports, ("key", auth.project_id, auth.key_id)
     slot = slots.take(holder)
     if slot is None:
         return busy_response(slots, holder)
@@ -137,13 +127,13 @@ def rejected_rows(job_id: JobId, auth: Authed, store: StoreDep, request: Request
         "body_too_large", "form_too_large", "invalid_mapping", "invalid_upload"
     ),
 )
-async def preview_import(request: Request, auth: Authed) -> ImportPreview:
+async def preview_import(request: Request, auth: Authed, services: ServicesDep) -> ImportPreview:
     """What an import of this file would detect (format, encoding, delimiter, columns) and
     its first 20 records, each with the number as it would be stored or the reason it would
     be rejected.  Nothing is stored.  A file that cannot be imported answers 422 with the
     reader's code, e.g. `no_phone_column`; one too big to read, `workbook_too_large` or
     `file_too_complex`."""
-    limit = get_owner(request).settings.max_upload_bytes
-    found = await start.preview_import(get_runner(request), reader(request, limit))
+    upload = reader(request, services.settings.max_upload_bytes)
+    found = await start.preview_import(services.imports, upload)
     rows = [PreviewRow.of(c.record, c.phone_e164, c.problem) for c in found.records]
     return ImportPreview.of(found.preview, rows, found.notices)

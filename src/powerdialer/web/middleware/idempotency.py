@@ -28,14 +28,13 @@ import hashlib
 import logging
 import re
 import time
-from typing import IO, Any, Protocol
+from typing import IO
 
 import orjson
 
 from powerdialer.errors import AuthError
-from powerdialer.settings import Settings
 from powerdialer.storage import idempotency as sql
-from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
+from powerdialer.storage.writer import StorageUnavailable
 from powerdialer.web.middleware.bodylimit import body_limit, declared_length, too_large_body
 from powerdialer.web.middleware.idempotency_writes import IdempotencyOp
 from powerdialer.web.middleware.keyauth import SCOPE_KEY, VerifiedKey
@@ -50,6 +49,7 @@ from powerdialer.web.responses import (
     send_json,
     storage_unavailable_body,
 )
+from powerdialer.web.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +60,6 @@ REPLAY_MAX_BYTES = 8 * 1024 * 1024
 PURGE_EVERY_SECONDS = 60.0
 _KEY = re.compile(rb"[\x20-\x7e]{1,255}")
 _NOT_FINAL = frozenset({401, 403, 408, 409, 423, 425, 429})
-
-
-class _Owner(Protocol):
-    settings: Settings
-
-    @property
-    def committer(self) -> GroupCommitter[Any, Any]: ...
 
 
 def fingerprint(method: str, path: str, query: bytes, body_sha256: str) -> str:
@@ -96,9 +89,9 @@ async def _answer(
 class IdempotencyMiddleware:
     """Wraps the whole application (the compatible endpoint included)."""
 
-    def __init__(self, app: ASGIApp, owner: _Owner) -> None:
+    def __init__(self, app: ASGIApp, services: Services) -> None:
         self.app = app
-        self.owner = owner
+        self.services = services
         self._purged: dict[int, float] = {}  # project -> when its expired keys were purged
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -134,7 +127,7 @@ class IdempotencyMiddleware:
         if not isinstance(verified, VerifiedKey):
             await self.app(scope, receive, send)  # a route without API keys (the web UI)
             return
-        limit = body_limit(self.owner.settings, scope["path"])
+        limit = body_limit(self.services.settings, scope["path"])
         length = declared_length(scope)
         read: tuple[IO[bytes], int, str] | str = "too_large"
         if length is None or length <= limit:
@@ -152,7 +145,7 @@ class IdempotencyMiddleware:
                 raw_key.decode("ascii"),
                 fingerprint(scope["method"], scope["path"], scope["query_string"], body_sha256),
                 presented_key=(auth_raw or "").strip(),
-                ttl=dt.timedelta(hours=self.owner.settings.idempotency_ttl_hours),
+                ttl=dt.timedelta(hours=self.services.settings.idempotency_ttl_hours),
                 purge=self._purge_due(verified.project_id),
             )
             await self._claimed(op, scope, replaying(spool, size, receive), send)
@@ -161,7 +154,7 @@ class IdempotencyMiddleware:
 
     async def _claimed(self, op: IdempotencyOp, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            found = await self.owner.committer.submit(op)
+            found = await self.services.writer.submit(op)
         except AuthError:
             await self.app(scope, receive, send)  # the app answers 401 in its own words
             return
@@ -223,7 +216,7 @@ class IdempotencyMiddleware:
         """Save or release; if the database is down the claim stays and is taken over after
         ``idempotency_writes.IN_PROGRESS_LEASE``, and the client still gets its answer."""
         try:
-            await self.owner.committer.submit(op)
+            await self.services.writer.submit(op)
         except Exception:
             log.exception("could not %s Idempotency-Key %r", op.kind, op.key)
 

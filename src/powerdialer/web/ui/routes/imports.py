@@ -22,7 +22,6 @@ from powerdialer.importing import jobs, start
 from powerdialer.importing.jobs import ImportJob
 from powerdialer.importing.start import ReceiveUpload
 from powerdialer.importing.uploads import ReceivedUpload, Upload
-from powerdialer.web.api.imports import get_runner
 from powerdialer.web.exports import rejected_rows_response
 from powerdialer.web.responses import status_for
 from powerdialer.web.ui import security
@@ -31,7 +30,7 @@ from powerdialer.web.ui.import_status import job_text, job_view, left_out_text
 from powerdialer.web.ui.messages import error_text
 from powerdialer.web.ui.pages import ObjectId, Page, PageDep, parse_id
 from powerdialer.web.ui.routes.edit import campaign_of, edit_url
-from powerdialer.web.ui.routing import UIRoute
+from powerdialer.web.ui.routing import UIRoute, json_error
 from powerdialer.web.uploads import UploadForm
 
 router = APIRouter(route_class=UIRoute, include_in_schema=False)
@@ -48,19 +47,16 @@ def _wants_json(request: Request) -> bool:
 
 
 def _problem(page: Page, exc: PowerDialerError) -> JSONResponse:
-    """The UI's error answer to app.js (as ``routing._json_error``): the code and a sentence
-    in the user's language, with the API's status for the error (422, 413 for a form past its
-    caps, 409 for an archived campaign)."""
-    return JSONResponse(
-        {"code": exc.code, "error": error_text(page.i18n, exc)}, status_code=status_for(exc)
-    )
+    """The UI's error answer to app.js, with the API's status for the error (422, 413 for a
+    form past its caps, 409 for an archived campaign)."""
+    return json_error(exc.code, error_text(page.i18n, exc), status_for(exc))
 
 
 def _reader(page: Page) -> ReceiveUpload:
     """The upload form, read with the session's CSRF token checked, as app.js sends it (in a
     header) or the form without scripts (a field): only its file and ``mapping`` are taken
     (``keep_valid`` is the API's)."""
-    limit = page.owner.settings.max_upload_bytes
+    limit = page.services.settings.max_upload_bytes
 
     async def receive(new_upload: Callable[[str], Upload]) -> ReceivedUpload:
         form = UploadForm(new_upload, limit)
@@ -84,7 +80,7 @@ def _reader(page: Page) -> ReceiveUpload:
 async def preview(page: PageDep, campaign_id: ObjectId, projectId: str | None = None) -> Response:
     scoped, _ = await run_in_threadpool(campaign_of, page, projectId, str(campaign_id))
     try:
-        found = await start.preview_import(get_runner(page.request), _reader(scoped))
+        found = await start.preview_import(scoped.services.imports, _reader(scoped))
     except ValidationError as exc:
         return _problem(scoped, exc)
     rows = []
@@ -131,7 +127,7 @@ async def start_import(
     project_id = scoped.project_id
     try:
         job = await start.start_import(
-            get_runner(page.request), project_id, campaign_id, _reader(scoped)
+            scoped.services.imports, project_id, campaign_id, _reader(scoped)
         )
     except PowerDialerError as exc:  # the form's (422, 413) or the campaign's (archived: 409)
         return _problem(scoped, exc)
@@ -164,7 +160,7 @@ def job_progress(page: PageDep, job_id: ObjectId, projectId: str | None = None) 
 def rejected_csv(page: PageDep, job_id: ObjectId, projectId: str | None = None) -> Response:
     scoped, job = _job_of(page, projectId, job_id)
     chunks = jobs.rejected_csv(scoped.store, scoped.project_id, job.id)
-    slot = scoped.owner.exports.take(("user", scoped.session.user.id))
+    slot = scoped.services.exports.take(("user", scoped.session.user.id))
     if slot is None:
         raise TooManyExports
     return rejected_rows_response(chunks, slot, job.id)
