@@ -55,18 +55,26 @@ _ERRORS: dict[str, tuple[int, str, dict[str, str]]] = {
 }
 
 
-def error_responses(*codes: str) -> dict[int | str, dict[str, Any]]:
+Responses = dict[int | str, dict[str, Any]]
+
+
+def _document(responses: Responses, code: str, known: tuple[int, str, dict[str, str]]) -> None:
+    """Add ``code`` to the entry of its status: its description, and an example answer."""
+    status, description, extra = known
+    entry = responses.setdefault(
+        status,
+        {"model": ErrorResponse, "description": "", "content": {"application/json": {}}},
+    )
+    entry["description"] = " / ".join(filter(None, [entry["description"], description]))
+    examples = entry["content"]["application/json"].setdefault("examples", {})
+    examples[code] = {"value": {"result": False, "error": {"code": code, **extra}}}
+
+
+def error_responses(*codes: str) -> Responses:
     """OpenAPI ``responses`` for the given error codes, with one example each."""
-    responses: dict[int | str, dict[str, Any]] = {}
+    responses: Responses = {}
     for code in ("invalid_auth_key", *codes, "rate_limited"):
-        status, description, extra = _ERRORS[code]
-        entry = responses.setdefault(
-            status,
-            {"model": ErrorResponse, "description": "", "content": {"application/json": {}}},
-        )
-        entry["description"] = " / ".join(filter(None, [entry["description"], description]))
-        examples = entry["content"]["application/json"].setdefault("examples", {})
-        examples[code] = {"value": {"result": False, "error": {"code": code, **extra}}}
+        _document(responses, code, _ERRORS[code])
     return responses
 
 
@@ -113,18 +121,10 @@ _OWN_ERRORS: dict[str, tuple[int, str, dict[str, str]]] = {
 }
 
 
-def import_errors(*codes: str) -> dict[int | str, dict[str, Any]]:
+def import_errors(*codes: str) -> Responses:
     """OpenAPI ``responses``: the shared codes via ``error_responses``, plus the imports'."""
-    shared = [c for c in codes if c not in _OWN_ERRORS]
-    responses = error_responses(*shared)
+    responses = error_responses(*[c for c in codes if c not in _OWN_ERRORS])
     for code in codes:
         if code in _OWN_ERRORS:
-            status, description, extra = _OWN_ERRORS[code]
-            entry = responses.setdefault(
-                status,
-                {"model": ErrorResponse, "description": "", "content": {"application/json": {}}},
-            )
-            entry["description"] = " / ".join(filter(None, [entry["description"], description]))
-            examples = entry["content"]["application/json"].setdefault("examples", {})
-            examples[code] = {"value": {"result": False, "error": {"code": code, **extra}}}
+            _document(responses, code, _OWN_ERRORS[code])
     return responses
