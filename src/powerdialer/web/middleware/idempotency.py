@@ -28,13 +28,14 @@ import hashlib
 import logging
 import re
 import time
-from typing import IO
+from typing import IO, Any, Protocol
 
 import orjson
 
 from powerdialer.errors import AuthError
+from powerdialer.settings import Settings
 from powerdialer.storage import idempotency as sql
-from powerdialer.storage.writer import StorageUnavailable
+from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
 from powerdialer.web.middleware.bodylimit import body_limit, declared_length, too_large_body
 from powerdialer.web.middleware.idempotency_writes import IdempotencyOp
 from powerdialer.web.middleware.keyauth import SCOPE_KEY, VerifiedKey
@@ -49,7 +50,6 @@ from powerdialer.web.responses import (
     send_json,
     storage_unavailable_body,
 )
-from powerdialer.web.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,15 @@ REPLAY_MAX_BYTES = 8 * 1024 * 1024
 PURGE_EVERY_SECONDS = 60.0
 _KEY = re.compile(rb"[\x20-\x7e]{1,255}")
 _NOT_FINAL = frozenset({401, 403, 408, 409, 423, 425, 429})
+
+
+class _Services(Protocol):
+    """What the middleware uses of ``web.services.Services``."""
+
+    settings: Settings
+
+    @property
+    def writer(self) -> GroupCommitter[Any, Any]: ...
 
 
 def fingerprint(method: str, path: str, query: bytes, body_sha256: str) -> str:
@@ -89,7 +98,7 @@ async def _answer(
 class IdempotencyMiddleware:
     """Wraps the whole application (the compatible endpoint included)."""
 
-    def __init__(self, app: ASGIApp, services: Services) -> None:
+    def __init__(self, app: ASGIApp, services: _Services) -> None:
         self.app = app
         self.services = services
         self._purged: dict[int, float] = {}  # project -> when its expired keys were purged
