@@ -122,11 +122,11 @@ async def test_it_counts_rows_of_all_campaigns_in_one_grouped_query(
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
-    event.listen(app.store.engine, "before_cursor_execute", record)
+    event.listen(app.services.store.engine, "before_cursor_execute", record)
     try:
         answer = await client.get(BASE, headers=owner.headers)
     finally:
-        event.remove(app.store.engine, "before_cursor_execute", record)
+        event.remove(app.services.store.engine, "before_cursor_execute", record)
     assert len(answer.json()["items"]) == 6
     assert len([s for s in statements if "campaign_rows" in s]) == 1
 

@@ -382,7 +382,7 @@ def test_an_unknown_key_id_is_compared_like_a_wrong_secret() -> None:
 
 
 async def test_the_hot_path_cache_still_compares_every_secret(store: Store, owner: Persona) -> None:
-    from powerdialer.web.keyauth import KeyVerifier
+    from powerdialer.web.middleware.keyauth import KeyVerifier
 
     verifier = KeyVerifier(lambda: store, ttl=60)
     key_id, secret = keys.split_key(owner.key) or ("", "")
@@ -398,7 +398,7 @@ async def test_the_hot_path_cache_still_compares_every_secret(store: Store, owne
 
 async def test_the_cache_forgets_after_its_ttl(store: Store, owner: Persona) -> None:
     from powerdialer import projects
-    from powerdialer.web.keyauth import KeyVerifier
+    from powerdialer.web.middleware.keyauth import KeyVerifier
 
     verifier = KeyVerifier(lambda: store, ttl=30)
     key_id, secret = keys.split_key(owner.key) or ("", "")

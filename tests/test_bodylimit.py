@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from powerdialer.settings import Settings
-from powerdialer.web.bodylimit import DEFAULT_BODY_BYTES, BodyLimitMiddleware, body_limit
 from powerdialer.web.compat import PATH as COMPAT
+from powerdialer.web.middleware.bodylimit import DEFAULT_BODY_BYTES, BodyLimitMiddleware, body_limit
 from powerdialer.web.responses import Message, Receive, Scope, Send
 from tests.conftest import Persona
 

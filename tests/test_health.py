@@ -22,7 +22,7 @@ pytestmark = pytest.mark.anyio
 
 
 def health_of(app: PowerDialerApp) -> HealthCheck:
-    check: HealthCheck = app.api.state.health
+    check: HealthCheck = app.services.health
     return check
 
 

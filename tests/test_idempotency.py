@@ -18,8 +18,8 @@ from powerdialer.settings import Settings
 from powerdialer.storage import Store
 from powerdialer.storage import bulk as bulk_sql
 from powerdialer.storage.schema import campaign_rows, campaigns, idempotency_keys
-from powerdialer.web import idempotency
 from powerdialer.web.app import PowerDialerApp, create_app
+from powerdialer.web.middleware import idempotency, idempotency_writes
 from tests.conftest import COMPAT, Persona
 
 pytestmark = pytest.mark.anyio
@@ -196,7 +196,7 @@ async def test_a_second_request_while_the_first_runs_answers_409_with_retry_afte
     assert response.headers["retry-after"] == "1"
     assert row_count(store) == 0
     # A first request abandoned (its process died) is taken over after the lease.
-    set_keys(store, created_at=now - idempotency.IN_PROGRESS_LEASE - dt.timedelta(seconds=1))
+    set_keys(store, created_at=now - idempotency_writes.IN_PROGRESS_LEASE - dt.timedelta(seconds=1))
     taken = await post(client, owner, "running", body)
     assert taken.status_code == 200
     assert "idempotent-replayed" not in taken.headers
@@ -321,7 +321,7 @@ async def test_a_429_is_not_kept_so_the_retry_acts(
 ) -> None:
     app = create_app(dataclasses.replace(settings, rate_limit_per_second=2, rate_limit_burst=1))
     clock = [0.0]
-    app.limiter.clock = lambda: clock[0]  # time stands still until we move it
+    app.services.limiter.clock = lambda: clock[0]  # time stands still until we move it
     await app.startup()
     try:
         async with _client(app) as client:

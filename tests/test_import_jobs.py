@@ -325,7 +325,7 @@ async def test_invalid_rows_are_rejected_with_their_line_and_the_valid_ones_impo
 async def test_duplicates_within_the_file_and_against_existing_rows_are_not_stored_twice(
     client: httpx.AsyncClient, owner: Persona, store: Store, app: PowerDialerApp
 ) -> None:
-    app.imports.chunk_rows = 2  # type: ignore[union-attr]  # repeats across chunks too
+    app.services.imports.chunk_rows = 2  # repeats across chunks too
     await client.post(
         "/power-dialer/campaigns/campaign-rows",
         headers=owner.headers,
@@ -417,9 +417,8 @@ async def test_no_row_is_stored_before_the_structure_pass_vouches_for_the_file(
     verdict: str,
 ) -> None:
     # The two passes run side by side: the records' chunks arrive before the count does.
-    assert app.imports is not None
     seen = record_submits(app, monkeypatch)
-    upload = app.imports.new_upload("leads.csv")
+    upload = app.services.imports.new_upload("leads.csv")
     job = jobs.create_job(
         store,
         owner.project_id,
@@ -437,7 +436,9 @@ async def test_no_row_is_stored_before_the_structure_pass_vouches_for_the_file(
         [worker.Opened("csv", "utf-8", ",", {"phone": "Phone"}), last or worker.Counted(30)],
         last=answer,
     )
-    driving = asyncio.ensure_future(runner._Job(app.imports, job, upload).drive(counting, reading))
+    driving = asyncio.ensure_future(
+        runner._Job(app.services.imports, job, upload).drive(counting, reading)
+    )
     for _ in range(500):
         if not reading.events:
             break
@@ -481,13 +482,13 @@ async def test_with_keep_valid_a_file_without_a_phone_column_still_fails(
 def record_submits(app: PowerDialerApp, monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """Every payload the app's writer is given, in order."""
     seen: list[object] = []
-    enqueue = app.committer.enqueue
+    enqueue = app.services.writer.enqueue
 
     def recording(payload: object) -> object:
         seen.append(payload)
         return enqueue(payload)
 
-    monkeypatch.setattr(app.committer, "enqueue", recording)
+    monkeypatch.setattr(app.services.writer, "enqueue", recording)
     return seen
 
 
@@ -497,7 +498,7 @@ async def test_progress_is_stored_chunk_by_chunk_with_the_rows_it_counts(
     app: PowerDialerApp,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    app.imports.chunk_rows = 10  # type: ignore[union-attr]
+    app.services.imports.chunk_rows = 10
     seen = record_submits(app, monkeypatch)
     content = "Телефон\n" + "".join(f"38093{i:07d}\n" for i in range(43)) + "bad\nbad\n"
     job = await run_import(client, owner, content.encode())
@@ -538,7 +539,7 @@ async def test_counters_agree_with_the_rows_stored_at_every_poll(
     store: Store,
     app: PowerDialerApp,
 ) -> None:
-    app.imports.chunk_rows, app.imports.write_rows = 20, 7  # type: ignore[union-attr]
+    app.services.imports.chunk_rows, app.services.imports.write_rows = 20, 7
     lines = [f"38093{i % 900:07d}" if i % 13 else "bad" for i in range(1200)]
     content = ("Телефон\n" + "\n".join(lines) + "\n").encode()
     job = await start_import(client, owner, content)
@@ -578,7 +579,6 @@ async def test_a_job_interrupted_mid_import_counts_exactly_the_rows_it_stored(
 ) -> None:
     # Two chunks stored, then the reading child stalls and the server shuts down: the job is
     # failed (interrupted), and its counters are those of the two chunks, rejects included.
-    assert app.imports is not None
     rows = [(None, f"093{i:07d}", f"+38093{i:07d}", None, None) for i in range(20)]
     reject = (99, "12", None, "invalid_phone_number", "too_short", "too short")
     stall = threading.Event()
@@ -589,7 +589,7 @@ async def test_a_job_interrupted_mid_import_counts_exactly_the_rows_it_stored(
         "records": _Pipe([*chunks, worker.Finished()], last=stall),
     }
     monkeypatch.setattr(worker, "start", lambda task, part: (_Process(), pipes[part]))
-    upload = app.imports.new_upload("leads.csv")
+    upload = app.services.imports.new_upload("leads.csv")
     job = jobs.create_job(
         store,
         owner.project_id,
@@ -598,14 +598,14 @@ async def test_a_job_interrupted_mid_import_counts_exactly_the_rows_it_stored(
         file_path=str(upload.path),
         keep_valid=False,
     )
-    app.imports.launch(job, upload, None)
+    app.services.imports.launch(job, upload, None)
     try:
         for _ in range(500):
             if len(numbers(store, owner)) == 20:
                 break
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.05)
-        await app.imports.stop()
+        await app.services.imports.stop()
     finally:
         stall.set()
     stopped = jobs.get_job(store, owner.project_id, job.id)
@@ -623,9 +623,9 @@ async def test_a_campaign_archived_mid_import_fails_the_job_and_keeps_what_was_s
     app: PowerDialerApp,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    app.imports.chunk_rows = 10  # type: ignore[union-attr]
+    app.services.imports.chunk_rows = 10
     monkeypatch.setattr(runner, "AHEAD", 1)  # the first chunk is stored before the second
-    enqueue = app.committer.enqueue
+    enqueue = app.services.writer.enqueue
     writes = 0
 
     def archive_after_first_chunk(payload: object) -> object:
@@ -638,7 +638,7 @@ async def test_a_campaign_archived_mid_import_fails_the_job_and_keeps_what_was_s
                 )
         return enqueue(payload)
 
-    monkeypatch.setattr(app.committer, "enqueue", archive_after_first_chunk)
+    monkeypatch.setattr(app.services.writer, "enqueue", archive_after_first_chunk)
     content = "Телефон\n" + "".join(f"38093{i:07d}\n" for i in range(30))
     job = await run_import(client, owner, content.encode())
     assert (job["status"], job["error"]["code"]) == ("failed", "campaign_archived")
@@ -654,8 +654,8 @@ async def test_a_campaign_deleted_mid_import_takes_its_job_with_it(
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    app.imports.chunk_rows = 10  # type: ignore[union-attr]
-    enqueue = app.committer.enqueue
+    app.services.imports.chunk_rows = 10
+    enqueue = app.services.writer.enqueue
     deleted = asyncio.Event()
 
     def delete_on_first_chunk(payload: object) -> object:
@@ -664,12 +664,12 @@ async def test_a_campaign_deleted_mid_import_takes_its_job_with_it(
             deleted.set()
         return enqueue(payload)
 
-    monkeypatch.setattr(app.committer, "enqueue", delete_on_first_chunk)
+    monkeypatch.setattr(app.services.writer, "enqueue", delete_on_first_chunk)
     content = "Телефон\n" + "".join(f"38093{i:07d}\n" for i in range(30))
     job = await start_import(client, owner, content.encode())
     await deleted.wait()
     for _ in range(200):
-        if not app.imports._tasks:  # type: ignore[union-attr]
+        if not app.services.imports._tasks:
             break
         await asyncio.sleep(0.05)
     answer = await client.get(f"/power-dialer/imports/{job['id']}", headers=owner.headers)
@@ -729,8 +729,7 @@ async def test_shutdown_interrupts_the_jobs_still_queued_or_running(
 ) -> None:
     application = create_app(settings)
     await application.startup()
-    imports = application.imports
-    assert imports is not None
+    imports = application.services.imports
     await imports._slots.acquire()  # a job holds the only slot: the next one queues
     transport = httpx.ASGITransport(app=application)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -749,8 +748,7 @@ async def test_chunks_are_stored_in_writes_small_enough_for_the_live_api(
     app: PowerDialerApp,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert app.imports is not None
-    app.imports.chunk_rows, app.imports.write_rows = 10, 4
+    app.services.imports.chunk_rows, app.services.imports.write_rows = 10, 4
     seen = record_submits(app, monkeypatch)
     content = "Телефон\n" + "".join(f"38093{i:07d}\n" for i in range(25))
     job = await run_import(client, owner, content.encode())
@@ -833,7 +831,7 @@ async def test_an_import_into_an_update_campaign_merges_and_counts_updates(
             {"id": owner.campaign_id},
         )
     )
-    app.imports.chunk_rows = 2  # type: ignore[union-attr]
+    app.services.imports.chunk_rows = 2
     content = "Телефон;ПІБ\n380931234567;Перший\n380501234567;Олена\n380931234567;Другий\n"
     job = await run_import(client, owner, content.encode())
     assert counters(job) == (3, 2, 0, 1, 0)

@@ -9,7 +9,7 @@ import pytest
 
 from powerdialer.settings import Settings
 from powerdialer.web.app import create_app
-from powerdialer.web.ratelimit import RateLimiter
+from powerdialer.web.middleware.ratelimit import RateLimiter
 from tests.conftest import COMPAT, Persona
 
 pytestmark = pytest.mark.anyio
@@ -19,7 +19,8 @@ async def test_it_answers_429_with_retry_after_once_a_key_exceeds_its_burst(
     settings: Settings, owner: Persona, stranger: Persona
 ) -> None:
     app = create_app(dataclasses.replace(settings, rate_limit_per_second=1, rate_limit_burst=3))
-    app.limiter.clock = lambda: 0.0  # no refill while the test runs, however slow the machine
+    # No refill while the test runs, however slow the machine.
+    app.services.limiter.clock = lambda: 0.0
     await app.startup()
     try:
         transport = httpx.ASGITransport(app=app)

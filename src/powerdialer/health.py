@@ -51,7 +51,7 @@ class Health:
         return answer
 
 
-class _Owner(Protocol):
+class _Services(Protocol):
     settings: Settings
 
     @property
@@ -74,8 +74,8 @@ def probe_data_dir(data_dir: str) -> None:
 
 
 class HealthCheck:
-    def __init__(self, owner: _Owner) -> None:
-        self.owner = owner
+    def __init__(self, services: _Services) -> None:
+        self.services = services
         self._checked_at: float | None = None
         self._last: Health | None = None
         self._lock = asyncio.Lock()
@@ -103,7 +103,7 @@ class HealthCheck:
     async def _database(self) -> str | None:
         try:
             await asyncio.wait_for(
-                asyncio.to_thread(self.owner.store.write, sql.touch), TIMEOUT_SECONDS
+                asyncio.to_thread(self.services.store.write, sql.touch), TIMEOUT_SECONDS
             )
         except TimeoutError:
             return f"the database did not commit a write within {TIMEOUT_SECONDS:g} s"
@@ -112,7 +112,7 @@ class HealthCheck:
         return None
 
     async def _data_dir(self) -> str | None:
-        data_dir = self.owner.settings.data_dir
+        data_dir = self.services.settings.data_dir
         try:
             await asyncio.wait_for(asyncio.to_thread(probe_data_dir, data_dir), TIMEOUT_SECONDS)
         except TimeoutError:

@@ -16,9 +16,10 @@ import contextlib
 import fcntl
 import os
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Upload", "instance_dir", "is_abandoned", "known_instance_dir"]
+__all__ = ["ReceivedUpload", "Upload", "instance_dir", "is_abandoned", "known_instance_dir"]
 
 _INSTANCE_FILE = "instance-id"
 
@@ -74,6 +75,16 @@ class Upload:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedUpload:
+    """An upload form as an edge read it off the wire: the file on disk (its receiver owns
+    it: released unless handed on) and the small text fields sent beside it."""
+
+    upload: Upload
+    filename: str
+    fields: dict[str, str] = field(default_factory=dict)
 
 
 def is_abandoned(folder: Path, path: str) -> bool:

@@ -1,7 +1,9 @@
 """``create_app(settings)``: the ASGI application.
 
 One outer callable routes the vendor-compatible path straight to its raw handler and
-everything else to FastAPI; it owns the lifespan (the store and the group-commit writer).
+everything else to FastAPI (the API and, beside it on the same app, the web UI), behind the
+middleware (:mod:`powerdialer.web.middleware`).  It owns the lifespan: the
+:class:`~powerdialer.web.services.Services` the routes are handed start and stop with it.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.types import ASGIApp
@@ -16,29 +19,33 @@ from starlette.types import ASGIApp
 from powerdialer.bulk import BulkWrite, ImportChunk, apply_bulk, apply_imports
 from powerdialer.errors import ValidationError
 from powerdialer.importing.jobs import JobUpdate, apply_job_updates
-from powerdialer.importing.runner import ImportRunner
 from powerdialer.phones import normalize_phone
 from powerdialer.rows import Intake, apply_intakes
 from powerdialer.settings import Settings
-from powerdialer.storage import Store, open_store
-from powerdialer.storage.writer import GroupCommitter
-from powerdialer.web import compat
+from powerdialer.storage.writer import ApplyFn
+from powerdialer.web import compat, ui
 from powerdialer.web.api import build_api
 from powerdialer.web.api.openapi import PUBLIC_PATHS
-from powerdialer.web.bodylimit import BodyLimitMiddleware
-from powerdialer.web.cors import ApiCors
-from powerdialer.web.exports import ExportSlots
-from powerdialer.web.idempotency import IdempotencyMiddleware, IdempotencyOp, apply_idempotency
-from powerdialer.web.keyauth import KeyAuth, KeyAuthMiddleware, KeyVerifier
-from powerdialer.web.ratelimit import RateLimiter, RateLimitMiddleware
+from powerdialer.web.middleware.bodylimit import BodyLimitMiddleware
+from powerdialer.web.middleware.cors import ApiCors
+from powerdialer.web.middleware.idempotency import IdempotencyMiddleware
+from powerdialer.web.middleware.idempotency_writes import IdempotencyOp, apply_idempotency
+from powerdialer.web.middleware.keyauth import KeyAuth, KeyAuthMiddleware, KeyVerifier
+from powerdialer.web.middleware.ratelimit import RateLimitMiddleware
+from powerdialer.web.middleware.textguard import NulGuardMiddleware
 from powerdialer.web.responses import Receive, Scope, Send
-from powerdialer.web.textguard import NulGuardMiddleware
+from powerdialer.web.services import Services
 
 log = logging.getLogger(__name__)
 
-
-class NotMigrated(RuntimeError):
-    pass
+# The group-commit writer's payloads, each with the function that applies it.
+WRITES: Mapping[type, ApplyFn[Any, Any]] = {
+    Intake: apply_intakes,
+    BulkWrite: apply_bulk,
+    ImportChunk: apply_imports,
+    IdempotencyOp: apply_idempotency,
+    JobUpdate: apply_job_updates,
+}
 
 
 class PowerDialerApp:
@@ -47,80 +54,43 @@ class PowerDialerApp:
         # The server process freezes its long-lived objects after startup (see below); an
         # app built for a test or embedded elsewhere leaves the host's GC alone.
         self.freeze_gc = freeze_gc
-        self._store: Store | None = None
-        self._committer: GroupCommitter[Any, Any] | None = None
+        self.services = services = Services(settings)
         self._compat: compat.CompatEndpoint | None = None
-        self.imports: ImportRunner | None = None  # import jobs; set up at startup
-        self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
-        self.exports = ExportSlots(settings.max_exports_per_key, settings.max_exports)
-        self.api = build_api(self)
+        self.api = build_api(services)
+        ui.install(self.api, services)  # the web UI: server-rendered pages on the same app
         self.keyauth = KeyAuth(
-            KeyVerifier(lambda: self.store),
+            KeyVerifier(lambda: services.store),
             prefix="/power-dialer/",
             public=PUBLIC_PATHS,
             hot_path=compat.PATH,
         )
         self._api_asgi = RateLimitMiddleware(
-            BodyLimitMiddleware(NulGuardMiddleware(self.api), settings), self.limiter
+            BodyLimitMiddleware(NulGuardMiddleware(self.api), settings), services.limiter
         )
         # Authentication first: nothing below spends on a request whose key does not verify.
         # The compatible endpoint, the hot path, is sent straight from the front door and
         # checks its key itself, first (a middleware and a header pass fewer per row).
         self._keyed: ASGIApp = KeyAuthMiddleware(
-            IdempotencyMiddleware(self._route, self), self.keyauth
+            IdempotencyMiddleware(self._route, services), self.keyauth
         )
         entry: ASGIApp = self._front
         if settings.cors_origins:  # off by default: no wrapper on the hot path
             entry = ApiCors(entry, settings.cors_origins)
         self._entry = entry
 
-    @property
-    def committer(self) -> GroupCommitter[Any, Any]:
-        if self._committer is None:
-            raise RuntimeError("the application has not started")
-        return self._committer
-
-    @property
-    def store(self) -> Store:
-        if self._store is None:
-            raise RuntimeError("the application has not started")
-        return self._store
-
     async def startup(self) -> None:
-        store = open_store(self.settings.database_url, migrate=False)
-        if not store.is_migrated():
-            store.dispose()
-            raise NotMigrated("the database schema is not up to date: run `powerdialer migrate`")
-        self._store = store
-        self._committer = GroupCommitter(
-            store.engine,
-            {
-                Intake: apply_intakes,
-                BulkWrite: apply_bulk,
-                ImportChunk: apply_imports,
-                IdempotencyOp: apply_idempotency,
-                JobUpdate: apply_job_updates,
-            },
-            max_batch=self.settings.max_batch_rows,
-        )
-        self._committer.start()
+        services = self.services
+        await services.start(WRITES)
         self._compat = compat.CompatEndpoint(
-            self.settings, self._committer, self.limiter, self.keyauth, self._keyed
+            self.settings, services.writer, services.limiter, self.keyauth, self._keyed
         )
-        self.imports = ImportRunner(store, self._committer, self.settings)
-        await self.imports.start()
         if self.freeze_gc:
             _freeze_long_lived_objects(self.settings.default_region)
 
     async def shutdown(self) -> None:
         if self.freeze_gc:
             gc.unfreeze()
-        if self.imports is not None:  # before the writer: running jobs still write
-            await self.imports.stop()
-        if self._committer is not None:
-            await self._committer.stop()
-        if self._store is not None:
-            self._store.dispose()
+        await self.services.stop()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._entry(scope, receive, send)

@@ -19,8 +19,16 @@ from powerdialer.rows import Intake, intake_for
 from powerdialer.settings import Settings
 from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
 from powerdialer.web.credentials import scan_headers
-from powerdialer.web.keyauth import MISS, SCOPE_KEY, KeyAuth, Miss, Refusal, VerifiedKey
-from powerdialer.web.ratelimit import RateLimiter, headers_for, rate_limited_body
+from powerdialer.web.middleware.keyauth import (
+    MISS,
+    SCOPE_KEY,
+    KeyAuth,
+    Miss,
+    Refusal,
+    VerifiedKey,
+)
+from powerdialer.web.middleware.ratelimit import RateLimiter, headers_for, rate_limited_body
+from powerdialer.web.middleware.textguard import json_error
 from powerdialer.web.responses import (
     RETRY_AFTER,
     SUCCESS_BODY,
@@ -33,7 +41,6 @@ from powerdialer.web.responses import (
     status_for,
     storage_unavailable_body,
 )
-from powerdialer.web.textguard import json_error
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +50,9 @@ _OK_HEADERS = [(b"content-type", b"application/json"), (b"content-length", b"15"
 
 class CompatEndpoint:
     """Answers the compatible path, which the application sends here straight from its front
-    door: this endpoint checks the key itself, first, before anything is spent (the same
-    check as ``web.keyauth.KeyAuthMiddleware``, through the verifier's cache), in the one pass
-    over the headers it needs anyway.  A request with an ``Idempotency-Key`` goes to ``keyed``
+    door: this endpoint checks the key itself, first, before anything is spent (the check of
+    ``web.middleware.keyauth``, through the verifier's cache), in the one pass over the
+    headers it needs anyway.  A request with an ``Idempotency-Key`` goes to ``keyed``
     instead (the key check, then the idempotency claim), which calls this endpoint back with
     the verified key in the scope.  The key is checked once more in the transaction that
     stores the row, where a revoked key is refused at once."""

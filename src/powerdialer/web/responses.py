@@ -37,7 +37,7 @@ def status_for(exc: PowerDialerError) -> int:
         return 409
     if exc.code in ("malformed_json", "invalid_body"):
         return 400
-    if exc.code == "form_too_large":  # a multipart form past its caps (web.api.imports)
+    if exc.code == "form_too_large":  # a multipart form past its caps (web.uploads)
         return 413
     if isinstance(exc, ValidationError):
         return 422

@@ -1,15 +1,12 @@
-"""Everything but the compatible hot path: a FastAPI app with one router per area."""
+"""Everything but the compatible hot path: a FastAPI app with one router per area.  The web UI
+(:mod:`powerdialer.web.ui`) is installed beside the API on the same app, by ``web/app.py``."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from powerdialer import __version__
-from powerdialer.health import HealthCheck
-from powerdialer.web import ui
 from powerdialer.web.api import (
     bulk,
     campaigns,
@@ -20,9 +17,7 @@ from powerdialer.web.api import (
     openapi,
     rows,
 )
-
-if TYPE_CHECKING:
-    from powerdialer.web.app import PowerDialerApp
+from powerdialer.web.services import Services
 
 DESCRIPTION = """A Power Dialer campaign service, wire-compatible with Ringostat's
 `POST /power-dialer/campaigns/campaign-rows`. Every call is authenticated with the headers
@@ -39,17 +34,15 @@ TAGS = [
 ]
 
 
-def build_api(owner: PowerDialerApp) -> FastAPI:
+def build_api(services: Services) -> FastAPI:
     # FastAPIOffline serves /docs and /redoc from packaged assets: no CDN, works offline.
     api: FastAPI = FastAPIOffline(
         title="powerdialer", version=__version__, description=DESCRIPTION, openapi_tags=TAGS
     )
-    api.state.owner = owner
-    api.state.health = HealthCheck(owner)
+    api.state.services = services  # for web.api.deps.get_services
     errors.install(api)
     api.include_router(health.router)
     for module in (limits, campaigns, rows, bulk, imports):
         api.include_router(module.router)
     openapi.install(api)
-    ui.install(api)  # the web UI (powerdialer.web.ui): server-rendered pages, not in the schema
     return api

@@ -9,23 +9,21 @@ transaction or not at all, and a 200 means they are on disk.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from powerdialer.bulk import BulkWrite, NewRow, RowOutcome, parse_rows
 from powerdialer.errors import ValidationError
-from powerdialer.rows import MAX_ID
-from powerdialer.web.api import bulk_schemas as schemas
-from powerdialer.web.api.deps import Authed, get_owner
+from powerdialer.web.api.deps import Authed, CampaignId, ServicesDep
 from powerdialer.web.api.routing import ApiRoute
-from powerdialer.web.textguard import json_error
+from powerdialer.web.api.schemas import bulk as schemas
+from powerdialer.web.middleware.textguard import json_error
 
 router = APIRouter(tags=["bulk"], route_class=ApiRoute)
 
-CampaignId = Annotated[int, Path(ge=1, le=MAX_ID, description="The campaign's id.", examples=[456])]
 _JSON = "application/json"
 
 
@@ -209,14 +207,15 @@ safely: the first answer is replayed."""
         ),
     },
 )
-async def add_rows(campaign_id: CampaignId, request: Request, auth: Authed) -> Response:
-    owner = get_owner(request)
-    settings = owner.settings
+async def add_rows(
+    campaign_id: CampaignId, request: Request, auth: Authed, services: ServicesDep
+) -> Response:
+    settings = services.settings
     raw = await request.body()
     parsed = await run_in_threadpool(
         parse_body, raw, settings.max_bulk_rows, settings.default_region
     )
     valid = [item for item in parsed if isinstance(item, NewRow)]
     # StorageUnavailable: the API's one 503 answer (web/api/errors.py).
-    outcomes = await owner.committer.submit(BulkWrite(auth.project_id, campaign_id, valid))
+    outcomes = await services.writer.submit(BulkWrite(auth.project_id, campaign_id, valid))
     return Response(answer(parsed, outcomes), media_type=_JSON)

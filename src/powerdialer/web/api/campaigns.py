@@ -9,27 +9,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from powerdialer import campaigns
 from powerdialer.models import CampaignState
-from powerdialer.rows import MAX_ID
-from powerdialer.web.api.deps import Authed, StoreDep
+from powerdialer.web.api.deps import Authed, CampaignId, StoreDep
 from powerdialer.web.api.routing import ApiRoute
-from powerdialer.web.api.schemas import (
+from powerdialer.web.api.schemas.campaigns import (
     CampaignCreate,
     CampaignList,
     CampaignPublic,
     CampaignStateName,
     CampaignUpdate,
-    error_responses,
 )
+from powerdialer.web.api.schemas.error_codes import error_responses
 
 router = APIRouter(prefix="/power-dialer/campaigns", tags=["campaigns"], route_class=ApiRoute)
-
-CampaignId = Annotated[
-    int, Path(gt=0, le=MAX_ID, description="The campaign's id (campaignId, editCampaign).")
-]
 
 
 @router.get(

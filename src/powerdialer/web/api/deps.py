@@ -1,33 +1,33 @@
-"""What routes declare they need: the owner's store, and the authenticated project.
+"""What routes declare they need: the services (and the store among them), the authenticated
+project, and the ids in their paths.
 
-``Authed`` hands a route the key that ``web.keyauth.KeyAuthMiddleware`` verified before the
-request reached the app (before its body was read, a rate limit counted or an idempotency key
-claimed; every ``/power-dialer/`` path but the public ones is gated there).  Its codes are the
-compatible endpoint's.
+``Authed`` hands a route the key that ``web.middleware.keyauth.KeyAuthMiddleware`` verified
+before the request reached the app (before its body was read, a rate limit counted or an
+idempotency key claimed; every ``/power-dialer/`` path but the public ones is gated there).
+Its codes are the compatible endpoint's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from powerdialer.projects import invalid_key
+from powerdialer.rows import MAX_ID
 from powerdialer.storage import Store
-from powerdialer.web.keyauth import SCOPE_KEY, VerifiedKey
-
-if TYPE_CHECKING:
-    from powerdialer.web.app import PowerDialerApp
+from powerdialer.web.middleware.keyauth import SCOPE_KEY, VerifiedKey
+from powerdialer.web.services import Services
 
 
-def get_owner(request: Request) -> PowerDialerApp:
-    owner: PowerDialerApp = request.app.state.owner
-    return owner
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services  # set by web.api.build_api
+    return services
 
 
 def get_store(request: Request) -> Store:
-    return get_owner(request).store
+    return get_services(request).store
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,4 +46,18 @@ async def authenticate(request: Request) -> AuthedProject:
 
 
 Authed = Annotated[AuthedProject, Depends(authenticate)]
+ServicesDep = Annotated[Services, Depends(get_services)]
 StoreDep = Annotated[Store, Depends(get_store)]
+
+# Ids in a path: anything but a database id (letters, 0, 2^63) is 422 ``invalid_field``.
+CampaignId = Annotated[
+    int,
+    Path(
+        gt=0,
+        le=MAX_ID,
+        description="The campaign's id (campaignId, editCampaign).",
+        examples=[456],
+    ),
+]
+JobId = Annotated[int, Path(gt=0, le=MAX_ID, description="The import job's id.")]
+RowId = Annotated[int, Path(gt=0, le=MAX_ID, description="The row's id.")]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from powerdialer import __version__
-from powerdialer.health import HealthCheck
+from powerdialer.web.api.deps import ServicesDep
 from powerdialer.web.api.routing import ApiRoute
 
 router = APIRouter(tags=["operations"], route_class=ApiRoute)
@@ -38,10 +38,9 @@ EXAMPLE_DOWN = {
         },
     },
 )
-async def healthz(request: Request) -> JSONResponse:
+async def healthz(services: ServicesDep) -> JSONResponse:
     """200 when this instance can write to its database and to its data directory (where
     uploads go), 503 otherwise. A check's answer is kept for one second, so frequent probes
     cost at most one small database write and one small file write a second."""
-    check: HealthCheck = request.app.state.health
-    health = await check.check(time.monotonic())
+    health = await services.health.check(time.monotonic())
     return JSONResponse({**health.as_json(), "version": __version__}, 200 if health.ok else 503)

@@ -3,14 +3,14 @@ client (the fill CLI) can choose bulk or single-row mode and size its requests."
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from powerdialer.bulk import DUPLICATE_POLICIES
-from powerdialer.web.api.bulk_schemas import LimitsOut
-from powerdialer.web.api.deps import get_owner
+from powerdialer.web.api.deps import ServicesDep
 from powerdialer.web.api.routing import ApiRoute
-from powerdialer.web.bodylimit import DEFAULT_BODY_BYTES
-from powerdialer.web.idempotency import REPLAY_MAX_BYTES
+from powerdialer.web.api.schemas.limits import LimitsOut
+from powerdialer.web.middleware.bodylimit import DEFAULT_BODY_BYTES
+from powerdialer.web.middleware.idempotency import REPLAY_MAX_BYTES
 
 router = APIRouter(tags=["operations"], route_class=ApiRoute)
 
@@ -40,11 +40,11 @@ router = APIRouter(tags=["operations"], route_class=ApiRoute)
         }
     },
 )
-async def get_limits(request: Request) -> LimitsOut:
+async def get_limits(services: ServicesDep) -> LimitsOut:
     """Rows and bytes per request, the per-key rate limit, how long Idempotency-Keys are kept,
     and the duplicate policies a campaign may have. They follow the server's configuration
     (`POWERDIALER_*` variables), so read them rather than hard-coding them."""
-    settings = get_owner(request).settings
+    settings = services.settings
     return LimitsOut(
         bulk_max_rows=settings.max_bulk_rows,
         bulk_max_bytes=settings.max_bulk_bytes,

@@ -259,7 +259,7 @@ _UNSTORABLE: _Cause = (
     "text any database can store; send name as valid Unicode.",
     {"field": "name"},
 )
-# Idempotency-Key (web/idempotency.py) is honoured on every POST.
+# Idempotency-Key (web/middleware/idempotency.py) is honoured on every POST.
 _IDEMPOTENCY: list[_Cause] = [
     (
         400,

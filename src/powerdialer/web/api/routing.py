@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from powerdialer.web.api.errors import error_response
-from powerdialer.web.textguard import unstorable_json_field, unstorable_text
+from powerdialer.web.middleware.textguard import unstorable_json_field, unstorable_text
 
 
 def _is_json(content_type: str | None) -> bool:

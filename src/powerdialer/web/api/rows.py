@@ -10,28 +10,25 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from powerdialer import exporting, row_queries
-from powerdialer.rows import MAX_ID
 from powerdialer.storage.row_queries import RowFilter
-from powerdialer.web.api.deps import Authed, StoreDep, get_owner
+from powerdialer.web.api.deps import Authed, CampaignId, RowId, ServicesDep, StoreDep
 from powerdialer.web.api.routing import ApiRoute
-from powerdialer.web.api.schemas import ClearResult, RowPage, RowPublic, error_responses
+from powerdialer.web.api.schemas.error_codes import error_responses
+from powerdialer.web.api.schemas.rows import ClearResult, RowPage, RowPublic
 from powerdialer.web.exports import busy_response, export_response
 
 router = APIRouter(
     prefix="/power-dialer/campaigns/{campaign_id}", tags=["rows"], route_class=ApiRoute
 )
 
-CampaignId = Annotated[int, Path(gt=0, le=MAX_ID, description="The campaign's id.")]
-RowId = Annotated[int, Path(gt=0, le=MAX_ID, description="The row's id.")]
-
 
 def row_filter(
-    request: Request,
+    services: ServicesDep,
     phone: Annotated[
         str | None, Query(description="One number in any spelling (380930000000, 093-000-00-00 …).")
     ] = None,
@@ -65,7 +62,7 @@ def row_filter(
         status=row_status,
         created_from=created_from,
         created_to=created_to,
-        region=get_owner(request).settings.default_region,
+        region=services.settings.default_region,
     )
 
 
@@ -172,8 +169,7 @@ async def export_rows(
     campaign_id: CampaignId,
     auth: Authed,
     filters: Filters,
-    store: StoreDep,
-    request: Request,
+    services: ServicesDep,
     file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
 ) -> Response:
     """Every row of the campaign (or those the filters of the row list select), oldest
@@ -184,10 +180,11 @@ async def export_rows(
     read (no Content-Length): the first bytes leave at once. A key may have
     `POWERDIALER_MAX_EXPORTS_PER_KEY` downloads open at once (4 by default); past that, or
     past the server's `POWERDIALER_MAX_EXPORTS`, 429 `too_many_exports` with Retry-After."""
+    store = services.store
     plan = await run_in_threadpool(
         exporting.plan_export, store, auth.project_id, campaign_id, filters
     )
-    slots = get_owner(request).exports
+    slots = services.exports
     holder = ("key", auth.project_id, auth.key_id)
     slot = slots.take(holder)
     if slot is None:

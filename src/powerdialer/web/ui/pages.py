@@ -1,5 +1,5 @@
 """What every UI route is handed: the ``Page`` (who is signed in, in which project, in which
-language), which renders templates with what every page shows.
+language, and the app's ``services``), which renders templates with what every page shows.
 
 Routes declare what they need as typed dependencies:
 
@@ -11,7 +11,7 @@ Routes declare what they need as typed dependencies:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, Path, Request
@@ -21,13 +21,11 @@ from powerdialer import accounts
 from powerdialer.account_models import Membership, Role, WebSession
 from powerdialer.rows import MAX_ID
 from powerdialer.storage import Store
+from powerdialer.web.services import Services
 from powerdialer.web.ui import labels, security
 from powerdialer.web.ui.errors import CsrfRefused, Forbidden, LoginRequired, NoProject, PageNotFound
 from powerdialer.web.ui.i18n import N_, Catalogs, I18n
 from powerdialer.web.ui.templating import Templates
-
-if TYPE_CHECKING:
-    from powerdialer.web.app import PowerDialerApp
 
 # A database id in a URL: anything else (letters, 0, 2^63) is "not found", like another
 # project's id.
@@ -66,6 +64,7 @@ NOTICES = {
 class UIState:
     templates: Templates
     catalogs: Catalogs
+    services: Services
 
 
 def ui_state(request: Request) -> UIState:
@@ -73,9 +72,8 @@ def ui_state(request: Request) -> UIState:
     return state
 
 
-def owner_app(request: Request) -> PowerDialerApp:
-    owner: PowerDialerApp = request.app.state.owner
-    return owner
+def ui_services(request: Request) -> Services:
+    return ui_state(request).services
 
 
 def resolve_i18n(request: Request, session: WebSession | None) -> I18n:
@@ -102,12 +100,12 @@ class Page:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def store(self) -> Store:
-        return owner_app(self.request).store
+    def services(self) -> Services:
+        return ui_services(self.request)
 
     @property
-    def owner(self) -> PowerDialerApp:
-        return owner_app(self.request)
+    def store(self) -> Store:
+        return self.services.store
 
     @property
     def project_id(self) -> int:
@@ -167,7 +165,7 @@ def lang_links(request: Request, fallback: str = "/") -> dict[str, str]:
 
 def _load_session(request: Request) -> WebSession | None:
     return accounts.load_session(
-        owner_app(request).store, request.cookies.get(security.SESSION_COOKIE)
+        ui_services(request).store, request.cookies.get(security.SESSION_COOKIE)
     )
 
 
@@ -185,7 +183,7 @@ def page_context(request: Request) -> Page:
     i18n = resolve_i18n(request, session)
     asked = getattr(request.state, "set_lang", None)
     if asked is not None and asked != session.user.locale:
-        accounts.set_locale(owner_app(request).store, session.user.id, asked)
+        accounts.set_locale(ui_services(request).store, session.user.id, asked)
     return Page(request, i18n, session, session.current)
 
 

@@ -60,9 +60,15 @@ def _login_redirect(request: Request) -> Response:
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
 
+def json_error(code: str, text: str, status_code: int) -> JSONResponse:
+    """The UI's one error shape for app.js: ``{"code", "error"}``, the machine code and a
+    sentence in the user's language."""
+    return JSONResponse({"code": code, "error": text}, status_code=status_code)
+
+
 def _json_error(request: Request, code: str, message: str, status_code: int) -> Response:
     i18n = resolve_i18n(request, getattr(request.state, "session", None))
-    return JSONResponse({"code": code, "error": i18n.gettext(message)}, status_code=status_code)
+    return json_error(code, i18n.gettext(message), status_code)
 
 
 def handle_ui_error(request: Request, exc: Exception) -> Response | None:

@@ -18,8 +18,8 @@ from powerdialer.web.ui.pages import (
     FormDep,
     lang_links,
     optional_session,
-    owner_app,
     resolve_i18n,
+    ui_services,
     ui_state,
 )
 from powerdialer.web.ui.routing import UIRoute
@@ -86,7 +86,7 @@ async def login(
     client_ip = request.client.host if request.client else "unknown"
     try:
         signed_in = await run_in_threadpool(
-            accounts.sign_in, owner_app(request).store, email, password, client_ip
+            accounts.sign_in, ui_services(request).store, email, password, client_ip
         )
     except accounts.SignInRefused as refused:
         if refused.retry_after is not None:
@@ -112,7 +112,7 @@ async def login(
     user = signed_in.session.user
     if chosen is not None and chosen != user.locale:
         # The language picked on the sign-in page becomes the user's.
-        await run_in_threadpool(accounts.set_locale, owner_app(request).store, user.id, chosen)
+        await run_in_threadpool(accounts.set_locale, ui_services(request).store, user.id, chosen)
     elif chosen is None:
         security.set_cookie(
             request, response, security.LANG_COOKIE, user.locale, max_age=365 * 86400

@@ -106,7 +106,7 @@ def export_response(page: Page, campaign_id: int, extension: exports.Format) -> 
         plan = exporting.plan_export(page.store, page.project_id, campaign_id, RowFilter())
     except NotFound:
         raise PageNotFound from None
-    slot = page.owner.exports.take(("user", page.session.user.id))
+    slot = page.services.exports.take(("user", page.session.user.id))
     if slot is None:
         raise TooManyExports
     return exports.export_response(page.store, plan, extension, slot)

@@ -90,7 +90,7 @@ def render_edit(
     status_code: int = 200,
     **context: Any,
 ) -> Response:
-    region = page.owner.settings.default_region
+    region = page.services.settings.default_region
     campaign = summary.campaign
     found = row_queries.list_rows(
         page.store,
@@ -173,10 +173,10 @@ async def add_row(
 ) -> Response:
     scoped, summary = await run_in_threadpool(campaign_of, page, projectId, editCampaign)
     campaign = summary.campaign
-    region = scoped.owner.settings.default_region
+    region = scoped.services.settings.default_region
     try:
         row = bulk.parse_new_row({"fio": fio or None, "phone_number": phone_number}, region)
-        outcomes = await scoped.owner.committer.submit(
+        outcomes = await scoped.services.writer.submit(
             bulk.BulkWrite(scoped.project_id, campaign.id, [row], source="ui")
         )
     except NotFound:

@@ -1,6 +1,7 @@
 """Uploads on the edit page, with the session instead of an API key: preview, start an import
-job, follow it, download its rejected rows.  The same domain functions and the same streaming
-multipart reader as the API's import routes (:mod:`powerdialer.web.api.imports`).
+job, follow it, download its rejected rows.  The same domain calls
+(:mod:`powerdialer.importing.start`) and the same streaming multipart reader
+(:mod:`powerdialer.web.uploads`) as the API's import routes.
 
 app.js calls these with ``Accept: application/json`` and the ``X-CSRF-Token`` header; without
 scripts, the upload form posts here too (the token in a form field) and is redirected to the
@@ -9,7 +10,7 @@ edit page, which then shows the job's progress.
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -17,11 +18,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from powerdialer.errors import NotFound, PowerDialerError, ValidationError
-from powerdialer.importing import jobs
+from powerdialer.importing import jobs, start
 from powerdialer.importing.jobs import ImportJob
-from powerdialer.importing.uploads import Upload
-from powerdialer.web.api.import_schemas import parse_mapping
-from powerdialer.web.api.imports import UploadForm, get_runner
+from powerdialer.importing.start import ReceiveUpload
+from powerdialer.importing.uploads import ReceivedUpload, Upload
 from powerdialer.web.exports import rejected_rows_response
 from powerdialer.web.responses import status_for
 from powerdialer.web.ui import security
@@ -30,15 +30,14 @@ from powerdialer.web.ui.import_status import job_text, job_view, left_out_text
 from powerdialer.web.ui.messages import error_text
 from powerdialer.web.ui.pages import ObjectId, Page, PageDep, parse_id
 from powerdialer.web.ui.routes.edit import campaign_of, edit_url
-from powerdialer.web.ui.routing import UIRoute
+from powerdialer.web.ui.routing import UIRoute, json_error
+from powerdialer.web.uploads import UploadForm
 
 router = APIRouter(route_class=UIRoute, include_in_schema=False)
 
 
-def _check_csrf(page: Page, form: UploadForm) -> None:
-    presented = page.request.headers.get(security.CSRF_HEADER) or form.fields.get(
-        security.CSRF_FIELD
-    )
+def _check_csrf(page: Page, fields: dict[str, str]) -> None:
+    presented = page.request.headers.get(security.CSRF_HEADER) or fields.get(security.CSRF_FIELD)
     if not security.tokens_match(presented, page.session.csrf_token):
         raise CsrfRefused
 
@@ -47,47 +46,43 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-def _problem(page: Page, exc: PowerDialerError, status_code: int | None = None) -> JSONResponse:
-    """The UI's error answer to app.js (as ``routing._json_error``): the code and a sentence
-    in the user's language; 422, or 413 for a form past its caps."""
-    status_code = status_code or status_for(exc)
-    return JSONResponse(
-        {"code": exc.code, "error": error_text(page.i18n, exc)}, status_code=status_code
-    )
+def _problem(page: Page, exc: PowerDialerError) -> JSONResponse:
+    """The UI's error answer to app.js, with the API's status for the error (422, 413 for a
+    form past its caps, 409 for an archived campaign)."""
+    return json_error(exc.code, error_text(page.i18n, exc), status_for(exc))
 
 
-async def _receive(page: Page) -> tuple[UploadForm, Upload]:
-    owner = page.owner
-    form = UploadForm(get_runner(page.request).new_upload, owner.settings.max_upload_bytes)
-    try:
-        upload = await form.receive(page.request)
-    except ValidationError as exc:
-        _check_csrf(page, form)  # a forged request learns nothing, not even the error
-        raise exc
-    try:
-        _check_csrf(page, form)
-    except CsrfRefused:
-        upload.release()
-        raise
-    return form, upload
+def _reader(page: Page) -> ReceiveUpload:
+    """The upload form, read with the session's CSRF token checked, as app.js sends it (in a
+    header) or the form without scripts (a field): only its file and ``mapping`` are taken
+    (``keep_valid`` is the API's)."""
+    limit = page.services.settings.max_upload_bytes
+
+    async def receive(new_upload: Callable[[str], Upload]) -> ReceivedUpload:
+        form = UploadForm(new_upload, limit)
+        try:
+            received = await form.receive(page.request)
+        except ValidationError:
+            _check_csrf(page, form.fields)  # a forged request learns nothing, not even the error
+            raise
+        try:
+            _check_csrf(page, received.fields)
+        except CsrfRefused:
+            received.upload.release()
+            raise
+        fields = {k: v for k, v in received.fields.items() if k == "mapping"}
+        return ReceivedUpload(received.upload, received.filename, fields)
+
+    return receive
 
 
 @router.post("/ui/campaigns/{campaign_id}/imports/preview")
 async def preview(page: PageDep, campaign_id: ObjectId, projectId: str | None = None) -> Response:
     scoped, _ = await run_in_threadpool(campaign_of, page, projectId, str(campaign_id))
     try:
-        form, upload = await _receive(scoped)
+        found = await start.preview_import(scoped.services.imports, _reader(scoped))
     except ValidationError as exc:
         return _problem(scoped, exc)
-    try:
-        mapping = parse_mapping(form.fields.get("mapping"))
-        found = await get_runner(page.request).preview(
-            upload, form.filename, mapping, scoped.owner.settings.default_region
-        )
-    except ValidationError as exc:
-        return _problem(scoped, exc)
-    finally:
-        upload.release()
     rows = []
     for checked in found.records:
         record = checked.record
@@ -129,33 +124,13 @@ async def start_import(
     projectId: str | None = None,
 ) -> Response:
     scoped, summary = await run_in_threadpool(campaign_of, page, projectId, str(campaign_id))
-    store, project_id = scoped.store, scoped.project_id
+    project_id = scoped.project_id
     try:
-        await run_in_threadpool(jobs.check_campaign, store, project_id, campaign_id)
-        form, upload = await _receive(scoped)
-    except ValidationError as exc:
-        return _problem(scoped, exc)
-    except PowerDialerError as exc:  # archived
-        return _problem(scoped, exc, 409)
-    try:
-        mapping = parse_mapping(form.fields.get("mapping"))
-        create = partial(
-            jobs.create_job,
-            store,
-            project_id,
-            campaign_id,
-            filename=form.filename,
-            file_path=str(upload.path),
-            keep_valid=False,
+        job = await start.start_import(
+            scoped.services.imports, project_id, campaign_id, _reader(scoped)
         )
-        job = await run_in_threadpool(create)
-    except PowerDialerError as exc:
-        upload.release()
-        return _problem(scoped, exc, 409 if exc.code == "campaign_archived" else 422)
-    except BaseException:
-        upload.release()
-        raise
-    get_runner(page.request).launch(job, upload, mapping)
+    except PowerDialerError as exc:  # the form's (422, 413) or the campaign's (archived: 409)
+        return _problem(scoped, exc)
     if _wants_json(page.request):
         view = job_view(scoped.i18n, job)
         return JSONResponse({**view, "text": job_text(scoped.i18n, view)}, status_code=202)
@@ -185,7 +160,7 @@ def job_progress(page: PageDep, job_id: ObjectId, projectId: str | None = None) 
 def rejected_csv(page: PageDep, job_id: ObjectId, projectId: str | None = None) -> Response:
     scoped, job = _job_of(page, projectId, job_id)
     chunks = jobs.rejected_csv(scoped.store, scoped.project_id, job.id)
-    slot = scoped.owner.exports.take(("user", scoped.session.user.id))
+    slot = scoped.services.exports.take(("user", scoped.session.user.id))
     if slot is None:
         raise TooManyExports
     return rejected_rows_response(chunks, slot, job.id)

@@ -20,7 +20,7 @@ from urllib.parse import unquote_plus, unquote_to_bytes
 
 from powerdialer.errors import ValidationError
 from powerdialer.text import unstorable_path
-from powerdialer.web.ratelimit import ASGIApp
+from powerdialer.web.middleware.ratelimit import ASGIApp
 from powerdialer.web.responses import Receive, Scope, Send, body_for, send_json
 
 _SURROGATE_ESCAPE = re.compile(rb"\\[uU][dD][89a-fA-F]")

@@ -1,19 +1,16 @@
-"""Bodies of the import routes: the job, the preview, the multipart upload's description, and
-the column mapping a client may send."""
+"""Bodies of the import routes: the job (``ImportJobPublic``) and the preview of a file.  The
+multipart upload they take is described in :mod:`.uploads`."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any, Literal
 
-import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from powerdialer.errors import ValidationError
-from powerdialer.importing import AUTO, Mapping, Preview, Record
-from powerdialer.importing.fields import MAX_FIELDS
+from powerdialer.importing import Preview, Record
 from powerdialer.importing.jobs import ImportJob
-from powerdialer.web.api.schemas import ErrorResponse, error_responses
 
 JobStatus = Literal["queued", "running", "done", "failed"]
 
@@ -85,11 +82,6 @@ REJECTED_CSV_EXAMPLE = (
     "\"phone_number '12' is not a valid phone number: the number has too few digits; send the "
     'full number, e.g. 380930000000."\r\n'
 )
-UPLOAD_EXAMPLE = {
-    "file": "(the file's bytes: Клієнти.csv)",
-    "mapping": '{"phone": "Телефон", "fio": "ПІБ"}',
-    "keep_valid": False,
-}
 
 
 class LeftOutColumn(BaseModel):
@@ -238,195 +230,3 @@ class ImportPreview(BaseModel):
             left_out=[LeftOutColumn.model_validate(n) for n in notices],
             rows=rows,
         )
-
-
-# --- the multipart form ------------------------------------------------------------------
-
-
-def _mapping_error(message: str) -> ValidationError:
-    return ValidationError(
-        f"mapping {message}; send a JSON object such as "
-        '{"phone": "Телефон", "fio": "ПІБ", "external_id": null} '
-        "(header names, or column numbers from 0).",
-        code="invalid_mapping",
-        field="mapping",
-    )
-
-
-def parse_mapping(text: str | None) -> Mapping | None:
-    """The ``mapping`` form field: which column is which, overriding detection.  A key left
-    out is detected; ``null`` means the file has no such column (not for phone)."""
-    if text is None or not text.strip():
-        return None
-    try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        raise _mapping_error("is not valid JSON") from None
-    if not isinstance(value, dict):
-        raise _mapping_error("must be a JSON object")
-    unknown = set(value) - {"phone", "fio", "external_id", "has_header", "fields"}
-    if unknown:
-        raise _mapping_error(f"has unknown keys {sorted(unknown)}")
-    fields = value.get("fields", AUTO)
-    if fields is None:
-        fields = ()
-    elif fields is not AUTO:
-        if not isinstance(fields, list) or not all(_is_ref(ref) for ref in fields):
-            raise _mapping_error(
-                "fields must be a list of header names or column numbers (the columns to "
-                "keep as custom fields)"
-            )
-        if len(fields) > MAX_FIELDS:
-            raise _mapping_error(
-                f"fields names {len(fields)} columns; a row keeps at most {MAX_FIELDS} "
-                "custom fields"
-            )
-        fields = tuple(ref.strip() if isinstance(ref, str) else ref for ref in fields)
-    refs: dict[str, Any] = {}
-    for key in ("phone", "fio", "external_id"):
-        if key not in value:
-            refs[key] = AUTO
-            continue
-        ref = value[key]
-        if ref is None and key != "phone":
-            refs[key] = None
-        elif isinstance(ref, str) and ref.strip():
-            refs[key] = ref.strip()
-        elif isinstance(ref, int) and not isinstance(ref, bool) and ref >= 0:
-            refs[key] = ref
-        else:
-            raise _mapping_error(f"{key} must be a header name or a column number, got {ref!r}")
-    has_header = value.get("has_header")
-    if has_header is not None and not isinstance(has_header, bool):
-        raise _mapping_error("has_header must be true, false or null")
-    return Mapping(has_header=has_header, fields=fields, **refs)
-
-
-def _is_ref(ref: object) -> bool:
-    if isinstance(ref, str):
-        return bool(ref.strip())
-    return isinstance(ref, int) and not isinstance(ref, bool) and ref >= 0
-
-
-def parse_flag(text: str | None, name: str) -> bool:
-    if text is None or not text.strip():
-        return False
-    flag = text.strip().lower()
-    if flag in ("1", "true", "yes", "on"):
-        return True
-    if flag in ("0", "false", "no", "off"):
-        return False
-    raise ValidationError(
-        f"{name} must be true or false, got {text!r:.40}.", code="invalid_field", field=name
-    )
-
-
-_FORM_FIELDS = {
-    "file": {
-        "type": "string",
-        "format": "binary",
-        "description": "The CRM export: CSV/TSV (any usual encoding and delimiter), XLSX, XLS, "
-        "ODS or JSON Lines.",
-    },
-    "mapping": {
-        "type": "string",
-        "description": 'Optional JSON: {"phone": "Телефон", "fio": "ПІБ", "external_id": null,'
-        ' "fields": ["Місто", "UF_CRM_1612345678"]}; header names or column numbers (0 = A); '
-        "a key left out is detected; fields: the columns kept as custom fields (at most 50; "
-        "default: the other columns, the first 50).",
-    },
-}
-UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "example": UPLOAD_EXAMPLE,
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        **_FORM_FIELDS,
-                        "keep_valid": {
-                            "type": "boolean",
-                            "default": False,
-                            "description": "If the file breaks midway (a bad byte, an "
-                            "unclosed quote), import the rows before the break instead of "
-                            "nothing.",
-                        },
-                    },
-                },
-            }
-        },
-    }
-}
-PREVIEW_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "example": {k: v for k, v in UPLOAD_EXAMPLE.items() if k != "keep_valid"},
-                "schema": {"type": "object", "required": ["file"], "properties": _FORM_FIELDS},
-            }
-        },
-    }
-}
-
-_OWN_ERRORS: dict[str, tuple[int, str, dict[str, str]]] = {
-    "import_not_found": (
-        404,
-        "No such import job in this project.",
-        {"field": "job_id", "message": "import 77 is not an import of this project: …"},
-    ),
-    "campaign_archived": (
-        409,
-        "The campaign is archived and takes no new rows.",
-        {"field": "campaignId", "message": "campaign 456 is archived and takes no new rows: …"},
-    ),
-    "body_too_large": (
-        413,
-        "The file is larger than the server's upload limit.",
-        {"message": "the body is larger than 536870912 bytes (the limit here): split the file."},
-    ),
-    "form_too_large": (
-        413,
-        "The form's fields beside the file pass their caps (count, size).",
-        {
-            "field": "mapping",
-            "message": "the form field 'mapping' is longer than 65536 bytes (the limit for a "
-            "field beside the file): send a shorter value.",
-        },
-    ),
-    "invalid_mapping": (
-        422,
-        "The mapping field is not a valid column mapping.",
-        {"field": "mapping", "message": "mapping is not valid JSON; send a JSON object …"},
-    ),
-    "invalid_upload": (
-        422,
-        "The body is not a well-formed multipart form with a file.",
-        {
-            "field": "file",
-            "reason": "malformed",
-            "message": "the body is not a well-formed multipart/form-data form (the body ends "
-            "before the form's closing boundary (cut off?)): send the file …",
-        },
-    ),
-}
-
-
-def import_errors(*codes: str) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses``: the shared codes via ``error_responses``, plus the imports'."""
-    shared = [c for c in codes if c not in _OWN_ERRORS]
-    responses = error_responses(*shared)
-    for code in codes:
-        if code in _OWN_ERRORS:
-            status, description, extra = _OWN_ERRORS[code]
-            entry = responses.setdefault(
-                status,
-                {"model": ErrorResponse, "description": "", "content": {"application/json": {}}},
-            )
-            entry["description"] = " / ".join(filter(None, [entry["description"], description]))
-            examples = entry["content"]["application/json"].setdefault("examples", {})
-            examples[code] = {"value": {"result": False, "error": {"code": code, **extra}}}
-    return responses

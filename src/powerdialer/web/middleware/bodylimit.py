@@ -19,7 +19,7 @@ import re
 
 from powerdialer.settings import Settings
 from powerdialer.web.compat import PATH as COMPAT_PATH
-from powerdialer.web.ratelimit import ASGIApp
+from powerdialer.web.middleware.ratelimit import ASGIApp
 from powerdialer.web.responses import Message, Receive, Scope, Send, error_body, send_json
 
 DEFAULT_BODY_BYTES = 1024 * 1024

@@ -1,4 +1,4 @@
-"""Pydantic shapes of the bulk and limits routes, for the OpenAPI document.
+"""Pydantic shapes of the bulk route, for the OpenAPI document.
 
 The bulk body is NOT validated by pydantic: one bad row must be rejected on its own with the
 compatible endpoint's codes, not fail the request, so the route parses the body itself
@@ -83,22 +83,3 @@ class BulkRowsOut(BaseModel):
     updated: int
     rejected: int
     results: list[RowResult] = Field(description="One result per row, in the request's order.")
-
-
-class LimitsOut(BaseModel):
-    """What a client needs to size its requests."""
-
-    bulk_max_rows: int = Field(description="Rows per bulk request.")
-    bulk_max_bytes: int = Field(description="Bytes per bulk request body.")
-    body_max_bytes: int = Field(description="Bytes per compatible (one-row) request body.")
-    api_body_max_bytes: int = Field(description="Bytes per body of the other API routes.")
-    upload_max_bytes: int = Field(description="Bytes per import upload.")
-    rate_limit_per_second: float = Field(
-        description="Sustained requests a second per API key (0: no limit)."
-    )
-    rate_limit_burst: int = Field(description="Requests a key may send at once.")
-    idempotency_ttl_hours: int = Field(description="How long an Idempotency-Key is remembered.")
-    idempotency_replay_max_bytes: int = Field(
-        description="Answers larger than this are not kept for replay."
-    )
-    duplicate_policies: list[str] = Field(description="The campaign duplicate policies.")

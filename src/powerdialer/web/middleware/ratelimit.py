@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from powerdialer.web.keyauth import SCOPE_KEY, VerifiedKey
+from powerdialer.web.middleware.keyauth import SCOPE_KEY, VerifiedKey
 from powerdialer.web.responses import Message, Receive, Scope, Send, error_body, send_json
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
@@ -83,7 +83,7 @@ def rate_limited_body(decision: Decision, limiter: RateLimiter) -> bytes:
 
 class RateLimitMiddleware:
     """Applies the per-key limit to every API request whose key was verified (by
-    ``web.keyauth.KeyAuthMiddleware``, which runs first), and publishes the budget in
+    ``web.middleware.keyauth.KeyAuthMiddleware``, which runs first), and publishes the budget in
     ``RateLimit-*`` headers.  Buckets are keyed by the verified project id (an integer) and
     key id, as on the compatible endpoint, so the two share one budget and a stranger who
     knows a key id but not its secret cannot spend it."""

@@ -1,0 +1,130 @@
+"""The error codes each route documents in the OpenAPI document, with an example each.
+
+Every error has the compatible endpoint's shape (``openapi.ErrorAnswer``); a route lists the
+codes it may answer with ``error_responses(...)``, the import routes with ``import_errors(...)``
+(the shared codes plus the imports' own).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from powerdialer.web.api.openapi import ErrorAnswer
+
+# The one error model of every route (registered by web/api/openapi.py), under the name the
+# other areas' routes import.
+ErrorResponse = ErrorAnswer
+
+_ERRORS: dict[str, tuple[int, str, dict[str, str]]] = {
+    "invalid_auth_key": (
+        401,
+        "Missing or wrong x-project-id / Auth-key.",
+        {"field": "Auth-key", "message": "Auth-key is not a valid key of the project in …"},
+    ),
+    "campaign_not_found": (
+        404,
+        "No such campaign in this project (another project's campaign answers the same).",
+        {"field": "campaignId", "message": "campaignId 456 is not a campaign of this project: …"},
+    ),
+    "row_not_found": (
+        404,
+        "No such row in this campaign.",
+        {"field": "row_id", "message": "row 1001 is not a row of this campaign: …"},
+    ),
+    "invalid_field": (
+        422,
+        "A parameter or body field is invalid.",
+        {"field": "name", "reason": "missing", "message": "name: Field required; fix it …"},
+    ),
+    "invalid_cursor": (
+        422,
+        "The cursor is not the next_cursor of this listing.",
+        {"field": "cursor", "message": "cursor is not one this server issued: …"},
+    ),
+    "confirmation_required": (
+        422,
+        "confirm does not repeat the campaign id.",
+        {"field": "confirm", "message": "emptying a campaign needs confirm=456 …"},
+    ),
+    "too_many_exports": (
+        429,
+        "Too many downloads open at once for this key or server: wait Retry-After seconds.",
+        {"message": "4 downloads are already open for this key (the limit …): finish …"},
+    ),
+    "rate_limited": (429, "Too many requests: wait Retry-After seconds.", {"message": "…"}),
+}
+
+
+Responses = dict[int | str, dict[str, Any]]
+
+
+def _document(responses: Responses, code: str, known: tuple[int, str, dict[str, str]]) -> None:
+    """Add ``code`` to the entry of its status: its description, and an example answer."""
+    status, description, extra = known
+    entry = responses.setdefault(
+        status,
+        {"model": ErrorResponse, "description": "", "content": {"application/json": {}}},
+    )
+    entry["description"] = " / ".join(filter(None, [entry["description"], description]))
+    examples = entry["content"]["application/json"].setdefault("examples", {})
+    examples[code] = {"value": {"result": False, "error": {"code": code, **extra}}}
+
+
+def error_responses(*codes: str) -> Responses:
+    """OpenAPI ``responses`` for the given error codes, with one example each."""
+    responses: Responses = {}
+    for code in ("invalid_auth_key", *codes, "rate_limited"):
+        _document(responses, code, _ERRORS[code])
+    return responses
+
+
+_OWN_ERRORS: dict[str, tuple[int, str, dict[str, str]]] = {
+    "import_not_found": (
+        404,
+        "No such import job in this project.",
+        {"field": "job_id", "message": "import 77 is not an import of this project: …"},
+    ),
+    "campaign_archived": (
+        409,
+        "The campaign is archived and takes no new rows.",
+        {"field": "campaignId", "message": "campaign 456 is archived and takes no new rows: …"},
+    ),
+    "body_too_large": (
+        413,
+        "The file is larger than the server's upload limit.",
+        {"message": "the body is larger than 536870912 bytes (the limit here): split the file."},
+    ),
+    "form_too_large": (
+        413,
+        "The form's fields beside the file pass their caps (count, size).",
+        {
+            "field": "mapping",
+            "message": "the form field 'mapping' is longer than 65536 bytes (the limit for a "
+            "field beside the file): send a shorter value.",
+        },
+    ),
+    "invalid_mapping": (
+        422,
+        "The mapping field is not a valid column mapping.",
+        {"field": "mapping", "message": "mapping is not valid JSON; send a JSON object …"},
+    ),
+    "invalid_upload": (
+        422,
+        "The body is not a well-formed multipart form with a file.",
+        {
+            "field": "file",
+            "reason": "malformed",
+            "message": "the body is not a well-formed multipart/form-data form (the body ends "
+            "before the form's closing boundary (cut off?)): send the file …",
+        },
+    ),
+}
+
+
+def import_errors(*codes: str) -> Responses:
+    """OpenAPI ``responses``: the shared codes via ``error_responses``, plus the imports'."""
+    responses = error_responses(*[c for c in codes if c not in _OWN_ERRORS])
+    for code in codes:
+        if code in _OWN_ERRORS:
+            _document(responses, code, _OWN_ERRORS[code])
+    return responses

@@ -1,0 +1,81 @@
+"""``Services``: what the routes and the middleware are handed, typed, in place of the whole
+application object — the settings, the store, the group-commit writer, the import runner,
+the rate limiter, the export slots and the health check (the dialer and the webhooks join
+them here).
+
+``web/app.py`` makes one per application, starts it at the app's startup and stops it at
+its shutdown; the API's routes get it through a dependency (``web.api.deps.ServicesDep``),
+the UI's through their ``Page`` (``web.ui.pages``), the middleware as an argument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from powerdialer.health import HealthCheck
+from powerdialer.importing.runner import ImportRunner
+from powerdialer.settings import Settings
+from powerdialer.storage import Store, open_store
+from powerdialer.storage.writer import ApplyFn, GroupCommitter
+from powerdialer.web.exports import ExportSlots
+from powerdialer.web.middleware.ratelimit import RateLimiter
+
+T = TypeVar("T")
+
+
+class NotMigrated(RuntimeError):
+    pass
+
+
+class Services:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+        self.exports = ExportSlots(settings.max_exports_per_key, settings.max_exports)
+        self.health = HealthCheck(self)
+        self._store: Store | None = None
+        self._writer: GroupCommitter[Any, Any] | None = None
+        self._imports: ImportRunner | None = None
+
+    @property
+    def store(self) -> Store:
+        return _started(self._store)
+
+    @property
+    def writer(self) -> GroupCommitter[Any, Any]:
+        """The group-commit writer (:mod:`powerdialer.storage.writer`): hot writes go here."""
+        return _started(self._writer)
+
+    @property
+    def imports(self) -> ImportRunner:
+        """This process's import jobs, run in the background."""
+        return _started(self._imports)
+
+    async def start(self, writes: Mapping[type, ApplyFn[Any, Any]]) -> None:
+        """Open the store (refused unless migrated), start the writer with ``writes`` (each
+        payload type and the function that applies it) and the import runner."""
+        store = open_store(self.settings.database_url, migrate=False)
+        if not store.is_migrated():
+            store.dispose()
+            raise NotMigrated("the database schema is not up to date: run `powerdialer migrate`")
+        self._store = store
+        self._writer = GroupCommitter(store.engine, writes, max_batch=self.settings.max_batch_rows)
+        self._writer.start()
+        self._imports = ImportRunner(store, self._writer, self.settings)
+        await self._imports.start()
+
+    async def stop(self) -> None:
+        """Stop what :meth:`start` started, also after it failed midway."""
+        if self._imports is not None:  # before the writer: running jobs still write
+            await self._imports.stop()
+        if self._writer is not None:
+            await self._writer.stop()
+        if self._store is not None:
+            self._store.dispose()
+
+
+def _started(part: T | None) -> T:
+    if part is None:
+        raise RuntimeError("the application has not started")
+    return part
