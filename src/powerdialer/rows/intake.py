@@ -1,79 +1,33 @@
-"""Campaign rows: validating what clients send, storing it through the group-commit writer,
-and reading it back."""
+"""The vendor-compatible endpoint's rows: one row a request, validated where the request is
+handled and stored in group-commit batches (the hot path: ``web/compat.py`` →
+``intake_for`` → the writer → ``apply_intakes`` → ``storage/rows_intake.py``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Connection
 
 from powerdialer import keys
-from powerdialer.campaigns import campaign_not_found, get_campaign
-from powerdialer.errors import Conflict, PowerDialerError, ValidationError
-from powerdialer.models import CampaignState, Row, RowSource, utcnow
+from powerdialer.campaigns import refusal
+from powerdialer.errors import PowerDialerError, ValidationError
+from powerdialer.models import RowSource, utcnow
 from powerdialer.phones import normalize_phone
 from powerdialer.projects import invalid_key
-from powerdialer.storage import hotpath
-from powerdialer.storage import rows as sql
-from powerdialer.text import one_line
+from powerdialer.rows.models import NewRow
+from powerdialer.rows.validate import parse_fio, parse_id
+from powerdialer.rows.write import write_rows
+from powerdialer.storage import rows_intake as sql
+from powerdialer.storage.campaigns import write_targets
+from powerdialer.storage.rows_write import lock_campaigns
 
-MAX_FIO = 255
-MAX_ID = 2**63 - 1
-
-
-def _field_error(field: str, reason: str, message: str) -> ValidationError:
-    code = "invalid_campaign_id" if field == "campaignId" else f"invalid_{field}"
-    return ValidationError(message, code=code, field=field, reason=reason)
-
-
-def parse_id(value: object, field: str) -> int:
-    """An id as JSON sends it: an integer, or a string of digits (as it sits in a URL)."""
-    if value is None:
-        raise _field_error(
-            field, "missing", f"{field} is required: send the campaign's integer id, e.g. 456."
-        )
-    number: int | None = None
-    if isinstance(value, bool):
-        number = None
-    elif isinstance(value, int):
-        number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
-        number = int(value.strip())
-    if number is None:
-        raise _field_error(
-            field,
-            "wrong_type",
-            f"{field} must be an integer such as 456 "
-            f"(a string of digits is accepted too), got {value!r:.40}.",
-        )
-    if not 0 < number <= MAX_ID:
-        raise _field_error(
-            field, "out_of_range", f"{field} must be a positive integer below 2^63, got {number}."
-        )
-    return number
-
-
-def parse_fio(value: object) -> str | None:
-    """The contact's full name: optional; control characters become spaces."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise _field_error(
-            "fio", "wrong_type", "fio must be a string (the contact's full name) or be left out."
-        )
-    text = one_line(value)
-    if len(text) > MAX_FIO:
-        raise _field_error(
-            "fio",
-            "too_long",
-            f"fio is {len(text)} characters long; the limit is {MAX_FIO}: shorten it.",
-        )
-    return text or None
+IntakeValues = tuple[int, int, str | None, str, str, str]
+"""A valid row in ``storage.rows_intake.ROW_COLUMNS`` order: ``(project_id, campaign_id,
+fio, phone_raw, phone_e164, source)``.  A plain tuple, not a NamedTuple: one is made per
+request on the event loop, where a NamedTuple costs five times as much; the writer reads it
+by unpacking."""
 
 
 @dataclass(slots=True)
@@ -89,11 +43,11 @@ class Intake:
     project_id: int
     key_id: str
     secret_hash: str
-    values: tuple[Any, ...] | None  # storage.hotpath.ROW_COLUMNS
+    values: IntakeValues | None
     error: ValidationError | None
 
 
-def row_values(body: object, project_id: int, region: str, source: str) -> tuple[Any, ...]:
+def row_values(body: object, project_id: int, region: str, source: str) -> IntakeValues:
     """Validate a compatible body into the row's column values, or raise ``ValidationError``
     naming the field."""
     if not isinstance(body, dict):
@@ -132,7 +86,7 @@ def intake_for(
     try:
         if isinstance(body, ValidationError):  # the edge could not even parse it
             raise body
-        values: tuple[Any, ...] | None = row_values(body, project_id, region, source)
+        values: IntakeValues | None = row_values(body, project_id, region, source)
         error = None
     except ValidationError as exc:
         values, error = None, exc
@@ -144,9 +98,9 @@ def apply_intakes(conn: Connection, items: Sequence[Intake]) -> list[bool | Powe
     policy.  Per item: ``True`` (stored, or the number was already in the campaign) or the
     error to answer with, in the order 401 (key) → 400/422 (body) → 404 (campaign) → 409
     (archived)."""
-    hashes = hotpath.key_hashes(conn, {(i.project_id, i.key_id) for i in items})
+    hashes = sql.key_hashes(conn, {(i.project_id, i.key_id) for i in items})
     results: list[bool | PowerDialerError] = []
-    pending: list[tuple[int, tuple[Any, ...]]] = []
+    pending: list[tuple[int, IntakeValues]] = []
     for index, item in enumerate(items):
         if not keys.hash_matches(item.secret_hash, hashes.get((item.project_id, item.key_id))):
             results.append(invalid_key())
@@ -155,22 +109,24 @@ def apply_intakes(conn: Connection, items: Sequence[Intake]) -> list[bool | Powe
         else:
             pending.append((index, item.values))
             results.append(True)
-    targets = hotpath.campaign_targets(conn, {values[1] for _, values in pending})
+    targets = write_targets(conn, {campaign_id for _, (_, campaign_id, _, _, _, _) in pending})
     to_insert = []
-    others: dict[tuple[int, int, str, str], list[tuple[Any, ...]]] = {}
+    others: dict[tuple[int, int, str, str], list[IntakeValues]] = {}
     for index, values in pending:
-        project_id, campaign_id = values[0], values[1]
+        project_id, campaign_id, _, _, _, source = values
         target = targets.get(campaign_id)
-        if target is None or target[0] != project_id:
-            results[index] = campaign_not_found(campaign_id)
-        elif target[1] != CampaignState.ACTIVE:
-            results[index] = campaign_archived(campaign_id)
-        elif target[2] == "skip":
+        refused = refusal(project_id, campaign_id, target)
+        if refused is not None:
+            results[index] = refused
+            continue
+        assert target is not None  # refusal() refuses a campaign that is not there
+        if target.duplicate_policy == "skip":
             to_insert.append(values)
         else:  # "update" / "keep": rare, so the default path stays one plain INSERT
-            others.setdefault((project_id, campaign_id, values[5], target[2]), []).append(values)
+            key = (project_id, campaign_id, source, target.duplicate_policy)
+            others.setdefault(key, []).append(values)
     now = utcnow()
-    hotpath.insert_rows(conn, to_insert, now)
+    sql.insert_rows(conn, to_insert, now)
     if others:
         _write_by_policy(conn, others, now)
     return results
@@ -178,43 +134,12 @@ def apply_intakes(conn: Connection, items: Sequence[Intake]) -> list[bool | Powe
 
 def _write_by_policy(
     conn: Connection,
-    groups: dict[tuple[int, int, str, str], list[tuple[Any, ...]]],
+    groups: dict[tuple[int, int, str, str], list[IntakeValues]],
     now: dt.datetime,
 ) -> None:
     """Compatible rows of campaigns whose duplicate policy is not "skip", stored the way the
     bulk endpoint stores them (one implementation of the policies)."""
-    # Imported here: bulk builds on this module's validation (parse_fio).
-    from powerdialer.bulk import NewRow, write_rows
-    from powerdialer.storage.bulk import lock_campaigns
-
     lock_campaigns(conn, {campaign_id for _, campaign_id, _, _ in groups})
     for (project_id, campaign_id, source, policy), group in groups.items():
-        new = [NewRow(phone_raw=v[3], phone_e164=v[4], fio=v[2]) for v in group]
+        new = [NewRow(phone_raw=raw, phone_e164=e164, fio=fio) for _, _, fio, raw, e164, _ in group]
         write_rows(conn, project_id, campaign_id, policy, new, source=source, now=now)
-
-
-def campaign_archived(campaign_id: object) -> Conflict:
-    return Conflict(
-        f"campaign {campaign_id} is archived and takes no new rows: "
-        "unarchive it or choose another campaign.",
-        code="campaign_archived",
-        field="campaignId",
-    )
-
-
-def list_rows(
-    conn: Connection, project_id: int, campaign_id: int, *, limit: int = 100, after_id: int = 0
-) -> list[Row]:
-    get_campaign(conn, project_id, campaign_id)
-    return sql.list_rows(conn, project_id, campaign_id, limit=limit, after_id=after_id)
-
-
-__all__ = [
-    "Intake",
-    "apply_intakes",
-    "campaign_archived",
-    "campaign_not_found",
-    "list_rows",
-    "parse_fio",
-    "parse_id",
-]

@@ -1,22 +1,18 @@
-"""Many rows in one request (the bulk endpoint, import jobs, the UI): validation of one row
-with its CRM extras, and the group-commit apply function that stores a batch of them under the
-campaign's duplicate policy.
+"""Many rows at once under the campaign's duplicate policy: bulk requests, the UI's add-row,
+import chunks, and the compatible endpoint's rows in campaigns whose policy is not "skip".
 
-The contract (shared by the bulk API, import jobs and the fill client):
-
-- ``parse_new_row(obj, region)`` turns one JSON object ``{"phone_number", "fio"?,
-  "external_id"?, "fields"?}`` into a ``NewRow`` or raises ``ValidationError`` with the same
-  codes as the compatible endpoint (plus ``invalid_external_id`` / ``invalid_fields``).
-  ``parse_rows(items, region)`` does a list, answering the error in place of a bad row.
-- ``BulkWrite`` is submitted to the app's ``GroupCommitter``; its result (``apply_bulk``) is
-  one ``RowOutcome`` per row in order, or the request's error (``campaign_not_found``,
-  ``campaign_archived``) raised for the whole write.
+- ``add_rows(writer, project_id, campaign_id, rows)`` is the door the edges call: the rows go
+  to the group-commit writer as one ``BulkWrite``, stored in one transaction or not at all,
+  and the answer is one ``RowOutcome`` per row in order, or the request's error
+  (``campaign_not_found``, ``campaign_archived``) raised for the whole write.
 - ``write_rows(conn, project_id, campaign_id, policy, rows)`` stores rows under a duplicate
-  policy in the caller's transaction (after ``storage.bulk.lock_campaigns``): what
+  policy in the caller's transaction (after ``storage.rows_write.lock_campaigns``): what
   ``apply_bulk`` and the compatible endpoint's non-"skip" campaigns use.
 - ``ImportChunk`` is an import job's write: rows as tuples, answered with counts only
   (``ImportCounts``), which lets a "skip" campaign take one plain ``INSERT … ON CONFLICT DO
-  NOTHING`` (``apply_imports``; storage/import_rows.py).
+  NOTHING`` (``apply_imports``; storage/rows_import.py).
+
+The rows come validated (``rows.validate``).
 """
 
 from __future__ import annotations
@@ -25,41 +21,21 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import orjson
 from sqlalchemy import Connection
 
-from powerdialer.errors import PowerDialerError, ValidationError
-from powerdialer.importing.fields import MAX_FIELD_NAME as MAX_FIELD_NAME
-from powerdialer.importing.fields import MAX_FIELDS as MAX_FIELDS
-from powerdialer.models import CampaignState, utcnow
-from powerdialer.phones import normalize_phone
-from powerdialer.rows import campaign_archived, campaign_not_found, parse_fio
-from powerdialer.storage import bulk as sql
-from powerdialer.storage import hotpath, import_rows
+from powerdialer.campaigns import refusal
+from powerdialer.errors import PowerDialerError
+from powerdialer.models import utcnow
+from powerdialer.rows.models import ImportRow, NewRow
 from powerdialer.storage import imports as jobs_sql
-from powerdialer.storage.import_rows import ImportRow
+from powerdialer.storage import rows_import
+from powerdialer.storage import rows_write as sql
+from powerdialer.storage.campaigns import WriteTarget, write_targets
 from powerdialer.storage.imports import RejectValues
-from powerdialer.text import one_line
-
-MAX_EXTERNAL_ID = 128
-# MAX_FIELDS (custom fields per row) and MAX_FIELD_NAME live with the import's column plan,
-# which applies them per column (importing/fields.py).
-MAX_FIELD_VALUE = 1024
-MAX_FIELDS_BYTES = 8 * 1024  # the JSON of a row's fields
-
-DuplicatePolicy = Literal["skip", "update", "keep"]
-DUPLICATE_POLICIES: tuple[DuplicatePolicy, ...] = ("skip", "update", "keep")
-
-
-@dataclass(frozen=True, slots=True)
-class NewRow:
-    phone_raw: str
-    phone_e164: str
-    fio: str | None = None
-    external_id: str | None = None
-    fields: dict[str, str] = field(default_factory=dict)
+from powerdialer.storage.writer import GroupCommitter
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,189 +88,6 @@ class ImportCounts:
 class RowOutcome:
     status: Literal["inserted", "duplicate", "updated"]
     id: int
-
-
-# --- validation ------------------------------------------------------------------------------
-
-
-def _invalid(field: str, reason: str, message: str) -> ValidationError:
-    return ValidationError(message, code=f"invalid_{field}", field=field, reason=reason)
-
-
-def parse_external_id(value: object) -> str | None:
-    """The row's id in the client's CRM: a string (or an integer), at most 128 characters."""
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str):
-        raise _invalid(
-            "external_id",
-            "wrong_type",
-            'external_id must be a string such as "crm-1042" (your CRM\'s id) or be left out.',
-        )
-    text = one_line(value)
-    if len(text) > MAX_EXTERNAL_ID:
-        raise _invalid(
-            "external_id",
-            "too_long",
-            f"external_id is {len(text)} characters long; the limit is {MAX_EXTERNAL_ID}.",
-        )
-    return text or None
-
-
-def _field_value(name: str, value: object) -> str:
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        text = str(value)  # CRM exports carry numbers; we keep their text
-    else:
-        raise _invalid(
-            "fields",
-            "wrong_type",
-            f"fields.{name:.{MAX_FIELD_NAME}} must be a string (or a number), "
-            f"got {type(value).__name__}.",
-        )
-    text = text.replace("\x00", "")  # PostgreSQL refuses NUL; a value may keep its newlines
-    if len(text) > MAX_FIELD_VALUE:
-        raise _invalid(
-            "fields",
-            "too_long",
-            f"fields.{name} is {len(text)} characters long; the limit is {MAX_FIELD_VALUE}.",
-        )
-    return text
-
-
-def _clean_fields(value: object) -> dict[str, str]:
-    """Custom fields checked and cleaned, all but their size as JSON."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise _invalid(
-            "fields",
-            "wrong_type",
-            'fields must be a JSON object of names to strings, e.g. {"city": "Київ"}.',
-        )
-    if len(value) > MAX_FIELDS:
-        raise _invalid(
-            "fields",
-            "too_many",
-            f"fields has {len(value)} entries; the limit is {MAX_FIELDS}: drop the ones "
-            "the operators do not need.",
-        )
-    fields: dict[str, str] = {}
-    for name, raw in value.items():
-        clean = _checked_names.get(name) or _field_name(name)
-        if type(raw) is str and len(raw) <= MAX_FIELD_VALUE and "\x00" not in raw:
-            fields[clean] = raw  # the usual value, as _field_value would leave it
-        else:
-            fields[clean] = _field_value(clean, raw)
-    return fields
-
-
-_checked_names: dict[str, str] = {}
-"""Field names already checked, to their cleaned form: an import's rows repeat the same few
-(its header) a million times."""
-
-
-def _field_name(name: str) -> str:
-    clean = one_line(name)
-    if not clean or len(clean) > MAX_FIELD_NAME:
-        raise _invalid(
-            "fields",
-            "invalid_name",
-            f"field names must be 1 to {MAX_FIELD_NAME} characters long, "
-            f"got {name!r:.{MAX_FIELD_NAME + 2}}.",
-        )
-    if len(_checked_names) >= 1024:  # bounded: names sent by clients are not all a header's
-        _checked_names.clear()
-    _checked_names[name] = clean
-    return clean
-
-
-def _too_large() -> ValidationError:
-    return _invalid(
-        "fields",
-        "too_large",
-        f"fields take more than {MAX_FIELDS_BYTES} bytes as JSON: shorten the values.",
-    )
-
-
-def parse_fields(value: object) -> dict[str, str]:
-    """Custom fields: a JSON object of at most 50 names (1-64 characters) to strings."""
-    fields = _clean_fields(value)
-    if fields and len(sql.extra_bytes(fields)) > MAX_FIELDS_BYTES:
-        raise _too_large()
-    return fields
-
-
-def parse_fields_json(value: object) -> str | None:
-    """``parse_fields``, answered as ``campaign_rows.extra`` stores it (``None`` for none):
-    the JSON made once, for both the size check and the row."""
-    fields = _clean_fields(value)
-    if not fields:
-        return None
-    data = sql.extra_bytes(fields)
-    if len(data) > MAX_FIELDS_BYTES:
-        raise _too_large()
-    return data.decode()
-
-
-def parse_new_row(obj: object, region: str) -> NewRow:
-    """One row of a bulk request or an import: ``{"phone_number", "fio"?, "external_id"?,
-    "fields"?}``.  The number and the name are checked exactly as on the compatible endpoint
-    (same codes and reasons); unknown keys are ignored."""
-    if not isinstance(obj, dict):
-        raise ValidationError(
-            'each row must be a JSON object such as {"phone_number": "380930000000"}.',
-            code="invalid_row",
-            reason="wrong_type",
-        )
-    fio = parse_fio(obj.get("fio"))
-    phone = normalize_phone(obj.get("phone_number"), region)
-    return NewRow(
-        phone_raw=phone.raw,
-        phone_e164=phone.e164,
-        fio=fio,
-        external_id=parse_external_id(obj.get("external_id")),
-        fields=parse_fields(obj.get("fields")),
-    )
-
-
-def parse_import_row(
-    phone: object, fio: object, external_id: object, fields: object, region: str
-) -> ImportRow:
-    """``parse_new_row`` for an import's record, straight to the tuple an ``ImportChunk``
-    carries (no dict, no ``NewRow``: a million of each cost the worker ~1 s).  Same checks in
-    the same order, so the same error for the same record."""
-    clean_fio = parse_fio(fio)
-    number = normalize_phone(phone, region)
-    return (
-        clean_fio,
-        number.raw,
-        number.e164,
-        parse_external_id(external_id),
-        parse_fields_json(fields),
-    )
-
-
-def parse_rows(items: Sequence[object], region: str) -> list[NewRow | ValidationError]:
-    """Each item parsed, or the error that rejects it; never raises for a bad row."""
-    parsed: list[NewRow | ValidationError] = []
-    for obj in items:
-        try:
-            parsed.append(parse_new_row(obj, region))
-        except ValidationError as exc:
-            parsed.append(exc)
-    return parsed
-
-
-# --- storing ----------------------------------------------------------------------------------
-
-
-def import_row(row: NewRow) -> ImportRow:
-    """``row`` as an ``ImportChunk`` carries it: its fields already JSON."""
-    return (row.fio, row.phone_raw, row.phone_e164, row.external_id, sql.extra_json(row.fields))
 
 
 def _values(row: NewRow) -> sql.RowValues:
@@ -373,7 +166,7 @@ def write_rows(
 ) -> list[RowOutcome]:
     """Store ``rows`` in a campaign already checked to be the project's and active, in the
     caller's transaction, under ``policy``: one outcome per row in order.  The caller has
-    locked the campaign (``storage.bulk.lock_campaigns``, all of a transaction's at once).
+    locked the campaign (``storage.rows_write.lock_campaigns``, all of a transaction's at once).
 
     - skip: a number already in the campaign (or earlier in ``rows``) is not stored again;
       its outcome is ``duplicate`` with the existing row's id.
@@ -387,39 +180,70 @@ def write_rows(
     return writer((project_id, campaign_id, source), rows, conn, now or utcnow())
 
 
+def _lock_owned(
+    conn: Connection,
+    items: Sequence[BulkWrite] | Sequence[ImportChunk],
+    targets: dict[int, WriteTarget],
+) -> None:
+    """Lock the campaigns that the items' projects own (``storage.rows_write.lock_campaigns``):
+    only once ownership is known, so a stranger cannot make the owner's writes wait."""
+    owned = {
+        i.campaign_id
+        for i in items
+        if (target := targets.get(i.campaign_id)) is not None and target.project_id == i.project_id
+    }
+    sql.lock_campaigns(conn, owned)
+
+
 def apply_bulk(
     conn: Connection, items: Sequence[BulkWrite]
 ) -> list[list[RowOutcome] | PowerDialerError]:
     """The group-commit apply function for ``BulkWrite``: each request's rows under its
     campaign's policy, all in the writer's one transaction (so a request is stored whole or
     not at all); the campaign is checked here, serially, so an archive takes effect at once."""
-    targets = hotpath.campaign_targets(conn, {item.campaign_id for item in items})
-    # Locked only once ownership is known: a stranger cannot make the owner's writes wait.
-    sql.lock_campaigns(
-        conn,
-        {i.campaign_id for i in items if targets.get(i.campaign_id, (0,))[0] == i.project_id},
-    )
+    targets = write_targets(conn, {item.campaign_id for item in items})
+    _lock_owned(conn, items, targets)
     now = utcnow()
     results: list[list[RowOutcome] | PowerDialerError] = []
     for item in items:
         target = targets.get(item.campaign_id)
-        if target is None or target[0] != item.project_id:
-            results.append(campaign_not_found(item.campaign_id))
-        elif target[1] != CampaignState.ACTIVE:
-            results.append(campaign_archived(item.campaign_id))
-        else:
-            results.append(
-                write_rows(
-                    conn,
-                    item.project_id,
-                    item.campaign_id,
-                    target[2],
-                    item.rows,
-                    source=item.source,
-                    now=now,
-                )
+        refused = refusal(item.project_id, item.campaign_id, target)
+        if refused is not None:
+            results.append(refused)
+            continue
+        assert target is not None  # refusal() refuses a campaign that is not there
+        policy = target.duplicate_policy
+        results.append(
+            write_rows(
+                conn,
+                item.project_id,
+                item.campaign_id,
+                policy,
+                item.rows,
+                source=item.source,
+                now=now,
             )
+        )
     return results
+
+
+async def add_rows(
+    writer: GroupCommitter[Any, Any],
+    project_id: int,
+    campaign_id: int,
+    rows: list[NewRow],
+    *,
+    source: str = "api",
+) -> list[RowOutcome]:
+    """Store validated rows in a campaign through the group-commit writer, in one transaction
+    (all or none), under the campaign's duplicate policy: one outcome per row, in order.
+    Raises ``campaign_not_found`` / ``campaign_archived`` for the whole write, and
+    ``storage.writer.StorageUnavailable`` when the database could not commit (nothing is
+    stored: the caller may retry)."""
+    outcomes: list[RowOutcome] = await writer.submit(
+        BulkWrite(project_id, campaign_id, rows, source=source)
+    )
+    return outcomes
 
 
 def _new_row(values: ImportRow) -> NewRow:
@@ -430,7 +254,7 @@ def _new_row(values: ImportRow) -> NewRow:
 def _import(conn: Connection, item: ImportChunk, policy: str, now: dt.datetime) -> ImportCounts:
     if policy not in ("update", "keep"):  # "skip", and an unknown value as write_rows does
         head = (item.project_id, item.campaign_id, item.source)
-        inserted = import_rows.insert_skipping(conn, head, item.rows, now)
+        inserted = rows_import.insert_skipping(conn, head, item.rows, now)
         return ImportCounts(inserted=inserted, duplicates=len(item.rows) - inserted)
     rows = [_new_row(values) for values in item.rows]
     outcomes = write_rows(
@@ -447,24 +271,21 @@ def apply_imports(
     checked once per chunk, here, so an archive or a policy change takes effect at the next
     chunk), but answered with counts, so "skip" needs no row ids.  A chunk of a job adds its
     counts and rejects to the job in the same transaction."""
-    targets = hotpath.campaign_targets(conn, {item.campaign_id for item in items})
-    sql.lock_campaigns(
-        conn,
-        {i.campaign_id for i in items if targets.get(i.campaign_id, (0,))[0] == i.project_id},
-    )
+    targets = write_targets(conn, {item.campaign_id for item in items})
+    _lock_owned(conn, items, targets)
     now = utcnow()
     results: list[ImportCounts | PowerDialerError] = []
     for item in items:
         target = targets.get(item.campaign_id)
-        if target is None or target[0] != item.project_id:
-            results.append(campaign_not_found(item.campaign_id))
-        elif target[1] != CampaignState.ACTIVE:
-            results.append(campaign_archived(item.campaign_id))
-        else:
-            counts = _import(conn, item, target[2], now)
-            if item.job_id is not None:
-                jobs_sql.count_progress(
-                    conn, item.project_id, item.job_id, item.read, counts, item.rejects
-                )
-            results.append(counts)
+        refused = refusal(item.project_id, item.campaign_id, target)
+        if refused is not None:
+            results.append(refused)
+            continue
+        assert target is not None  # refusal() refuses a campaign that is not there
+        counts = _import(conn, item, target.duplicate_policy, now)
+        if item.job_id is not None:
+            jobs_sql.count_progress(
+                conn, item.project_id, item.job_id, item.read, counts, item.rejects
+            )
+        results.append(counts)
     return results

@@ -13,7 +13,7 @@ import logging
 import orjson
 
 from powerdialer.errors import AuthError, PowerDialerError
-from powerdialer.rows import Intake, intake_for
+from powerdialer.rows.intake import Intake, intake_for
 from powerdialer.settings import Settings
 from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
 from powerdialer.web.keyauth import SCOPE_KEY, KeyAuth, VerifiedKey

@@ -12,8 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from powerdialer import campaigns
-from powerdialer.models import CampaignState
-from powerdialer.rows import MAX_ID
+from powerdialer.models import MAX_ID, CampaignState
 from powerdialer.web.api.deps import Authed, StoreDep
 from powerdialer.web.api.routing import ApiRoute
 from powerdialer.web.api.schemas import (

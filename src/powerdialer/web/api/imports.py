@@ -28,7 +28,7 @@ from powerdialer.errors import ValidationError
 from powerdialer.importing import jobs, rejects
 from powerdialer.importing.runner import ImportRunner
 from powerdialer.importing.uploads import Upload
-from powerdialer.rows import MAX_ID
+from powerdialer.models import MAX_ID
 from powerdialer.text import one_line
 from powerdialer.web.api.deps import Authed, StoreDep, get_owner
 from powerdialer.web.api.import_schemas import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from powerdialer.bulk import DUPLICATE_POLICIES
+from powerdialer.models import DUPLICATE_POLICIES
 from powerdialer.web.api.bulk_schemas import LimitsOut
 from powerdialer.web.api.deps import get_owner
 from powerdialer.web.api.routing import ApiRoute

@@ -12,9 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from powerdialer.bulk import DuplicatePolicy
 from powerdialer.campaigns import CampaignSummary
-from powerdialer.storage.row_queries import RowRecord
+from powerdialer.models import DuplicatePolicy
+from powerdialer.rows.models import RowRecord
 from powerdialer.web.api.openapi import ErrorAnswer
 
 CampaignStateName = Literal["active", "archived"]
