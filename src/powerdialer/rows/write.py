@@ -180,19 +180,30 @@ def write_rows(
     return writer((project_id, campaign_id, source), rows, conn, now or utcnow())
 
 
-def _lock_owned(
-    conn: Connection,
-    items: Sequence[BulkWrite] | Sequence[ImportChunk],
-    targets: dict[int, WriteTarget],
-) -> None:
-    """Lock the campaigns that the items' projects own (``storage.rows_write.lock_campaigns``):
-    only once ownership is known, so a stranger cannot make the owner's writes wait."""
+def _checked(
+    conn: Connection, items: Sequence[BulkWrite] | Sequence[ImportChunk]
+) -> list[WriteTarget | PowerDialerError]:
+    """Per item, its campaign as the writer reads it, or why it takes no rows
+    (``campaigns.refusal``): checked here, serially, so an archive or a policy change takes
+    effect at once.  The campaigns are locked (``storage.rows_write.lock_campaigns``) only
+    once ownership is known, so a stranger cannot make the owner's writes wait."""
+    targets = write_targets(conn, {item.campaign_id for item in items})
     owned = {
         i.campaign_id
         for i in items
         if (target := targets.get(i.campaign_id)) is not None and target.project_id == i.project_id
     }
     sql.lock_campaigns(conn, owned)
+    checked: list[WriteTarget | PowerDialerError] = []
+    for item in items:
+        target = targets.get(item.campaign_id)
+        refused = refusal(item.project_id, item.campaign_id, target)
+        if refused is not None:
+            checked.append(refused)
+        else:
+            assert target is not None  # refusal() refuses a campaign that is not there
+            checked.append(target)
+    return checked
 
 
 def apply_bulk(
@@ -200,30 +211,18 @@ def apply_bulk(
 ) -> list[list[RowOutcome] | PowerDialerError]:
     """The group-commit apply function for ``BulkWrite``: each request's rows under its
     campaign's policy, all in the writer's one transaction (so a request is stored whole or
-    not at all); the campaign is checked here, serially, so an archive takes effect at once."""
-    targets = write_targets(conn, {item.campaign_id for item in items})
-    _lock_owned(conn, items, targets)
+    not at all)."""
     now = utcnow()
     results: list[list[RowOutcome] | PowerDialerError] = []
-    for item in items:
-        target = targets.get(item.campaign_id)
-        refused = refusal(item.project_id, item.campaign_id, target)
-        if refused is not None:
-            results.append(refused)
+    for item, target in zip(items, _checked(conn, items), strict=True):
+        if isinstance(target, PowerDialerError):
+            results.append(target)
             continue
-        assert target is not None  # refusal() refuses a campaign that is not there
-        policy = target.duplicate_policy
-        results.append(
-            write_rows(
-                conn,
-                item.project_id,
-                item.campaign_id,
-                policy,
-                item.rows,
-                source=item.source,
-                now=now,
-            )
+        project_id, campaign_id, policy = item.project_id, item.campaign_id, target.duplicate_policy
+        rows = write_rows(
+            conn, project_id, campaign_id, policy, item.rows, source=item.source, now=now
         )
+        results.append(rows)
     return results
 
 
@@ -268,20 +267,15 @@ def apply_imports(
     conn: Connection, items: Sequence[ImportChunk]
 ) -> list[ImportCounts | PowerDialerError]:
     """The group-commit apply function for ``ImportChunk``: like ``apply_bulk`` (the campaign
-    checked once per chunk, here, so an archive or a policy change takes effect at the next
-    chunk), but answered with counts, so "skip" needs no row ids.  A chunk of a job adds its
-    counts and rejects to the job in the same transaction."""
-    targets = write_targets(conn, {item.campaign_id for item in items})
-    _lock_owned(conn, items, targets)
+    checked once per chunk, so an archive or a policy change takes effect at the next chunk),
+    but answered with counts, so "skip" needs no row ids.  A chunk of a job adds its counts
+    and rejects to the job in the same transaction."""
     now = utcnow()
     results: list[ImportCounts | PowerDialerError] = []
-    for item in items:
-        target = targets.get(item.campaign_id)
-        refused = refusal(item.project_id, item.campaign_id, target)
-        if refused is not None:
-            results.append(refused)
+    for item, target in zip(items, _checked(conn, items), strict=True):
+        if isinstance(target, PowerDialerError):
+            results.append(target)
             continue
-        assert target is not None  # refusal() refuses a campaign that is not there
         counts = _import(conn, item, target.duplicate_policy, now)
         if item.job_id is not None:
             jobs_sql.count_progress(
