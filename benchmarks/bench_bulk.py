@@ -18,7 +18,7 @@ answer, socket error, or row count in the database that does not match the answe
 
 ``--storage`` also times, in process, one 10,000-row "skip" write through SQLAlchemy Core
 (``insert().on_conflict_do_nothing().returning()``, executemany) against the raw-driver
-statements of ``storage/bulk.py``: the measurement behind writing them by hand.
+statements of ``storage/rows_write.py``: the measurement behind writing them by hand.
 """
 
 from __future__ import annotations
@@ -274,8 +274,8 @@ def time_storage(tmp: Path, rows: int = 10_000, repeat: int = 5) -> dict[str, fl
 
     from powerdialer import campaigns, projects
     from powerdialer.models import utcnow
-    from powerdialer.storage import bulk as sql
     from powerdialer.storage import open_store
+    from powerdialer.storage import rows_write as sql
     from powerdialer.storage.schema import campaign_rows
 
     store = open_store(f"sqlite:///{tmp / 'storage.db'}")

@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python benchmarks/bench_export.py [--rows 1000000] [--output FILE]``.
 
 In one run it fills a fresh SQLite database with ``--rows`` rows in one campaign (multi-row
-INSERTs through ``storage.hotpath.insert_rows``; every tenth row also gets an external id and
+INSERTs through ``storage.rows_intake.insert_rows``; every tenth row also gets an external id and
 two custom fields), starts ``powerdialer serve`` on a free localhost port as a real process,
 downloads ``GET /power-dialer/campaigns/{id}/export?format=csv`` and then ``format=xlsx`` with
 httpx, sampling the server's resident memory (``/proc/<pid>/status``) every 20 ms, and checks
@@ -42,7 +42,7 @@ from sqlalchemy import text
 
 from powerdialer import campaigns, projects
 from powerdialer.models import utcnow
-from powerdialer.storage import hotpath, open_store
+from powerdialer.storage import open_store, rows_intake
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -128,7 +128,7 @@ def fill(url: str, count: int) -> tuple[int, str, int]:
             )
             for n in range(start, min(count, start + FILL_CHUNK))
         ]
-        store.write(lambda conn, rows=rows: hotpath.insert_rows(conn, rows, utcnow()))
+        store.write(lambda conn, rows=rows: rows_intake.insert_rows(conn, rows, utcnow()))
     store.write(
         lambda conn: conn.execute(
             text(
@@ -214,7 +214,7 @@ How to read it:
   straight into csv.writer, no HTTP, no per-cell work. powerdialer's CSV adds keyset pages on
   fresh connections through SQLAlchemy, the header's field columns, formula-injection
   checks, UTF-8 encoding and the HTTP stream.
-- XLSX is streamed as it is made (powerdialer.xlsx: inline strings, one zlib call a page of
+- XLSX is streamed as it is made (powerdialer.rows.xlsx: inline strings, one zlib call a page of
   rows, level 1), so its *first byte* comes with the first page, like the CSV's.
 - Peak RSS stays near the idle figure for both formats: rows are read 5,000 at a time and
   written out, never held.

@@ -12,7 +12,7 @@ Run: ``.venv/bin/python benchmarks/bench_import.py [--rows 1000000] [--mix mixed
    directory, uploads the file over HTTP and polls the job until it is done; meanwhile a
    probe posts one compatible row every 20 ms and times it (the live API's latency).
 4. With ``--baselines``, also times reader + validation (the worker's share) and
-   ``bulk.write_rows`` alone on SQLite (the writer's share), each without the rest.
+   ``rows.write.write_rows`` alone on SQLite (the writer's share), each without the rest.
 5. Prints wall time (upload included), rows/s, the job's counters, and the peak RSS
    (``VmHWM``) of the server process and of its import worker child.
 """
@@ -34,16 +34,11 @@ from pathlib import Path
 import httpx
 
 from powerdialer import campaigns, projects
-from powerdialer.bulk import (
-    ImportChunk,
-    NewRow,
-    apply_imports,
-    import_row,
-    parse_new_row,
-    write_rows,
-)
 from powerdialer.errors import ValidationError
 from powerdialer.importing import open_table
+from powerdialer.rows.models import ImportRow, NewRow
+from powerdialer.rows.validate import parse_import_row, parse_new_row
+from powerdialer.rows.write import ImportChunk, apply_imports, write_rows
 from powerdialer.storage import open_store
 
 PREFIXES = ("50", "63", "66", "67", "68", "73", "93", "95", "96", "97", "98", "99")
@@ -109,8 +104,18 @@ def validate_baseline(path: Path) -> float:
     return time.perf_counter() - started
 
 
+def import_rows(path: Path) -> Iterator[ImportRow]:
+    """What the import's worker sends: every valid record through ``parse_import_row``."""
+    with open_table(path) as table:
+        for record in table:
+            try:
+                yield parse_import_row(record.phone, record.fio, None, record.extra, "UA")
+            except ValidationError:
+                continue
+
+
 def writer_baseline(path: Path, folder: Path) -> float:
-    """The storing half alone: ``bulk.write_rows`` in one transaction per 5,000-row chunk on
+    """The storing half alone: ``rows.write.write_rows`` in one transaction per 5,000-row chunk on
     a fresh SQLite file (no HTTP, no worker, no event loop), timing only the writes."""
     store = open_store(f"sqlite:///{folder / 'writer.db'}")
     project = projects.create_project(store, "Writer")
@@ -128,13 +133,13 @@ def writer_baseline(path: Path, folder: Path) -> float:
 
 
 def import_baseline(path: Path, folder: Path, size: int) -> tuple[float, float]:
-    """The import's storing half as it is now: ``bulk.apply_imports`` on ``ImportChunk``s of
+    """The import's storing half as it is now: ``rows.write.apply_imports`` on ``ImportChunk``s of
     ``size`` rows (tuples, as the worker sends them), one transaction each, on a fresh SQLite
     file; the seconds spent, and the seconds of the last fifth (a growing campaign)."""
     store = open_store(f"sqlite:///{folder / f'import-{size}.db'}")
     project = projects.create_project(store, "Writer")
     campaign = campaigns.create_campaign(store, project.id, "Writer")
-    rows = [import_row(row) for chunk in validated_chunks(path, size) for row in chunk]
+    rows = list(import_rows(path))
     spent, times = 0.0, []
     with store.engine.connect() as conn:
         conn = conn.execution_options(sqlite_begin="IMMEDIATE")
@@ -220,14 +225,14 @@ def main() -> None:
     parser.add_argument(
         "--baselines",
         action="store_true",
-        help="also time reader + validation, and bulk.write_rows alone on SQLite",
+        help="also time reader + validation, and rows.write.write_rows alone on SQLite",
     )
     parser.add_argument(
         "--import-baseline",
         type=int,
         nargs="*",
         metavar="ROWS",
-        help="also time bulk.apply_imports alone on SQLite, with writes of these sizes",
+        help="also time rows.write.apply_imports alone on SQLite, with writes of these sizes",
     )
     parser.add_argument("--no-server", action="store_true", help="baselines only")
     parser.add_argument(
@@ -247,11 +252,11 @@ def main() -> None:
         valid_s = validate_baseline(path)
         print(f"reader + parse_new_row: {valid_s:.2f} s, {records / valid_s:,.0f} rows/s")
         write_s = writer_baseline(path, tmp)
-        print(f"bulk.write_rows alone (SQLite): {write_s:.2f} s, {records / write_s:,.0f} rows/s")
+        print(f"write_rows alone (SQLite): {write_s:.2f} s, {records / write_s:,.0f} rows/s")
     for size in args.import_baseline or ():
         spent, tail = import_baseline(path, tmp, size)
         print(
-            f"bulk.apply_imports alone (SQLite, {size:,}-row writes): {spent:.2f} s, "
+            f"apply_imports alone (SQLite, {size:,}-row writes): {spent:.2f} s, "
             f"{records / spent:,.0f} rows/s (last fifth of the rows: {tail:.2f} s)"
         )
     if args.no_server:

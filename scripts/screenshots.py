@@ -22,9 +22,11 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for tests.ui.browser (the shared Chromium launcher)
 
-from powerdialer import accounts, bulk, campaigns, projects  # noqa: E402
+from powerdialer import accounts, campaigns, projects  # noqa: E402
 from powerdialer.account_models import Role  # noqa: E402
 from powerdialer.models import CampaignState  # noqa: E402
+from powerdialer.rows.models import NewRow  # noqa: E402
+from powerdialer.rows.write import write_rows  # noqa: E402
 from powerdialer.storage import Store, open_store  # noqa: E402
 from tests.ui.browser import chromium  # noqa: E402
 
@@ -67,17 +69,15 @@ def add_rows(store: Store, project_id: int, campaign_id: int, days: int, per_day
                 if source == "import":  # CRM exports carry the CRM's id and extra columns
                     external_id = f"crm-{40000 + number}"
                     fields = {"Місто": CITIES[number % 5], "Менеджер": MANAGERS[number % 3]}
-                rows.append(
-                    bulk.NewRow(phone[1:], phone, name, external_id=external_id, fields=fields)
-                )
+                rows.append(NewRow(phone[1:], phone, name, external_id=external_id, fields=fields))
             store.write(
-                lambda conn, rows=rows, source=source, when=when: bulk.write_rows(
+                lambda conn, rows=rows, source=source, when=when: write_rows(
                     conn, project_id, campaign_id, "skip", rows, source=source, now=when
                 )
             )
 
 
-def crm_rows() -> list[bulk.NewRow]:
+def crm_rows() -> list[NewRow]:
     """What a CRM sends through the bulk API: its own ids and a few custom fields."""
     rows = []
     for n in range(8):
@@ -86,7 +86,7 @@ def crm_rows() -> list[bulk.NewRow]:
         fields = {"Місто": CITIES[n % 5], "Менеджер": MANAGERS[n % 3]}
         if n % 3 == 0:
             fields["Коментар"] = "Просив передзвонити після 18:00"
-        rows.append(bulk.NewRow(phone[1:], phone, name, f"crm-{48210 + n}", fields))
+        rows.append(NewRow(phone[1:], phone, name, f"crm-{48210 + n}", fields))
     return rows
 
 
@@ -100,7 +100,7 @@ def demo(url: str) -> tuple[int, int, int]:
     add_rows(store, project.id, repeat.id, days=5, per_day=4)
     crm = campaigns.create_campaign(store, project.id, "Нові ліди з CRM")
     store.write(
-        lambda conn: bulk.write_rows(
+        lambda conn: write_rows(
             conn, project.id, crm.id, "skip", crm_rows(), source="api", now=dt.datetime.now(dt.UTC)
         )
     )

@@ -150,9 +150,7 @@ async def client(app: PowerDialerApp) -> AsyncIterator[httpx.AsyncClient]:
 
 def stored_rows(store: Store, persona: Persona) -> list[tuple[str | None, str, str]]:
     """(fio, phone_raw, phone_e164) of every row in the persona's campaign."""
-    from powerdialer import rows
+    from powerdialer.rows import listing
 
-    found = store.read(
-        lambda conn: rows.list_rows(conn, persona.project_id, persona.campaign_id, limit=10_000)
-    )
+    found = listing.rows_after(store, persona.project_id, persona.campaign_id, limit=10_000)
     return [(r.fio, r.phone_raw, r.phone_e164) for r in found]

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from powerdialer.settings import Settings
 from powerdialer.storage import Store
-from powerdialer.storage import bulk as bulk_sql
+from powerdialer.storage import rows_write as bulk_sql
 from powerdialer.storage.schema import campaign_rows, campaigns
 from powerdialer.web.app import create_app
 from tests.conftest import Persona

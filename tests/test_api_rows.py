@@ -313,7 +313,7 @@ async def test_a_prefix_pages_the_same_whether_few_or_many_rows_match(
 ) -> None:
     """Few matches are read from the phone index, many by walking the ids: the same pages
     either way, forward and back, with the other filters applied."""
-    from powerdialer.storage import row_queries as sql
+    from powerdialer.storage import rows_read as sql
 
     monkeypatch.setattr(sql, "PREFIX_PROBE", probe)
     wanted = []
@@ -628,7 +628,8 @@ def test_a_crm_id_and_a_number_are_found_through_their_indexes(store: Store) -> 
         pytest.skip("SQLite's plans: PostgreSQL chooses by its statistics")
     from sqlalchemy import event
 
-    from powerdialer.storage import row_queries as sql
+    from powerdialer.rows.models import RowFilter
+    from powerdialer.storage import rows_read as sql
 
     plans: list[str] = []
 
@@ -640,7 +641,7 @@ def test_a_crm_id_and_a_number_are_found_through_their_indexes(store: Store) -> 
             plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params).all()
             plans.append(" ".join(str(step[-1]) for step in plan))
 
-    filters = sql.RowFilter(phone_e164="+380930000001", or_external_id="380930000001")
+    filters = RowFilter(phone_e164="+380930000001", or_external_id="380930000001")
     with store.engine.connect() as conn:
         event.listen(conn, "before_cursor_execute", capture)
         try:

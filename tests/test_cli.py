@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from powerdialer.cli import cli
-from powerdialer.rows import apply_intakes, prepare_intake
+from powerdialer.rows.intake import apply_intakes, prepare_intake
 from powerdialer.storage import Store
 from tests.conftest import Persona
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from powerdialer import campaigns, keys
-from powerdialer.rows import apply_intakes, prepare_intake
+from powerdialer.rows.intake import apply_intakes, prepare_intake
 from powerdialer.settings import Settings
 from powerdialer.storage import Store
 from powerdialer.storage.schema import campaign_rows

@@ -16,10 +16,11 @@ import httpx
 import openpyxl
 import pytest
 
-from powerdialer import campaigns, exporting
+from powerdialer import campaigns
 from powerdialer.importing import open_table
+from powerdialer.rows import exporting
+from powerdialer.rows.models import RowFilter
 from powerdialer.storage import Store
-from powerdialer.storage.row_queries import RowFilter
 from tests.conftest import COMPAT, Persona
 from tests.test_api_campaigns import BASE, assert_error
 from tests.test_api_rows import insert_row

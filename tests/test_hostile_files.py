@@ -19,10 +19,10 @@ import pytest
 from powerdialer.importing.bounds import WorkbookLimits
 from powerdialer.importing.reader import ReaderError, open_table
 from powerdialer.importing.runner import read_limits
+from powerdialer.rows.xlsx import stream
 from powerdialer.settings import Settings, SettingsError
 from powerdialer.storage import Store
 from powerdialer.web.app import create_app
-from powerdialer.xlsx import stream
 from tests.conftest import Persona, stored_rows
 from tests.hostile import (
     HEADER_ROW,

@@ -16,7 +16,7 @@ from sqlalchemy import func, insert, select, update
 from powerdialer.models import utcnow
 from powerdialer.settings import Settings
 from powerdialer.storage import Store
-from powerdialer.storage import bulk as bulk_sql
+from powerdialer.storage import rows_write as bulk_sql
 from powerdialer.storage.schema import campaign_rows, campaigns, idempotency_keys
 from powerdialer.web.app import PowerDialerApp, create_app
 from powerdialer.web.middleware import idempotency, idempotency_writes

@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy import text
 
 from powerdialer import campaigns
-from powerdialer.bulk import ImportChunk, ImportCounts, apply_imports
 from powerdialer.importing import jobs, runner, uploads, worker
 from powerdialer.models import CampaignState, utcnow
+from powerdialer.rows.write import ImportChunk, ImportCounts, apply_imports
 from powerdialer.settings import Settings
-from powerdialer.storage import Store, import_rows
+from powerdialer.storage import Store, rows_import
 from powerdialer.web.app import PowerDialerApp, create_app
 from tests.conftest import Persona, stored_rows
 
@@ -756,7 +756,7 @@ async def test_chunks_are_stored_in_writes_small_enough_for_the_live_api(
     assert [len(p.rows) for p in seen if isinstance(p, ImportChunk)] == [4, 4, 2, 4, 4, 2, 4, 1]
 
 
-# --- the import's own write (bulk.ImportChunk) ------------------------------------------------
+# --- the import's own write (rows.write.ImportChunk) -------------------------------------------
 
 
 def chunk(persona: Persona, *rows: tuple[str, str | None]) -> ImportChunk:
@@ -794,11 +794,11 @@ def test_the_driver_counts_only_the_rows_a_multi_row_insert_on_conflict_stored(
 ) -> None:
     # insert_skipping reads the count from cursor.rowcount: on both drivers it is the rows
     # actually inserted by INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING, conflicts excluded.
-    monkeypatch.setattr(import_rows, "_SQLITE_ROWS", 3)  # several statements in one call
+    monkeypatch.setattr(rows_import, "_SQLITE_ROWS", 3)  # several statements in one call
     head = (owner.project_id, owner.campaign_id, "import")
     rows = chunk(owner, *[(f"93{n % 5:07d}", None) for n in range(8)]).rows
-    counts = [store.write(lambda c: import_rows.insert_skipping(c, head, rows, utcnow()))]
-    counts.append(store.write(lambda c: import_rows.insert_skipping(c, head, rows, utcnow())))
+    counts = [store.write(lambda c: rows_import.insert_skipping(c, head, rows, utcnow()))]
+    counts.append(store.write(lambda c: rows_import.insert_skipping(c, head, rows, utcnow())))
     assert counts == [5, 0]
     assert len(stored_rows(store, owner)) == 5
 

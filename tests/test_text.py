@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from powerdialer import bulk
 from powerdialer.errors import ValidationError
-from powerdialer.storage.bulk import extra_json
+from powerdialer.rows import validate
+from powerdialer.storage.rows_write import extra_json
 from powerdialer.text import one_line
 
 
@@ -60,8 +60,8 @@ field_values = st.dictionaries(
 @settings(max_examples=1500, deadline=None)
 @given(st.one_of(field_values, st.none(), st.integers()))
 def test_fields_as_json_are_parse_fields_then_stored(value: object) -> None:
-    assert _outcome(bulk.parse_fields_json, value) == _outcome(
-        lambda v: extra_json(bulk.parse_fields(v)), value
+    assert _outcome(validate.parse_fields_json, value) == _outcome(
+        lambda v: extra_json(validate.parse_fields(v)), value
     )
 
 

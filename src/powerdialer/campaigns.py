@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy import Connection
 
-from powerdialer.errors import NotFound, ValidationError
-from powerdialer.models import Campaign, CampaignState, utcnow
+from powerdialer.errors import Conflict, NotFound, ValidationError
+from powerdialer.models import DUPLICATE_POLICIES, Campaign, CampaignState, utcnow
 from powerdialer.projects import clean_name, require_project
-from powerdialer.storage import Store, row_queries
+from powerdialer.storage import Store, rows_read
 from powerdialer.storage import campaigns as sql
 
 # Rows deleted per transaction when a campaign is deleted or cleared: the single SQLite
@@ -25,6 +26,38 @@ def campaign_not_found(campaign_id: object) -> NotFound:
         code="campaign_not_found",
         field="campaignId",
     )
+
+
+def campaign_archived(campaign_id: object) -> Conflict:
+    return Conflict(
+        f"campaign {campaign_id} is archived and takes no new rows: "
+        "unarchive it or choose another campaign.",
+        code="campaign_archived",
+        field="campaignId",
+    )
+
+
+class Target(Protocol):
+    """What ``refusal`` reads of a campaign: a ``Campaign``, or the
+    ``storage.campaigns.WriteTarget`` that the group-commit writer reads."""
+
+    @property
+    def project_id(self) -> int: ...
+
+    @property
+    def state(self) -> str: ...
+
+
+def refusal(project_id: int, campaign_id: int, target: Target | None) -> NotFound | Conflict | None:
+    """Why campaign ``campaign_id`` (``target`` as stored, ``None`` if there is none) takes no
+    rows from project ``project_id``: ``campaign_not_found`` (also when it is another
+    project's), ``campaign_archived``; ``None`` when it takes them.  The one rule for every way
+    rows arrive: the compatible endpoint, bulk requests, the UI, imports."""
+    if target is None or target.project_id != project_id:
+        return campaign_not_found(campaign_id)
+    if target.state != CampaignState.ACTIVE:
+        return campaign_archived(campaign_id)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +88,6 @@ class CampaignChanges:
 
 
 def check_policy(policy: str) -> str:
-    # Imported here, not at the top: bulk.py applies the policies and may import this module.
-    from powerdialer.bulk import DUPLICATE_POLICIES
-
     if policy not in DUPLICATE_POLICIES:
         raise ValidationError(
             f"duplicate_policy must be one of {', '.join(DUPLICATE_POLICIES)}, got {policy!r:.40}.",
@@ -170,11 +200,11 @@ def delete_rows_in_batches(store: Store, project_id: int, campaign_id: int) -> i
     """Delete the rows the campaign has now (ids up to the current largest), ``DELETE_BATCH``
     per transaction, so a million-row campaign never holds the write lock for seconds.
     Rows added meanwhile (a higher id) stay.  Returns how many were deleted."""
-    top = store.read(lambda conn: row_queries.max_row_id(conn, project_id, campaign_id))
+    top = store.read(lambda conn: rows_read.max_row_id(conn, project_id, campaign_id))
     deleted = 0
     while top is not None:
         done = store.write(
-            lambda conn: row_queries.delete_batch(
+            lambda conn: rows_read.delete_batch(
                 conn, project_id, campaign_id, up_to_id=top, batch=DELETE_BATCH
             )
         )

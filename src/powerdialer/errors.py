@@ -47,3 +47,8 @@ class AuthError(PowerDialerError):
     """Missing or wrong credentials."""
 
     code = "unauthorized"
+
+
+def invalid(field: str, reason: str, message: str, *, code: str | None = None) -> ValidationError:
+    """The ``ValidationError`` of one field: code ``invalid_<field>`` unless ``code`` is given."""
+    return ValidationError(message, code=code or f"invalid_{field}", field=field, reason=reason)

@@ -1,10 +1,20 @@
-"""The public shapes of the domain: plain frozen dataclasses, no ORM objects."""
+"""The domain's vocabulary (id bounds, duplicate policies, campaign states, row sources) and
+its public shapes: plain frozen dataclasses, no ORM objects."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
+
+MAX_ID = 2**63 - 1
+"""The largest id of anything stored (a signed 64-bit integer): the bound of every id in a
+path or a body."""
+
+DuplicatePolicy = Literal["skip", "update", "keep"]
+"""What a campaign does with a number it already has (``rows.write.write_rows``)."""
+DUPLICATE_POLICIES: tuple[DuplicatePolicy, ...] = ("skip", "update", "keep")
 
 
 class CampaignState(StrEnum):
@@ -49,22 +59,6 @@ class Campaign:
     duplicate_policy: str
     created_at: dt.datetime
     updated_at: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    id: int
-    project_id: int
-    campaign_id: int
-    fio: str | None
-    phone_raw: str
-    phone_e164: str
-    source: RowSource
-    created_at: dt.datetime
-    status: str = "pending"
-    attempts: int = 0
-    external_id: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def utcnow() -> dt.datetime:

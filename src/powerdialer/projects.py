@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 from powerdialer import keys
 from powerdialer.errors import AuthError, NotFound, ValidationError
 from powerdialer.models import ApiKey, Campaign, Project, utcnow
-from powerdialer.storage import Store, accounts, hotpath
+from powerdialer.storage import Store, accounts, rows_intake
 from powerdialer.storage import campaigns as campaign_sql
 from powerdialer.text import one_line
 
@@ -97,7 +97,7 @@ def authenticate(conn: Connection, project_id: int, presented: str) -> None:
     """Raise ``AuthError`` unless ``presented`` is an active key of ``project_id``.  Every
     failure looks the same, so a caller cannot learn whether a project exists."""
     parts = keys.split_key(presented)
-    stored = hotpath.key_hashes(conn, {(project_id, parts[0])}) if parts else {}
+    stored = rows_intake.key_hashes(conn, {(project_id, parts[0])}) if parts else {}
     if parts is None or not keys.secret_matches(parts[1], stored.get((project_id, parts[0]))):
         raise invalid_key()
 

@@ -23,10 +23,6 @@ def one_line(text: str) -> str:
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
-def has_nul(text: str) -> bool:
-    return "\x00" in text
-
-
 def is_storable(text: str) -> bool:
     """Whether ``text`` can be stored as it is: no lone surrogate (``"\\ud800"`` in JSON is
     valid JSON, but no UTF-8 encoding of it exists, so neither SQLite nor PostgreSQL can hold

@@ -18,7 +18,7 @@ import pytest
 from powerdialer import accounts, projects
 from powerdialer.account_models import Role
 from powerdialer.models import utcnow
-from powerdialer.storage import Store, hotpath
+from powerdialer.storage import Store, rows_intake
 from tests.conftest import Persona
 from tests.e2e.conftest import LOCALHOST, Server
 
@@ -34,7 +34,7 @@ def fill(store: Store, persona: Persona, count: int = ROWS) -> None:
              f"38093{n:07d}", f"+38093{n:07d}", "api")
             for n in range(start, min(count, start + 10_000))
         ]  # fmt: skip
-        store.write(lambda conn, rows=rows: hotpath.insert_rows(conn, rows, utcnow()))
+        store.write(lambda conn, rows=rows: rows_intake.insert_rows(conn, rows, utcnow()))
 
 
 def rss(pid: int) -> int:

@@ -42,10 +42,10 @@ async def target(
         "/power-dialer/campaigns/campaign-rows", json=owner.row(fio="Секрет"), headers=owner.headers
     )
     assert answer.json() == {"result": True}
-    from powerdialer import row_queries
-    from powerdialer.storage.row_queries import RowFilter
+    from powerdialer.rows import listing
+    from powerdialer.rows.models import RowFilter
 
-    row = row_queries.list_rows(store, owner.project_id, owner.campaign_id, RowFilter()).items[0]
+    row = listing.list_rows(store, owner.project_id, owner.campaign_id, RowFilter()).items[0]
     job = jobs.create_job(
         store,
         owner.project_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from powerdialer import campaigns, exporting, projects, rows
+from powerdialer import campaigns, projects
 from powerdialer.cli.common import (
     database_option,
     emit_json,
@@ -15,7 +15,8 @@ from powerdialer.cli.common import (
     store_for,
 )
 from powerdialer.models import ApiKey, CampaignState
-from powerdialer.row_queries import build_filter
+from powerdialer.rows import exporting, listing
+from powerdialer.rows.models import RowRecord
 from powerdialer.storage import Store, accounts
 from powerdialer.storage import campaigns as campaign_sql
 
@@ -220,17 +221,33 @@ def rows_list(
 ) -> None:
     """List a campaign's rows, oldest first."""
     store, project_id = _owner(database_url, campaign_id)
-    found = store.read(
-        lambda conn: rows.list_rows(conn, project_id, campaign_id, limit=limit, after_id=after_id)
-    )
+    found = listing.rows_after(store, project_id, campaign_id, after_id=after_id, limit=limit)
     if as_json:
-        emit_json(found)
+        emit_json([_row_json(project_id, r) for r in found])
         return
     emit_table(
         ["id", "fio", "phone", "source", "status", "created"],
-        [(r.id, r.fio, r.phone_e164, r.source.value, r.status, _when(r.created_at)) for r in found],
+        [(r.id, r.fio, r.phone_e164, r.source, r.status, _when(r.created_at)) for r in found],
         empty="No rows.",
     )
+
+
+def _row_json(project_id: int, row: RowRecord) -> dict[str, object]:
+    """A row as ``rows list --json`` has always shown it (scripts read these keys)."""
+    return {
+        "id": row.id,
+        "project_id": project_id,
+        "campaign_id": row.campaign_id,
+        "fio": row.fio,
+        "phone_raw": row.phone_raw,
+        "phone_e164": row.phone_e164,
+        "source": row.source,
+        "created_at": row.created_at,
+        "status": row.status,
+        "attempts": row.attempts,
+        "external_id": row.external_id,
+        "extra": dict(row.fields),
+    }
 
 
 @rows_group.command("export")
@@ -240,6 +257,6 @@ def rows_list(
 def rows_export(campaign_id: int, database_url: str) -> None:
     """Write a campaign's rows as CSV (UTF-8 with BOM, as the API's export) to stdout."""
     store, project_id = _owner(database_url, campaign_id)
-    plan = exporting.plan_export(store, project_id, campaign_id, build_filter())
+    plan = exporting.plan_export(store, project_id, campaign_id, listing.build_filter())
     for chunk in exporting.csv_chunks(store, plan):
         click.echo(chunk, nl=False)

@@ -1,5 +1,5 @@
 """Which of a file's other columns become a row's custom fields, within the limits a row's
-fields have (:mod:`powerdialer.bulk` checks each row against the same numbers).
+fields have (:mod:`powerdialer.rows.validate` checks each row against the same numbers).
 
 CRM exports are wide: a Bitrix24 contact export has 60 to 150 columns, dozens of them
 ``UF_CRM_…`` fields, and titles longer than a field name may be.  Applying the limits per

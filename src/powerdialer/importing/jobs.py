@@ -26,10 +26,9 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Connection
 
-from powerdialer.campaigns import campaign_not_found
+from powerdialer.campaigns import campaign_not_found, refusal
 from powerdialer.errors import NotFound
-from powerdialer.models import CampaignState, utcnow
-from powerdialer.rows import campaign_archived
+from powerdialer.models import utcnow
 from powerdialer.storage import Store
 from powerdialer.storage import campaigns as campaigns_sql
 from powerdialer.storage import imports as sql
@@ -135,19 +134,23 @@ def import_not_found(job_id: object) -> NotFound:
     )
 
 
-def _require_campaign(conn: Connection, project_id: int, campaign_id: int) -> str:
-    """The campaign's state, or ``campaign_not_found`` (also for another project's)."""
-    campaign = campaigns_sql.get_campaign(conn, project_id, campaign_id)
-    if campaign is None:
+def _require_campaign(conn: Connection, project_id: int, campaign_id: int) -> None:
+    """``campaign_not_found`` unless the campaign is the project's."""
+    if campaigns_sql.get_campaign(conn, project_id, campaign_id) is None:
         raise campaign_not_found(campaign_id)
-    return campaign.state
+
+
+def _require_accepting(conn: Connection, project_id: int, campaign_id: int) -> None:
+    """``campaigns.refusal``'s error unless the campaign is the project's and takes rows."""
+    found = campaigns_sql.get_campaign(conn, project_id, campaign_id)
+    refused = refusal(project_id, campaign_id, found)
+    if refused is not None:
+        raise refused
 
 
 def check_campaign(store: Store, project_id: int, campaign_id: int) -> None:
     """Before taking an upload: the campaign is the project's and takes rows."""
-    state = store.read(lambda conn: _require_campaign(conn, project_id, campaign_id))
-    if state != CampaignState.ACTIVE:
-        raise campaign_archived(campaign_id)
+    store.read(lambda conn: _require_accepting(conn, project_id, campaign_id))
 
 
 def create_job(
@@ -161,8 +164,7 @@ def create_job(
     source: str = "import",
 ) -> ImportJob:
     def run(conn: Connection) -> ImportJob:
-        if _require_campaign(conn, project_id, campaign_id) != CampaignState.ACTIVE:
-            raise campaign_archived(campaign_id)
+        _require_accepting(conn, project_id, campaign_id)
         values = {
             "project_id": project_id,
             "campaign_id": campaign_id,
@@ -201,7 +203,7 @@ class JobUpdate:
     """New values for a job's columns (its status, what was detected), for the group-commit
     writer: it goes through the one writer like every row, so on SQLite it never contends
     with it for the write lock.  The counters are not among them: they move with the rows
-    (:class:`powerdialer.bulk.ImportChunk`)."""
+    (:class:`powerdialer.rows.write.ImportChunk`)."""
 
     patient: ClassVar[bool] = True  # the writer need not hurry its import rows for it
     project_id: int

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from powerdialer.bulk import parse_new_row
 from powerdialer.errors import ValidationError
 from powerdialer.importing.bounds import DEFAULT_LIMITS, WorkbookLimits
 from powerdialer.importing.headers import Mapping
 from powerdialer.importing.reader import Preview, ReaderError, Record, preview
+from powerdialer.rows.validate import parse_new_row
 
 __all__ = ["CheckedRecord", "FilePreview", "preview_file"]
 

@@ -2,7 +2,7 @@
 the upload (:mod:`~powerdialer.importing.worker`: one checks the file's structure, one
 validates its records, side by side), store the records' chunks through the group-commit
 writer once the structure is vouched for, as ``ImportChunk`` writes (answered with counts,
-not one outcome per row: see :func:`powerdialer.bulk.apply_imports`), and keep the job's
+not one outcome per row: see :func:`powerdialer.rows.write.apply_imports`), and keep the job's
 counters up to date.  The rows arrive as the tuples the writer binds: the server does no
 per-row work of its own.
 
@@ -29,7 +29,6 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from powerdialer.bulk import ImportChunk, ImportCounts
 from powerdialer.errors import PowerDialerError
 from powerdialer.importing import jobs, sandbox, worker
 from powerdialer.importing.bounds import WorkbookLimits
@@ -38,6 +37,7 @@ from powerdialer.importing.jobs import ImportJob
 from powerdialer.importing.previews import FilePreview
 from powerdialer.importing.uploads import Upload, instance_dir, is_abandoned, known_instance_dir
 from powerdialer.models import utcnow
+from powerdialer.rows.write import ImportChunk, ImportCounts
 from powerdialer.settings import Settings
 from powerdialer.storage import Store
 from powerdialer.storage.writer import GroupCommitter, StorageUnavailable

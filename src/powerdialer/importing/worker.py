@@ -17,7 +17,7 @@ The all-or-nothing rule rests on two passes over the file, one per child, run si
    no record is built, so it costs a quarter of a full read.  A file-level error
    (:class:`ReaderError`) ends the job before anything is stored, unless ``keep_valid``.
 2. **Records** (:func:`records`): each is validated with
-   :func:`powerdialer.bulk.parse_import_row` (the checks of ``parse_new_row``) and sent in
+   :func:`powerdialer.rows.validate.parse_import_row` (the checks of ``parse_new_row``) and sent in
    chunks; invalid ones are sent as rejects with their line numbers.  With ``keep_valid``,
    the break pass 1 met ends this pass too, after the rows before it.
 
@@ -40,12 +40,12 @@ from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-from powerdialer.bulk import parse_import_row
 from powerdialer.errors import ValidationError
 from powerdialer.importing import sandbox
 from powerdialer.importing.headers import Mapping
 from powerdialer.importing.reader import ReaderError, Table, open_table
-from powerdialer.storage.import_rows import ImportRow
+from powerdialer.rows.models import ImportRow
+from powerdialer.rows.validate import parse_import_row
 from powerdialer.storage.imports import RejectValues
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ __all__ = [
 ]
 
 RowValues = ImportRow
-"""A valid row as :class:`powerdialer.bulk.ImportChunk` carries it, custom fields already
+"""A valid row as :class:`powerdialer.rows.write.ImportChunk` carries it, custom fields already
 JSON: tuples pickle 4x faster than objects, and whatever per-row work is done here, on the
 child's core, is not done in the server (whose writer is what the import waits for)."""
 

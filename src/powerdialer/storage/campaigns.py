@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from powerdialer.models import Campaign, CampaignState
+from powerdialer.storage.dbapi import cursor, placeholders
 from powerdialer.storage.schema import campaign_rows, campaigns
 
 
@@ -117,3 +118,26 @@ def project_of(conn: Connection, campaign_id: int) -> int | None:
     return conn.execute(
         select(campaigns.c.project_id).where(campaigns.c.id == campaign_id)
     ).scalar_one_or_none()
+
+
+class WriteTarget(NamedTuple):
+    """What a write of rows needs to know of the campaign it writes to."""
+
+    project_id: int
+    state: str
+    duplicate_policy: str
+
+
+def write_targets(conn: Connection, ids: set[int]) -> dict[int, WriteTarget]:
+    """``{campaign_id: WriteTarget}`` of the campaigns a batch of row writes names, in one
+    driver-level query (it runs in the group-commit writer: see ``dbapi``).  Not scoped by
+    project: the caller checks ownership (``campaigns.refusal``)."""
+    if not ids:
+        return {}
+    sql = (
+        "SELECT id, project_id, state, duplicate_policy "  # noqa: S608 (placeholders only)
+        f"FROM campaigns WHERE id IN ({placeholders(conn.dialect.name, len(ids))})"
+    )
+    cur = cursor(conn)
+    cur.execute(sql, sorted(ids))
+    return {i: WriteTarget(p, s, d) for i, p, s, d in cur.fetchall()}

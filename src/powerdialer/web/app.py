@@ -16,11 +16,11 @@ from typing import Any
 
 from starlette.types import ASGIApp
 
-from powerdialer.bulk import BulkWrite, ImportChunk, apply_bulk, apply_imports
 from powerdialer.errors import ValidationError
 from powerdialer.importing.jobs import JobUpdate, apply_job_updates
 from powerdialer.phones import normalize_phone
-from powerdialer.rows import Intake, apply_intakes
+from powerdialer.rows.intake import Intake, apply_intakes
+from powerdialer.rows.write import BulkWrite, ImportChunk, apply_bulk, apply_imports
 from powerdialer.settings import Settings
 from powerdialer.storage.writer import ApplyFn
 from powerdialer.web import compat, ui

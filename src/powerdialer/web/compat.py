@@ -15,7 +15,7 @@ from starlette.types import ASGIApp
 
 from powerdialer.errors import AuthError, PowerDialerError
 from powerdialer.projects import invalid_key
-from powerdialer.rows import Intake, intake_for
+from powerdialer.rows.intake import Intake, intake_for
 from powerdialer.settings import Settings
 from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
 from powerdialer.web.credentials import scan_headers

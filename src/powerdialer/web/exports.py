@@ -28,7 +28,7 @@ import anyio
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from powerdialer import exporting
+from powerdialer.rows import exporting
 from powerdialer.storage import Store
 from powerdialer.web.responses import error_payload
 

@@ -12,9 +12,9 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from powerdialer.bulk import parse_new_row
 from powerdialer.errors import ValidationError
 from powerdialer.importing import Mapping, Table, open_table
+from powerdialer.rows.validate import parse_new_row
 
 __all__ = ["PlannedRow", "Problem", "file_sha256", "open_input", "plan_rows"]
 
@@ -53,7 +53,7 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 def plan_rows(table: Table, region: str, *, extras: bool) -> Iterator[PlannedRow | Problem]:
     """Every record of ``table`` as a row to send or a problem, in file order.
 
-    Each row is checked by the server's own :func:`powerdialer.bulk.parse_new_row` (number,
+    Each row is checked by the server's own :func:`powerdialer.rows.validate.parse_new_row` (number,
     name, and with ``extras`` the CRM id and the other columns as custom fields), so a row
     that passes here is refused by the server only for reasons this side cannot know.  A number
     seen before in the file is a problem (``duplicate_in_file``) naming the first line."""

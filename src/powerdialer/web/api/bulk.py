@@ -2,8 +2,8 @@
 one result per row (its id, or why it was rejected) so a CRM can map its ids back.
 
 The body is read and validated off the event loop (a 16 MiB body is ~50 ms of parsing), then
-the valid rows go to the group-commit writer as ONE ``BulkWrite``: they are committed in one
-transaction or not at all, and a 200 means they are on disk.
+the valid rows go to the group-commit writer as ONE write (``rows.write.add_rows``): they
+are committed in one transaction or not at all, and a 200 means they are on disk.
 """
 
 from __future__ import annotations
@@ -15,8 +15,11 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from powerdialer.bulk import BulkWrite, NewRow, RowOutcome, parse_rows
 from powerdialer.errors import ValidationError
+from powerdialer.rows import write
+from powerdialer.rows.models import NewRow
+from powerdialer.rows.validate import parse_rows
+from powerdialer.rows.write import RowOutcome
 from powerdialer.web.api.deps import Authed, CampaignId, ServicesDep
 from powerdialer.web.api.routing import ApiRoute
 from powerdialer.web.api.schemas import bulk as schemas
@@ -217,5 +220,5 @@ async def add_rows(
     )
     valid = [item for item in parsed if isinstance(item, NewRow)]
     # StorageUnavailable: the API's one 503 answer (web/api/errors.py).
-    outcomes = await services.writer.submit(BulkWrite(auth.project_id, campaign_id, valid))
+    outcomes = await write.add_rows(services.writer, auth.project_id, campaign_id, valid)
     return Response(answer(parsed, outcomes), media_type=_JSON)

@@ -14,8 +14,8 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
+from powerdialer.models import MAX_ID
 from powerdialer.projects import invalid_key
-from powerdialer.rows import MAX_ID
 from powerdialer.storage import Store
 from powerdialer.web.middleware.keyauth import SCOPE_KEY, VerifiedKey
 from powerdialer.web.services import Services

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from powerdialer.bulk import DUPLICATE_POLICIES
+from powerdialer.models import DUPLICATE_POLICIES
 from powerdialer.web.api.deps import ServicesDep
 from powerdialer.web.api.routing import ApiRoute
 from powerdialer.web.api.schemas.limits import LimitsOut

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from powerdialer import exporting, row_queries
-from powerdialer.storage.row_queries import RowFilter
+from powerdialer.rows import exporting, listing
+from powerdialer.rows.models import RowFilter
 from powerdialer.web.api.deps import Authed, CampaignId, RowId, ServicesDep, StoreDep
 from powerdialer.web.api.routing import ApiRoute
 from powerdialer.web.api.schemas.error_codes import error_responses
@@ -53,7 +53,7 @@ def row_filter(
         str | None, Query(description="ISO 8601; rows created before (UTC if no offset).")
     ] = None,
 ) -> RowFilter:
-    return row_queries.build_filter(
+    return listing.build_filter(
         phone=phone,
         phone_prefix=phone_prefix,
         q=q,
@@ -80,8 +80,8 @@ def list_rows(
     auth: Authed,
     filters: Filters,
     store: StoreDep,
-    limit: Annotated[int, Query(ge=1, le=row_queries.MAX_LIMIT, description="Rows a page.")] = (
-        row_queries.DEFAULT_LIMIT
+    limit: Annotated[int, Query(ge=1, le=listing.MAX_LIMIT, description="Rows a page.")] = (
+        listing.DEFAULT_LIMIT
     ),
     cursor: Annotated[
         str | None,
@@ -92,7 +92,7 @@ def list_rows(
     answer's `next_cursor`, and the same filters, until `next_cursor` is null; `prev_cursor`
     goes back a page (null on the first). Pages are keyset-paginated, so the last page of a
     million rows is as fast as the first."""
-    found = row_queries.list_rows(
+    found = listing.list_rows(
         store, auth.project_id, campaign_id, filters, limit=limit, cursor=cursor
     )
     return RowPage(
@@ -119,7 +119,7 @@ def clear_rows(
     """Delete every row the campaign has when the request arrives; the campaign stays.
     `confirm` must repeat the campaign id (`?confirm=456`), otherwise 422
     `confirmation_required` and nothing is deleted."""
-    deleted = row_queries.clear_rows(store, auth.project_id, campaign_id, confirm)
+    deleted = listing.clear_rows(store, auth.project_id, campaign_id, confirm)
     return ClearResult(deleted=deleted)
 
 
@@ -131,7 +131,7 @@ def clear_rows(
 )
 def get_row(campaign_id: CampaignId, row_id: RowId, auth: Authed, store: StoreDep) -> RowPublic:
     """One row of the campaign."""
-    return RowPublic.of(row_queries.get_row(store, auth.project_id, campaign_id, row_id))
+    return RowPublic.of(listing.get_row(store, auth.project_id, campaign_id, row_id))
 
 
 @router.delete(
@@ -143,7 +143,7 @@ def get_row(campaign_id: CampaignId, row_id: RowId, auth: Authed, store: StoreDe
 )
 def delete_row(campaign_id: CampaignId, row_id: RowId, auth: Authed, store: StoreDep) -> Response:
     """Delete one row; the number may then be added to the campaign again."""
-    row_queries.delete_row(store, auth.project_id, campaign_id, row_id)
+    listing.delete_row(store, auth.project_id, campaign_id, row_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

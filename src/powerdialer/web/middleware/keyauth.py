@@ -33,7 +33,7 @@ from starlette.types import ASGIApp
 from powerdialer import keys
 from powerdialer.errors import PowerDialerError
 from powerdialer.projects import invalid_key
-from powerdialer.storage import Store, hotpath
+from powerdialer.storage import Store, rows_intake
 from powerdialer.web.credentials import read_credentials
 from powerdialer.web.responses import (
     Receive,
@@ -152,7 +152,9 @@ class KeyVerifier:
 
     async def _read(self, pair: tuple[int, str]) -> str | None:
         store = self._store()
-        found = await run_in_threadpool(store.read, lambda conn: hotpath.key_hashes(conn, {pair}))
+        found = await run_in_threadpool(
+            store.read, lambda conn: rows_intake.key_hashes(conn, {pair})
+        )
         return found.get(pair)
 
 

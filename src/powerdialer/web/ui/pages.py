@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from powerdialer import accounts
 from powerdialer.account_models import Membership, Role, WebSession
-from powerdialer.rows import MAX_ID
+from powerdialer.models import MAX_ID
 from powerdialer.storage import Store
 from powerdialer.web.services import Services
 from powerdialer.web.ui import labels, security

@@ -2,7 +2,7 @@
 
 The bulk body is NOT validated by pydantic: one bad row must be rejected on its own with the
 compatible endpoint's codes, not fail the request, so the route parses the body itself
-(``powerdialer.bulk.parse_new_row``) and these models only describe it.
+(``powerdialer.rows.validate.parse_new_row``) and these models only describe it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from powerdialer import bulk
+from powerdialer.importing.fields import MAX_FIELD_NAME, MAX_FIELDS
+from powerdialer.rows import validate
 
 
 class BulkRowIn(BaseModel):
@@ -27,15 +28,15 @@ class BulkRowIn(BaseModel):
     )
     external_id: str | None = Field(
         default=None,
-        max_length=bulk.MAX_EXTERNAL_ID,
+        max_length=validate.MAX_EXTERNAL_ID,
         description="The contact's id in your CRM (a string or an integer), kept with the row.",
         examples=["crm-1042"],
     )
     fields: dict[str, str] | None = Field(
         default=None,
-        description=f"Custom fields: at most {bulk.MAX_FIELDS} names of 1-{bulk.MAX_FIELD_NAME} "
-        f"characters to strings (numbers are kept as text) of at most {bulk.MAX_FIELD_VALUE} "
-        f"characters, {bulk.MAX_FIELDS_BYTES} bytes of JSON in all.",
+        description=f"Custom fields: at most {MAX_FIELDS} names of 1-{MAX_FIELD_NAME} characters "
+        f"to strings (numbers are kept as text) of at most {validate.MAX_FIELD_VALUE} "
+        f"characters, {validate.MAX_FIELDS_BYTES} bytes of JSON in all.",
         examples=[{"city": "Київ", "deal": "4512"}],
     )
 

@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from powerdialer.bulk import DuplicatePolicy
 from powerdialer.campaigns import CampaignSummary
+from powerdialer.models import DuplicatePolicy
 
 CampaignStateName = Literal["active", "archived"]
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from powerdialer.storage.row_queries import RowRecord
+from powerdialer.rows.models import RowRecord
 
 _NOW = "2026-11-26T09:30:00.123456Z"
 

@@ -13,11 +13,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form
 from starlette.responses import RedirectResponse, Response
 
-from powerdialer import campaigns, exporting
+from powerdialer import campaigns
 from powerdialer.campaigns import CampaignChanges
 from powerdialer.errors import NotFound, ValidationError
 from powerdialer.models import CampaignState
-from powerdialer.storage.row_queries import RowFilter
+from powerdialer.rows import exporting
+from powerdialer.rows.models import RowFilter
 from powerdialer.web import exports
 from powerdialer.web.ui.errors import PageNotFound, TooManyExports
 from powerdialer.web.ui.messages import error_text

@@ -18,11 +18,14 @@ from fastapi import APIRouter, Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from powerdialer import bulk, campaigns, row_queries
+from powerdialer import campaigns
 from powerdialer.campaigns import CampaignSummary
 from powerdialer.errors import NotFound, PowerDialerError, ValidationError
 from powerdialer.importing import jobs
-from powerdialer.storage.row_queries import RowFilter
+from powerdialer.rows import listing
+from powerdialer.rows.models import RowFilter
+from powerdialer.rows.validate import MAX_EXTERNAL_ID, parse_new_row
+from powerdialer.rows.write import add_rows
 from powerdialer.text import one_line
 from powerdialer.web.ui.errors import PageNotFound
 from powerdialer.web.ui.import_status import job_text, job_view
@@ -60,21 +63,21 @@ def search_filter(text: str, region: str) -> RowFilter:
     """One search box for names, numbers and CRM ids: a whole number finds that number, the
     first digits find numbers starting so (``093`` is read in the default country), anything
     else is looked for in the contact's name or taken as a CRM id (``external_id``)."""
-    text = one_line(text)[: row_queries.MAX_QUERY_TEXT]
+    text = one_line(text)[: listing.MAX_QUERY_TEXT]
     if not text:
         return RowFilter()
     digits = "".join(ch for ch in text if ch.isdigit())
-    crm_id = text[: bulk.MAX_EXTERNAL_ID + 1]  # longer is no row's id, and matches nothing
+    crm_id = text[: MAX_EXTERNAL_ID + 1]  # longer is no row's id, and matches nothing
     if digits and set(text) <= _PHONE_CHARS:
         try:
-            found = row_queries.build_filter(phone=text, region=region)
+            found = listing.build_filter(phone=text, region=region)
             return replace(found, or_external_id=crm_id)
         except ValidationError:
             pass
         if not text.lstrip().startswith("+") and digits.startswith("0"):
             digits = str(phonenumbers.country_code_for_region(region)) + digits.lstrip("0")
         try:
-            found = row_queries.build_filter(phone_prefix=digits[:15], region=region)
+            found = listing.build_filter(phone_prefix=digits[:15], region=region)
             return replace(found, or_external_id=crm_id)
         except ValidationError:
             pass
@@ -92,7 +95,7 @@ def render_edit(
 ) -> Response:
     region = page.services.settings.default_region
     campaign = summary.campaign
-    found = row_queries.list_rows(
+    found = listing.list_rows(
         page.store,
         page.project_id,
         campaign.id,
@@ -175,10 +178,9 @@ async def add_row(
     campaign = summary.campaign
     region = scoped.services.settings.default_region
     try:
-        row = bulk.parse_new_row({"fio": fio or None, "phone_number": phone_number}, region)
-        outcomes = await scoped.services.writer.submit(
-            bulk.BulkWrite(scoped.project_id, campaign.id, [row], source="ui")
-        )
+        row = parse_new_row({"fio": fio or None, "phone_number": phone_number}, region)
+        writer = scoped.services.writer
+        outcomes = await add_rows(writer, scoped.project_id, campaign.id, [row], source="ui")
     except NotFound:
         raise PageNotFound from None
     except PowerDialerError as exc:
@@ -211,7 +213,7 @@ async def delete_rows(
         for row_id in sorted(ids)[: PAGE_SIZE * 2]:
             # Already gone (a second click) is the same result.
             with contextlib.suppress(NotFound):
-                row_queries.delete_row(scoped.store, scoped.project_id, summary.campaign.id, row_id)
+                listing.delete_row(scoped.store, scoped.project_id, summary.campaign.id, row_id)
         return summary
 
     summary = await run_in_threadpool(run)

@@ -1,13 +1,14 @@
-"""SQL for many rows at once under a campaign's duplicate policy: bulk requests, import
-chunks, and the compatible endpoint's rows in campaigns whose policy is not "skip".
+"""SQL for many rows at once under a campaign's duplicate policy (``rows.write``): bulk
+requests, import chunks, and the compatible endpoint's rows in campaigns whose policy is not
+"skip".
 
-Spoken to the DBAPI driver like ``hotpath.py`` and for the same reason: SQLAlchemy Core took
-~3x longer for a 10,000-row write, time spent in the writer thread against the event loop
-(benchmarks/results/bulk.md).  SQLite gets multi-row VALUES in 1,024-row chunks; PostgreSQL one
-``unnest`` of column arrays per write.  Every statement is safe when several processes share
-one PostgreSQL database: the duplicate rule is the unique key ``(project_id, campaign_id,
-phone_e164, duplicate_no)`` with ``ON CONFLICT``, never a check-then-insert, and writers of one
-campaign take turns (``lock_campaigns``).
+Spoken to the DBAPI driver like ``rows_intake.py`` and for the same reason (``dbapi``):
+SQLAlchemy Core took ~3x longer for a 10,000-row write, time spent in the writer thread
+against the event loop (benchmarks/results/bulk.md).  SQLite gets multi-row VALUES in
+1,024-row chunks; PostgreSQL one ``unnest`` of column arrays per write.  Every statement is
+safe when several processes share one PostgreSQL database: the duplicate rule is the unique
+key ``(project_id, campaign_id, phone_e164, duplicate_no)`` with ``ON CONFLICT``, never a
+check-then-insert, and writers of one campaign take turns (``lock_campaigns``).
 
 A row is ``(fio, phone_raw, phone_e164, external_id, fields)``; ``fields`` (a dict of strings
 or ``None``) is stored as a JSON object in ``campaign_rows.extra``.
@@ -23,7 +24,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection
 
-from powerdialer.storage.hotpath import chunk_sizes, cursor, placeholders, stamp
+from powerdialer.storage.dbapi import PARAM, chunk_sizes, cursor, placeholders, stamp
 
 RowValues = tuple[str | None, str, str, str | None, dict[str, str] | None]
 
@@ -52,14 +53,10 @@ _MERGE_EXTRA = {
 _KEEP_ATTEMPTS = 20
 
 
-def extra_bytes(fields: dict[str, str]) -> bytes:
-    """Custom fields as ``campaign_rows.extra`` stores them, UTF-8 encoded."""
-    return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
-
-
 def extra_json(fields: dict[str, str] | None) -> str | None:
-    """Custom fields as ``campaign_rows.extra`` stores them."""
-    return extra_bytes(fields).decode() if fields else None
+    """Custom fields as ``campaign_rows.extra`` stores them (``rows.validate`` measures the
+    same bytes: pinned by tests/test_text.py)."""
+    return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS).decode() if fields else None
 
 
 @functools.cache
@@ -141,12 +138,11 @@ _TOP_NUMBERS = (
     "SELECT phone_e164, MAX(duplicate_no) FROM campaign_rows WHERE project_id = {p} "
     "AND campaign_id = {p} AND phone_e164 IN ({phones}) GROUP BY phone_e164"
 )
-_PARAM = {"sqlite": "?", "postgresql": "%s"}
 
 
 @functools.cache
 def _by_phones_sql(template: str, dialect: str, count: int) -> str:
-    return template.format(p=_PARAM[dialect], phones=placeholders(dialect, count))
+    return template.format(p=PARAM[dialect], phones=placeholders(dialect, count))
 
 
 def _select_by_phones(

@@ -1,6 +1,6 @@
-"""SQL for an import job's rows in a campaign whose duplicate policy is "skip": the common case,
-where the job needs only counts (how many were stored, how many were already there), never the
-rows' ids.
+"""SQL for an import job's rows (``rows.write.apply_imports``) in a campaign whose duplicate
+policy is "skip": the common case, where the job needs only counts (how many were stored, how
+many were already there), never the rows' ids.
 
 So there is no ``RETURNING``, no lookup of the duplicates' ids and no per-row object: one
 multi-row ``INSERT … ON CONFLICT DO NOTHING`` per statement, the rows bound as the worker
@@ -24,10 +24,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from powerdialer.storage.hotpath import cursor, stamp
-
-ImportRow = tuple[str | None, str, str, str | None, str | None]
-"""``(fio, phone_raw, phone_e164, external_id, extra_json)``."""
+from powerdialer.rows.models import ImportRow
+from powerdialer.storage.dbapi import cursor, stamp
 
 _WIDTH = 5  # values per ImportRow
 # SQLite: the four values every row shares are numbered parameters (?1-?4), bound once, and
@@ -51,7 +49,7 @@ def _sqlite_sql(count: int) -> str:
     return f"INSERT INTO campaign_rows ({_COLUMNS}) VALUES {values} {_CONFLICT}"  # noqa: S608
 
 
-# PostgreSQL: one array per column (11 parameters whatever the rows; see storage/bulk.py).
+# PostgreSQL: one array per column (11 parameters whatever the rows; see rows_write.py).
 # WITH ORDINALITY … ORDER BY keeps the file's order, so the first row of a number is kept.
 _PG_SQL = (
     f"INSERT INTO campaign_rows ({_COLUMNS}) "  # noqa: S608 (no values in it)

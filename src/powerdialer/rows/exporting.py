@@ -6,7 +6,7 @@ Pages follow the ids, so no row is written twice or skipped; rows added or delet
 export runs may or may not appear.
 
 Columns: the row's own (``BASE_COLUMNS``), then one column per custom field.  The field names
-are found first by one query in the database's own JSON code (``storage.row_queries
+are found first by one query in the database's own JSON code (``storage.rows_export
 .field_names``), so the header is known before the first row is streamed and the file can be
 imported again as it is.  A field named like a base column is headed ``field:<name>``; with
 more than ``MAX_FIELD_COLUMNS`` distinct names (or names PostgreSQL cannot read: a malformed
@@ -15,7 +15,7 @@ stored value) all fields go in one ``fields`` column as JSON.
 CSV: UTF-8 with a byte-order mark (without it Excel reads UTF-8 as the ANSI code page and
 Cyrillic turns to mojibake), comma-separated, CRLF line ends (RFC 4180).  A text cell that
 Excel would run as a formula is prefixed with an apostrophe.  XLSX: streamed as it is read
-too (:mod:`powerdialer.xlsx`), every value a string or a number (never a formula); past
+too (:mod:`powerdialer.rows.xlsx`), every value a string or a number (never a formula); past
 Excel's 1,048,576 rows a sheet continues on the next one.
 """
 
@@ -33,11 +33,12 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection
 
-from powerdialer import xlsx
 from powerdialer.campaigns import get_campaign
+from powerdialer.rows import xlsx
+from powerdialer.rows.models import RowFilter
 from powerdialer.storage import Store
-from powerdialer.storage import row_queries as sql
-from powerdialer.storage.row_queries import RowFilter
+from powerdialer.storage import rows_export as sql
+from powerdialer.storage.rows_read import stored_fields
 
 BASE_COLUMNS = (
     "id",
@@ -139,7 +140,7 @@ def _cells(names: tuple[str, ...] | None, blank: list[str], row: Sequence[Any]) 
     if not extra:  # most rows: no custom fields
         line.extend(blank)
         return line
-    fields = sql.parse_fields(extra)
+    fields = stored_fields(extra)
     if names is None:
         line.append(orjson.dumps(fields).decode() if fields else "")
     else:
@@ -187,7 +188,7 @@ def _csv_text(lines: Iterable[Sequence[Cell]]) -> str:
 
 
 def xlsx_chunks(store: Store, plan: ExportPlan) -> Iterator[bytes]:
-    """The XLSX file, streamed: a page of rows at a time (see :mod:`powerdialer.xlsx`)."""
+    """The XLSX file, streamed: a page of rows at a time (see :mod:`powerdialer.rows.xlsx`)."""
     widths = [10, 24, 24, 24, *[14] * (len(plan.header) - 4)]
     lines = iter_lines(store, plan)
     return xlsx.stream(plan.header, lines, sheet_name="rows", widths=widths, max_rows=XLSX_MAX_ROWS)

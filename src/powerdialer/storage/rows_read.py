@@ -1,5 +1,6 @@
-"""SQL for reading and deleting a campaign's rows: filtered keyset pages, one row, deletion in
-batches, and the custom field names an export needs.
+"""SQL for reading and deleting a campaign's rows (``rows.listing``): filtered keyset pages,
+one row, deletion in batches; and the filter's conditions, which an export's SQL
+(``rows_export``) shares.
 
 Every statement is scoped by ``(project_id, campaign_id)``, the leading columns of every index
 on ``campaign_rows``, so another project's rows can never match and each query is an index
@@ -9,58 +10,18 @@ range scan.  Pages are keyset-paginated on ``id`` (never OFFSET): page 10,000 co
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Row, String, cast, delete, func, select, true
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import ColumnElement, Connection, delete, func, select
 
+from powerdialer.rows.models import RowFilter, RowRecord
 from powerdialer.storage import sqlite_functions
-from powerdialer.storage.engine import CACHE_KIB
 from powerdialer.storage.schema import campaign_rows
 
 MAX_E164 = 16  # '+' and at most 15 digits
 _c = campaign_rows.c
-
-
-@dataclass(frozen=True, slots=True)
-class RowFilter:
-    """What a listing or an export narrows the rows to; ``None`` means "any"."""
-
-    phone_e164: str | None = None  # exact number
-    phone_prefix: str | None = None  # '+' and the first digits of the E.164 number
-    text: str | None = None  # found in fio, case-insensitively
-    external_id: str | None = None  # exact: the CRM's id
-    # The UI's one search box: rows matching the number or name filters above, or whose
-    # external_id is exactly this (CRM ids are often digits that look like a number's start).
-    or_external_id: str | None = None
-    source: str | None = None
-    status: str | None = None
-    created_from: dt.datetime | None = None  # inclusive
-    created_to: dt.datetime | None = None  # exclusive
-
-
-@dataclass(frozen=True, slots=True)
-class RowRecord:
-    """A row as the API shows it."""
-
-    id: int
-    campaign_id: int
-    fio: str | None
-    phone_raw: str
-    phone_e164: str
-    source: str
-    status: str
-    attempts: int
-    external_id: str | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    fields: Mapping[str, str] = field(default_factory=dict)
 
 
 _COLUMNS = (
@@ -79,7 +40,7 @@ _COLUMNS = (
 )
 
 
-def parse_fields(extra: str | None) -> dict[str, str]:
+def stored_fields(extra: str | None) -> dict[str, str]:
     """The ``extra`` column (a JSON object of strings) as a dict; anything else is empty
     rather than an error, so one odd row cannot break a listing or an export."""
     if not extra:
@@ -106,7 +67,7 @@ def _record(r: Any) -> RowRecord:
         external_id=r.external_id,
         created_at=r.created_at,
         updated_at=r.updated_at,
-        fields=parse_fields(r.extra),
+        fields=stored_fields(r.extra),
     )
 
 
@@ -122,7 +83,7 @@ def _text_condition(conn: Connection, text: str) -> ColumnElement[bool]:
     return func.strpos(func.lower(_c.fio), func.lower(text)) > 0
 
 
-def _conditions(
+def conditions(
     conn: Connection, project_id: int, campaign_id: int, f: RowFilter
 ) -> list[ColumnElement[bool]]:
     """The filter's conditions; ``or_external_id`` is not among them: ``page`` and
@@ -155,7 +116,7 @@ def _conditions(
     return where
 
 
-def _keyset_column(conn: Connection, f: RowFilter) -> ColumnElement[Any]:
+def keyset_column(conn: Connection, f: RowFilter) -> ColumnElement[Any]:
     if f.phone_e164 is not None and conn.dialect.name == "sqlite":
         # Without ANALYZE statistics SQLite prefers the (project, campaign, id) index, which
         # saves a sort but scans the whole campaign for one number; "id + 0" keeps that
@@ -194,7 +155,7 @@ def _prefix_ids(
         return None
     query = (
         select(_c.id)
-        .where(*_conditions(conn, project_id, campaign_id, f))
+        .where(*conditions(conn, project_id, campaign_id, f))
         .order_by(_c.phone_e164)  # the unique index's order: read as its range
         .limit(PREFIX_PROBE + 1)
     )
@@ -220,11 +181,11 @@ def _matching_ids(
         if few is not None:
             found.update(i for i in few if (i > bound if forward else i <= bound))
             continue
-        key = _keyset_column(conn, part)
+        key = keyset_column(conn, part)
         query = (
             select(_c.id)
             .where(
-                *_conditions(conn, project_id, campaign_id, part),
+                *conditions(conn, project_id, campaign_id, part),
                 key > bound if forward else key <= bound,
             )
             .order_by(key if forward else key.desc())
@@ -271,73 +232,6 @@ def ids_before(
     )
 
 
-def _utc_text(column: Any, dialect: str) -> ColumnElement[str]:
-    """A UTC time as ISO 8601 text made by the database (``2026-01-31T09:00:00.000000Z``):
-    an export formats millions of them, and Python's datetime round trip would be most of
-    its cost."""
-    if dialect == "sqlite":
-        # SQLAlchemy (and the hot path) store "YYYY-MM-DD HH:MM:SS.ffffff", in UTC.
-        return func.substr(column, 1, 10, type_=String) + "T" + func.substr(column, 12) + "Z"
-    return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-
-
-EXPORT_CACHE_KIB = 2048  # SQLite's own default
-
-
-def export_page(
-    conn: Connection,
-    project_id: int,
-    campaign_id: int,
-    f: RowFilter,
-    *,
-    after_id: int,
-    limit: int,
-) -> Sequence[Row[Any]]:
-    """Like ``page`` but as rows of plain values, for an export: id, fio, phone_raw,
-    phone_e164, source, status, attempts, external_id, created_at and updated_at (ISO 8601
-    text), extra (the JSON text)."""
-    dialect = conn.dialect.name
-    key = _keyset_column(conn, f)
-    query = (
-        select(
-            _c.id,
-            _c.fio,
-            _c.phone_raw,
-            _c.phone_e164,
-            _c.source,
-            _c.status,
-            _c.attempts,
-            _c.external_id,
-            _utc_text(_c.created_at, dialect),
-            _utc_text(_c.updated_at, dialect),
-            _c.extra,
-        )
-        .where(*_conditions(conn, project_id, campaign_id, f), key > after_id)
-        .order_by(key)
-        .limit(limit)
-    )
-    with small_cache(conn):
-        return conn.execute(query).all()
-
-
-@contextlib.contextmanager
-def small_cache(conn: Connection) -> Iterator[None]:
-    """SQLite: a small page cache for one scan of a whole campaign (an export's pages, its
-    field names).  With the connection's usual cache (64 MiB) every pooled connection an
-    export passes through keeps up to that much of the campaign, and as many exports at
-    once as there are connections hold it all in memory (a 60,000-row campaign: ~100 MiB of
-    the server's RSS for 30 exports, measured).  The usual size comes back after, without
-    refilling."""
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    conn.exec_driver_sql(f"PRAGMA cache_size=-{EXPORT_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
-
-
 def get_row(conn: Connection, project_id: int, campaign_id: int, row_id: int) -> RowRecord | None:
     query = select(*_COLUMNS).where(
         _c.project_id == project_id, _c.campaign_id == campaign_id, _c.id == row_id
@@ -380,35 +274,3 @@ def delete_batch(
         )
     )
     return int(result.rowcount)
-
-
-def field_names(
-    conn: Connection, project_id: int, campaign_id: int, f: RowFilter, *, limit: int
-) -> list[str] | None:
-    """The distinct custom field names of the matching rows (at most ``limit``), scanned in
-    the database's own JSON code: one pass over the rows, no row data sent to Python.
-    ``None`` when they cannot be told (a malformed ``extra`` on PostgreSQL)."""
-    where = [*_conditions(conn, project_id, campaign_id, f), _c.extra.is_not(None)]
-    if conn.dialect.name == "sqlite":
-        each = func.json_each(_c.extra).table_valued("key", joins_implicitly=True)
-        # json_valid/json_type guard json_each, which raises on malformed JSON.
-        query = (
-            select(each.c.key)
-            .distinct()
-            .select_from(campaign_rows)
-            .join(each, true())
-            .where(*where, func.json_valid(_c.extra) == 1, func.json_type(_c.extra) == "object")
-        )
-        with small_cache(conn):
-            names = conn.execute(query.limit(limit)).scalars().all()
-    else:
-        keys = func.jsonb_object_keys(cast(_c.extra, JSONB))
-        query = select(keys).distinct().where(*where, func.left(_c.extra, 1) == "{")
-        # PostgreSQL 15 has no IS JSON to skip a malformed value, and the cast raises on
-        # one; a savepoint keeps the caller's transaction usable.
-        try:
-            with conn.begin_nested():
-                names = conn.execute(query.limit(limit)).scalars().all()
-        except DBAPIError:
-            return None
-    return sorted((str(k) for k in names), key=str.casefold)

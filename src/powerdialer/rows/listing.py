@@ -18,15 +18,14 @@ from dataclasses import astuple, dataclass
 
 from sqlalchemy import Connection
 
-from powerdialer.bulk import MAX_EXTERNAL_ID
 from powerdialer.campaigns import delete_rows_in_batches, get_campaign
-from powerdialer.errors import NotFound, ValidationError
-from powerdialer.models import RowSource
+from powerdialer.errors import NotFound, ValidationError, invalid
+from powerdialer.models import MAX_ID, RowSource
 from powerdialer.phones import normalize_phone
-from powerdialer.rows import MAX_ID
+from powerdialer.rows.models import RowFilter, RowRecord
+from powerdialer.rows.validate import MAX_EXTERNAL_ID
 from powerdialer.storage import Store
-from powerdialer.storage import row_queries as sql
-from powerdialer.storage.row_queries import RowFilter, RowRecord
+from powerdialer.storage import rows_read as sql
 from powerdialer.text import one_line
 
 MAX_LIMIT = 1000
@@ -47,10 +46,6 @@ def row_not_found(row_id: object) -> NotFound:
     )
 
 
-def _invalid(field: str, reason: str, message: str) -> ValidationError:
-    return ValidationError(message, code=f"invalid_{field}", field=field, reason=reason)
-
-
 def _parse_time(value: str | None, field: str) -> dt.datetime | None:
     if value is None or not value.strip():
         return None
@@ -62,7 +57,7 @@ def _parse_time(value: str | None, field: str) -> dt.datetime | None:
         try:
             parsed = dt.datetime.fromisoformat(_SPACE_BEFORE_OFFSET.sub(r"+\1", text))
         except ValueError:
-            raise _invalid(
+            raise invalid(
                 field,
                 "not_a_date",
                 f"{field} must be an ISO 8601 date or time such as 2026-01-31 or "
@@ -75,7 +70,7 @@ def _parse_time(value: str | None, field: str) -> dt.datetime | None:
 def _parse_prefix(value: str) -> str:
     digits = _PREFIX_JUNK.sub("", value).removeprefix("+")
     if not digits.isascii() or not digits.isdigit() or len(digits) > 15 or digits[0] == "0":
-        raise _invalid(
+        raise invalid(
             "phone_prefix",
             "not_a_prefix",
             "phone_prefix is the start of the international number, country code first "
@@ -102,7 +97,7 @@ def build_filter(
         try:
             e164 = normalize_phone(phone, region).e164
         except ValidationError as exc:
-            raise _invalid(
+            raise invalid(
                 "phone",
                 exc.reason or "invalid_number",
                 exc.message.replace("phone_number", "phone", 1)
@@ -111,23 +106,23 @@ def build_filter(
     prefix = _parse_prefix(phone_prefix) if phone_prefix and phone_prefix.strip() else None
     text = " ".join(q.split()) if q else None
     if text is not None and len(text) > MAX_QUERY_TEXT:
-        raise _invalid("q", "too_long", f"q is longer than {MAX_QUERY_TEXT} characters.")
+        raise invalid("q", "too_long", f"q is longer than {MAX_QUERY_TEXT} characters.")
     crm_id = one_line(external_id) if external_id else None  # as rows store it
     if crm_id is not None and len(crm_id) > MAX_EXTERNAL_ID:
-        raise _invalid(
+        raise invalid(
             "external_id",
             "too_long",
             f"external_id is longer than {MAX_EXTERNAL_ID} characters, so no row has it.",
         )
     if source is not None and source not in {s.value for s in RowSource}:
         allowed = ", ".join(s.value for s in RowSource)
-        raise _invalid("source", "not_allowed", f"source must be one of {allowed}.")
+        raise invalid("source", "not_allowed", f"source must be one of {allowed}.")
     if status is not None and not _STATUS.fullmatch(status):
-        raise _invalid("status", "not_allowed", "status is a word such as pending.")
+        raise invalid("status", "not_allowed", "status is a word such as pending.")
     start = _parse_time(created_from, "created_from")
     end = _parse_time(created_to, "created_to")
     if start is not None and end is not None and start >= end:
-        raise _invalid("created_to", "before_start", "created_to must be later than created_from.")
+        raise invalid("created_to", "before_start", "created_to must be later than created_from.")
     return RowFilter(
         phone_e164=e164,
         phone_prefix=prefix,
@@ -201,7 +196,7 @@ def list_rows(
     """One page of matching rows, oldest first, and the cursors of the next page (``None``
     on the last one) and of the previous one (``None`` on the first)."""
     if not 1 <= limit <= MAX_LIMIT:
-        raise _invalid("limit", "out_of_range", f"limit must be between 1 and {MAX_LIMIT}.")
+        raise invalid("limit", "out_of_range", f"limit must be between 1 and {MAX_LIMIT}.")
     after_id = decode_cursor(cursor, campaign_id, f) if cursor else 0
 
     def run(conn: Connection) -> tuple[list[RowRecord], list[int]]:
@@ -225,6 +220,19 @@ def list_rows(
         return RowPage(found, None, prev_cursor)
     items = found[:limit]
     return RowPage(items, encode_cursor(campaign_id, items[-1].id, f), prev_cursor)
+
+
+def rows_after(
+    store: Store, project_id: int, campaign_id: int, *, after_id: int = 0, limit: int
+) -> list[RowRecord]:
+    """Up to ``limit`` of the campaign's rows after the row ``after_id``, oldest first: a
+    listing without cursors or a page bound, for the CLI and tests."""
+
+    def run(conn: Connection) -> list[RowRecord]:
+        get_campaign(conn, project_id, campaign_id)
+        return sql.page(conn, project_id, campaign_id, RowFilter(), after_id=after_id, limit=limit)
+
+    return store.read(run)
 
 
 def get_row(store: Store, project_id: int, campaign_id: int, row_id: int) -> RowRecord:
@@ -262,9 +270,7 @@ def clear_rows(store: Store, project_id: int, campaign_id: int, confirm: str | N
 
 
 __all__ = [
-    "RowFilter",
     "RowPage",
-    "RowRecord",
     "build_filter",
     "clear_rows",
     "decode_cursor",
@@ -273,4 +279,5 @@ __all__ = [
     "get_row",
     "list_rows",
     "row_not_found",
+    "rows_after",
 ]

@@ -1,0 +1,60 @@
+"""The shapes of a campaign's rows that the domain and storage share: a row to store, as
+validated (``NewRow``, or an import's ``ImportRow`` tuple) and a row as read back
+(``RowRecord``, found by a ``RowFilter``).  Plain Python: storage builds on this module, the
+SDK's fill application can load it, and it imports neither."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class NewRow:
+    phone_raw: str
+    phone_e164: str
+    fio: str | None = None
+    external_id: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+ImportRow = tuple[str | None, str, str, str | None, str | None]
+"""A valid row of an import as its ``ImportChunk`` carries it: ``(fio, phone_raw, phone_e164,
+external_id, extra_json)``, the custom fields already JSON (no dict, no ``NewRow``: a million
+of each cost the worker ~1 s)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowFilter:
+    """What a listing or an export narrows the rows to; ``None`` means "any"."""
+
+    phone_e164: str | None = None  # exact number
+    phone_prefix: str | None = None  # '+' and the first digits of the E.164 number
+    text: str | None = None  # found in fio, case-insensitively
+    external_id: str | None = None  # exact: the CRM's id
+    # The UI's one search box: rows matching the number or name filters above, or whose
+    # external_id is exactly this (CRM ids are often digits that look like a number's start).
+    or_external_id: str | None = None
+    source: str | None = None
+    status: str | None = None
+    created_from: dt.datetime | None = None  # inclusive
+    created_to: dt.datetime | None = None  # exclusive
+
+
+@dataclass(frozen=True, slots=True)
+class RowRecord:
+    """A row as the API shows it."""
+
+    id: int
+    campaign_id: int
+    fio: str | None
+    phone_raw: str
+    phone_e164: str
+    source: str
+    status: str
+    attempts: int
+    external_id: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    fields: Mapping[str, str] = field(default_factory=dict)

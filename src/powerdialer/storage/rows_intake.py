@@ -1,0 +1,69 @@
+"""The SQL of the vendor-compatible hot path (``rows.intake.apply_intakes``), spoken to the
+DBAPI driver directly (see ``dbapi``).
+
+The group-commit writer runs three statements per batch: the keys' hashes (here), the
+campaigns (``campaigns.write_targets``) and one multi-row insert (here); ``rows_write`` holds
+the statements of the other duplicate policies and of bulk writes, in the same style.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+
+from powerdialer.storage.dbapi import chunk_sizes, cursor, placeholders, stamp
+
+# Column order of the tuples the hot path hands over (see powerdialer.rows.intake.row_values).
+ROW_COLUMNS = ("project_id", "campaign_id", "fio", "phone_raw", "phone_e164", "source")
+_WIDTH = len(ROW_COLUMNS) + 2  # + created_at, updated_at
+
+
+def key_hashes(conn: Connection, pairs: set[tuple[int, str]]) -> dict[tuple[int, str], str]:
+    """Stored secret hashes of the unrevoked keys among ``(project_id, key_id)`` pairs."""
+    if not pairs:
+        return {}
+    key_ids = sorted({key_id for _, key_id in pairs})
+    sql = (
+        "SELECT project_id, key_id, secret_hash FROM api_keys "  # noqa: S608 (placeholders only)
+        f"WHERE key_id IN ({placeholders(conn.dialect.name, len(key_ids))}) "
+        "AND revoked_at IS NULL"
+    )
+    cur = cursor(conn)
+    cur.execute(sql, key_ids)
+    return {(p, k): h for p, k, h in cur.fetchall() if (p, k) in pairs}
+
+
+@functools.cache
+def _insert_sql(dialect: str, count: int) -> str:
+    one = f"({placeholders(dialect, _WIDTH)})"
+    return (
+        f"INSERT INTO campaign_rows ({', '.join(ROW_COLUMNS)}, created_at, updated_at) "  # noqa: S608
+        f"VALUES {', '.join([one] * count)} "
+        # ON CONFLICT DO NOTHING on the unique index: concurrent identical requests store one
+        # row and none of them fails, which a check-then-insert could not promise.
+        "ON CONFLICT (project_id, campaign_id, phone_e164, duplicate_no) DO NOTHING"
+    )
+
+
+def insert_rows(conn: Connection, rows: Sequence[tuple[Any, ...]], now: dt.datetime) -> None:
+    """Insert ``ROW_COLUMNS`` tuples in the caller's transaction with multi-row VALUES (one
+    driver call per chunk, not one GIL round-trip per row); numbers already in the campaign
+    are left alone (the campaign policy "skip"; see rows_write.py for the others)."""
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    when = stamp(dialect, now)
+    cur = cursor(conn)
+    start = 0
+    for size in chunk_sizes(len(rows)):
+        params: list[Any] = []
+        for row in rows[start : start + size]:
+            params.extend(row)
+            params.append(when)
+            params.append(when)
+        cur.execute(_insert_sql(dialect, size), params)
+        start += size
