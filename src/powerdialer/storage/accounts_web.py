@@ -10,7 +10,7 @@ from sqlalchemy import Connection, case, delete, func, insert, or_, select, upda
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from powerdialer.account_models import Role, User
+from powerdialer.accounts.models import Role, User
 from powerdialer.models import Project
 from powerdialer.storage.schema import login_throttle, memberships, projects, sessions, users
 

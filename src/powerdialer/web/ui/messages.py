@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from babel.lists import format_list
 
+from powerdialer.accounts.passwords import MIN_PASSWORD
 from powerdialer.errors import PowerDialerError
-from powerdialer.passwords import MIN_PASSWORD
 from powerdialer.phones import AmbiguousPhoneNumber
 from powerdialer.web.ui.i18n import N_, I18n
 

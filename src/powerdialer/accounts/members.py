@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from powerdialer import accounts
-from powerdialer.account_models import Role, User
-from powerdialer.accounts import normalize_email
+from powerdialer.accounts import users
+from powerdialer.accounts.models import Role, User
+from powerdialer.accounts.users import normalize_email
 from powerdialer.errors import Conflict, NotFound
 from powerdialer.models import utcnow
 from powerdialer.projects import require_project
@@ -45,7 +45,7 @@ def add_member(
     email = normalize_email(email)
     if store.read(lambda conn: users_sql.user_by_email(conn, email)) is None:
         try:
-            created = accounts.create_user(
+            created = users.create_user(
                 store, email, None, project_id=project_id, role=role, name=name
             )
         except Conflict as exc:
