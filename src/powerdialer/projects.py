@@ -9,8 +9,9 @@ from sqlalchemy import Connection
 from powerdialer import keys
 from powerdialer.errors import AuthError, NotFound, ValidationError
 from powerdialer.models import ApiKey, Campaign, Project, utcnow
-from powerdialer.storage import Store, accounts, hotpath
+from powerdialer.storage import Store, hotpath
 from powerdialer.storage import campaigns as campaign_sql
+from powerdialer.storage import projects as sql
 from powerdialer.text import one_line
 
 MAX_NAME = 200
@@ -37,11 +38,11 @@ def clean_name(name: str, *, field: str = "name") -> str:
 
 def create_project(store: Store, name: str) -> Project:
     name = clean_name(name)
-    return store.write(lambda conn: accounts.insert_project(conn, name, utcnow()))
+    return store.write(lambda conn: sql.insert_project(conn, name, utcnow()))
 
 
 def require_project(conn: Connection, project_id: int) -> Project:
-    project = accounts.get_project(conn, project_id)
+    project = sql.get_project(conn, project_id)
     if project is None:
         raise NotFound(
             f"there is no project {project_id}: list them with `powerdialer project list`.",
@@ -61,7 +62,7 @@ def create_key(store: Store, project_id: int, name: str = "") -> CreatedKey:
 
     def run(conn: Connection) -> ApiKey:
         require_project(conn, project_id)
-        return accounts.insert_key(
+        return sql.insert_key(
             conn,
             project_id,
             new.key_id,
@@ -76,7 +77,7 @@ def create_key(store: Store, project_id: int, name: str = "") -> CreatedKey:
 def list_keys(store: Store, project_id: int) -> list[ApiKey]:
     def run(conn: Connection) -> list[ApiKey]:
         require_project(conn, project_id)
-        return accounts.list_keys(conn, project_id)
+        return sql.list_keys(conn, project_id)
 
     return store.read(run)
 
@@ -86,7 +87,7 @@ def revoke_key(store: Store, project_id: int, key_id: str) -> None:
     parts = keys.split_key(key_id)
     if parts is not None:
         key_id = parts[0]
-    if not store.write(lambda conn: accounts.revoke_key(conn, project_id, key_id, utcnow())):
+    if not store.write(lambda conn: sql.revoke_key(conn, project_id, key_id, utcnow())):
         raise NotFound(
             f"project {project_id} has no active key {key_id!r}: see `powerdialer key list`.",
             code="key_not_found",
@@ -134,12 +135,12 @@ def bootstrap_if_empty(store: Store, names: StarterNames) -> Bootstrap | None:
     new = keys.generate_key()
 
     def run(conn: Connection) -> Bootstrap | None:
-        if accounts.count_projects(conn):
+        if sql.count_projects(conn):
             return None
         now = utcnow()
-        project = accounts.insert_project(conn, names.project, now)
+        project = sql.insert_project(conn, names.project, now)
         campaign = campaign_sql.insert_campaign(conn, project.id, names.campaign, now)
-        key = accounts.insert_key(conn, project.id, new.key_id, new.secret_hash, names.key, now)
+        key = sql.insert_key(conn, project.id, new.key_id, new.secret_hash, names.key, now)
         return Bootstrap(project, campaign, CreatedKey(key=key, plaintext=new.plaintext))
 
     return store.write(run)

@@ -16,8 +16,9 @@ from powerdialer.cli.common import (
 )
 from powerdialer.models import ApiKey, CampaignState
 from powerdialer.row_queries import build_filter
-from powerdialer.storage import Store, accounts
+from powerdialer.storage import Store
 from powerdialer.storage import campaigns as campaign_sql
+from powerdialer.storage import projects as project_sql
 
 
 def _when(value: object) -> str:
@@ -52,7 +53,7 @@ def project_create(name: str, database_url: str, as_json: bool) -> None:
 @friendly_errors
 def project_list(database_url: str, as_json: bool) -> None:
     """List projects."""
-    found = store_for(database_url).read(accounts.list_projects)
+    found = store_for(database_url).read(project_sql.list_projects)
     if as_json:
         emit_json(found)
     else:

@@ -20,7 +20,7 @@ from powerdialer.cli.common import (
 )
 from powerdialer.projects import create_project
 from powerdialer.storage import Store
-from powerdialer.storage import accounts as project_sql
+from powerdialer.storage import projects as project_sql
 from powerdialer.web.ui.labels import starter_names
 
 ROLE = click.Choice([r.value for r in Role])
