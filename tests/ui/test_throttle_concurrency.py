@@ -18,7 +18,7 @@ from powerdialer.errors import ValidationError
 from powerdialer.models import utcnow
 from powerdialer.settings import Settings
 from powerdialer.storage import Store
-from powerdialer.storage import accounts_web as sql
+from powerdialer.storage import accounts as sql
 from powerdialer.web.app import PowerDialerApp, create_app
 from tests.conftest import Persona
 from tests.ui.conftest import PASSWORD, User, csrf_of, form_post, make_user

@@ -29,7 +29,7 @@ from powerdialer.accounts.users import MAX_EMAIL, normalize_email
 from powerdialer.errors import AuthError, NotFound, PowerDialerError, ValidationError
 from powerdialer.models import utcnow
 from powerdialer.storage import Store
-from powerdialer.storage import accounts_web as sql
+from powerdialer.storage import accounts as sql
 from powerdialer.text import one_line
 
 SESSION_LIFETIME = dt.timedelta(days=14)

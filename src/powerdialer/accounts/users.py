@@ -17,7 +17,7 @@ from powerdialer.errors import Conflict, NotFound, ValidationError
 from powerdialer.models import Project, utcnow
 from powerdialer.projects import require_project
 from powerdialer.storage import Store
-from powerdialer.storage import accounts_web as sql
+from powerdialer.storage import accounts as sql
 from powerdialer.text import one_line
 
 LOCALES = ("uk", "en", "ru")
