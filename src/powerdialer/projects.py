@@ -41,6 +41,10 @@ def create_project(store: Store, name: str) -> Project:
     return store.write(lambda conn: sql.insert_project(conn, name, utcnow()))
 
 
+def list_projects(store: Store) -> list[Project]:
+    return store.read(sql.list_projects)
+
+
 def require_project(conn: Connection, project_id: int) -> Project:
     project = sql.get_project(conn, project_id)
     if project is None:

@@ -18,9 +18,8 @@ from powerdialer.cli.common import (
     json_option,
     store_for,
 )
-from powerdialer.projects import create_project
+from powerdialer.projects import create_project, list_projects
 from powerdialer.storage import Store
-from powerdialer.storage import projects as project_sql
 from powerdialer.web.ui.labels import starter_names
 
 ROLE = click.Choice([r.value for r in Role])
@@ -40,7 +39,7 @@ def _project_for(store: Store, project_id: int | None) -> int:
     database)."""
     if project_id is not None:
         return project_id
-    found = store.read(project_sql.list_projects)
+    found = list_projects(store)
     if not found:
         return create_project(store, starter_names().project).id
     if len(found) > 1:
