@@ -43,7 +43,7 @@ from powerdialer.bulk import (
     write_rows,
 )
 from powerdialer.errors import ValidationError
-from powerdialer.importing import open_table
+from powerdialer.reader.open import open_table
 from powerdialer.storage import open_store
 
 PREFIXES = ("50", "63", "66", "67", "68", "73", "93", "95", "96", "97", "98", "99")

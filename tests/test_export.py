@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 
 from powerdialer import campaigns, exporting
-from powerdialer.importing import open_table
+from powerdialer.reader.open import open_table
 from powerdialer.storage import Store
 from powerdialer.storage.row_queries import RowFilter
 from tests.conftest import COMPAT, Persona

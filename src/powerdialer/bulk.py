@@ -31,10 +31,10 @@ import orjson
 from sqlalchemy import Connection
 
 from powerdialer.errors import PowerDialerError, ValidationError
-from powerdialer.importing.fields import MAX_FIELD_NAME as MAX_FIELD_NAME
-from powerdialer.importing.fields import MAX_FIELDS as MAX_FIELDS
 from powerdialer.models import CampaignState, utcnow
 from powerdialer.phones import normalize_phone
+from powerdialer.reader.fields import MAX_FIELD_NAME as MAX_FIELD_NAME
+from powerdialer.reader.fields import MAX_FIELDS as MAX_FIELDS
 from powerdialer.rows import campaign_archived, campaign_not_found, parse_fio
 from powerdialer.storage import bulk as sql
 from powerdialer.storage import hotpath, import_rows
@@ -45,7 +45,7 @@ from powerdialer.text import one_line
 
 MAX_EXTERNAL_ID = 128
 # MAX_FIELDS (custom fields per row) and MAX_FIELD_NAME live with the import's column plan,
-# which applies them per column (importing/fields.py).
+# which applies them per column (reader/fields.py).
 MAX_FIELD_VALUE = 1024
 MAX_FIELDS_BYTES = 8 * 1024  # the JSON of a row's fields
 

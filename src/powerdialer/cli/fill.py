@@ -23,8 +23,7 @@ from powerdialer.client.fill import (
     default_state_path,
     fill,
 )
-from powerdialer.importing import AUTO, Mapping
-from powerdialer.importing.headers import Auto, ColumnRef
+from powerdialer.reader.headers import AUTO, Auto, ColumnRef, Mapping
 
 EPILOG = """\b
 Exit codes: 0 every row sent; 2 bad usage or input; 3 done, but some rows were

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 from powerdialer.bulk import parse_new_row
 from powerdialer.errors import ValidationError
-from powerdialer.importing.bounds import DEFAULT_LIMITS, WorkbookLimits
-from powerdialer.importing.headers import Mapping
-from powerdialer.importing.reader import Preview, ReaderError, Record, preview
+from powerdialer.reader.bounds import DEFAULT_LIMITS, WorkbookLimits
+from powerdialer.reader.errors import ReaderError
+from powerdialer.reader.headers import Mapping
+from powerdialer.reader.open import Preview, preview
+from powerdialer.reader.table import Record
 
 __all__ = ["CheckedRecord", "FilePreview", "preview_file"]
 

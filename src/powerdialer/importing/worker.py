@@ -43,8 +43,10 @@ from multiprocessing.process import BaseProcess
 from powerdialer.bulk import parse_import_row
 from powerdialer.errors import ValidationError
 from powerdialer.importing import sandbox
-from powerdialer.importing.headers import Mapping
-from powerdialer.importing.reader import ReaderError, Table, open_table
+from powerdialer.reader.errors import ReaderError
+from powerdialer.reader.headers import Mapping
+from powerdialer.reader.open import open_table
+from powerdialer.reader.table import Table
 from powerdialer.storage.import_rows import ImportRow
 from powerdialer.storage.imports import RejectValues
 

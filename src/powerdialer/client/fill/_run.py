@@ -37,7 +37,7 @@ from powerdialer.client.fill._plan import file_sha256, open_input, plan_rows
 from powerdialer.client.fill._report import write_report
 from powerdialer.client.fill._sender import EXIT_ABORTED, Sender, SendOptions
 from powerdialer.client.fill._wire import Tally, WireTracker
-from powerdialer.importing import ReaderError
+from powerdialer.reader.errors import ReaderError
 
 __all__ = ["fill"]
 

@@ -10,9 +10,11 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from powerdialer.errors import ValidationError
-from powerdialer.importing import AUTO, Mapping, Preview, Record
-from powerdialer.importing.fields import MAX_FIELDS
 from powerdialer.importing.jobs import ImportJob
+from powerdialer.reader.fields import MAX_FIELDS
+from powerdialer.reader.headers import AUTO, Mapping
+from powerdialer.reader.open import Preview
+from powerdialer.reader.table import Record
 from powerdialer.web.api.schemas import ErrorResponse, error_responses
 
 JobStatus = Literal["queued", "running", "done", "failed"]

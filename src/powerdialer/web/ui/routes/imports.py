@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from powerdialer.errors import NotFound, PowerDialerError, ValidationError
-from powerdialer.importing import jobs
+from powerdialer.importing import jobs, rejects
 from powerdialer.importing.jobs import ImportJob
 from powerdialer.importing.uploads import Upload
 from powerdialer.web.api.import_schemas import parse_mapping
@@ -184,7 +184,7 @@ def job_progress(page: PageDep, job_id: ObjectId, projectId: str | None = None) 
 @router.get("/ui/imports/{job_id}/rejected.csv")
 def rejected_csv(page: PageDep, job_id: ObjectId, projectId: str | None = None) -> Response:
     scoped, job = _job_of(page, projectId, job_id)
-    chunks = jobs.rejected_csv(scoped.store, scoped.project_id, job.id)
+    chunks = rejects.rejected_csv(scoped.store, scoped.project_id, job.id)
     slot = scoped.owner.exports.take(("user", scoped.session.user.id))
     if slot is None:
         raise TooManyExports
