@@ -1,5 +1,5 @@
 """``powerdialer fill FILE --campaign ID``: send a CRM export to a campaign, ours or the
-vendor's, fast, safely and resumably.  The engine is :mod:`powerdialer.client.fill`; this is
+vendor's, fast, safely and resumably.  The engine is :mod:`powerdialer.fill`; this is
 its shell: options, credentials, progress, summary, exit code."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import click
 from powerdialer.cli.common import EXIT_FAILURE
 from powerdialer.cli.fill_output import RichProgress, emit
 from powerdialer.cli.profiles import resolve_target
-from powerdialer.client.fill import (
+from powerdialer.fill import (
     EXIT_INPUT,
     EXIT_INTERRUPTED,
     FillError,

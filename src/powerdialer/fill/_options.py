@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-from powerdialer.client._transport import AsyncTransport
+from powerdialer.client import AsyncTransport
 from powerdialer.reader.headers import Mapping
 
 __all__ = [

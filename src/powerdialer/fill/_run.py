@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from powerdialer.client import (
+    AiohttpTransport,
     AsyncClient,
     Campaign,
     Limits,
@@ -19,10 +20,9 @@ from powerdialer.client import (
     TransportError,
 )
 from powerdialer.client._throttle import AsyncThrottle, default_burst
-from powerdialer.client._transport import AiohttpTransport
-from powerdialer.client.fill._journal import Journal, Run
-from powerdialer.client.fill._limit import AUTO_INITIAL, AUTO_MAXIMUM, ConcurrencyLimit
-from powerdialer.client.fill._options import (
+from powerdialer.fill._journal import Journal, Run
+from powerdialer.fill._limit import AUTO_INITIAL, AUTO_MAXIMUM, ConcurrencyLimit
+from powerdialer.fill._options import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_REJECTED,
@@ -33,10 +33,10 @@ from powerdialer.client.fill._options import (
     default_report_path,
     default_state_path,
 )
-from powerdialer.client.fill._plan import file_sha256, open_input, plan_rows
-from powerdialer.client.fill._report import write_report
-from powerdialer.client.fill._sender import EXIT_ABORTED, Sender, SendOptions
-from powerdialer.client.fill._wire import Tally, WireTracker
+from powerdialer.fill._plan import file_sha256, open_input, plan_rows
+from powerdialer.fill._report import write_report
+from powerdialer.fill._sender import EXIT_ABORTED, Sender, SendOptions
+from powerdialer.fill._wire import Tally, WireTracker
 from powerdialer.reader.errors import ReaderError
 
 __all__ = ["fill"]
