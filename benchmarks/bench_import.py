@@ -35,7 +35,7 @@ import httpx
 
 from powerdialer import campaigns, projects
 from powerdialer.errors import ValidationError
-from powerdialer.importing import open_table
+from powerdialer.reader.open import open_table
 from powerdialer.rows.models import ImportRow, NewRow
 from powerdialer.rows.validate import parse_import_row, parse_new_row
 from powerdialer.rows.write import ImportChunk, apply_imports, write_rows

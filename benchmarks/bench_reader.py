@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from powerdialer.importing import open_table
+from powerdialer.reader.open import open_table
 
 
 def generate(path: Path, rows: int) -> None:

@@ -22,8 +22,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for tests.ui.browser (the shared Chromium launcher)
 
-from powerdialer import accounts, campaigns, projects  # noqa: E402
-from powerdialer.account_models import Role  # noqa: E402
+from powerdialer import campaigns, projects  # noqa: E402
+from powerdialer.accounts import users  # noqa: E402
+from powerdialer.accounts.models import Role  # noqa: E402
 from powerdialer.models import CampaignState  # noqa: E402
 from powerdialer.rows.models import NewRow  # noqa: E402
 from powerdialer.rows.write import write_rows  # noqa: E402
@@ -106,7 +107,7 @@ def demo(url: str) -> tuple[int, int, int]:
     )
     old = campaigns.create_campaign(store, project.id, "Архів 2025")
     campaigns.set_campaign_state(store, project.id, old.id, CampaignState.ARCHIVED)
-    accounts.create_user(store, EMAIL, PASSWORD, project_id=project.id, role=Role.OWNER)
+    users.create_user(store, EMAIL, PASSWORD, project_id=project.id, role=Role.OWNER)
     store.dispose()
     return project.id, spring.id, crm.id
 

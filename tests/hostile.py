@@ -1,5 +1,6 @@
 """Hostile uploads, built in the test: small files that ask a reader for far more than they
-hold (tests of powerdialer.importing.bounds and .sandbox, in process and end to end)."""
+hold (tests of powerdialer.reader.bounds and powerdialer.importing.sandbox, in process and end
+to end)."""
 
 from __future__ import annotations
 

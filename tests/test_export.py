@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 
 from powerdialer import campaigns
-from powerdialer.importing import open_table
+from powerdialer.reader.open import open_table
 from powerdialer.rows import exporting
 from powerdialer.rows.models import RowFilter
 from powerdialer.storage import Store

@@ -16,9 +16,10 @@ import httpx
 import openpyxl
 import pytest
 
-from powerdialer.importing.bounds import WorkbookLimits
-from powerdialer.importing.reader import ReaderError, open_table
 from powerdialer.importing.runner import read_limits
+from powerdialer.reader.bounds import WorkbookLimits
+from powerdialer.reader.errors import ReaderError
+from powerdialer.reader.open import open_table
 from powerdialer.rows.xlsx import stream
 from powerdialer.settings import Settings, SettingsError
 from powerdialer.storage import Store

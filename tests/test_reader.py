@@ -17,19 +17,11 @@ from pathlib import Path
 import openpyxl  # type: ignore[import-untyped]
 import pytest
 
-from powerdialer.importing import (
-    AUTO,
-    ColumnError,
-    EncodingError,
-    FormatError,
-    MalformedError,
-    Mapping,
-    Record,
-    cell_text,
-    open_table,
-    preview,
-)
-from powerdialer.importing.headers import looks_like_phone, normalize_header, role_of
+from powerdialer.reader.errors import ColumnError, EncodingError, FormatError, MalformedError
+from powerdialer.reader.headers import AUTO, Mapping, looks_like_phone, normalize_header, role_of
+from powerdialer.reader.open import open_table, preview
+from powerdialer.reader.sources import cell_text
+from powerdialer.reader.table import Record
 
 Write = Callable[[str, bytes], Path]
 

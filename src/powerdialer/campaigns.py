@@ -130,6 +130,14 @@ def get_campaign(conn: Connection, project_id: int, campaign_id: int) -> Campaig
     return campaign
 
 
+def project_of(store: Store, campaign_id: int) -> int:
+    """The project a campaign belongs to: the admin CLI names a campaign by its id alone."""
+    project_id = store.read(lambda conn: sql.project_of(conn, campaign_id))
+    if project_id is None:
+        raise campaign_not_found(campaign_id)
+    return project_id
+
+
 def list_campaigns(
     store: Store, project_id: int, state: CampaignState | None = None
 ) -> list[Campaign]:

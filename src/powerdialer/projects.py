@@ -9,8 +9,9 @@ from sqlalchemy import Connection
 from powerdialer import keys
 from powerdialer.errors import AuthError, NotFound, ValidationError
 from powerdialer.models import ApiKey, Campaign, Project, utcnow
-from powerdialer.storage import Store, accounts, rows_intake
+from powerdialer.storage import Store
 from powerdialer.storage import campaigns as campaign_sql
+from powerdialer.storage import projects as sql
 from powerdialer.text import one_line
 
 MAX_NAME = 200
@@ -37,11 +38,15 @@ def clean_name(name: str, *, field: str = "name") -> str:
 
 def create_project(store: Store, name: str) -> Project:
     name = clean_name(name)
-    return store.write(lambda conn: accounts.insert_project(conn, name, utcnow()))
+    return store.write(lambda conn: sql.insert_project(conn, name, utcnow()))
+
+
+def list_projects(store: Store) -> list[Project]:
+    return store.read(sql.list_projects)
 
 
 def require_project(conn: Connection, project_id: int) -> Project:
-    project = accounts.get_project(conn, project_id)
+    project = sql.get_project(conn, project_id)
     if project is None:
         raise NotFound(
             f"there is no project {project_id}: list them with `powerdialer project list`.",
@@ -61,7 +66,7 @@ def create_key(store: Store, project_id: int, name: str = "") -> CreatedKey:
 
     def run(conn: Connection) -> ApiKey:
         require_project(conn, project_id)
-        return accounts.insert_key(
+        return sql.insert_key(
             conn,
             project_id,
             new.key_id,
@@ -76,7 +81,7 @@ def create_key(store: Store, project_id: int, name: str = "") -> CreatedKey:
 def list_keys(store: Store, project_id: int) -> list[ApiKey]:
     def run(conn: Connection) -> list[ApiKey]:
         require_project(conn, project_id)
-        return accounts.list_keys(conn, project_id)
+        return sql.list_keys(conn, project_id)
 
     return store.read(run)
 
@@ -86,7 +91,7 @@ def revoke_key(store: Store, project_id: int, key_id: str) -> None:
     parts = keys.split_key(key_id)
     if parts is not None:
         key_id = parts[0]
-    if not store.write(lambda conn: accounts.revoke_key(conn, project_id, key_id, utcnow())):
+    if not store.write(lambda conn: sql.revoke_key(conn, project_id, key_id, utcnow())):
         raise NotFound(
             f"project {project_id} has no active key {key_id!r}: see `powerdialer key list`.",
             code="key_not_found",
@@ -97,7 +102,7 @@ def authenticate(conn: Connection, project_id: int, presented: str) -> None:
     """Raise ``AuthError`` unless ``presented`` is an active key of ``project_id``.  Every
     failure looks the same, so a caller cannot learn whether a project exists."""
     parts = keys.split_key(presented)
-    stored = rows_intake.key_hashes(conn, {(project_id, parts[0])}) if parts else {}
+    stored = sql.key_hashes(conn, {(project_id, parts[0])}) if parts else {}
     if parts is None or not keys.secret_matches(parts[1], stored.get((project_id, parts[0]))):
         raise invalid_key()
 
@@ -134,12 +139,12 @@ def bootstrap_if_empty(store: Store, names: StarterNames) -> Bootstrap | None:
     new = keys.generate_key()
 
     def run(conn: Connection) -> Bootstrap | None:
-        if accounts.count_projects(conn):
+        if sql.count_projects(conn):
             return None
         now = utcnow()
-        project = accounts.insert_project(conn, names.project, now)
+        project = sql.insert_project(conn, names.project, now)
         campaign = campaign_sql.insert_campaign(conn, project.id, names.campaign, now)
-        key = accounts.insert_key(conn, project.id, new.key_id, new.secret_hash, names.key, now)
+        key = sql.insert_key(conn, project.id, new.key_id, new.secret_hash, names.key, now)
         return Bootstrap(project, campaign, CreatedKey(key=key, plaintext=new.plaintext))
 
     return store.write(run)

@@ -10,7 +10,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from powerdialer.client.fill._limit import AUTO_INITIAL, AUTO_MAXIMUM, ConcurrencyLimit
+from powerdialer.fill._limit import AUTO_INITIAL, AUTO_MAXIMUM, ConcurrencyLimit
 
 ONE_WAY = 0.025  # 50 ms round trip
 

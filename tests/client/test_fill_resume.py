@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from powerdialer.client.fill._journal import Journal
-from powerdialer.client.fill._limit import AUTO_MAXIMUM
+from powerdialer.fill._journal import Journal
+from powerdialer.fill._limit import AUTO_MAXIMUM
 from tests.client.conftest import (
     count_rows,
     finish,

@@ -15,8 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from powerdialer import accounts, projects
-from powerdialer.account_models import Role
+from powerdialer import projects
+from powerdialer.accounts import users
+from powerdialer.accounts.models import Role
 from powerdialer.models import utcnow
 from powerdialer.storage import Store, rows_intake
 from tests.conftest import Persona
@@ -215,7 +216,7 @@ def test_the_ui_caps_downloads_per_user_with_its_own_page(
     start_server: Callable[..., Server], store: Store, owner: Persona
 ) -> None:
     fill(store, owner)
-    accounts.create_user(
+    users.create_user(
         store, "anna@example.com", "correct horse battery staple",
         project_id=owner.project_id, role=Role.OWNER,
     )  # fmt: skip
@@ -290,7 +291,7 @@ def test_import_forms_cap_their_text_fields(
 def test_the_ui_upload_caps_its_text_fields(
     start_server: Callable[..., Server], store: Store, owner: Persona
 ) -> None:
-    accounts.create_user(
+    users.create_user(
         store, "anna@example.com", "correct horse battery staple",
         project_id=owner.project_id, role=Role.OWNER,
     )  # fmt: skip

@@ -19,8 +19,8 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 
-from powerdialer import accounts, passwords
-from powerdialer.account_models import Role
+from powerdialer.accounts import passwords, users
+from powerdialer.accounts.models import Role
 from powerdialer.settings import Settings
 from powerdialer.storage import Store
 from powerdialer.web.app import PowerDialerApp
@@ -63,7 +63,7 @@ class User:
 
 
 def make_user(store: Store, persona: Persona, email: str, role: Role = Role.OWNER) -> User:
-    accounts.create_user(store, email, PASSWORD, project_id=persona.project_id, role=role)
+    users.create_user(store, email, PASSWORD, project_id=persona.project_id, role=role)
     return User(email, PASSWORD, persona)
 
 

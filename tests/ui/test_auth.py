@@ -9,10 +9,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from powerdialer import accounts, throttling
+from powerdialer.accounts import sessions, throttling, users
+from powerdialer.accounts.models import Role
 from powerdialer.models import utcnow
-from powerdialer.storage import Store
-from powerdialer.storage.schema import login_throttle, sessions, users
+from powerdialer.storage import Store, schema
 from powerdialer.web.app import PowerDialerApp
 from tests.ui.conftest import (
     API_PAGE,
@@ -61,7 +61,9 @@ async def test_sign_in_sets_an_http_only_lax_cookie_and_stores_only_its_hash(
     assert "SameSite=lax" in cookie
     assert "Secure" not in cookie  # plain http (a browser would drop a Secure cookie here)
     token = cookie.split(";")[0].split("=", 1)[1]
-    stored = store.read(lambda conn: conn.execute(select(sessions.c.token_hash)).scalars().all())
+    stored = store.read(
+        lambda conn: conn.execute(select(schema.sessions.c.token_hash)).scalars().all()
+    )
     assert stored == [hashlib.sha256(token.encode()).hexdigest()]
     assert token not in stored
 
@@ -75,7 +77,9 @@ async def test_over_https_the_session_cookie_is_secure(app: PowerDialerApp, anna
 
 
 async def test_passwords_are_stored_as_argon2id(anna: User, store: Store) -> None:
-    stored = store.read(lambda conn: conn.execute(select(users.c.password_hash)).scalar_one())
+    stored = store.read(
+        lambda conn: conn.execute(select(schema.users.c.password_hash)).scalar_one()
+    )
     assert stored.startswith("$argon2id$")
     assert PASSWORD not in stored
 
@@ -123,23 +127,23 @@ async def test_a_locked_unknown_email_looks_like_a_locked_real_one(
 def test_the_lock_grows_with_each_further_failure_and_ends(store: Store, anna: User) -> None:
     now = utcnow()
     for _ in range(throttling.EMAIL_FREE_FAILURES):
-        with pytest.raises(accounts.SignInRefused):
-            accounts.sign_in(store, anna.email, "wrong", "10.0.0.1", now=now)
+        with pytest.raises(sessions.SignInRefused):
+            sessions.sign_in(store, anna.email, "wrong", "10.0.0.1", now=now)
     first = _locked_until(store, f"email:{anna.email}")
     assert first is not None
     assert first - now == throttling.FIRST_LOCK
-    with pytest.raises(accounts.SignInRefused) as refused:
-        accounts.sign_in(store, anna.email, anna.password, "10.0.0.1", now=now)
+    with pytest.raises(sessions.SignInRefused) as refused:
+        sessions.sign_in(store, anna.email, anna.password, "10.0.0.1", now=now)
     assert refused.value.retry_after == 30
     later = first + dt.timedelta(seconds=1)
-    with pytest.raises(accounts.SignInRefused):
-        accounts.sign_in(store, anna.email, "wrong", "10.0.0.1", now=later)
+    with pytest.raises(sessions.SignInRefused):
+        sessions.sign_in(store, anna.email, "wrong", "10.0.0.1", now=later)
     second = _locked_until(store, f"email:{anna.email}")
     assert second is not None
     assert second - later == 2 * throttling.FIRST_LOCK
     # After the lock, the right password works and clears the email's counter.
     after = second + dt.timedelta(seconds=1)
-    signed = accounts.sign_in(store, anna.email, anna.password, "10.0.0.1", now=after)
+    signed = sessions.sign_in(store, anna.email, anna.password, "10.0.0.1", now=after)
     assert signed.session.user.email == anna.email
     assert _locked_until(store, f"email:{anna.email}") is None
 
@@ -147,19 +151,19 @@ def test_the_lock_grows_with_each_further_failure_and_ends(store: Store, anna: U
 def test_many_failures_from_one_address_lock_the_address(store: Store, anna: User) -> None:
     now = utcnow()
     for index in range(throttling.IP_FREE_FAILURES):
-        with pytest.raises(accounts.SignInRefused):
-            accounts.sign_in(store, f"user{index}@example.com", "wrong", "192.0.2.7", now=now)
-    with pytest.raises(accounts.SignInRefused) as refused:
-        accounts.sign_in(store, anna.email, anna.password, "192.0.2.7", now=now)
+        with pytest.raises(sessions.SignInRefused):
+            sessions.sign_in(store, f"user{index}@example.com", "wrong", "192.0.2.7", now=now)
+    with pytest.raises(sessions.SignInRefused) as refused:
+        sessions.sign_in(store, anna.email, anna.password, "192.0.2.7", now=now)
     assert refused.value.retry_after is not None
     # Another address is not affected.
-    assert accounts.sign_in(store, anna.email, anna.password, "192.0.2.8", now=now)
+    assert sessions.sign_in(store, anna.email, anna.password, "192.0.2.8", now=now)
 
 
 def _locked_until(store: Store, key: str) -> dt.datetime | None:
     row = store.read(
         lambda conn: conn.execute(
-            select(login_throttle.c.locked_until).where(login_throttle.c.key == key)
+            select(schema.login_throttle.c.locked_until).where(schema.login_throttle.c.key == key)
         ).first()
     )
     return row[0] if row else None
@@ -325,7 +329,7 @@ async def test_an_operator_cannot_manage_keys_or_delete_campaigns(
 async def test_the_project_switcher_offers_only_the_users_projects(
     app: PowerDialerApp, store: Store, anna: User, mallory: User
 ) -> None:
-    accounts.grant(store, anna.email, mallory.project_id, accounts.Role.OPERATOR)
+    users.grant(store, anna.email, mallory.project_id, Role.OPERATOR)
     async with browser_for(app, anna) as client:
         listing = await client.get(LIST)
         assert f'<option value="{mallory.project_id}"' in listing.text

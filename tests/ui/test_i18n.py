@@ -9,7 +9,7 @@ import httpx
 import pytest
 from babel.messages.pofile import read_po
 
-from powerdialer.accounts import LOCALES
+from powerdialer.accounts.users import LOCALES
 from powerdialer.web.ui import extract
 from powerdialer.web.ui.i18n import Catalogs, catalog_path
 from tests.ui.conftest import API_PAGE, LIST, User, edit_url

@@ -11,7 +11,8 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from powerdialer import campaigns, members, projects
+from powerdialer import campaigns, projects
+from powerdialer.accounts import members
 from powerdialer.importing import jobs
 from powerdialer.storage import Store
 from powerdialer.web.app import PowerDialerApp

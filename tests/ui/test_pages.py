@@ -15,8 +15,9 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from powerdialer import accounts, campaigns, projects
-from powerdialer.account_models import Role
+from powerdialer import campaigns, projects
+from powerdialer.accounts import users
+from powerdialer.accounts.models import Role
 from powerdialer.storage import Store, schema
 from powerdialer.storage.schema import memberships
 from powerdialer.web.app import PowerDialerApp
@@ -544,7 +545,7 @@ async def test_the_sign_in_page_language_becomes_the_users(
 
 async def test_a_user_without_a_project_is_told_so(app: PowerDialerApp, store: Store) -> None:
     project = projects.create_project(store, "Temp")
-    accounts.create_user(
+    users.create_user(
         store, "lonely@example.com", PASSWORD, project_id=project.id, role=Role.OPERATOR
     )
     store.write(lambda conn: conn.execute(memberships.delete()))

@@ -8,8 +8,8 @@ import re
 import httpx
 import pytest
 
-from powerdialer import members
-from powerdialer.account_models import Role
+from powerdialer.accounts import members
+from powerdialer.accounts.models import Role
 from powerdialer.storage import Store
 from powerdialer.web.app import PowerDialerApp
 from tests.ui.conftest import User, browser_for, csrf_of, form_post, sign_in, text_of

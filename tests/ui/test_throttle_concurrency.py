@@ -13,12 +13,12 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 
-from powerdialer import accounts, passwords, throttling
+from powerdialer.accounts import passwords, sessions, throttling
 from powerdialer.errors import ValidationError
 from powerdialer.models import utcnow
 from powerdialer.settings import Settings
 from powerdialer.storage import Store
-from powerdialer.storage import accounts_web as sql
+from powerdialer.storage import accounts as sql
 from powerdialer.web.app import PowerDialerApp, create_app
 from tests.conftest import Persona
 from tests.ui.conftest import PASSWORD, User, csrf_of, form_post, make_user
@@ -94,10 +94,10 @@ def test_sixty_concurrent_attempts_in_threads_reserve_exactly_five(
 
     def attempt(n: int) -> str:
         try:
-            accounts.sign_in(
+            sessions.sign_in(
                 (store, other)[n % 2], user.email, f"guess {n}", f"10.0.0.{n}", now=now
             )
-        except accounts.SignInRefused as refused:
+        except sessions.SignInRefused as refused:
             return "locked" if refused.retry_after is not None else "wrong"
         return "signed in"
 
@@ -114,7 +114,7 @@ def test_a_successful_sign_in_gives_its_address_reservation_back(store: Store, a
     """Twenty-five colleagues behind one address sign in: the address is never locked."""
     now = utcnow()
     for minute in range(throttling.IP_FREE_FAILURES + 5):
-        accounts.sign_in(
+        sessions.sign_in(
             store, anna.email, anna.password, "192.0.2.1", now=now + dt.timedelta(minutes=minute)
         )
     rows = store.read(lambda conn: sql.throttle_rows(conn, ["ip:192.0.2.1"]))
@@ -127,11 +127,11 @@ def test_the_address_lock_its_own_attempt_set_is_lifted_when_that_attempt_succee
 ) -> None:
     now = utcnow()
     for n in range(throttling.IP_FREE_FAILURES - 1):  # other emails, wrong, one address
-        with pytest.raises(accounts.SignInRefused):
-            accounts.sign_in(store, f"user{n}@example.com", "wrong", "192.0.2.9", now=now)
+        with pytest.raises(sessions.SignInRefused):
+            sessions.sign_in(store, f"user{n}@example.com", "wrong", "192.0.2.9", now=now)
     # The 20th attempt from the address reaches its threshold (and locks it) before its
     # password is checked; the password is right, so the lock goes.
-    accounts.sign_in(store, anna.email, anna.password, "192.0.2.9", now=now)
+    sessions.sign_in(store, anna.email, anna.password, "192.0.2.9", now=now)
     rows = store.read(lambda conn: sql.throttle_rows(conn, ["ip:192.0.2.9"]))
     assert rows["ip:192.0.2.9"].failures == throttling.IP_FREE_FAILURES - 1
     assert rows["ip:192.0.2.9"].locked_until is None
@@ -179,11 +179,11 @@ async def test_concurrent_wrong_current_passwords_get_five_checks(
 
 
 def test_a_right_current_password_clears_the_count(store: Store, anna: User) -> None:
-    session = accounts.sign_in(store, anna.email, anna.password, "192.0.2.5").session
+    session = sessions.sign_in(store, anna.email, anna.password, "192.0.2.5").session
     now = utcnow()
     for _ in range(throttling.EMAIL_FREE_FAILURES - 1):
         with pytest.raises(ValidationError):
-            accounts.change_password(store, session, "wrong", "y" * 12, "192.0.2.5", now=now)
-    accounts.change_password(store, session, anna.password, "y" * 12, "192.0.2.5", now=now)
+            sessions.change_password(store, session, "wrong", "y" * 12, "192.0.2.5", now=now)
+    sessions.change_password(store, session, anna.password, "y" * 12, "192.0.2.5", now=now)
     rows = store.read(lambda conn: sql.throttle_rows(conn, [f"email:{anna.email}"]))
     assert rows == {}

@@ -7,7 +7,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from powerdialer import accounts
+from powerdialer.accounts import sessions, users
 from powerdialer.cli import cli
 from powerdialer.storage import Store
 from tests.conftest import Persona
@@ -29,7 +29,7 @@ def test_user_create_prints_a_generated_password_once_and_it_signs_in(
     password = re.search(r"Password \(shown once.*\): (\S+)", done.output)
     assert password
     assert "anna@example.com" in done.output
-    signed = accounts.sign_in(store, "anna@example.com", password.group(1), "127.0.0.1")
+    signed = sessions.sign_in(store, "anna@example.com", password.group(1), "127.0.0.1")
     assert signed.session.memberships[0].role.value == "owner"
     again = run("user", "create", "--email", "anna@example.com", "--project", str(owner.project_id))
     assert again.exit_code == 4
@@ -49,7 +49,7 @@ def test_user_create_reads_the_password_from_stdin(run, store: Store, owner: Per
     )
     assert done.exit_code == 0, done.output
     assert "Password" not in done.output
-    signed = accounts.sign_in(store, "oleh@example.com", "a long enough password", "127.0.0.1")
+    signed = sessions.sign_in(store, "oleh@example.com", "a long enough password", "127.0.0.1")
     assert signed.session.memberships[0].role.value == "operator"
 
 
@@ -62,8 +62,8 @@ def test_user_create_refuses_a_short_password(run, owner: Persona) -> None:  # t
 def test_on_an_empty_database_user_create_makes_a_project(run, store: Store) -> None:  # type: ignore[no-untyped-def]
     done = run("user", "create", "--email", "first@example.com")
     assert done.exit_code == 0, done.output
-    users = accounts.list_users(store)
-    assert [m.project.name for m in users[0][1]] == ["Мій проєкт"]  # the UI's default language
+    found = users.list_users(store)
+    assert [m.project.name for m in found[0][1]] == ["Мій проєкт"]  # the UI's default language
 
 
 def test_user_grant_and_list(run, owner: Persona, stranger: Persona) -> None:  # type: ignore[no-untyped-def]
@@ -87,17 +87,17 @@ def test_set_password_ends_the_users_sessions(run, store: Store, owner: Persona)
         "--password-stdin",
         stdin="first password!\n",
     )
-    session = accounts.sign_in(store, "anna@example.com", "first password!", "127.0.0.1")
+    session = sessions.sign_in(store, "anna@example.com", "first password!", "127.0.0.1")
     done = run("user", "set-password", "--email", "anna@example.com")
     assert done.exit_code == 0, done.output
-    assert accounts.load_session(store, session.token) is None
+    assert sessions.load_session(store, session.token) is None
 
 
 def test_the_first_owner_is_created_once(store: Store, owner: Persona) -> None:
-    first = accounts.bootstrap_owner(store, owner.project_id)
+    first = users.bootstrap_owner(store, owner.project_id)
     assert first is not None
     assert first.projects == (owner.project_id,)
-    assert accounts.bootstrap_owner(store, owner.project_id) is None
-    signed = accounts.sign_in(store, first.email, first.password, "127.0.0.1")
+    assert users.bootstrap_owner(store, owner.project_id) is None
+    signed = sessions.sign_in(store, first.email, first.password, "127.0.0.1")
     assert [m.project.id for m in signed.session.memberships] == [owner.project_id]
     assert signed.session.memberships[0].role.value == "owner"

@@ -17,8 +17,7 @@ from powerdialer.cli.common import (
 from powerdialer.models import ApiKey, CampaignState
 from powerdialer.rows import exporting, listing
 from powerdialer.rows.models import RowRecord
-from powerdialer.storage import Store, accounts
-from powerdialer.storage import campaigns as campaign_sql
+from powerdialer.storage import Store
 
 
 def _when(value: object) -> str:
@@ -53,7 +52,7 @@ def project_create(name: str, database_url: str, as_json: bool) -> None:
 @friendly_errors
 def project_list(database_url: str, as_json: bool) -> None:
     """List projects."""
-    found = store_for(database_url).read(accounts.list_projects)
+    found = projects.list_projects(store_for(database_url))
     if as_json:
         emit_json(found)
     else:
@@ -203,10 +202,7 @@ def rows_group() -> None:
 
 def _owner(database_url: str, campaign_id: int) -> tuple[Store, int]:
     store = store_for(database_url)
-    project_id = store.read(lambda conn: campaign_sql.project_of(conn, campaign_id))
-    if project_id is None:
-        raise campaigns.campaign_not_found(campaign_id)
-    return store, project_id
+    return store, campaigns.project_of(store, campaign_id)
 
 
 @rows_group.command("list")

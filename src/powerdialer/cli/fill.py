@@ -1,5 +1,5 @@
 """``powerdialer fill FILE --campaign ID``: send a CRM export to a campaign, ours or the
-vendor's, fast, safely and resumably.  The engine is :mod:`powerdialer.client.fill`; this is
+vendor's, fast, safely and resumably.  The engine is :mod:`powerdialer.fill`; this is
 its shell: options, credentials, progress, summary, exit code."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import click
 from powerdialer.cli.common import EXIT_FAILURE
 from powerdialer.cli.fill_output import RichProgress, emit
 from powerdialer.cli.profiles import resolve_target
-from powerdialer.client.fill import (
+from powerdialer.fill import (
     EXIT_INPUT,
     EXIT_INTERRUPTED,
     FillError,
@@ -23,8 +23,7 @@ from powerdialer.client.fill import (
     default_state_path,
     fill,
 )
-from powerdialer.importing import AUTO, Mapping
-from powerdialer.importing.headers import Auto, ColumnRef
+from powerdialer.reader.headers import AUTO, Auto, ColumnRef, Mapping
 
 EPILOG = """\b
 Exit codes: 0 every row sent; 2 bad usage or input; 3 done, but some rows were

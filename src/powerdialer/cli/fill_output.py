@@ -22,7 +22,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from powerdialer.client.fill import FillResult
+from powerdialer.fill import FillResult
 
 
 class _RateColumn(ProgressColumn):
@@ -32,7 +32,7 @@ class _RateColumn(ProgressColumn):
 
 
 class RichProgress:
-    """The :class:`powerdialer.client.fill.Progress` sink drawn with rich."""
+    """The :class:`powerdialer.fill.Progress` sink drawn with rich."""
 
     def __init__(self) -> None:
         self._progress: Progress | None = None

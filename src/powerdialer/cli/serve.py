@@ -8,7 +8,7 @@ from typing import cast
 
 import click
 
-from powerdialer.accounts import bootstrap_owner
+from powerdialer.accounts.users import bootstrap_owner
 from powerdialer.cli.common import database_option, friendly_errors, settings_for
 from powerdialer.cli.users import print_first_owner
 from powerdialer.projects import Bootstrap, bootstrap_if_empty

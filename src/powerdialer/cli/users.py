@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from powerdialer import accounts
-from powerdialer.account_models import Role
+from powerdialer.accounts import users
+from powerdialer.accounts.models import Role
 from powerdialer.cli.common import (
     EXIT_INPUT,
     database_option,
@@ -18,9 +18,8 @@ from powerdialer.cli.common import (
     json_option,
     store_for,
 )
-from powerdialer.projects import create_project
+from powerdialer.projects import create_project, list_projects
 from powerdialer.storage import Store
-from powerdialer.storage import accounts as project_sql
 from powerdialer.web.ui.labels import starter_names
 
 ROLE = click.Choice([r.value for r in Role])
@@ -40,7 +39,7 @@ def _project_for(store: Store, project_id: int | None) -> int:
     database)."""
     if project_id is not None:
         return project_id
-    found = store.read(project_sql.list_projects)
+    found = list_projects(store)
     if not found:
         return create_project(store, starter_names().project).id
     if len(found) > 1:
@@ -52,7 +51,7 @@ def _project_for(store: Store, project_id: int | None) -> int:
     return found[0].id
 
 
-def print_first_owner(owner: accounts.FirstOwner, base_url: str) -> None:
+def print_first_owner(owner: users.FirstOwner, base_url: str) -> None:
     """``serve``'s first-run lines for the web UI (the password is shown once)."""
     click.echo(f"Web UI: {base_url}/ — sign in as the first owner:")
     click.echo(f"  email:    {owner.email}")
@@ -102,7 +101,7 @@ def user_create(
     """Create a web UI user; a generated password is printed ONCE."""
     password = _read_password(password_stdin)
     store = store_for(database_url)
-    created = accounts.create_user(
+    created = users.create_user(
         store,
         email,
         password,
@@ -137,7 +136,7 @@ def user_create(
 @friendly_errors
 def user_grant(email: str, project_id: int, role: str, database_url: str) -> None:
     """Give a user a role in a project (or change it)."""
-    membership = accounts.grant(store_for(database_url), email, project_id, Role(role))
+    membership = users.grant(store_for(database_url), email, project_id, Role(role))
     click.echo(f"{email.strip().lower()} is now {membership.role.value} of project {project_id}.")
 
 
@@ -147,7 +146,7 @@ def user_grant(email: str, project_id: int, role: str, database_url: str) -> Non
 @friendly_errors
 def user_list(database_url: str, as_json: bool) -> None:
     """List users and their projects."""
-    found = accounts.list_users(store_for(database_url))
+    found = users.list_users(store_for(database_url))
     if as_json:
         emit_json(
             [
@@ -178,9 +177,7 @@ def user_list(database_url: str, as_json: bool) -> None:
 @friendly_errors
 def user_set_password(email: str, password_stdin: bool, database_url: str) -> None:
     """Set a user's password (printed ONCE when generated) and sign them out everywhere."""
-    generated = accounts.reset_password(
-        store_for(database_url), email, _read_password(password_stdin)
-    )
+    generated = users.reset_password(store_for(database_url), email, _read_password(password_stdin))
     click.echo(f"The password of {email.strip().lower()} was changed; their sessions ended.")
     if generated is not None:
         click.echo(f"New password (shown once): {generated}")

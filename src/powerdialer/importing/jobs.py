@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar
@@ -45,7 +45,6 @@ __all__ = [
     "get_job",
     "import_not_found",
     "list_jobs",
-    "rejected_csv",
 ]
 
 
@@ -246,11 +245,3 @@ def sweep_interrupted(store: Store, is_abandoned: Callable[[str], bool]) -> int:
     if swept:
         log.warning("marked %d interrupted import job(s) as failed", swept)
     return swept
-
-
-def rejected_csv(store: Store, project_id: int, job_id: int) -> Iterator[str]:
-    """The job's rejected rows as CSV text in chunks (see :mod:`.rejects`)."""
-    # Imported here: rejects builds on this module (get_job).
-    from powerdialer.importing.rejects import rejected_csv as as_csv
-
-    return as_csv(store, project_id, job_id)

@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 
 from powerdialer.errors import ValidationError
-from powerdialer.importing.fields import MAX_FIELDS
-from powerdialer.importing.headers import AUTO, Mapping
+from powerdialer.reader.fields import MAX_FIELDS
+from powerdialer.reader.headers import AUTO, Mapping
 
 __all__ = ["parse_mapping"]
 

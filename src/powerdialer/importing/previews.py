@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from powerdialer.errors import ValidationError
-from powerdialer.importing.bounds import DEFAULT_LIMITS, WorkbookLimits
-from powerdialer.importing.headers import Mapping
-from powerdialer.importing.reader import Preview, ReaderError, Record, preview
+from powerdialer.reader.bounds import DEFAULT_LIMITS, WorkbookLimits
+from powerdialer.reader.errors import ReaderError
+from powerdialer.reader.headers import Mapping
+from powerdialer.reader.open import Preview, preview
+from powerdialer.reader.table import Record
 from powerdialer.rows.validate import parse_new_row
 
 __all__ = ["CheckedRecord", "FilePreview", "preview_file"]

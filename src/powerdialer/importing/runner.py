@@ -31,12 +31,12 @@ from typing import Any
 
 from powerdialer.errors import PowerDialerError
 from powerdialer.importing import jobs, sandbox, worker
-from powerdialer.importing.bounds import WorkbookLimits
-from powerdialer.importing.headers import Mapping
 from powerdialer.importing.jobs import ImportJob
 from powerdialer.importing.previews import FilePreview
 from powerdialer.importing.uploads import Upload, instance_dir, is_abandoned, known_instance_dir
 from powerdialer.models import utcnow
+from powerdialer.reader.bounds import WorkbookLimits
+from powerdialer.reader.headers import Mapping
 from powerdialer.rows.write import ImportChunk, ImportCounts
 from powerdialer.settings import Settings
 from powerdialer.storage import Store

@@ -1,7 +1,7 @@
 """Reading untrusted files where a runaway cannot reach the server: child processes with a
 memory limit, for previews (here) and import jobs (:mod:`~powerdialer.importing.worker`).
 
-A file that passes the cheap checks of :mod:`~powerdialer.importing.bounds` may still cost
+A file that passes the cheap checks of :mod:`~powerdialer.reader.bounds` may still cost
 more than it should: a JSON Lines line of 400 MB, a sheet that calamine reads into 1.5 GB, a
 reader bug.  In the server's process that is the server's death: a failed allocation in
 calamine's Rust code aborts the process, however Python would have handled it.  So every
@@ -24,10 +24,10 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from powerdialer.errors import ValidationError
-from powerdialer.importing.bounds import DEFAULT_LIMITS, WorkbookLimits
-from powerdialer.importing.errors import FIX
-from powerdialer.importing.headers import Mapping
 from powerdialer.importing.previews import FilePreview, preview_file
+from powerdialer.reader.bounds import DEFAULT_LIMITS, WorkbookLimits
+from powerdialer.reader.errors import FIX
+from powerdialer.reader.headers import Mapping
 
 log = logging.getLogger(__name__)
 

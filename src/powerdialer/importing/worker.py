@@ -42,8 +42,10 @@ from multiprocessing.process import BaseProcess
 
 from powerdialer.errors import ValidationError
 from powerdialer.importing import sandbox
-from powerdialer.importing.headers import Mapping
-from powerdialer.importing.reader import ReaderError, Table, open_table
+from powerdialer.reader.errors import ReaderError
+from powerdialer.reader.headers import Mapping
+from powerdialer.reader.open import open_table
+from powerdialer.reader.table import Table
 from powerdialer.rows.models import ImportRow
 from powerdialer.rows.validate import parse_import_row
 from powerdialer.storage.imports import RejectValues

@@ -19,6 +19,7 @@ from powerdialer.projects import invalid_key
 from powerdialer.rows.models import NewRow
 from powerdialer.rows.validate import parse_fio, parse_id
 from powerdialer.rows.write import write_rows
+from powerdialer.storage import projects as project_sql
 from powerdialer.storage import rows_intake as sql
 from powerdialer.storage.campaigns import write_targets
 from powerdialer.storage.rows_write import lock_campaigns
@@ -98,7 +99,7 @@ def apply_intakes(conn: Connection, items: Sequence[Intake]) -> list[bool | Powe
     policy.  Per item: ``True`` (stored, or the number was already in the campaign) or the
     error to answer with, in the order 401 (key) → 400/422 (body) → 404 (campaign) → 409
     (archived)."""
-    hashes = sql.key_hashes(conn, {(i.project_id, i.key_id) for i in items})
+    hashes = project_sql.key_hashes(conn, {(i.project_id, i.key_id) for i in items})
     results: list[bool | PowerDialerError] = []
     pending: list[tuple[int, IntakeValues]] = []
     for index, item in enumerate(items):

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 import orjson
 
 from powerdialer.errors import ValidationError, invalid
-from powerdialer.importing.fields import MAX_FIELD_NAME, MAX_FIELDS
 from powerdialer.models import MAX_ID
 from powerdialer.phones import normalize_phone
+from powerdialer.reader.fields import MAX_FIELD_NAME, MAX_FIELDS
 from powerdialer.rows.models import ImportRow, NewRow
 from powerdialer.text import one_line
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, func, select
 
-from powerdialer.account_models import Role
+from powerdialer.accounts.models import Role
 from powerdialer.storage.schema import memberships, users
 
 

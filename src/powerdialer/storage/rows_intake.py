@@ -22,21 +22,6 @@ ROW_COLUMNS = ("project_id", "campaign_id", "fio", "phone_raw", "phone_e164", "s
 _WIDTH = len(ROW_COLUMNS) + 2  # + created_at, updated_at
 
 
-def key_hashes(conn: Connection, pairs: set[tuple[int, str]]) -> dict[tuple[int, str], str]:
-    """Stored secret hashes of the unrevoked keys among ``(project_id, key_id)`` pairs."""
-    if not pairs:
-        return {}
-    key_ids = sorted({key_id for _, key_id in pairs})
-    sql = (
-        "SELECT project_id, key_id, secret_hash FROM api_keys "  # noqa: S608 (placeholders only)
-        f"WHERE key_id IN ({placeholders(conn.dialect.name, len(key_ids))}) "
-        "AND revoked_at IS NULL"
-    )
-    cur = cursor(conn)
-    cur.execute(sql, key_ids)
-    return {(p, k): h for p, k, h in cur.fetchall() if (p, k) in pairs}
-
-
 @functools.cache
 def _insert_sql(dialect: str, count: int) -> str:
     one = f"({placeholders(dialect, _WIDTH)})"

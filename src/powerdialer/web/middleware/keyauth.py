@@ -33,7 +33,8 @@ from starlette.types import ASGIApp
 from powerdialer import keys
 from powerdialer.errors import PowerDialerError
 from powerdialer.projects import invalid_key
-from powerdialer.storage import Store, rows_intake
+from powerdialer.storage import Store
+from powerdialer.storage import projects as project_sql
 from powerdialer.web.credentials import read_credentials
 from powerdialer.web.responses import (
     Receive,
@@ -153,7 +154,7 @@ class KeyVerifier:
     async def _read(self, pair: tuple[int, str]) -> str | None:
         store = self._store()
         found = await run_in_threadpool(
-            store.read, lambda conn: rows_intake.key_hashes(conn, {pair})
+            store.read, lambda conn: project_sql.key_hashes(conn, {pair})
         )
         return found.get(pair)
 

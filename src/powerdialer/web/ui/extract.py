@@ -12,7 +12,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
-from powerdialer.accounts import LOCALES
+from powerdialer.accounts.users import LOCALES
 from powerdialer.web.ui.i18n import DOMAIN, catalog_path
 
 UI_DIR = Path(__file__).resolve().parent

@@ -23,7 +23,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
-from powerdialer.accounts import DEFAULT_LOCALE, LOCALES
+from powerdialer.accounts.users import DEFAULT_LOCALE, LOCALES
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locales"
 DOMAIN = "messages"

@@ -3,7 +3,7 @@ user's language, and the names the first run gives its project, campaign and key
 
 from __future__ import annotations
 
-from powerdialer.accounts import DEFAULT_LOCALE
+from powerdialer.accounts.users import DEFAULT_LOCALE
 from powerdialer.projects import StarterNames
 from powerdialer.web.ui.i18n import N_, Catalogs, I18n
 

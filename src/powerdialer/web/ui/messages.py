@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from babel.lists import format_list
 
+from powerdialer.accounts.passwords import MIN_PASSWORD
 from powerdialer.errors import PowerDialerError
-from powerdialer.passwords import MIN_PASSWORD
 from powerdialer.phones import AmbiguousPhoneNumber
 from powerdialer.web.ui.i18n import N_, I18n
 
@@ -36,7 +36,7 @@ BY_CODE = {
     ("last_owner", None): N_("The project needs an owner: make someone else an owner first."),
     ("cannot_remove_self", None): N_("You cannot remove yourself: ask another owner."),
     ("invalid_password", "too_long"): N_("The password is too long."),
-    # The file reader's and the import jobs' codes (powerdialer.importing).
+    # The file reader's and the import jobs' codes (powerdialer.reader, powerdialer.importing).
     ("unsupported_format", None): N_(
         "This file type cannot be read: save the list as CSV or .xlsx."
     ),

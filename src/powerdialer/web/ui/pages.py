@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 from fastapi import Depends, Path, Request
 from starlette.responses import Response
 
-from powerdialer import accounts
-from powerdialer.account_models import Membership, Role, WebSession
+from powerdialer.accounts import sessions, users
+from powerdialer.accounts.models import Membership, Role, WebSession
 from powerdialer.models import MAX_ID
 from powerdialer.storage import Store
 from powerdialer.web.services import Services
@@ -79,12 +79,12 @@ def ui_services(request: Request) -> Services:
 def resolve_i18n(request: Request, session: WebSession | None) -> I18n:
     """``?lang=`` (remembered in a cookie and on the user), else the cookie, else the user's
     stored language, else Ukrainian."""
-    asked = accounts.normalize_locale(request.query_params.get("lang"))
+    asked = users.normalize_locale(request.query_params.get("lang"))
     if asked is not None:
         request.state.set_lang = asked
     chosen = (
         asked
-        or accounts.normalize_locale(request.cookies.get(security.LANG_COOKIE))
+        or users.normalize_locale(request.cookies.get(security.LANG_COOKIE))
         or (session.user.locale if session else None)
     )
     i18n = ui_state(request).catalogs.get(chosen)
@@ -160,11 +160,11 @@ def lang_links(request: Request, fallback: str = "/") -> dict[str, str]:
     else:
         path, query = fallback, {}
     query.pop("notice", None)
-    return {locale: f"{path}?{urlencode({**query, 'lang': locale})}" for locale in accounts.LOCALES}
+    return {locale: f"{path}?{urlencode({**query, 'lang': locale})}" for locale in users.LOCALES}
 
 
 def _load_session(request: Request) -> WebSession | None:
-    return accounts.load_session(
+    return sessions.load_session(
         ui_services(request).store, request.cookies.get(security.SESSION_COOKIE)
     )
 
@@ -183,7 +183,7 @@ def page_context(request: Request) -> Page:
     i18n = resolve_i18n(request, session)
     asked = getattr(request.state, "set_lang", None)
     if asked is not None and asked != session.user.locale:
-        accounts.set_locale(ui_services(request).store, session.user.id, asked)
+        users.set_locale(ui_services(request).store, session.user.id, asked)
     return Page(request, i18n, session, session.current)
 
 

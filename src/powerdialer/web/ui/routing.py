@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from powerdialer.account_models import WebSession
+from powerdialer.accounts.models import WebSession
 from powerdialer.errors import NotFound
 from powerdialer.web import exports
 from powerdialer.web.responses import RETRY_AFTER_SECONDS, storage_failure

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from powerdialer.importing.fields import MAX_FIELD_NAME, MAX_FIELDS
+from powerdialer.reader.fields import MAX_FIELD_NAME, MAX_FIELDS
 from powerdialer.rows import validate
 
 

@@ -9,8 +9,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from powerdialer.errors import ValidationError
-from powerdialer.importing import Preview, Record
 from powerdialer.importing.jobs import ImportJob
+from powerdialer.reader.open import Preview
+from powerdialer.reader.table import Record
 
 JobStatus = Literal["queued", "running", "done", "failed"]
 

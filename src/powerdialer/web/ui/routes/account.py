@@ -1,5 +1,6 @@
 """The signed-in user's own page: password change (ends their other sessions) and language.
-The current password it asks for is throttled like a sign-in (:mod:`powerdialer.throttling`)."""
+The current password it asks for is throttled like a sign-in
+(:mod:`powerdialer.accounts.throttling`)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form
 from starlette.responses import RedirectResponse, Response
 
-from powerdialer import accounts
+from powerdialer.accounts import sessions
+from powerdialer.accounts.passwords import MAX_PASSWORD
 from powerdialer.errors import ValidationError
-from powerdialer.passwords import MAX_PASSWORD
 from powerdialer.web.ui.messages import error_text
 from powerdialer.web.ui.pages import FormDep, PageDep
 from powerdialer.web.ui.routing import UIRoute
@@ -37,10 +38,10 @@ def change_password(
     request = page.request
     client_ip = request.client.host if request.client else "unknown"
     try:
-        accounts.change_password(
+        sessions.change_password(
             page.store, page.session, current_password, new_password, client_ip
         )
-    except accounts.PasswordCheckLocked as locked:
+    except sessions.PasswordCheckLocked as locked:
         minutes = max(1, (locked.retry_after + 59) // 60)
         error = page.i18n.ngettext(
             "Too many failed attempts. Try again in %(num)d minute.",

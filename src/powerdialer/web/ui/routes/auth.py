@@ -1,5 +1,6 @@
 """Signing in and out.  The sign-in form has no session yet, so its CSRF token is a
-double-submit cookie; wrong passwords are throttled by :func:`powerdialer.accounts.sign_in`."""
+double-submit cookie; wrong passwords are throttled by
+:func:`powerdialer.accounts.sessions.sign_in`."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from fastapi import APIRouter, Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from powerdialer import accounts
-from powerdialer.passwords import MAX_PASSWORD
+from powerdialer.accounts import sessions, users
+from powerdialer.accounts.passwords import MAX_PASSWORD
 from powerdialer.web.ui import security
 from powerdialer.web.ui.errors import CsrfRefused
 from powerdialer.web.ui.pages import (
@@ -86,9 +87,9 @@ async def login(
     client_ip = request.client.host if request.client else "unknown"
     try:
         signed_in = await run_in_threadpool(
-            accounts.sign_in, ui_services(request).store, email, password, client_ip
+            sessions.sign_in, ui_services(request).store, email, password, client_ip
         )
-    except accounts.SignInRefused as refused:
+    except sessions.SignInRefused as refused:
         if refused.retry_after is not None:
             minutes = max(1, (refused.retry_after + 59) // 60)
             message = i18n.ngettext(
@@ -104,15 +105,15 @@ async def login(
         message = i18n.gettext("The email or the password is wrong.")
         return _login_page(request, email=email, error=message, status_code=401, next_url=next)
     response = RedirectResponse(safe_next(next), status_code=303)
-    lifetime = int(accounts.SESSION_LIFETIME.total_seconds())
+    lifetime = int(sessions.SESSION_LIFETIME.total_seconds())
     security.set_cookie(
         request, response, security.SESSION_COOKIE, signed_in.token, max_age=lifetime
     )
-    chosen = accounts.normalize_locale(request.cookies.get(security.LANG_COOKIE))
+    chosen = users.normalize_locale(request.cookies.get(security.LANG_COOKIE))
     user = signed_in.session.user
     if chosen is not None and chosen != user.locale:
         # The language picked on the sign-in page becomes the user's.
-        await run_in_threadpool(accounts.set_locale, ui_services(request).store, user.id, chosen)
+        await run_in_threadpool(users.set_locale, ui_services(request).store, user.id, chosen)
     elif chosen is None:
         security.set_cookie(
             request, response, security.LANG_COOKIE, user.locale, max_age=365 * 86400
@@ -123,7 +124,7 @@ async def login(
 
 @router.post("/logout")
 def logout(page: FormDep) -> Response:
-    accounts.sign_out(page.store, page.session)
+    sessions.sign_out(page.store, page.session)
     response = RedirectResponse("/login?notice=signed_out", status_code=303)
     response.delete_cookie(security.SESSION_COOKIE, path="/")
     return response

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from powerdialer.errors import NotFound, PowerDialerError, ValidationError
-from powerdialer.importing import jobs, start
+from powerdialer.importing import jobs, rejects, start
 from powerdialer.importing.jobs import ImportJob
 from powerdialer.importing.start import ReceiveUpload
 from powerdialer.importing.uploads import ReceivedUpload, Upload
@@ -159,7 +159,7 @@ def job_progress(page: PageDep, job_id: ObjectId, projectId: str | None = None) 
 @router.get("/ui/imports/{job_id}/rejected.csv")
 def rejected_csv(page: PageDep, job_id: ObjectId, projectId: str | None = None) -> Response:
     scoped, job = _job_of(page, projectId, job_id)
-    chunks = jobs.rejected_csv(scoped.store, scoped.project_id, job.id)
+    chunks = rejects.rejected_csv(scoped.store, scoped.project_id, job.id)
     slot = scoped.services.exports.take(("user", scoped.session.user.id))
     if slot is None:
         raise TooManyExports

@@ -12,8 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form
 from starlette.responses import RedirectResponse, Response
 
-from powerdialer import members
-from powerdialer.account_models import Role
+from powerdialer.accounts import members
+from powerdialer.accounts.models import Role
 from powerdialer.errors import NotFound, PowerDialerError
 from powerdialer.web.ui.errors import PageNotFound
 from powerdialer.web.ui.messages import error_text

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form
 from starlette.responses import RedirectResponse, Response
 
-from powerdialer import accounts
+from powerdialer.accounts import sessions
 from powerdialer.errors import NotFound
 from powerdialer.web.ui.errors import PageNotFound
 from powerdialer.web.ui.pages import FormDep, PageDep
@@ -42,7 +42,7 @@ def integration_settings(page: PageDep) -> Response:
 @router.post("/session/project")
 def switch_project(page: FormDep, project_id: Annotated[int, Form()]) -> Response:
     try:
-        accounts.choose_project(page.store, page.session, project_id)
+        sessions.choose_project(page.store, page.session, project_id)
     except NotFound:
         raise PageNotFound from None
     return RedirectResponse(f"{CAMPAIGN_LIST}?notice=project_switched", status_code=303)

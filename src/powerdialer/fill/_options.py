@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-from powerdialer.client._transport import AsyncTransport
-from powerdialer.importing import Mapping
+from powerdialer.client import AsyncTransport
+from powerdialer.reader.headers import Mapping
 
 __all__ = [
     "EXIT_INPUT",

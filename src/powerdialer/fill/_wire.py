@@ -9,9 +9,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from powerdialer.client import Request, Response
-from powerdialer.client._transport import AsyncTransport
-from powerdialer.client.fill._limit import ConcurrencyLimit
+from powerdialer.client import AsyncTransport, Request, Response
+from powerdialer.fill._limit import ConcurrencyLimit
 
 __all__ = ["OVERLOAD_STATUSES", "Slots", "Stopped", "Tally", "WireTracker"]
 

@@ -12,7 +12,7 @@ from itertools import islice
 
 import charset_normalizer
 
-from powerdialer.importing.errors import FIX, EncodingError, FormatError
+from powerdialer.reader.errors import FIX, EncodingError, FormatError
 
 __all__ = [
     "SAMPLE_SIZE",

@@ -48,10 +48,10 @@ from powerdialer.client import (
     TransportError,
     ValidationError,
 )
-from powerdialer.client.fill._journal import Ack, Journal
-from powerdialer.client.fill._limit import ConcurrencyLimit
-from powerdialer.client.fill._plan import PlannedRow
-from powerdialer.client.fill._wire import Slots, Stopped, WireTracker
+from powerdialer.fill._journal import Ack, Journal
+from powerdialer.fill._limit import ConcurrencyLimit
+from powerdialer.fill._plan import PlannedRow
+from powerdialer.fill._wire import Slots, Stopped, WireTracker
 
 __all__ = ["EXIT_ABORTED", "EXIT_AUTH", "SendOptions", "Sender"]
 

@@ -1,22 +1,23 @@
-"""Streaming reader for CRM exports: CSV/TSV, XLSX/XLS/ODS and JSON Lines.
+"""Opening a CRM export: CSV/TSV, XLSX/XLS/ODS and JSON Lines, streamed.
 
-Shared by the server's background import job and the client's ``powerdialer fill``, so it is a
-pure library: no web framework, no CLI, no database, and memory that does not grow with the
-file (rows are read one at a time; only the first 64 KiB and the first few rows are buffered
-to detect the encoding, delimiter and columns). It yields the raw text of the phone cell;
-parsing numbers is another module's job.
+Shared by the server's background import job and the client's ``powerdialer fill``, so the
+reader is a pure library: no web framework, no CLI, no database, and memory that does not grow
+with the file (rows are read one at a time; only the first 64 KiB and the first few rows are
+buffered to detect the encoding, delimiter and columns). It yields the raw text of the phone
+cell; parsing numbers is another module's job.
 
 Workbooks are the exception to streaming: python-calamine 0.9 parses the whole sheet into its
 own (Rust) memory when the sheet is opened and only hands rows to Python one at a time; about
 90 MB for 200,000 rows of four columns. So a workbook's grid, its uncompressed size and its
-ZIP are bounded before calamine sees it (:mod:`~powerdialer.importing.bounds`). CSV and JSON
+ZIP are bounded before calamine sees it (:mod:`~powerdialer.reader.bounds`). CSV and JSON
 Lines stay flat at a few hundred KiB whatever their size.
 
-This module is the public surface; the work is done in :mod:`~powerdialer.importing.sniff`
-(format, encoding, delimiter), :mod:`~powerdialer.importing.sources` (rows and cell text),
-:mod:`~powerdialer.importing.headers` (columns) and :mod:`~powerdialer.importing.table`.
-Errors, and which ones are raised rather than reported per row, are described in
-:mod:`~powerdialer.importing.errors`.
+This module opens files (:func:`open_table`, :func:`preview`); the work is done in
+:mod:`~powerdialer.reader.sniff` (format, encoding, delimiter),
+:mod:`~powerdialer.reader.sources` (rows and cell text), :mod:`~powerdialer.reader.headers`
+(columns) and :mod:`~powerdialer.reader.table` (what an open file yields). Errors, and which
+ones are raised rather than reported per row, are described in
+:mod:`~powerdialer.reader.errors`.
 """
 
 from __future__ import annotations
@@ -24,24 +25,18 @@ from __future__ import annotations
 import codecs
 import io
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any, BinaryIO
 
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError, WorksheetNotFound
 
-from powerdialer.importing.bounds import DEFAULT_LIMITS, WorkbookLimits, check_workbook
-from powerdialer.importing.errors import (
-    FIX,
-    ColumnError,
-    EncodingError,
-    FormatError,
-    MalformedError,
-    ReaderError,
-)
-from powerdialer.importing.fields import LeftOut
-from powerdialer.importing.headers import AUTO, Mapping, ResolvedMapping
-from powerdialer.importing.sniff import (
+from powerdialer.reader.bounds import DEFAULT_LIMITS, WorkbookLimits, check_workbook
+from powerdialer.reader.errors import FIX, FormatError, MalformedError
+from powerdialer.reader.fields import LeftOut
+from powerdialer.reader.headers import Mapping, ResolvedMapping
+from powerdialer.reader.sniff import (
     SAMPLE_SIZE,
     SEP_LINE,
     WORKBOOKS,
@@ -49,37 +44,15 @@ from powerdialer.importing.sniff import (
     detect_encoding,
     sniff_format,
 )
-from powerdialer.importing.sources import (
+from powerdialer.reader.sources import (
     Prefixed,
-    cell_text,
     csv_rows,
     decoded,
     jsonl_rows,
-    plain_text,
     read_up_to,
     sheet_rows,
 )
-from powerdialer.importing.table import HEADER_SCAN, Record, Table, start_rows
-
-__all__ = [
-    "AUTO",
-    "ColumnError",
-    "EncodingError",
-    "FormatError",
-    "LeftOut",
-    "MalformedError",
-    "Mapping",
-    "Preview",
-    "ReaderError",
-    "Record",
-    "ResolvedMapping",
-    "Table",
-    "WorkbookLimits",
-    "cell_text",
-    "open_table",
-    "plain_text",
-    "preview",
-]
+from powerdialer.reader.table import HEADER_SCAN, Record, Table, start_rows
 
 
 @dataclass(frozen=True)
@@ -94,7 +67,7 @@ class Preview:
     mapping: ResolvedMapping
     records: list[Record]
     left_out: tuple[LeftOut, ...] = ()
-    """Columns that do not become custom fields (see :mod:`~powerdialer.importing.fields`)."""
+    """Columns that do not become custom fields (see :mod:`~powerdialer.reader.fields`)."""
     fields: tuple[int, ...] = ()
     """The columns (indexes) that become custom fields."""
 
@@ -116,7 +89,7 @@ def open_table(
     workbook from an unseekable stream is read into memory). ``filename`` names the stream's
     file so its extension can help; ``sheet`` picks a workbook sheet by name or index (first by
     default). A workbook bigger than ``limits`` is refused (``workbook_too_large``) before it
-    is read (:mod:`~powerdialer.importing.bounds`). Raises :class:`ReaderError` subclasses,
+    is read (:mod:`~powerdialer.reader.bounds`). Raises :class:`ReaderError` subclasses,
     here or later while iterating.
     """
     closers: list[Any] = []
@@ -154,43 +127,7 @@ def _open(
         else:
             data = io.BytesIO(head + stream.read())
         check_workbook(data, fmt, limits)
-        try:
-            book = CalamineWorkbook.from_filelike(data)
-        except PasswordError as exc:
-            raise FormatError(
-                "encrypted", "The workbook is password-protected; remove the password and retry."
-            ) from exc
-        except CalamineError as exc:
-            raise FormatError(
-                "corrupt_file", f"The {fmt} workbook cannot be read ({exc}); {FIX}."
-            ) from exc
-        closers.append(book.close)
-        sheet = 0 if sheet is None else sheet
-        try:
-            ws = (
-                book.get_sheet_by_name(sheet)
-                if isinstance(sheet, str)
-                else book.get_sheet_by_index(sheet)
-            )
-        except (WorksheetNotFound, IndexError, OverflowError) as exc:
-            names = ", ".join(book.sheet_names)
-            raise FormatError(
-                "sheet_not_found", f"No sheet {sheet!r}; the workbook has: {names}."
-            ) from exc
-        except CalamineError as exc:  # the sheet's XML is broken, or its part in the ZIP
-            raise FormatError(
-                "corrupt_file",
-                f"The {fmt} workbook's sheet cannot be read ({type(exc).__name__}: {exc}); {FIX}.",
-            ) from exc
-        resolved, rows = start_rows(sheet_rows(ws), mapping, None)
-        return Table(
-            format=fmt,
-            mapping=resolved,
-            rows=rows,
-            closers=closers,
-            sheet=ws.name,
-            sheets=tuple(book.sheet_names),
-        )
+        return _open_workbook(data, fmt, mapping, sheet, closers)
     complete = len(head) < SAMPLE_SIZE
     codec, errors = detect_encoding(head, complete)
     if fmt == "jsonl" and codec != "utf-8" and _mostly_utf8(head, complete):
@@ -204,34 +141,101 @@ def _open(
     closers.append(text.close)
     sample = codecs.getincrementaldecoder(codec)("replace").decode(head, final=complete)
     if fmt == "jsonl":
-        keys: list[str] = []
-        if codec.startswith("utf-16"):
-            rows = decoded(jsonl_rows(text, keys))
-        else:  # bytes: each line decoded on its own, so a bad one is that line's error
-            rows = jsonl_rows(raw, keys, codec, errors)
-        # A broken line before the first object is that line's error, like any other; a file
-        # with no object among its first lines is not JSON Lines at all.
-        leading = list(islice(rows, HEADER_SCAN))
-        objects = [row for row in leading if not isinstance(row[1], str)]
-        if not leading:
-            raise FormatError("empty_file", f"The file has no rows; {FIX}.")
-        if isinstance(leading[0][1], str) and sample.lstrip("\ufeff \t\r\n").startswith("["):
-            raise FormatError(
-                "unsupported_format",
-                "The file is one JSON array; write one JSON object a line (JSON Lines).",
-            )
-        if not objects:
-            line, message = leading[0]
-            raise MalformedError("malformed_line", str(message), line=line)
-        resolved, rows = start_rows(chain(leading, rows), mapping, keys)
-        return Table(
-            format=fmt,
-            mapping=resolved,
-            rows=rows,
-            closers=closers,
-            encoding=codec,
-            live_headers=keys,
+        return _open_jsonl(raw, text, sample, codec, errors, mapping, closers)
+    return _open_csv(text, fmt, sample, codec, complete, mapping, closers)
+
+
+def _open_workbook(
+    data: BinaryIO, fmt: str, mapping: Mapping, sheet: str | int | None, closers: list[Any]
+) -> Table:
+    """An XLSX, XLS or ODS workbook whose size ``check_workbook`` has already vouched for."""
+    try:
+        book = CalamineWorkbook.from_filelike(data)
+    except PasswordError as exc:
+        raise FormatError(
+            "encrypted", "The workbook is password-protected; remove the password and retry."
+        ) from exc
+    except CalamineError as exc:
+        raise FormatError(
+            "corrupt_file", f"The {fmt} workbook cannot be read ({exc}); {FIX}."
+        ) from exc
+    closers.append(book.close)
+    sheet = 0 if sheet is None else sheet
+    try:
+        ws = (
+            book.get_sheet_by_name(sheet)
+            if isinstance(sheet, str)
+            else book.get_sheet_by_index(sheet)
         )
+    except (WorksheetNotFound, IndexError, OverflowError) as exc:
+        names = ", ".join(book.sheet_names)
+        raise FormatError(
+            "sheet_not_found", f"No sheet {sheet!r}; the workbook has: {names}."
+        ) from exc
+    except CalamineError as exc:  # the sheet's XML is broken, or its part in the ZIP
+        raise FormatError(
+            "corrupt_file",
+            f"The {fmt} workbook's sheet cannot be read ({type(exc).__name__}: {exc}); {FIX}.",
+        ) from exc
+    resolved, rows = start_rows(sheet_rows(ws), mapping, None)
+    return Table(
+        format=fmt,
+        mapping=resolved,
+        rows=rows,
+        closers=closers,
+        sheet=ws.name,
+        sheets=tuple(book.sheet_names),
+    )
+
+
+def _open_jsonl(
+    raw: Iterable[bytes],
+    text: io.TextIOWrapper,
+    sample: str,
+    codec: str,
+    errors: str,
+    mapping: Mapping,
+    closers: list[Any],
+) -> Table:
+    keys: list[str] = []
+    if codec.startswith("utf-16"):
+        rows = decoded(jsonl_rows(text, keys))
+    else:  # bytes: each line decoded on its own, so a bad one is that line's error
+        rows = jsonl_rows(raw, keys, codec, errors)
+    # A broken line before the first object is that line's error, like any other; a file
+    # with no object among its first lines is not JSON Lines at all.
+    leading = list(islice(rows, HEADER_SCAN))
+    objects = [row for row in leading if not isinstance(row[1], str)]
+    if not leading:
+        raise FormatError("empty_file", f"The file has no rows; {FIX}.")
+    if isinstance(leading[0][1], str) and sample.lstrip("\ufeff \t\r\n").startswith("["):
+        raise FormatError(
+            "unsupported_format",
+            "The file is one JSON array; write one JSON object a line (JSON Lines).",
+        )
+    if not objects:
+        line, message = leading[0]
+        raise MalformedError("malformed_line", str(message), line=line)
+    resolved, started = start_rows(chain(leading, rows), mapping, keys)
+    return Table(
+        format="jsonl",
+        mapping=resolved,
+        rows=started,
+        closers=closers,
+        encoding=codec,
+        live_headers=keys,
+    )
+
+
+def _open_csv(
+    text: io.TextIOWrapper,
+    fmt: str,
+    sample: str,
+    codec: str,
+    complete: bool,
+    mapping: Mapping,
+    closers: list[Any],
+) -> Table:
     if match := SEP_LINE.match(sample):
         delimiter = match.group(1)
     else:
@@ -239,11 +243,11 @@ def _open(
     rows = csv_rows(text, delimiter)
     if match:
         next(rows, None)  # Excel's "sep=;" hint is not data; lines keep counting it
-    resolved, rows = start_rows(rows, mapping, None)
+    resolved, started = start_rows(rows, mapping, None)
     return Table(
         format=fmt,
         mapping=resolved,
-        rows=rows,
+        rows=started,
         closers=closers,
         encoding=codec,
         delimiter=delimiter,

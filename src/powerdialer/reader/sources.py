@@ -12,7 +12,8 @@ from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from python_calamine import CalamineSheet
 
-from powerdialer.importing.errors import EncodingError, MalformedError
+from powerdialer.reader.errors import EncodingError, MalformedError
+from powerdialer.reader.headers import looks_like_phone
 
 __all__ = [
     "Prefixed",
@@ -143,8 +144,6 @@ def _unclosed(line: int, until: str) -> MalformedError:
 
 def _check_quotes(cells: list[str], start: int, delimiter: str) -> None:
     """Raise if a cell of the record starting on ``start`` took in the file's next rows."""
-    from powerdialer.importing.headers import looks_like_phone  # headers builds on sources
-
     opened = start
     for cell in cells:
         lines = _LINE_BREAK.split(cell)

@@ -13,15 +13,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from powerdialer import accounts
-from powerdialer.account_models import Role, User
-from powerdialer.accounts import normalize_email
+from powerdialer.accounts import users
+from powerdialer.accounts.models import Role, User
+from powerdialer.accounts.users import normalize_email
 from powerdialer.errors import Conflict, NotFound
 from powerdialer.models import utcnow
 from powerdialer.projects import require_project
 from powerdialer.storage import Store
-from powerdialer.storage import accounts_web as users_sql
 from powerdialer.storage import members as sql
+from powerdialer.storage.accounts import upsert_membership, user_by_email
 from powerdialer.storage.members import Member
 
 __all__ = ["AddedMember", "Member", "add_member", "list_members", "remove_member", "set_role"]
@@ -43,9 +43,9 @@ def add_member(
 ) -> AddedMember:
     """Give ``email`` the role in the project, creating the user if there is none."""
     email = normalize_email(email)
-    if store.read(lambda conn: users_sql.user_by_email(conn, email)) is None:
+    if store.read(lambda conn: user_by_email(conn, email)) is None:
         try:
-            created = accounts.create_user(
+            created = users.create_user(
                 store, email, None, project_id=project_id, role=role, name=name
             )
         except Conflict as exc:
@@ -57,7 +57,7 @@ def add_member(
 
     def run(conn: Connection) -> AddedMember:
         require_project(conn, project_id)
-        found = users_sql.user_by_email(conn, email)
+        found = user_by_email(conn, email)
         if found is None:
             raise NotFound(f"there is no user {email} any more.", code="user_not_found")
         user = found[0]
@@ -67,7 +67,7 @@ def add_member(
                 code="member_exists",
                 field="email",
             )
-        users_sql.upsert_membership(conn, project_id, user.id, role.value, utcnow())
+        upsert_membership(conn, project_id, user.id, role.value, utcnow())
         return AddedMember(user, role, None)
 
     return store.write(run)
@@ -94,7 +94,7 @@ def set_role(store: Store, project_id: int, user_id: int, role: Role) -> None:
         if current is role:
             return
         _keep_an_owner(conn, project_id, current)
-        users_sql.upsert_membership(conn, project_id, user_id, role.value, utcnow())
+        upsert_membership(conn, project_id, user_id, role.value, utcnow())
 
     store.write(run)
 

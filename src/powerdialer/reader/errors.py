@@ -3,7 +3,7 @@ saying how to fix::
 
     ReaderError
      ├── FormatError     unsupported_format, corrupt_file, encrypted, empty_file, sheet_not_found,
-     │                   workbook_too_large (see powerdialer.importing.bounds)
+     │                   workbook_too_large (see powerdialer.reader.bounds)
      ├── EncodingError   undecodable
      ├── ColumnError     no_phone_column, unknown_column
      └── MalformedError  malformed_line
@@ -12,7 +12,7 @@ A problem that spoils the whole file raises, lazily if it is only met while iter
 byte on line 900,000). A problem confined to one line (a JSON Lines line that is not UTF-8,
 not JSON, nested too deep, not an object or holding a lone surrogate; a CSV line with a cell
 over the size limit) is not raised: that line comes out as a
-:class:`~powerdialer.importing.reader.Record` with ``error`` set and the import goes on,
+:class:`~powerdialer.reader.table.Record` with ``error`` set and the import goes on,
 because one bad line of a million should cost one row, not the import.
 """
 

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from powerdialer.client.fill._plan import PlannedRow, Problem
+from powerdialer.fill._plan import PlannedRow, Problem
 
 __all__ = ["Ack", "Journal", "Run"]
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import IO, BinaryIO
 from xml.parsers import expat
 
-from powerdialer.importing.errors import FormatError
+from powerdialer.reader.errors import FormatError
 
 __all__ = [
     "DEFAULT_LIMITS",

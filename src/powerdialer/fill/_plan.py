@@ -1,5 +1,5 @@
 """Turning a CRM export into the list of rows to send: read it with
-:mod:`powerdialer.importing` (the server's own reader and header detection), check each row
+:mod:`powerdialer.reader` (the server's own reader and header detection), check each row
 with the server's own row parser (numbers through :func:`powerdialer.phones.normalize_phone`),
 and drop numbers that appear twice in the file.  Rows that cannot be sent come out as
 :class:`Problem` objects with the codes the server would answer, so the report reads the same
@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from powerdialer.errors import ValidationError
-from powerdialer.importing import Mapping, Table, open_table
+from powerdialer.reader.headers import Mapping
+from powerdialer.reader.open import open_table
+from powerdialer.reader.table import Table
 from powerdialer.rows.validate import parse_new_row
 
 __all__ = ["PlannedRow", "Problem", "file_sha256", "open_input", "plan_rows"]

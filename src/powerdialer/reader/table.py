@@ -1,6 +1,6 @@
 """What an open export yields: :class:`Table`, iterating into :class:`Record` objects.
 
-Both are public through :mod:`powerdialer.importing.reader`, which opens the files.
+Opened by :func:`powerdialer.reader.open.open_table`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from itertools import chain
 from types import TracebackType
 from typing import Any, Self
 
-from powerdialer.importing.errors import FIX, FormatError
-from powerdialer.importing.fields import LeftOut, plan_fields
-from powerdialer.importing.headers import Mapping, ResolvedMapping, resolve_columns
-from powerdialer.importing.sources import Row, cell_text, plain_text
+from powerdialer.reader.errors import FIX, FormatError
+from powerdialer.reader.fields import LeftOut, plan_fields
+from powerdialer.reader.headers import Mapping, ResolvedMapping, resolve_columns
+from powerdialer.reader.sources import Row, cell_text, plain_text
 
 __all__ = ["HEADER_SCAN", "Record", "Table", "start_rows"]
 

@@ -3,7 +3,7 @@
 failure.
 
 An attempt is *reserved* before its password hash is checked: one atomic statement per key
-counts it (:func:`powerdialer.storage.accounts_web.reserve_attempt`), and the attempt that
+counts it (:func:`powerdialer.storage.accounts.reserve_attempt`), and the attempt that
 reaches a key's threshold sets its lock at once.  So however many attempts arrive together,
 on one server or several sharing the database, at most the free number of them get their
 password checked; the rest are refused as locked.  A wrong password leaves its reservation
@@ -22,7 +22,7 @@ import datetime as dt
 from sqlalchemy import Connection
 
 from powerdialer.storage import Store
-from powerdialer.storage import accounts_web as sql
+from powerdialer.storage import accounts as sql
 
 EMAIL_FREE_FAILURES = 5
 IP_FREE_FAILURES = 20

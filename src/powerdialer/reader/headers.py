@@ -1,6 +1,6 @@
 """Which column holds the phone, the contact's name and the CRM id.
 
-Header names are recognized by :mod:`~powerdialer.importing.header_names` (Ukrainian, Russian
+Header names are recognized by :mod:`~powerdialer.reader.header_names` (Ukrainian, Russian
 and English spellings, normalized), so that a user uploading a file almost never has to map
 columns by hand; this module applies them to a file's first rows, together with the user's
 explicit :class:`Mapping`.
@@ -17,8 +17,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from powerdialer.importing.errors import ColumnError
-from powerdialer.importing.header_names import (
+from powerdialer.reader.errors import ColumnError
+from powerdialer.reader.header_names import (
     ROLES,
     Role,
     canonical_role,
@@ -74,7 +74,7 @@ class Mapping:
     has_header: bool | None = None
     fields: tuple[ColumnRef, ...] | Auto = AUTO
     """The columns that become custom fields (AUTO: all the others, within the limits of
-    :mod:`~powerdialer.importing.fields`; ``()``: none)."""
+    :mod:`~powerdialer.reader.fields`; ``()``: none)."""
 
 
 @dataclass(frozen=True)

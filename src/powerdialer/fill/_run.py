@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from powerdialer.client import (
+    AiohttpTransport,
     AsyncClient,
     Campaign,
     Limits,
@@ -19,10 +20,10 @@ from powerdialer.client import (
     TransportError,
 )
 from powerdialer.client._throttle import AsyncThrottle, default_burst
-from powerdialer.client._transport import AiohttpTransport
-from powerdialer.client.fill._journal import Journal, Run
-from powerdialer.client.fill._limit import AUTO_INITIAL, AUTO_MAXIMUM, ConcurrencyLimit
-from powerdialer.client.fill._options import (
+from powerdialer.fill._journal import Journal, Run
+from powerdialer.fill._limit import AUTO_INITIAL, AUTO_MAXIMUM, ConcurrencyLimit
+from powerdialer.fill._negotiate import negotiate
+from powerdialer.fill._options import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_REJECTED,
@@ -33,11 +34,11 @@ from powerdialer.client.fill._options import (
     default_report_path,
     default_state_path,
 )
-from powerdialer.client.fill._plan import file_sha256, open_input, plan_rows
-from powerdialer.client.fill._report import write_report
-from powerdialer.client.fill._sender import EXIT_ABORTED, Sender, SendOptions
-from powerdialer.client.fill._wire import Tally, WireTracker
-from powerdialer.importing import ReaderError
+from powerdialer.fill._plan import file_sha256, open_input, plan_rows
+from powerdialer.fill._report import write_report
+from powerdialer.fill._sender import EXIT_ABORTED, Sender, SendOptions
+from powerdialer.fill._wire import Tally, WireTracker
+from powerdialer.reader.errors import ReaderError
 
 __all__ = ["fill"]
 
@@ -193,40 +194,20 @@ async def _send(
                 "make it active again or choose another campaign."
             )
             return
-        # Where the campaign keeps one row per number, a request stuck "in progress" on the
-        # server (it crashed mid-request) can be sent again under a new Idempotency-Key; with
-        # duplicate_policy "keep" (or unknown) only the same key is safe, so we wait.
-        fresh_keys = campaign is not None and campaign.duplicate_policy in ("skip", "update")
-        if fresh_keys:
+        send_options, rate = negotiate(options, run.id, limits, campaign)
+        if send_options.fresh_keys:
             client.retries = Retries(
                 max_retries=options.retries, backoff=0.5, max_backoff=30.0, codes=frozenset()
             )
-        rate = options.rate
-        if rate is None and limits is not None and limits.rate_limit_per_second > 0:
-            rate = limits.rate_limit_per_second  # never faster than the server allows
         client.throttle = AsyncThrottle(rate, options.burst or default_burst(rate))
-        mode = options.mode
-        if mode == "auto":
-            mode = "bulk" if limits is not None else "single"
-        batch = options.batch_size
-        if limits is not None and limits.bulk_max_rows:
-            batch = max(1, min(batch, limits.bulk_max_rows))
-        send_options = SendOptions(
-            run_id=run.id,
-            campaign_id=options.campaign_id,
-            mode=mode,
-            batch_size=batch,
-            batch_max_bytes=limits.bulk_max_bytes if limits else 0,
-            idempotency=_use_keys(options, limits, mode, fresh_keys),
-            with_plus=limits is not None,
-            fresh_keys=fresh_keys,
-        )
-        result.mode, result.rate = mode, rate
+        result.mode, result.rate = send_options.mode, rate
         sender = Sender(client, tracker, journal, send_options, limit=limit)
         senders.append(sender)
         if progress is not None:
             sender.on_progress = progress.advance
-            progress.start(pending + result.already_sent, result.already_sent, f"Sending ({mode})")
+            progress.start(
+                pending + result.already_sent, result.already_sent, f"Sending ({send_options.mode})"
+            )
         signals = _catch_signals(sender) if options.handle_signals else []
         try:
             await sender.run()
@@ -247,17 +228,6 @@ async def _send(
             elif sender.failure is not None:
                 result.status = "aborted"
                 result.exit_code, result.message = sender.failure
-
-
-def _use_keys(options: FillOptions, limits: Limits | None, mode: str, fresh_keys: bool) -> bool:
-    """Whether to send ``Idempotency-Key`` (only powerdialer servers know it).  ``auto``: on
-    every bulk request (one key per thousand rows costs nothing), and on single rows only
-    where the campaign keeps duplicates: where it dedupes by number (skip, update) a resent
-    row is harmless anyway, and the key's bookkeeping cut the server from ~2,400 to ~600
-    single-row requests a second (benchmarks/results/fill.md)."""
-    if limits is None or options.idempotency_keys == "never":
-        return False
-    return options.idempotency_keys == "always" or mode == "bulk" or not fresh_keys
 
 
 def _catch_signals(sender: Sender) -> list[int]:
