@@ -70,6 +70,7 @@ class CompatEndpoint:
         self.limiter = limiter
         self.auth = auth
         self.keyed = keyed
+        self._verify_cached = auth.verifier.verify_cached
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "POST":
@@ -84,17 +85,14 @@ class CompatEndpoint:
             )
             return
         verified = scope.get(SCOPE_KEY)
-        if isinstance(verified, VerifiedKey):  # back from ``keyed``: checked and claimed
-            length = scan_headers(scope["headers"]).content_length
-        else:
-            scan = scan_headers(scope["headers"])
-            if scan.idempotent:
-                await self.keyed(scope, receive, send)
+        credentials, length, idempotent = scan_headers(scope["headers"])
+        if not isinstance(verified, VerifiedKey):  # straight from the front door
+            if idempotent:
+                await self.keyed(scope, receive, send)  # comes back with the key verified
                 return
-            credentials = scan.credentials
             found: VerifiedKey | Refusal | Miss | None = MISS
             if isinstance(credentials, tuple):  # well-formed: the cache answers, no await
-                found = self.auth.verifier.verify_cached(*credentials)
+                found = self._verify_cached(*credentials)
             if found is None:
                 found = 401, body_for(invalid_key()), []
             elif isinstance(found, Miss):
@@ -102,7 +100,7 @@ class CompatEndpoint:
             if not isinstance(found, VerifiedKey):
                 await send_json(send, *found)
                 return
-            verified, length = found, scan.content_length
+            verified = found
         headers: list[tuple[bytes, bytes]] = []
         if self.limiter.enabled:
             decision = self.limiter.hit((verified.project_id, verified.key_id))
@@ -159,8 +157,12 @@ class CompatEndpoint:
         limit = self.settings.max_body_bytes
         if length is not None and length.isdigit() and int(length) > limit:
             return None
-        chunks: list[bytes] = []
-        size = 0
+        message = await receive()
+        body: bytes = message.get("body", b"")
+        if not message.get("more_body", False):  # the whole body in one message, as usual
+            return b"" if message["type"] == "http.disconnect" else _within(body, limit)
+        chunks = [body]
+        size = len(body)
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
@@ -172,3 +174,7 @@ class CompatEndpoint:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+
+
+def _within(body: bytes, limit: int) -> bytes | None:
+    return body if len(body) <= limit else None

@@ -9,18 +9,10 @@ comma), so accepting either would let a proxy's check and ours see different key
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
 
 from powerdialer import keys
 from powerdialer.errors import AuthError, PowerDialerError
 from powerdialer.projects import invalid_key
-
-# Lower-cased as ASGI servers hand them over -> the spelling our messages use.
-CREDENTIAL_HEADERS = {
-    b"x-project-id": "x-project-id",
-    b"auth-key": "Auth-key",
-    b"authorization": "Authorization",
-}
 
 
 def duplicate_header(name: str) -> PowerDialerError:
@@ -31,37 +23,36 @@ def duplicate_header(name: str) -> PowerDialerError:
     )
 
 
-class HeaderScan(NamedTuple):
-    """What one pass over a request's headers finds: the credentials (or the error to
-    answer with), the declared body length, and whether an ``Idempotency-Key`` was sent."""
-
-    credentials: tuple[int, str, str] | PowerDialerError
-    content_length: bytes | None
-    idempotent: bool
+# What one pass over a request's headers finds: the credentials (or the error to answer
+# with), the declared body length, and whether an ``Idempotency-Key`` was sent.
+HeaderScan = tuple[tuple[int, str, str] | PowerDialerError, bytes | None, bool]
 
 
 def scan_headers(headers: Iterable[tuple[bytes, bytes]]) -> HeaderScan:
     """One pass over an ASGI header list (the compatible endpoint reads every header it needs
-    this way, once).  A repeated credential header is refused before anything is parsed."""
+    this way, once).  A repeated credential header is refused before anything is parsed.
+    A plain tuple and no set: this runs for every row the compatible endpoint takes."""
     project_raw = key_raw = length = None
-    idempotent = False
+    authorization = idempotent = False
     duplicate: PowerDialerError | None = None
-    seen: set[bytes] = set()
     for name, value in headers:
-        if name in CREDENTIAL_HEADERS:
-            if name in seen:
-                duplicate = duplicate or duplicate_header(CREDENTIAL_HEADERS[name])
-            seen.add(name)
-            if name == b"x-project-id":
-                project_raw = value.decode("latin-1")
-            elif name == b"auth-key":
-                key_raw = value.decode("latin-1")
+        if name == b"x-project-id":
+            if project_raw is not None and duplicate is None:
+                duplicate = duplicate_header("x-project-id")
+            project_raw = value.decode("latin-1")
+        elif name == b"auth-key":
+            if key_raw is not None and duplicate is None:
+                duplicate = duplicate_header("Auth-key")
+            key_raw = value.decode("latin-1")
         elif name == b"content-length":
             length = value
         elif name == b"idempotency-key":
             idempotent = True
-    credentials = duplicate or parse_credentials(project_raw, key_raw)
-    return HeaderScan(credentials, length, idempotent)
+        elif name == b"authorization":
+            if authorization and duplicate is None:
+                duplicate = duplicate_header("Authorization")
+            authorization = True
+    return duplicate or parse_credentials(project_raw, key_raw), length, idempotent
 
 
 def read_credentials(
@@ -69,7 +60,7 @@ def read_credentials(
 ) -> tuple[int, str, str] | PowerDialerError:
     """``(project_id, key_id, secret)`` from an ASGI header list, or the error to answer with
     (a repeated credential header, then what :func:`parse_credentials` refuses)."""
-    return scan_headers(headers).credentials
+    return scan_headers(headers)[0]
 
 
 def parse_credentials(

@@ -132,11 +132,13 @@ class EdgeProtocol(HttpToolsProtocol):
     edge: Edge
     waiting_since = 0.0
     _head_bytes = 0  # bytes of the current, incomplete head received so far
+    _max_head = 0  # edge.limits.max_head_bytes, read once a connection
     _refused = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         edge = self.edge
+        self._max_head = edge.limits.max_head_bytes
         self.waiting_since = self.loop.time()
         edge.waiting[self] = None
         if len(self.connections) > edge.limits.max_connections and not edge.evict_for(self):
@@ -154,11 +156,11 @@ class EdgeProtocol(HttpToolsProtocol):
         # head; otherwise they are the current request's body, even when it was answered
         # early (a 413 before the whole body came): those bytes are no head to count.
         heading = cycle is None or not cycle.more_body
-        if heading and self._head_bytes + len(data) > self.edge.limits.max_head_bytes:
+        if heading and self._head_bytes + len(data) > self._max_head:
             # This chunk may complete a head over the limit: refuse before the parser hands it
             # to the app (a request with a large body in the same chunk passes here).
             end = data.find(b"\r\n\r\n")
-            if end < 0 or self._head_bytes + end > self.edge.limits.max_head_bytes:
+            if end < 0 or self._head_bytes + end > self._max_head:
                 self._refuse(HEAD_TOO_LARGE)
                 return
         HttpToolsProtocol.data_received(self, data)
