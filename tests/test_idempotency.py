@@ -4,7 +4,6 @@ never a replay to a caller without a valid key, only final answers kept."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import hashlib
 from typing import Any
@@ -19,8 +18,9 @@ from powerdialer.storage import Store
 from powerdialer.storage import bulk as bulk_sql
 from powerdialer.storage.schema import campaign_rows, campaigns, idempotency_keys
 from powerdialer.web import idempotency
-from powerdialer.web.app import PowerDialerApp, create_app
-from tests.conftest import COMPAT, Persona
+from powerdialer.web.app import PowerDialerApp
+from tests.clock import Clock
+from tests.conftest import COMPAT, Persona, StartApp, client_of
 
 pytestmark = pytest.mark.anyio
 
@@ -317,28 +317,19 @@ async def test_a_5xx_is_not_kept_so_the_retry_acts(
 
 
 async def test_a_429_is_not_kept_so_the_retry_acts(
-    settings: Settings, owner: Persona, store: Store
+    started_app: StartApp, owner: Persona, store: Store, clock: Clock
 ) -> None:
-    app = create_app(dataclasses.replace(settings, rate_limit_per_second=2, rate_limit_burst=1))
-    clock = [0.0]
-    app.limiter.clock = lambda: clock[0]  # time stands still until we move it
-    await app.startup()
-    try:
-        async with _client(app) as client:
+    async with started_app(rate_limit_per_second=2, rate_limit_burst=1) as app:
+        app.limiter.clock = clock.monotonic  # time stands still until we move it
+        async with client_of(app) as client:
             assert (await post(client, owner, "a", one_row())).status_code == 200
             limited = await post(client, owner, "b", one_row("380930000002"))
             assert_error(limited, 429, "rate_limited")
-            clock[0] += 0.6  # a token back
+            clock.advance(seconds=0.6)  # a token back
             retry = await post(client, owner, "b", one_row("380930000002"))
             assert retry.status_code == 200
             assert "idempotent-replayed" not in retry.headers
-    finally:
-        await app.shutdown()
     assert row_count(store) == 2
-
-
-def _client(app: PowerDialerApp) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
 
 
 async def test_a_body_over_the_limit_answers_413_and_is_not_kept(
@@ -381,21 +372,15 @@ async def test_an_expired_key_acts_again(
 
 
 async def test_expired_keys_are_purged_as_keys_are_claimed(
-    settings: Settings, owner: Persona, stranger: Persona, store: Store
+    app: PowerDialerApp, client: httpx.AsyncClient, owner: Persona, stranger: Persona, store: Store
 ) -> None:
-    app = create_app(settings)
-    await app.startup()
-    try:
-        async with _client(app) as client:
-            await post(client, owner, "stale-1", one_row("380930000001"))
-            await post(client, owner, "stale-2", one_row("380930000002"))
-            await post(client, stranger, "theirs", one_row("380930000003"))
-            set_keys(store, expires_at=utcnow() - dt.timedelta(seconds=1))
-            # The app purged on its first claim for the project; the next purge is due later.
-            app._entry.app._purged.clear()  # behind KeyAuthMiddleware
-            await post(client, owner, "fresh", one_row("380930000004"))
-    finally:
-        await app.shutdown()
+    await post(client, owner, "stale-1", one_row("380930000001"))
+    await post(client, owner, "stale-2", one_row("380930000002"))
+    await post(client, stranger, "theirs", one_row("380930000003"))
+    set_keys(store, expires_at=utcnow() - dt.timedelta(seconds=1))
+    # The app purged on its first claim for the project; the next purge is due later.
+    app._entry.app._purged.clear()  # behind KeyAuthMiddleware
+    await post(client, owner, "fresh", one_row("380930000004"))
     remaining = {(r["project_id"], r["key"]) for r in key_rows(store)}
     assert remaining == {(owner.project_id, "fresh"), (stranger.project_id, "theirs")}
 
@@ -406,14 +391,9 @@ def test_the_ttl_is_at_least_a_day() -> None:
 
 
 async def test_the_ttl_follows_the_setting(
-    settings: Settings, owner: Persona, store: Store
+    started_app: StartApp, owner: Persona, store: Store
 ) -> None:
-    app = create_app(dataclasses.replace(settings, idempotency_ttl_hours=48))
-    await app.startup()
-    try:
-        async with _client(app) as client:
-            await post(client, owner, "k", one_row())
-    finally:
-        await app.shutdown()
+    async with started_app(idempotency_ttl_hours=48) as app, client_of(app) as client:
+        await post(client, owner, "k", one_row())
     [kept] = key_rows(store)
     assert kept["expires_at"] - kept["created_at"] == dt.timedelta(hours=48)

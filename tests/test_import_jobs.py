@@ -23,8 +23,8 @@ from powerdialer.importing import jobs, runner, uploads, worker
 from powerdialer.models import CampaignState, utcnow
 from powerdialer.settings import Settings
 from powerdialer.storage import Store, import_rows
-from powerdialer.web.app import PowerDialerApp, create_app
-from tests.conftest import Persona, stored_rows
+from powerdialer.web.app import PowerDialerApp
+from tests.conftest import Persona, StartApp, client_of, stored_rows
 
 pytestmark = pytest.mark.anyio
 
@@ -681,7 +681,7 @@ async def test_a_campaign_deleted_mid_import_takes_its_job_with_it(
 
 
 async def test_startup_fails_the_jobs_a_dead_process_left_and_only_those(
-    settings: Settings, store: Store, owner: Persona
+    settings: Settings, started_app: StartApp, store: Store, owner: Persona
 ) -> None:
     folder = uploads.instance_dir(settings.data_dir)
     held = uploads.Upload(folder, ".csv")  # a live sibling process's upload: locked
@@ -707,9 +707,8 @@ async def test_startup_fails_the_jobs_a_dead_process_left_and_only_those(
 
     dead_id, gone_id = job(str(dead)), job(str(folder / "gone.csv"))
     held_id, other_id = job(str(held.path)), job("/elsewhere/other-instance/x.csv")
-    application = create_app(settings)
-    await application.startup()
-    await application.shutdown()
+    async with started_app():
+        pass
     status = {
         i: jobs.get_job(store, owner.project_id, i) for i in (dead_id, gone_id, held_id, other_id)
     }
@@ -725,19 +724,16 @@ async def test_startup_fails_the_jobs_a_dead_process_left_and_only_those(
 
 
 async def test_shutdown_interrupts_the_jobs_still_queued_or_running(
-    settings: Settings, store: Store, owner: Persona
+    settings: Settings, started_app: StartApp, store: Store, owner: Persona
 ) -> None:
-    application = create_app(settings)
-    await application.startup()
-    imports = application.imports
-    assert imports is not None
-    await imports._slots.acquire()  # a job holds the only slot: the next one queues
-    transport = httpx.ASGITransport(app=application)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        job = await start_import(client, owner, UA_CSV.encode())
-    await asyncio.sleep(0.05)
-    assert jobs.get_job(store, owner.project_id, job["id"]).status == "queued"
-    await application.shutdown()
+    async with started_app() as application:
+        imports = application.imports
+        assert imports is not None
+        await imports._slots.acquire()  # a job holds the only slot: the next one queues
+        async with client_of(application) as client:
+            job = await start_import(client, owner, UA_CSV.encode())
+        await asyncio.sleep(0.05)
+        assert jobs.get_job(store, owner.project_id, job["id"]).status == "queued"
     stopped = jobs.get_job(store, owner.project_id, job["id"])
     assert (stopped.status, stopped.error and stopped.error.code) == ("failed", "interrupted")
     assert uploads_left(settings) == []

@@ -16,10 +16,9 @@ from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from powerdialer.importing import jobs
-from powerdialer.settings import Settings
 from powerdialer.storage import Store, migrate, open_store, schema
 from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
-from tests.conftest import Persona
+from tests.conftest import Persona, StartApp
 
 
 def test_the_schema_is_at_the_latest_migration(store: Store) -> None:
@@ -393,16 +392,10 @@ def test_only_a_change_of_status_makes_an_import_jobs_update_durable() -> None:
 
 @pytest.mark.anyio
 async def test_the_server_freezes_its_long_lived_objects_and_thaws_them_on_shutdown(
-    settings: Settings,
+    started_app: StartApp,
 ) -> None:
     import gc
 
-    from powerdialer.web.app import create_app
-
-    app = create_app(settings, freeze_gc=True)
-    await app.startup()
-    try:
+    async with started_app(freeze_gc=True):
         assert gc.get_freeze_count() > 10_000  # routes, templates, phone metadata…
-    finally:
-        await app.shutdown()
     assert gc.get_freeze_count() == 0
