@@ -4,6 +4,7 @@ never a replay to a caller without a valid key, only final answers kept."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 from typing import Any
@@ -18,7 +19,7 @@ from powerdialer.storage import Store
 from powerdialer.storage import bulk as bulk_sql
 from powerdialer.storage.schema import campaign_rows, campaigns, idempotency_keys
 from powerdialer.web import idempotency
-from powerdialer.web.app import PowerDialerApp
+from powerdialer.web.app import PowerDialerApp, create_app
 from tests.clock import Clock
 from tests.conftest import COMPAT, Persona, StartApp, client_of
 
@@ -383,6 +384,48 @@ async def test_expired_keys_are_purged_as_keys_are_claimed(
     await post(client, owner, "fresh", one_row("380930000004"))
     remaining = {(r["project_id"], r["key"]) for r in key_rows(store)}
     assert remaining == {(owner.project_id, "fresh"), (stranger.project_id, "theirs")}
+
+
+async def test_a_claim_judges_the_lease_and_the_expiry_by_the_time_it_is_given(
+    app: PowerDialerApp, owner: Persona, clock: Clock
+) -> None:
+    def claim() -> idempotency.IdempotencyOp:
+        return idempotency.IdempotencyOp(
+            "claim", owner.project_id, "k", "same", presented_key=owner.key, now=clock.now()
+        )
+
+    submit = app.committer.submit
+    assert await submit(claim()) is None  # a new key: this request owns it
+    clock.advance(seconds=idempotency.IN_PROGRESS_LEASE.total_seconds())
+    running = await submit(claim())
+    assert running is not None
+    assert running.status_code is None  # still the first one's
+    clock.advance(seconds=1)
+    assert await submit(claim()) is None  # abandoned past its lease: taken over
+    saved = dataclasses.replace(claim(), kind="save", status_code=200, body=b"{}")
+    await submit(saved)
+    clock.advance(hours=24, seconds=-1)
+    kept = await submit(claim())
+    assert kept is not None
+    assert kept.status_code == 200  # replayed up to its last second
+    clock.advance(seconds=1)
+    assert await submit(claim()) is None  # expired: the key acts again
+
+
+def test_a_projects_expired_keys_are_purged_once_a_minute_at_most(
+    settings: Settings, clock: Clock
+) -> None:
+    app = create_app(settings)  # never started: only the middleware's own decision is asked
+    middleware = idempotency.IdempotencyMiddleware(app, app)
+    due = [middleware._purge_due(7, now=clock.monotonic())]
+    clock.advance(seconds=idempotency.PURGE_EVERY_SECONDS - 1)
+    due += [
+        middleware._purge_due(7, now=clock.monotonic()),
+        middleware._purge_due(8, now=clock.monotonic()),
+    ]
+    clock.advance(seconds=1)
+    due.append(middleware._purge_due(7, now=clock.monotonic()))
+    assert due == [True, False, True, True]  # project 8 has its own minute
 
 
 def test_the_ttl_is_at_least_a_day() -> None:

@@ -92,6 +92,7 @@ class IdempotencyOp:
     status_code: int = 0  # save
     headers: str = "[]"  # save
     body: bytes | None = None  # save
+    now: dt.datetime | None = None  # claim: the time it expires keys by; None: when stored
 
 
 def apply_idempotency(
@@ -99,10 +100,11 @@ def apply_idempotency(
 ) -> list[sql.Record | PowerDialerError | None]:
     """The writer's apply function: a claim answers ``None`` (this request owns the key), the
     key's ``Record``, or ``AuthError``; save and release answer ``None``."""
-    now = utcnow()
+    stored_at = utcnow()
     results: list[sql.Record | PowerDialerError | None] = []
     for op in ops:
         if op.kind == "claim":
+            now = op.now or stored_at
             try:
                 projects.authenticate(conn, op.project_id, op.presented_key)
             except AuthError as exc:
@@ -262,8 +264,8 @@ class IdempotencyMiddleware:
                     return
         await self.app(scope, receive, send)
 
-    def _purge_due(self, project_id: int) -> bool:
-        now = time.monotonic()
+    def _purge_due(self, project_id: int, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
         if now - self._purged.get(project_id, -PURGE_EVERY_SECONDS) < PURGE_EVERY_SECONDS:
             return False
         if len(self._purged) > 100_000:
