@@ -41,6 +41,7 @@ from powerdialer.storage import hotpath, import_rows
 from powerdialer.storage import imports as jobs_sql
 from powerdialer.storage.import_rows import ImportRow
 from powerdialer.storage.imports import RejectValues
+from powerdialer.storage.payload import Payload, Writes
 from powerdialer.text import one_line
 
 MAX_EXTERNAL_ID = 128
@@ -63,7 +64,7 @@ class NewRow:
 
 
 @dataclass(frozen=True, slots=True)
-class BulkWrite:
+class BulkWrite(Payload["list[RowOutcome]"]):
     project_id: int
     campaign_id: int
     rows: list[NewRow]
@@ -76,7 +77,7 @@ class BulkWrite:
 
 
 @dataclass(frozen=True, slots=True)
-class ImportChunk:
+class ImportChunk(Payload["ImportCounts"]):
     """Rows of an import job for the group-commit writer, as the worker child sent them: a
     background write (several share a transaction; the live API's rows go first).
 
@@ -468,3 +469,7 @@ def apply_imports(
                 )
             results.append(counts)
     return results
+
+
+WRITES: Writes = {BulkWrite: apply_bulk, ImportChunk: apply_imports}
+"""This module's writes, for the app's group-commit writer (``storage/payload.py``)."""

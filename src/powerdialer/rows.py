@@ -18,6 +18,7 @@ from powerdialer.phones import normalize_phone
 from powerdialer.projects import invalid_key
 from powerdialer.storage import hotpath
 from powerdialer.storage import rows as sql
+from powerdialer.storage.payload import Payload, Writes
 from powerdialer.text import one_line
 
 MAX_FIO = 255
@@ -77,7 +78,7 @@ def parse_fio(value: object) -> str | None:
 
 
 @dataclass(slots=True)
-class Intake:
+class Intake(Payload[bool]):
     """One row a client asks to add, with the credentials it came with.
 
     The body is validated where the request is handled (``prepare_intake``), so the writer
@@ -193,6 +194,10 @@ def _write_by_policy(
         write_rows(conn, project_id, campaign_id, policy, new, source=source, now=now)
 
 
+WRITES: Writes = {Intake: apply_intakes}
+"""This module's writes, for the app's group-commit writer (``storage/payload.py``)."""
+
+
 def campaign_archived(campaign_id: object) -> Conflict:
     return Conflict(
         f"campaign {campaign_id} is archived and takes no new rows: "
@@ -210,6 +215,7 @@ def list_rows(
 
 
 __all__ = [
+    "WRITES",
     "Intake",
     "apply_intakes",
     "campaign_archived",

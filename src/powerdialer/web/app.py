@@ -9,32 +9,34 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-from typing import Any
 
 from starlette.types import ASGIApp
 
-from powerdialer.bulk import BulkWrite, ImportChunk, apply_bulk, apply_imports
+from powerdialer import bulk, rows
 from powerdialer.errors import ValidationError
-from powerdialer.importing.jobs import JobUpdate, apply_job_updates
+from powerdialer.importing import jobs
 from powerdialer.importing.runner import ImportRunner
 from powerdialer.phones import normalize_phone
-from powerdialer.rows import Intake, apply_intakes
 from powerdialer.settings import Settings
 from powerdialer.storage import Store, open_store
+from powerdialer.storage.payload import merge_writes
 from powerdialer.storage.writer import GroupCommitter
-from powerdialer.web import compat
+from powerdialer.web import compat, idempotency
 from powerdialer.web.api import build_api
 from powerdialer.web.api.openapi import PUBLIC_PATHS
 from powerdialer.web.bodylimit import BodyLimitMiddleware
 from powerdialer.web.cors import ApiCors
 from powerdialer.web.exports import ExportSlots
-from powerdialer.web.idempotency import IdempotencyMiddleware, IdempotencyOp, apply_idempotency
+from powerdialer.web.idempotency import IdempotencyMiddleware
 from powerdialer.web.keyauth import KeyAuth, KeyAuthMiddleware, KeyVerifier
 from powerdialer.web.ratelimit import RateLimiter, RateLimitMiddleware
 from powerdialer.web.responses import Receive, Scope, Send
 from powerdialer.web.textguard import NulGuardMiddleware
 
 log = logging.getLogger(__name__)
+
+WRITES = merge_writes(rows.WRITES, bulk.WRITES, jobs.WRITES, idempotency.WRITES)
+"""Every package's writes (``storage/payload.py``): what the app's one writer applies."""
 
 
 class NotMigrated(RuntimeError):
@@ -48,7 +50,7 @@ class PowerDialerApp:
         # app built for a test or embedded elsewhere leaves the host's GC alone.
         self.freeze_gc = freeze_gc
         self._store: Store | None = None
-        self._committer: GroupCommitter[Any, Any] | None = None
+        self._committer: GroupCommitter | None = None
         self._compat: compat.CompatEndpoint | None = None
         self.imports: ImportRunner | None = None  # import jobs; set up at startup
         self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
@@ -70,7 +72,7 @@ class PowerDialerApp:
         self._entry = entry
 
     @property
-    def committer(self) -> GroupCommitter[Any, Any]:
+    def committer(self) -> GroupCommitter:
         if self._committer is None:
             raise RuntimeError("the application has not started")
         return self._committer
@@ -88,15 +90,7 @@ class PowerDialerApp:
             raise NotMigrated("the database schema is not up to date: run `powerdialer migrate`")
         self._store = store
         self._committer = GroupCommitter(
-            store.engine,
-            {
-                Intake: apply_intakes,
-                BulkWrite: apply_bulk,
-                ImportChunk: apply_imports,
-                IdempotencyOp: apply_idempotency,
-                JobUpdate: apply_job_updates,
-            },
-            max_batch=self.settings.max_batch_rows,
+            store.engine, WRITES, max_batch=self.settings.max_batch_rows
         )
         self._committer.start()
         self._compat = compat.CompatEndpoint(

@@ -31,7 +31,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import IO, Any, Literal, Protocol
+from typing import IO, Literal, Protocol
 
 import orjson
 from sqlalchemy import Connection
@@ -41,6 +41,7 @@ from powerdialer.errors import AuthError, PowerDialerError
 from powerdialer.models import utcnow
 from powerdialer.settings import Settings
 from powerdialer.storage import idempotency as sql
+from powerdialer.storage.payload import Payload, Writes
 from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
 from powerdialer.web.bodylimit import body_limit, declared_length, too_large_body
 from powerdialer.web.keyauth import SCOPE_KEY, VerifiedKey
@@ -75,11 +76,11 @@ class _Owner(Protocol):
     settings: Settings
 
     @property
-    def committer(self) -> GroupCommitter[Any, Any]: ...
+    def committer(self) -> GroupCommitter: ...
 
 
 @dataclass(frozen=True, slots=True)
-class IdempotencyOp:
+class IdempotencyOp(Payload["sql.Record | None"]):
     """A group-commit payload: claim a key, save its answer, or release it."""
 
     kind: Literal["claim", "save", "release"]
@@ -137,6 +138,10 @@ def apply_idempotency(
             sql.release(conn, op.project_id, op.key, op.fingerprint)
             results.append(None)
     return results
+
+
+WRITES: Writes = {IdempotencyOp: apply_idempotency}
+"""This module's writes, for the app's group-commit writer (``storage/payload.py``)."""
 
 
 class _Capture:
