@@ -18,13 +18,13 @@ broke (a database restart, a fail-over) is dropped, and the retries run on a new
 a user, a key) may use ``Store.write``, its own short transaction.  What is hot, or must be
 serial, is a payload of this writer: rows, idempotency claims, import progress, and the
 dialer's leases ("the next number"), call outcomes and the do-not-call check made at lease
-time.  On SQLite this is the only writer, so leases never wait for the write lock, and many
-share one transaction and one fsync; on PostgreSQL, where several server processes each have
-a writer, the apply function takes its rows with ``SELECT … FOR UPDATE SKIP LOCKED``, so they
-hand out different numbers without waiting on each other.  A webhook's event is written by the
-apply function in the transaction of the change it reports (an outbox row) and sent only after
-the commit, by a sender reading the outbox: never an event for a change that was rolled back,
-nor a change without its event.
+time.  On SQLite (one server process) this is the only writer, so leases never wait for the
+write lock, and many share one transaction and one fsync; on PostgreSQL, where several server
+processes each have a writer, the apply function takes its rows with ``SELECT … FOR UPDATE
+SKIP LOCKED``, so they hand out different numbers without waiting on each other.  A webhook's
+event is written by the apply function in the transaction of the change it reports (an
+outbox row) and sent only after the commit, by a sender reading the outbox: never an event
+for a change that was rolled back, nor a change without its event.
 
 The hand-over is a ``queue.SimpleQueue`` (implemented in C: no Python-level lock on the event
 loop's side) and one ``call_soon_threadsafe`` per batch on the way back.
