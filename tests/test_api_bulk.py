@@ -4,7 +4,6 @@ per-row results with ids, whole-request errors, atomicity, concurrency, and a pr
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from typing import Any
 
 import httpx
@@ -20,7 +19,7 @@ from powerdialer.storage import Store
 from powerdialer.storage import rows_write as bulk_sql
 from powerdialer.storage.schema import campaign_rows, campaigns
 from powerdialer.web.app import create_app
-from tests.conftest import Persona
+from tests.conftest import Persona, StartApp, client_of
 
 pytestmark = pytest.mark.anyio
 
@@ -283,21 +282,15 @@ async def test_a_body_that_is_not_a_list_of_rows_answers_422_invalid_rows(
 
 
 async def test_more_rows_than_the_limit_answer_422_and_store_nothing(
-    settings: Settings, owner: Persona, store: Store
+    started_app: StartApp, owner: Persona, store: Store
 ) -> None:
-    app = create_app(dataclasses.replace(settings, max_bulk_rows=3))
-    await app.startup()
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            rows = [{"phone_number": phone(i)} for i in range(4)]
-            error = assert_error(await post_rows(client, owner, rows), 422, "invalid_rows")
-            assert error["reason"] == "too_many"
-            assert "3" in error["message"]
-            ok = await post_rows(client, owner, rows[:3])
-            assert ok.json()["inserted"] == 3
-    finally:
-        await app.shutdown()
+    async with started_app(max_bulk_rows=3) as app, client_of(app) as client:
+        rows = [{"phone_number": phone(i)} for i in range(4)]
+        error = assert_error(await post_rows(client, owner, rows), 422, "invalid_rows")
+        assert error["reason"] == "too_many"
+        assert "3" in error["message"]
+        ok = await post_rows(client, owner, rows[:3])
+        assert ok.json()["inserted"] == 3
 
 
 async def test_malformed_json_answers_400(client: httpx.AsyncClient, owner: Persona) -> None:
@@ -310,18 +303,12 @@ async def test_malformed_json_answers_400(client: httpx.AsyncClient, owner: Pers
 
 
 async def test_a_body_over_the_bulk_byte_limit_answers_413(
-    settings: Settings, owner: Persona, store: Store
+    started_app: StartApp, owner: Persona, store: Store
 ) -> None:
-    app = create_app(dataclasses.replace(settings, max_bulk_bytes=2048))
-    await app.startup()
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            rows = [{"phone_number": phone(i), "fio": "x" * 40} for i in range(60)]
-            assert_error(await post_rows(client, owner, rows), 413, "body_too_large")
-            assert stored(store, owner) == []
-    finally:
-        await app.shutdown()
+    async with started_app(max_bulk_bytes=2048) as app, client_of(app) as client:
+        rows = [{"phone_number": phone(i), "fio": "x" * 40} for i in range(60)]
+        assert_error(await post_rows(client, owner, rows), 413, "body_too_large")
+        assert stored(store, owner) == []
 
 
 @pytest.mark.parametrize("campaign", ["abc", "0", "-1", str(2**63)])
@@ -378,18 +365,15 @@ async def test_concurrent_overlapping_requests_store_each_number_once(
 # --- limits -----------------------------------------------------------------------------------
 
 
-async def test_limits_are_published_without_credentials(settings: Settings, owner: Persona) -> None:
-    custom = dataclasses.replace(
-        settings, max_bulk_rows=500, max_bulk_bytes=4096, rate_limit_per_second=5
-    )
-    app = create_app(custom)
-    await app.startup()
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            response = await client.get("/power-dialer/limits")
-    finally:
-        await app.shutdown()
+async def test_limits_are_published_without_credentials(
+    started_app: StartApp, owner: Persona
+) -> None:
+    async with (
+        started_app(max_bulk_rows=500, max_bulk_bytes=4096, rate_limit_per_second=5) as app,
+        client_of(app) as client,
+    ):
+        response = await client.get("/power-dialer/limits")
+    custom = app.settings
     assert response.status_code == 200
     assert response.json() == {
         "bulk_max_rows": 500,

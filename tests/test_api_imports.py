@@ -17,7 +17,7 @@ from powerdialer import campaigns
 from powerdialer.models import CampaignState
 from powerdialer.settings import Settings
 from powerdialer.storage import Store
-from tests.conftest import Persona, stored_rows
+from tests.conftest import Persona, StartApp, client_of, stored_rows
 from tests.test_import_jobs import (
     UA_CSV,
     rejected_rows,
@@ -202,56 +202,38 @@ async def test_a_malformed_upload_answers_422_and_leaves_nothing_behind(
     assert uploads_left(settings) == []
 
 
-@pytest.fixture
-def small_uploads(settings: Settings) -> Settings:
-    return Settings(
-        database_url=settings.database_url,
-        rate_limit_per_second=0,
-        data_dir=settings.data_dir,
-        max_upload_bytes=4096,
-    )
-
-
 @pytest.mark.parametrize("declared", [True, False], ids=["content-length", "streamed"])
 async def test_an_upload_over_the_limit_answers_413_and_leaves_nothing_behind(
-    small_uploads: Settings, owner: Persona, store: Store, declared: bool
+    started_app: StartApp, settings: Settings, owner: Persona, store: Store, declared: bool
 ) -> None:
-    from powerdialer.web.app import create_app
+    async with started_app(max_upload_bytes=4096) as app, client_of(app) as client:
+        body = UA_CSV.encode() * 200
+        if declared:
+            answer = await client.post(
+                imports_of(owner), headers=owner.headers, files={"file": ("a.csv", body)}
+            )
+        else:
+            boundary = "b0undary"
+            head = (
+                f"--{boundary}\r\n"
+                'Content-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'
+            )
 
-    app = create_app(small_uploads)
-    await app.startup()
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            body = UA_CSV.encode() * 200
-            if declared:
-                answer = await client.post(
-                    imports_of(owner), headers=owner.headers, files={"file": ("a.csv", body)}
-                )
-            else:
-                boundary = "b0undary"
-                head = (
-                    f"--{boundary}\r\n"
-                    'Content-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'
-                )
+            async def stream() -> AsyncIterator[bytes]:
+                yield head.encode()
+                for _ in range(200):
+                    yield UA_CSV.encode()
+                yield f"\r\n--{boundary}--\r\n".encode()
 
-                async def stream() -> AsyncIterator[bytes]:
-                    yield head.encode()
-                    for _ in range(200):
-                        yield UA_CSV.encode()
-                    yield f"\r\n--{boundary}--\r\n".encode()
-
-                headers = {
-                    **owner.headers,
-                    "content-type": f"multipart/form-data; boundary={boundary}",
-                }
-                answer = await client.post(imports_of(owner), headers=headers, content=stream())
+            headers = {
+                **owner.headers,
+                "content-type": f"multipart/form-data; boundary={boundary}",
+            }
+            answer = await client.post(imports_of(owner), headers=headers, content=stream())
         assert answer.status_code == 413
         assert answer.json()["error"]["code"] == "body_too_large"
-    finally:
-        await app.shutdown()
     assert job_count(store) == 0
-    assert uploads_left(small_uploads) == []
+    assert uploads_left(settings) == []
 
 
 async def test_the_rejected_rows_download_is_excel_friendly_csv(

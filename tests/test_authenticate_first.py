@@ -20,8 +20,8 @@ from powerdialer.settings import Settings
 from powerdialer.storage import Store
 from powerdialer.storage.schema import idempotency_keys
 from powerdialer.web.api.openapi import PUBLIC_PATHS
-from powerdialer.web.app import PowerDialerApp, create_app
-from tests.conftest import COMPAT, Persona
+from powerdialer.web.app import PowerDialerApp
+from tests.conftest import COMPAT, Persona, StartApp, client_of
 
 pytestmark = pytest.mark.anyio
 
@@ -250,16 +250,11 @@ async def test_the_same_upload_with_the_key_is_stored(app: PowerDialerApp, owner
 
 
 @pytest.fixture
-async def limited(settings: Settings) -> Any:
+async def limited(started_app: StartApp) -> Any:
     """The app with a small budget that does not refill during a test (one token a day)."""
-    app = create_app(
-        dataclasses.replace(settings, rate_limit_per_second=1 / 86400, rate_limit_burst=3)
-    )
-    await app.startup()
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    budget = {"rate_limit_per_second": 1 / 86400, "rate_limit_burst": 3}
+    async with started_app(**budget) as app, client_of(app) as client:
         yield client
-    await app.shutdown()
 
 
 async def test_a_stranger_who_knows_the_key_id_cannot_spend_its_owners_budget(

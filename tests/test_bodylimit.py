@@ -3,7 +3,6 @@ and never a read past the limit."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 
 import httpx
@@ -15,7 +14,7 @@ from powerdialer.settings import Settings
 from powerdialer.web.compat import PATH as COMPAT
 from powerdialer.web.middleware.bodylimit import DEFAULT_BODY_BYTES, BodyLimitMiddleware, body_limit
 from powerdialer.web.responses import Message, Receive, Scope, Send
-from tests.conftest import Persona
+from tests.conftest import Persona, StartApp, client_of
 
 pytestmark = pytest.mark.anyio
 
@@ -123,27 +122,17 @@ async def test_a_route_that_reads_nothing_is_left_alone() -> None:
 
 
 async def test_the_api_refuses_a_large_body_on_any_route(
-    settings: Settings, owner: Persona
+    started_app: StartApp, owner: Persona
 ) -> None:
-    from powerdialer.web.app import create_app
-
-    app = create_app(dataclasses.replace(settings, max_bulk_bytes=4096))
-    await app.startup()
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            big = b"{" + b" " * DEFAULT_BODY_BYTES + b"}"
-            anywhere = await client.post(
-                "/power-dialer/campaigns", content=big, headers=owner.headers
-            )
-            bulk = await client.post(
-                f"/power-dialer/campaigns/{owner.campaign_id}/rows",
-                content=b"x" * 5000,
-                headers=owner.headers,
-            )
-            compat = await client.post(COMPAT, content=b"x" * 20_000, headers=owner.headers)
-    finally:
-        await app.shutdown()
+    async with started_app(max_bulk_bytes=4096) as app, client_of(app) as client:
+        big = b"{" + b" " * DEFAULT_BODY_BYTES + b"}"
+        anywhere = await client.post("/power-dialer/campaigns", content=big, headers=owner.headers)
+        bulk = await client.post(
+            f"/power-dialer/campaigns/{owner.campaign_id}/rows",
+            content=b"x" * 5000,
+            headers=owner.headers,
+        )
+        compat = await client.post(COMPAT, content=b"x" * 20_000, headers=owner.headers)
     for response in (anywhere, bulk, compat):
         assert response.status_code == 413
         assert response.json()["error"]["code"] == "body_too_large"

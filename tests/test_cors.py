@@ -4,15 +4,13 @@ exposes its headers to those origins only, and the web UI never takes part."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from powerdialer.settings import Settings, SettingsError
-from powerdialer.web.app import create_app
-from tests.conftest import COMPAT, Persona
+from tests.conftest import COMPAT, Persona, StartApp, client_of
 
 pytestmark = pytest.mark.anyio
 
@@ -28,13 +26,9 @@ def preflight(origin: str, method: str = "POST") -> dict[str, str]:
 
 
 @pytest.fixture
-async def cors_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(dataclasses.replace(settings, cors_origins=(CRM,)))
-    await app.startup()
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+async def cors_client(started_app: StartApp) -> AsyncIterator[httpx.AsyncClient]:
+    async with started_app(cors_origins=(CRM,)) as app, client_of(app) as client:
         yield client
-    await app.shutdown()
 
 
 async def test_without_configured_origins_no_origin_is_allowed(

@@ -14,12 +14,10 @@ from sqlalchemy import select, update
 
 from powerdialer import campaigns, keys
 from powerdialer.rows.intake import apply_intakes, prepare_intake
-from powerdialer.settings import Settings
 from powerdialer.storage import Store
 from powerdialer.storage.schema import campaign_rows
 from powerdialer.storage.schema import campaigns as campaigns_table
-from powerdialer.web.app import create_app
-from tests.conftest import COMPAT, Persona
+from tests.conftest import COMPAT, Persona, StartApp, client_of
 
 pytestmark = pytest.mark.anyio
 
@@ -281,30 +279,24 @@ async def test_the_compatible_endpoint_obeys_the_policy_under_concurrency(
 
 @pytest.mark.parametrize("policy", ["skip", "update", "keep"])
 async def test_two_instances_sharing_the_database_obey_the_policy(
-    settings: Settings, owner: Persona, store: Store, policy: str
+    started_app: StartApp, owner: Persona, store: Store, policy: str
 ) -> None:
     """Two apps = two writer threads on two connections: on PostgreSQL their transactions
     really overlap (what several processes behind a load balancer do)."""
     set_policy(store, owner.campaign_id, policy)
-    apps = [create_app(settings), create_app(settings)]
-    for app in apps:
-        await app.startup()
-    try:
-        clients = [
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
-            for app in apps
-        ]
+    async with (
+        started_app() as one,
+        started_app() as two,
+        client_of(one) as first,
+        client_of(two) as second,
+    ):
+        clients = [first, second]
         # Overlapping windows of numbers, in different orders, alternately on each instance.
         batches = [numbers(30)[k : k + 20] for k in range(0, 10)]
         batches = [b if i % 2 else list(reversed(b)) for i, b in enumerate(batches * 3)]
         answers = await asyncio.gather(
             *(bulk(clients[i % 2], owner, b) for i, b in enumerate(batches))
         )
-        for c in clients:
-            await c.aclose()
-    finally:
-        for app in apps:
-            await app.shutdown()
     stored = rows_of(store, owner.campaign_id)
     pairs = Counter((r["phone_e164"], r["duplicate_no"]) for r in stored)
     assert set(pairs.values()) == {1}  # the unique key held

@@ -16,6 +16,7 @@ from powerdialer.settings import Settings
 from powerdialer.storage import Store
 from powerdialer.web.responses import SUCCESS_BODY, body_for, error_body
 from tests.conftest import Persona, stored_rows
+from tests.error_shapes import api_error
 from tests.failures import BrokenDatabase, broken_database, database_url
 from tests.mounts import tmpfs
 
@@ -105,6 +106,7 @@ async def test_a_malformed_multipart_body_is_422_invalid_upload_on_every_upload_
             url, headers={**owner.headers, "content-type": content_type}, content=body
         )
         assert answer.status_code == 422, (url, answer.text)
+        api_error(answer, 422, "invalid_upload")
         error = answer.json()["error"]
         assert answer.json()["result"] is False
         assert (error["code"], error["field"]) == ("invalid_upload", "file"), error
@@ -137,6 +139,7 @@ async def test_a_full_disk_under_an_upload_is_503_and_leaves_no_partial_file(
         answer = await client.post(url, headers=owner.headers, files={"file": ("big.csv", data)})
         assert answer.status_code == 503, (url, answer.text)
         assert answer.headers["retry-after"] == "1"
+        api_error(answer, 503, "storage_unavailable")
         error = answer.json()["error"]
         assert error["code"] == "storage_unavailable"
         assert "No space left on device" in error["message"]
@@ -176,6 +179,7 @@ async def test_every_write_answers_503_with_retry_after_while_the_database_takes
         answer = await client.request(method, url, headers=headers, **extra)
         assert answer.status_code == 503, (method, url, answer.text)
         assert answer.headers["retry-after"] == "1", (method, url)
+        api_error(answer, 503, "storage_unavailable")  # the whole shape, on every surface
         body = answer.json()
         assert body["result"] is False
         assert body["error"]["code"] == "storage_unavailable", (method, url)

@@ -13,8 +13,8 @@ import pytest
 
 from powerdialer.health import CACHE_SECONDS, HealthCheck
 from powerdialer.settings import Settings
-from powerdialer.web.app import PowerDialerApp, create_app
-from tests.conftest import PG_URL
+from powerdialer.web.app import PowerDialerApp
+from tests.conftest import PG_URL, StartApp
 from tests.failures import BrokenDatabase
 from tests.mounts import fill, tmpfs
 
@@ -101,22 +101,15 @@ async def test_probes_within_a_second_share_one_check(
 
 @pytest.fixture
 async def app_on_small_disk(
-    database_url: str, small_disk: Path, tmp_path: Path
+    started_app: StartApp, database_url: str, small_disk: Path, tmp_path: Path
 ) -> AsyncIterator[PowerDialerApp]:
     """SQLite: the database file on its own tmpfs (the data directory elsewhere)."""
     if PG_URL:
         pytest.skip("the SQLite variant; PostgreSQL has its own below")
     db = small_disk / "powerdialer.db"
     shutil.copy(database_url.removeprefix("sqlite:///"), db)
-    settings = Settings(
-        database_url=f"sqlite:///{db}", rate_limit_per_second=0, data_dir=str(tmp_path / "d")
-    )
-    application = create_app(settings)
-    await application.startup()
-    try:
-        yield application
-    finally:
-        await application.shutdown()
+    async with started_app(database_url=f"sqlite:///{db}", data_dir=str(tmp_path / "d")) as app:
+        yield app
 
 
 async def test_a_sqlite_database_on_a_full_disk_is_unhealthy_until_space_is_freed(

@@ -6,10 +6,8 @@ process in tests/e2e."""
 
 from __future__ import annotations
 
-import dataclasses
 import io
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -23,8 +21,7 @@ from powerdialer.reader.open import open_table
 from powerdialer.rows.xlsx import stream
 from powerdialer.settings import Settings, SettingsError
 from powerdialer.storage import Store
-from powerdialer.web.app import create_app
-from tests.conftest import Persona, stored_rows
+from tests.conftest import Persona, StartApp, client_of, stored_rows
 from tests.hostile import (
     HEADER_ROW,
     HOSTILE,
@@ -62,18 +59,6 @@ def refused(answer: httpx.Response, code: str) -> str:
     assert (error["code"], error["field"]) == (code, "file")
     message: str = error["message"]
     return message
-
-
-@asynccontextmanager
-async def app_with(settings: Settings, **changes: Any) -> AsyncIterator[httpx.AsyncClient]:
-    application = create_app(dataclasses.replace(settings, **changes))
-    await application.startup()
-    try:
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield client
-    finally:
-        await application.shutdown()
 
 
 # --- the bounds, before any reader --------------------------------------------------------
@@ -174,24 +159,30 @@ EXPENSIVE = xlsx(
 
 
 async def test_a_preview_over_the_memory_limit_is_a_clear_error(
-    settings: Settings, owner: Persona
+    started_app: StartApp, owner: Persona
 ) -> None:
-    async with app_with(settings, max_workbook_cells=10**12, reader_memory_mb=256) as client:
+    async with (
+        started_app(max_workbook_cells=10**12, reader_memory_mb=256) as app,
+        client_of(app) as client,
+    ):
         message = refused(await preview(client, owner, "wide.xlsx", EXPENSIVE), "file_too_complex")
         assert "256 MiB" in message
         assert "POWERDIALER_READER_MEMORY_MB" in message
         await still_serving(client, owner)
     # The same file under the default limit reads: it was the limit that refused it.
-    async with app_with(settings, max_workbook_cells=10**12) as client:
+    async with started_app(max_workbook_cells=10**12) as app, client_of(app) as client:
         answer = await preview(client, owner, "wide.xlsx", EXPENSIVE)
         assert answer.status_code == 200, answer.text
         assert answer.json()["rows"][0]["phone_e164"] == "+380931234502"
 
 
 async def test_an_import_over_the_memory_limit_fails_with_a_clear_error(
-    settings: Settings, owner: Persona, store: Store
+    started_app: StartApp, owner: Persona, store: Store
 ) -> None:
-    async with app_with(settings, max_workbook_cells=10**12, reader_memory_mb=256) as client:
+    async with (
+        started_app(max_workbook_cells=10**12, reader_memory_mb=256) as app,
+        client_of(app) as client,
+    ):
         job = await run_import(client, owner, EXPENSIVE, "wide.xlsx")
         assert job["status"] == "failed"
         assert job["error"]["code"] == "file_too_complex"
@@ -201,11 +192,11 @@ async def test_an_import_over_the_memory_limit_fails_with_a_clear_error(
 
 
 async def test_a_preview_over_the_time_limit_is_a_clear_error(
-    settings: Settings, owner: Persona
+    started_app: StartApp, owner: Persona
 ) -> None:
     # Three million rows of empty cells before any header: ~1 s of reading, 40x the limit.
     slow = b";\n" * 3_000_000 + b"phone\n380931234567\n"
-    async with app_with(settings, preview_timeout_seconds=0.025) as client:
+    async with started_app(preview_timeout_seconds=0.025) as app, client_of(app) as client:
         message = refused(await preview(client, owner, "slow.csv", slow), "file_too_complex")
         assert "POWERDIALER_PREVIEW_TIMEOUT" in message
         assert (await client.get("/healthz")).status_code == 200

@@ -20,7 +20,8 @@ from powerdialer.storage import rows_write as bulk_sql
 from powerdialer.storage.schema import campaign_rows, campaigns, idempotency_keys
 from powerdialer.web.app import PowerDialerApp, create_app
 from powerdialer.web.middleware import idempotency, idempotency_writes
-from tests.conftest import COMPAT, Persona
+from tests.clock import Clock
+from tests.conftest import COMPAT, Persona, StartApp, client_of
 
 pytestmark = pytest.mark.anyio
 
@@ -317,28 +318,19 @@ async def test_a_5xx_is_not_kept_so_the_retry_acts(
 
 
 async def test_a_429_is_not_kept_so_the_retry_acts(
-    settings: Settings, owner: Persona, store: Store
+    started_app: StartApp, owner: Persona, store: Store, clock: Clock
 ) -> None:
-    app = create_app(dataclasses.replace(settings, rate_limit_per_second=2, rate_limit_burst=1))
-    clock = [0.0]
-    app.services.limiter.clock = lambda: clock[0]  # time stands still until we move it
-    await app.startup()
-    try:
-        async with _client(app) as client:
+    async with started_app(rate_limit_per_second=2, rate_limit_burst=1) as app:
+        app.services.limiter.clock = clock.monotonic  # time stands still until we move it
+        async with client_of(app) as client:
             assert (await post(client, owner, "a", one_row())).status_code == 200
             limited = await post(client, owner, "b", one_row("380930000002"))
             assert_error(limited, 429, "rate_limited")
-            clock[0] += 0.6  # a token back
+            clock.advance(seconds=0.6)  # a token back
             retry = await post(client, owner, "b", one_row("380930000002"))
             assert retry.status_code == 200
             assert "idempotent-replayed" not in retry.headers
-    finally:
-        await app.shutdown()
     assert row_count(store) == 2
-
-
-def _client(app: PowerDialerApp) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
 
 
 async def test_a_body_over_the_limit_answers_413_and_is_not_kept(
@@ -381,23 +373,59 @@ async def test_an_expired_key_acts_again(
 
 
 async def test_expired_keys_are_purged_as_keys_are_claimed(
-    settings: Settings, owner: Persona, stranger: Persona, store: Store
+    app: PowerDialerApp, client: httpx.AsyncClient, owner: Persona, stranger: Persona, store: Store
 ) -> None:
-    app = create_app(settings)
-    await app.startup()
-    try:
-        async with _client(app) as client:
-            await post(client, owner, "stale-1", one_row("380930000001"))
-            await post(client, owner, "stale-2", one_row("380930000002"))
-            await post(client, stranger, "theirs", one_row("380930000003"))
-            set_keys(store, expires_at=utcnow() - dt.timedelta(seconds=1))
-            # The app purged on its first claim for the project; the next purge is due later.
-            app._keyed.app._purged.clear()  # behind KeyAuthMiddleware
-            await post(client, owner, "fresh", one_row("380930000004"))
-    finally:
-        await app.shutdown()
+    await post(client, owner, "stale-1", one_row("380930000001"))
+    await post(client, owner, "stale-2", one_row("380930000002"))
+    await post(client, stranger, "theirs", one_row("380930000003"))
+    set_keys(store, expires_at=utcnow() - dt.timedelta(seconds=1))
+    # The app purged on its first claim for the project; the next purge is due later.
+    app._keyed.app._purged.clear()  # behind KeyAuthMiddleware
+    await post(client, owner, "fresh", one_row("380930000004"))
     remaining = {(r["project_id"], r["key"]) for r in key_rows(store)}
     assert remaining == {(owner.project_id, "fresh"), (stranger.project_id, "theirs")}
+
+
+async def test_a_claim_judges_the_lease_and_the_expiry_by_the_time_it_is_given(
+    app: PowerDialerApp, owner: Persona, clock: Clock
+) -> None:
+    def claim() -> idempotency.IdempotencyOp:
+        return idempotency.IdempotencyOp(
+            "claim", owner.project_id, "k", "same", presented_key=owner.key, now=clock.now()
+        )
+
+    submit = app.services.writer.submit
+    assert await submit(claim()) is None  # a new key: this request owns it
+    clock.advance(seconds=idempotency.IN_PROGRESS_LEASE.total_seconds())
+    running = await submit(claim())
+    assert running is not None
+    assert running.status_code is None  # still the first one's
+    clock.advance(seconds=1)
+    assert await submit(claim()) is None  # abandoned past its lease: taken over
+    saved = dataclasses.replace(claim(), kind="save", status_code=200, body=b"{}")
+    await submit(saved)
+    clock.advance(hours=24, seconds=-1)
+    kept = await submit(claim())
+    assert kept is not None
+    assert kept.status_code == 200  # replayed up to its last second
+    clock.advance(seconds=1)
+    assert await submit(claim()) is None  # expired: the key acts again
+
+
+def test_a_projects_expired_keys_are_purged_once_a_minute_at_most(
+    settings: Settings, clock: Clock
+) -> None:
+    app = create_app(settings)  # never started: only the middleware's own decision is asked
+    middleware = idempotency.IdempotencyMiddleware(app, app)
+    due = [middleware._purge_due(7, now=clock.monotonic())]
+    clock.advance(seconds=idempotency.PURGE_EVERY_SECONDS - 1)
+    due += [
+        middleware._purge_due(7, now=clock.monotonic()),
+        middleware._purge_due(8, now=clock.monotonic()),
+    ]
+    clock.advance(seconds=1)
+    due.append(middleware._purge_due(7, now=clock.monotonic()))
+    assert due == [True, False, True, True]  # project 8 has its own minute
 
 
 def test_the_ttl_is_at_least_a_day() -> None:
@@ -406,14 +434,9 @@ def test_the_ttl_is_at_least_a_day() -> None:
 
 
 async def test_the_ttl_follows_the_setting(
-    settings: Settings, owner: Persona, store: Store
+    started_app: StartApp, owner: Persona, store: Store
 ) -> None:
-    app = create_app(dataclasses.replace(settings, idempotency_ttl_hours=48))
-    await app.startup()
-    try:
-        async with _client(app) as client:
-            await post(client, owner, "k", one_row())
-    finally:
-        await app.shutdown()
+    async with started_app(idempotency_ttl_hours=48) as app, client_of(app) as client:
+        await post(client, owner, "k", one_row())
     [kept] = key_rows(store)
     assert kept["expires_at"] - kept["created_at"] == dt.timedelta(hours=48)

@@ -23,8 +23,8 @@ from powerdialer.models import CampaignState, utcnow
 from powerdialer.rows.write import ImportChunk, ImportCounts, apply_imports
 from powerdialer.settings import Settings
 from powerdialer.storage import Store, rows_import
-from powerdialer.web.app import PowerDialerApp, create_app
-from tests.conftest import Persona, stored_rows
+from powerdialer.web.app import PowerDialerApp
+from tests.conftest import Persona, StartApp, client_of, stored_rows
 
 pytestmark = pytest.mark.anyio
 
@@ -89,6 +89,15 @@ async def rejected_rows(
     )
     assert answer.status_code == 200, answer.text
     return list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+
+
+async def run_ready_tasks() -> None:
+    """Let every task that can go on without a thread or a timer take its turn: a fixed
+    number of passes of the event loop, not a wait on the clock.  What a task would do at
+    once (the runner queues its first write synchronously) has been done afterwards, so a
+    test can then say that it was not."""
+    for _ in range(20):
+        await asyncio.sleep(0)
 
 
 def numbers(store: Store, persona: Persona) -> list[str]:
@@ -394,14 +403,16 @@ async def test_a_broken_file_imports_nothing(
 
 class _Pipe:
     """A worker child's end of the pipe, played back: ``last`` holds the final event back
-    until it is set."""
+    until it is set (``held`` is set once the reader waits for it)."""
 
     def __init__(self, events: list[worker.Event], last: threading.Event | None = None) -> None:
         self.events = events
         self.last = last
+        self.held = threading.Event()
 
     def recv(self) -> worker.Event:
         if self.last is not None and len(self.events) == 1:
+            self.held.set()
             assert self.last.wait(10)
         if not self.events:
             raise EOFError
@@ -436,16 +447,22 @@ async def test_no_row_is_stored_before_the_structure_pass_vouches_for_the_file(
         [worker.Opened("csv", "utf-8", ",", {"phone": "Phone"}), last or worker.Counted(30)],
         last=answer,
     )
+    pumped = asyncio.Event()
+    pump = runner._Job.pump
+
+    async def pump_then_say_so(events: Any, held: asyncio.Queue[Any]) -> None:
+        await pump(events, held)
+        pumped.set()
+
+    monkeypatch.setattr(runner._Job, "pump", staticmethod(pump_then_say_so))
     driving = asyncio.ensure_future(
         runner._Job(app.services.imports, job, upload).drive(counting, reading)
     )
-    for _ in range(500):
-        if not reading.events:
-            break
-        await asyncio.sleep(0.01)
-    await asyncio.sleep(0.1)
-    assert not reading.events  # every chunk has reached the server...
-    assert not [p for p in seen if isinstance(p, ImportChunk)]  # ...and none was stored
+    await asyncio.wait_for(pumped.wait(), 10)  # every chunk has reached the server...
+    assert await asyncio.to_thread(counting.held.wait, 10)  # ...which waits for the count...
+    await run_ready_tasks()
+    assert not reading.events
+    assert not [p for p in seen if isinstance(p, ImportChunk)]  # ...and has stored none
     answer.set()
     await driving
     done = jobs.get_job(store, owner.project_id, job.id)
@@ -604,7 +621,7 @@ async def test_a_job_interrupted_mid_import_counts_exactly_the_rows_it_stored(
             if len(numbers(store, owner)) == 20:
                 break
             await asyncio.sleep(0.01)
-        await asyncio.sleep(0.05)
+        assert await asyncio.to_thread(pipes["records"].held.wait, 10)  # the child stalls
         await app.services.imports.stop()
     finally:
         stall.set()
@@ -681,7 +698,7 @@ async def test_a_campaign_deleted_mid_import_takes_its_job_with_it(
 
 
 async def test_startup_fails_the_jobs_a_dead_process_left_and_only_those(
-    settings: Settings, store: Store, owner: Persona
+    settings: Settings, started_app: StartApp, store: Store, owner: Persona
 ) -> None:
     folder = uploads.instance_dir(settings.data_dir)
     held = uploads.Upload(folder, ".csv")  # a live sibling process's upload: locked
@@ -707,9 +724,8 @@ async def test_startup_fails_the_jobs_a_dead_process_left_and_only_those(
 
     dead_id, gone_id = job(str(dead)), job(str(folder / "gone.csv"))
     held_id, other_id = job(str(held.path)), job("/elsewhere/other-instance/x.csv")
-    application = create_app(settings)
-    await application.startup()
-    await application.shutdown()
+    async with started_app():
+        pass
     status = {
         i: jobs.get_job(store, owner.project_id, i) for i in (dead_id, gone_id, held_id, other_id)
     }
@@ -725,18 +741,22 @@ async def test_startup_fails_the_jobs_a_dead_process_left_and_only_those(
 
 
 async def test_shutdown_interrupts_the_jobs_still_queued_or_running(
-    settings: Settings, store: Store, owner: Persona
+    settings: Settings,
+    started_app: StartApp,
+    store: Store,
+    owner: Persona,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    application = create_app(settings)
-    await application.startup()
-    imports = application.services.imports
-    await imports._slots.acquire()  # a job holds the only slot: the next one queues
-    transport = httpx.ASGITransport(app=application)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        job = await start_import(client, owner, UA_CSV.encode())
-    await asyncio.sleep(0.05)
-    assert jobs.get_job(store, owner.project_id, job["id"]).status == "queued"
-    await application.shutdown()
+    async with started_app() as application:
+        imports = application.services.imports
+        assert imports is not None
+        await imports._slots.acquire()  # a job holds the only slot: the next one queues
+        seen = record_submits(application, monkeypatch)
+        async with client_of(application) as client:
+            job = await start_import(client, owner, UA_CSV.encode())
+        await run_ready_tasks()
+        assert not [p for p in seen if isinstance(p, jobs.JobUpdate)]  # it has not started
+        assert jobs.get_job(store, owner.project_id, job["id"]).status == "queued"
     stopped = jobs.get_job(store, owner.project_id, job["id"])
     assert (stopped.status, stopped.error and stopped.error.code) == ("failed", "interrupted")
     assert uploads_left(settings) == []

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
-
-import httpx
 import pytest
 
-from powerdialer.settings import Settings
-from powerdialer.web.app import create_app
 from powerdialer.web.middleware.ratelimit import RateLimiter
-from tests.conftest import COMPAT, Persona
+from tests.clock import Clock
+from tests.conftest import COMPAT, Persona, StartApp, client_of
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_it_answers_429_with_retry_after_once_a_key_exceeds_its_burst(
-    settings: Settings, owner: Persona, stranger: Persona
+    started_app: StartApp, owner: Persona, stranger: Persona, clock: Clock
 ) -> None:
-    app = create_app(dataclasses.replace(settings, rate_limit_per_second=1, rate_limit_burst=3))
-    # No refill while the test runs, however slow the machine.
-    app.services.limiter.clock = lambda: 0.0
-    await app.startup()
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with started_app(rate_limit_per_second=1, rate_limit_burst=3) as app:
+        app.services.limiter.clock = clock.monotonic  # no refill while the test runs, however slow
+        async with client_of(app) as client:
             answers = [
                 await client.post(COMPAT, json=owner.row(f"38093000000{i}"), headers=owner.headers)
                 for i in range(4)
@@ -39,8 +31,6 @@ async def test_it_answers_429_with_retry_after_once_a_key_exceeds_its_burst(
             # Another key has its own bucket.
             other = await client.post(COMPAT, json=stranger.row(), headers=stranger.headers)
             assert other.status_code == 200
-    finally:
-        await app.shutdown()
 
 
 def test_a_bucket_refills_at_the_configured_rate() -> None:

@@ -56,9 +56,6 @@ def offending(loaded: set[str], forbidden: tuple[str, ...]) -> list[str]:
     )
 
 
-# powerdialer.fill checks its rows with powerdialer.bulk, which loads the storage package,
-# until row validation is the pure powerdialer.rows.validate (the lead's merge with the
-# "rows" branch of issue 11).  Strict: once it passes, this marker must go.
 def test_the_sdk_loads_no_storage() -> None:
     assert offending(loaded_after(["import powerdialer.client"]), SERVER_ONLY) == []
 

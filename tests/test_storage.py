@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import sys
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -16,10 +17,10 @@ from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from powerdialer.importing import jobs
-from powerdialer.settings import Settings
-from powerdialer.storage import Store, migrate, open_store
+from powerdialer.storage import Store, migrate, open_store, schema
+from powerdialer.storage.payload import Payload, merge_writes
 from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
-from tests.conftest import Persona
+from tests.conftest import Persona, StartApp
 
 
 def test_the_schema_is_at_the_latest_migration(store: Store) -> None:
@@ -30,6 +31,13 @@ def test_the_schema_is_at_the_latest_migration(store: Store) -> None:
 def test_migrating_twice_changes_nothing(store: Store) -> None:
     store.migrate()
     assert store.is_migrated()
+
+
+def test_the_migrations_make_exactly_the_tables_the_schema_knows(store: Store) -> None:
+    # The PostgreSQL runs empty the schema's tables between tests (conftest.TABLES): a table
+    # only a migration knows would keep its rows from one test to the next.
+    made = set(inspect(store.engine).get_table_names()) - {"alembic_version"}
+    assert made == {table.name for table in schema.metadata.sorted_tables}
 
 
 def test_every_unique_key_and_index_on_project_data_leads_with_project_id(store: Store) -> None:
@@ -102,14 +110,21 @@ def _no_scratch(store: Store):  # type: ignore[no-untyped-def]
     store.write(lambda conn: conn.execute(text("DROP TABLE IF EXISTS scratch")))
 
 
-def _apply_values(conn: Connection, payloads: Sequence[int]) -> list[int | Exception]:
+@dataclass(frozen=True)
+class _Value(Payload[int]):
+    """A test payload: a number for the scratch table."""
+
+    value: int
+
+
+def _apply_values(conn: Connection, payloads: Sequence[_Value]) -> list[int | Exception]:
     """Test apply(): store each payload in a scratch table; payload 13 breaks the batch."""
     conn.execute(text("CREATE TABLE IF NOT EXISTS scratch (project_id INTEGER, v INTEGER)"))
-    for value in payloads:
-        if value == 13:
+    for payload in payloads:
+        if payload.value == 13:
             conn.execute(text("SELECT * FROM no_such_table"))
-        conn.execute(text("INSERT INTO scratch VALUES (0, :v)"), {"v": value})
-    return list(payloads)
+        conn.execute(text("INSERT INTO scratch VALUES (0, :v)"), {"v": payload.value})
+    return [payload.value for payload in payloads]
 
 
 @pytest.mark.anyio
@@ -121,9 +136,9 @@ async def test_concurrent_submits_share_transactions(store: Store) -> None:
         commits += 1
 
     event.listen(store.engine, "commit", count)
-    committer: GroupCommitter[int, int] = GroupCommitter(store.engine, {int: _apply_values})
+    committer = GroupCommitter(store.engine, {_Value: _apply_values})
     committer.start()
-    results = await asyncio.gather(*(committer.submit(i) for i in range(100, 300)))
+    results = await asyncio.gather(*(committer.submit(_Value(i)) for i in range(100, 300)))
     await committer.stop()
     assert results == list(range(100, 300))
     assert commits < 200  # group commit: fewer transactions than requests
@@ -133,10 +148,10 @@ async def test_concurrent_submits_share_transactions(store: Store) -> None:
 
 @pytest.mark.anyio
 async def test_one_failing_item_does_not_fail_its_batch_neighbours(store: Store) -> None:
-    committer: GroupCommitter[int, int] = GroupCommitter(store.engine, {int: _apply_values})
+    committer = GroupCommitter(store.engine, {_Value: _apply_values})
     committer.start()
     results = await asyncio.gather(
-        *(committer.submit(i) for i in (11, 12, 13, 14)), return_exceptions=True
+        *(committer.submit(_Value(i)) for i in (11, 12, 13, 14)), return_exceptions=True
     )
     await committer.stop()
     assert results[:2] == [11, 12]
@@ -150,28 +165,26 @@ async def test_one_failing_item_does_not_fail_its_batch_neighbours(store: Store)
 
 @pytest.mark.anyio
 async def test_a_stopped_writer_refuses_new_work(store: Store) -> None:
-    committer: GroupCommitter[int, int] = GroupCommitter(store.engine, {int: _apply_values})
+    committer = GroupCommitter(store.engine, {_Value: _apply_values})
     committer.start()
     await committer.stop()
     with pytest.raises(StorageUnavailable):
-        await committer.submit(1)
+        await committer.submit(_Value(1))
 
 
-class _Heavy(int):
+class _Heavy(_Value):
     """A payload that counts as many rows."""
 
     weight = 150
 
 
-def _apply_heavy(conn: Connection, payloads: Sequence[int]) -> list[int | Exception]:
+def _apply_heavy(conn: Connection, payloads: Sequence[_Value]) -> list[int | Exception]:
     return [len(payloads)] * len(payloads)
 
 
 @pytest.mark.anyio
 async def test_a_transaction_is_bounded_by_rows_not_by_requests(store: Store) -> None:
-    committer: GroupCommitter[int, int] = GroupCommitter(
-        store.engine, {_Heavy: _apply_heavy}, max_batch=300
-    )
+    committer = GroupCommitter(store.engine, {_Heavy: _apply_heavy}, max_batch=300)
     committer.start()
     sizes = await asyncio.gather(*(committer.submit(_Heavy(i)) for i in range(10)))
     await committer.stop()
@@ -182,7 +195,7 @@ async def test_a_transaction_is_bounded_by_rows_not_by_requests(store: Store) ->
 
 
 @dataclass(frozen=True)
-class _Live:
+class _Live(Payload[tuple[int, str]]):
     """A foreground payload; ``gate``: its apply waits for it (and sets ``started`` first)."""
 
     name: str
@@ -231,11 +244,9 @@ class _Probe:
         return answers
 
 
-def _probing(
-    store: Store, max_background: int = 50_000
-) -> tuple[GroupCommitter[_Live, tuple[int, str]], _Probe]:
+def _probing(store: Store, max_background: int = 50_000) -> tuple[GroupCommitter, _Probe]:
     probe = _Probe(store)
-    committer: GroupCommitter[_Live, tuple[int, str]] = GroupCommitter(
+    committer = GroupCommitter(
         store.engine,
         {_Live: probe, _Import: probe, _Progress: probe},
         max_background=max_background,
@@ -250,7 +261,7 @@ async def _blocked(payload: _Live) -> None:
 
 async def _held(
     store: Store, max_background: int = 50_000
-) -> tuple[GroupCommitter[_Live, tuple[int, str]], _Probe, threading.Event, asyncio.Future[Any]]:
+) -> tuple[GroupCommitter, _Probe, threading.Event, asyncio.Future[Any]]:
     """A started writer held on its first payload (a live one, ``"first"``) until the gate
     is set: what is queued meanwhile is taken together after it."""
     committer, probe = _probing(store, max_background)
@@ -376,6 +387,30 @@ async def test_a_progress_update_neither_cuts_an_import_transaction_short_nor_fs
     assert probe.order == ["first", "progress", "import-0", "import-1", "import-2"]
 
 
+def test_every_payload_has_its_apply_function_in_the_apps_writer() -> None:
+    from powerdialer.web.app import WRITES
+
+    def kinds(base: type[Payload[Any]]) -> set[type[Payload[Any]]]:
+        found = set()
+        for kind in base.__subclasses__():
+            found |= {kind, *kinds(kind)}
+        return found
+
+    # As the modules name them: @dataclass(slots=True) leaves the class it replaced behind.
+    ours = {
+        kind
+        for kind in kinds(Payload)
+        if kind.__module__.startswith("powerdialer.")
+        and getattr(sys.modules[kind.__module__], kind.__qualname__, None) is kind
+    }
+    assert ours == set(WRITES), "a payload without an apply function, or one not a Payload"
+
+
+def test_a_payload_class_claimed_by_two_packages_is_refused() -> None:
+    with pytest.raises(ValueError, match="_Value has two apply functions"):
+        merge_writes({_Value: _apply_values}, {_Value: _apply_heavy})
+
+
 def test_only_a_change_of_status_makes_an_import_jobs_update_durable() -> None:
     progress = jobs.JobUpdate(1, 2, {"total": 10})
     end = jobs.JobUpdate(1, 2, {"total": 10, "status": "done"})
@@ -386,16 +421,10 @@ def test_only_a_change_of_status_makes_an_import_jobs_update_durable() -> None:
 
 @pytest.mark.anyio
 async def test_the_server_freezes_its_long_lived_objects_and_thaws_them_on_shutdown(
-    settings: Settings,
+    started_app: StartApp,
 ) -> None:
     import gc
 
-    from powerdialer.web.app import create_app
-
-    app = create_app(settings, freeze_gc=True)
-    await app.startup()
-    try:
+    async with started_app(freeze_gc=True):
         assert gc.get_freeze_count() > 10_000  # routes, templates, phone metadata…
-    finally:
-        await app.shutdown()
     assert gc.get_freeze_count() == 0

@@ -16,8 +16,9 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def bulk_server(live: Server) -> Server:
-    if not server_has_bulk(live):
-        pytest.skip("the server does not publish bulk support at GET /power-dialer/limits yet")
+    # The server publishes its bulk limits: if it ever stopped, these tests must fail (a skip
+    # here once hid exactly that), since `--mode auto` would silently fall back to single rows.
+    assert server_has_bulk(live), "GET /power-dialer/limits no longer publishes bulk_max_rows"
     return live
 
 

@@ -14,6 +14,7 @@ from powerdialer.accounts.models import Role
 from powerdialer.models import utcnow
 from powerdialer.storage import Store, schema
 from powerdialer.web.app import PowerDialerApp
+from tests.clock import Clock
 from tests.ui.conftest import (
     API_PAGE,
     LIST,
@@ -146,6 +147,14 @@ def test_the_lock_grows_with_each_further_failure_and_ends(store: Store, anna: U
     signed = sessions.sign_in(store, anna.email, anna.password, "10.0.0.1", now=after)
     assert signed.session.user.email == anna.email
     assert _locked_until(store, f"email:{anna.email}") is None
+
+
+def test_a_session_ends_when_its_lifetime_is_over(store: Store, anna: User, clock: Clock) -> None:
+    signed = sessions.sign_in(store, anna.email, anna.password, "10.0.0.1", now=clock.now())
+    clock.advance(seconds=sessions.SESSION_LIFETIME.total_seconds() - 1)
+    assert sessions.load_session(store, signed.token, now=clock.now()) is not None
+    clock.advance(seconds=1)
+    assert sessions.load_session(store, signed.token, now=clock.now()) is None
 
 
 def test_many_failures_from_one_address_lock_the_address(store: Store, anna: User) -> None:

@@ -19,8 +19,8 @@ from powerdialer.models import utcnow
 from powerdialer.settings import Settings
 from powerdialer.storage import Store
 from powerdialer.storage import accounts as sql
-from powerdialer.web.app import PowerDialerApp, create_app
-from tests.conftest import Persona
+from powerdialer.web.app import PowerDialerApp
+from tests.conftest import Persona, StartApp
 from tests.ui.conftest import PASSWORD, User, csrf_of, form_post, make_user
 
 pytestmark = pytest.mark.anyio
@@ -36,14 +36,10 @@ def slow_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def two_instances(settings: Settings) -> AsyncIterator[list[PowerDialerApp]]:
+async def two_instances(started_app: StartApp) -> AsyncIterator[list[PowerDialerApp]]:
     """Two app instances, each with its own engine and pool, on one database."""
-    apps = [create_app(settings), create_app(settings)]
-    for app in apps:
-        await app.startup()
-    yield apps
-    for app in apps:
-        await app.shutdown()
+    async with started_app() as one, started_app() as two:
+        yield [one, two]
 
 
 async def _login_form(app: PowerDialerApp) -> tuple[httpx.AsyncClient, str]:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from powerdialer.settings import Settings
+from tests.error_shapes import ui_error
 from tests.failures import BrokenDatabase, broken_database, database_url
 from tests.mounts import tmpfs
 from tests.test_error_shape import MALFORMED, big_csv, left_on_disk
@@ -56,6 +57,7 @@ async def test_a_malformed_upload_is_422_invalid_upload_in_the_uis_words(
         answer = await as_anna.post(url, headers=headers, content=body)
         assert answer.status_code == 422, (url, answer.text)
         assert answer.json()["code"] == "invalid_upload"
+        ui_error(answer, 422, "invalid_upload")
         assert answer.json()["error"]  # a sentence in the user's language
     assert left_on_disk(settings) == []
 
@@ -71,6 +73,7 @@ async def test_a_full_disk_under_a_ui_upload_is_503_and_leaves_no_partial_file(
         assert answer.status_code == 503, (url, answer.text)
         assert answer.headers["retry-after"] == "1"
         assert answer.json()["code"] == "storage_unavailable"
+        ui_error(answer, 503, "storage_unavailable")  # the whole shape
         assert left_on_disk(settings) == []
 
 

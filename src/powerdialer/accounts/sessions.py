@@ -120,14 +120,18 @@ def sign_in(
     return SignedIn(token, store.write(run))
 
 
-def load_session(store: Store, token: str | None) -> WebSession | None:
-    """The live session of a cookie's token, or ``None`` (missing, unknown or expired)."""
+def load_session(
+    store: Store, token: str | None, *, now: dt.datetime | None = None
+) -> WebSession | None:
+    """The live session of a cookie's token, or ``None`` (missing, unknown or expired by
+    ``now``, the real clock unless given)."""
     if not token or len(token) > 256:
         return None
     token_hash = _token_hash(token)
+    now = now or utcnow()
 
     def run(conn: Connection) -> WebSession | None:
-        row = sql.get_session(conn, token_hash, utcnow())
+        row = sql.get_session(conn, token_hash, now)
         if row is None:
             return None
         found = sql.user_by_id(conn, row.user_id)

@@ -32,10 +32,12 @@ from powerdialer.models import utcnow
 from powerdialer.storage import Store
 from powerdialer.storage import campaigns as campaigns_sql
 from powerdialer.storage import imports as sql
+from powerdialer.storage.payload import Payload, Writes
 
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "WRITES",
     "ImportJob",
     "JobError",
     "JobUpdate",
@@ -198,7 +200,7 @@ def list_jobs(store: Store, project_id: int, campaign_id: int, limit: int = 50) 
 
 
 @dataclass(frozen=True, slots=True)
-class JobUpdate:
+class JobUpdate(Payload[bool]):
     """New values for a job's columns (its status, what was detected), for the group-commit
     writer: it goes through the one writer like every row, so on SQLite it never contends
     with it for the write lock.  The counters are not among them: they move with the rows
@@ -220,6 +222,10 @@ def apply_job_updates(conn: Connection, items: Sequence[JobUpdate]) -> list[bool
     """The writer's apply function for :class:`JobUpdate`: per item, False when the job is
     gone (its campaign was deleted meanwhile, and the job with it)."""
     return [sql.update_job(conn, i.project_id, i.job_id, i.values) for i in items]
+
+
+WRITES: Writes = {JobUpdate: apply_job_updates}
+"""This module's writes, for the app's group-commit writer (``storage/payload.py``)."""
 
 
 def fail_job(store: Store, job: ImportJob, code: str, message: str) -> None:

@@ -89,7 +89,7 @@ class _Gone(Exception):
 class ImportRunner:
     """Runs this process's import jobs in the background, as asyncio tasks."""
 
-    def __init__(self, store: Store, committer: GroupCommitter[Any, Any], settings: Settings):
+    def __init__(self, store: Store, committer: GroupCommitter, settings: Settings):
         self.store = store
         self.committer = committer
         self.settings = settings

@@ -22,6 +22,7 @@ from powerdialer.rows.write import write_rows
 from powerdialer.storage import projects as project_sql
 from powerdialer.storage import rows_intake as sql
 from powerdialer.storage.campaigns import write_targets
+from powerdialer.storage.payload import Payload, Writes
 from powerdialer.storage.rows_write import lock_campaigns
 
 IntakeValues = tuple[int, int, str | None, str, str, str]
@@ -32,7 +33,7 @@ by unpacking."""
 
 
 @dataclass(slots=True)
-class Intake:
+class Intake(Payload[bool]):
     """One row a client asks to add, with the credentials it came with.
 
     The body is validated where the request is handled (``prepare_intake``), so the writer
@@ -144,3 +145,7 @@ def _write_by_policy(
     for (project_id, campaign_id, source, policy), group in groups.items():
         new = [NewRow(phone_raw=raw, phone_e164=e164, fio=fio) for _, _, fio, raw, e164, _ in group]
         write_rows(conn, project_id, campaign_id, policy, new, source=source, now=now)
+
+
+WRITES: Writes = {Intake: apply_intakes}
+"""This module's writes, for the app's group-commit writer (``storage/payload.py``)."""

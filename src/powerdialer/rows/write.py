@@ -21,7 +21,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import orjson
 from sqlalchemy import Connection
@@ -35,11 +35,12 @@ from powerdialer.storage import rows_import
 from powerdialer.storage import rows_write as sql
 from powerdialer.storage.campaigns import WriteTarget, write_targets
 from powerdialer.storage.imports import RejectValues
+from powerdialer.storage.payload import Payload, Writes
 from powerdialer.storage.writer import GroupCommitter
 
 
 @dataclass(frozen=True, slots=True)
-class BulkWrite:
+class BulkWrite(Payload["list[RowOutcome]"]):
     project_id: int
     campaign_id: int
     rows: list[NewRow]
@@ -52,7 +53,7 @@ class BulkWrite:
 
 
 @dataclass(frozen=True, slots=True)
-class ImportChunk:
+class ImportChunk(Payload["ImportCounts"]):
     """Rows of an import job for the group-commit writer, as the worker child sent them: a
     background write (several share a transaction; the live API's rows go first).
 
@@ -62,6 +63,7 @@ class ImportChunk:
     that is not stored nor misses one that is."""
 
     background: ClassVar[bool] = True
+    durable: ClassVar[bool] = False  # its commit need not be fsynced before the next one
     project_id: int
     campaign_id: int
     rows: list[ImportRow]
@@ -227,7 +229,7 @@ def apply_bulk(
 
 
 async def add_rows(
-    writer: GroupCommitter[Any, Any],
+    writer: GroupCommitter,
     project_id: int,
     campaign_id: int,
     rows: list[NewRow],
@@ -283,3 +285,7 @@ def apply_imports(
             )
         results.append(counts)
     return results
+
+
+WRITES: Writes = {BulkWrite: apply_bulk, ImportChunk: apply_imports}
+"""This module's writes, for the app's group-commit writer (``storage/payload.py``)."""

@@ -9,8 +9,22 @@ a whole batch: that is where the throughput comes from, never from weaker durabi
 One writer per process also matches SQLite's single-writer nature (no lock waits between
 our own connections); so every kind of write that wants group commit (a compatible row, a bulk
 request, an import chunk) goes through the same writer, each with its own ``apply`` function
-chosen by the payload's type.  If a batch fails as a whole, its items are retried one by one
-in their own transactions, so a single bad item cannot fail its neighbours.
+chosen by the payload's type (:mod:`~powerdialer.storage.payload`: the ``Payload`` base, and
+each package's ``WRITES``).  If a batch fails as a whole, its items are retried one by one in
+their own transactions, so a single bad item cannot fail its neighbours; a connection that
+broke (a database restart, a fail-over) is dropped, and the retries run on a new one.
+
+**Which writes come here** (docs/architecture.md).  Rare CRUD (a campaign created or renamed,
+a user, a key) may use ``Store.write``, its own short transaction.  What is hot, or must be
+serial, is a payload of this writer: rows, idempotency claims, import progress, and the
+dialer's leases ("the next number"), call outcomes and the do-not-call check made at lease
+time.  On SQLite (one server process) this is the only writer, so leases never wait for the
+write lock, and many share one transaction and one fsync; on PostgreSQL, where several server
+processes each have a writer, the apply function takes its rows with ``SELECT … FOR UPDATE
+SKIP LOCKED``, so they hand out different numbers without waiting on each other.  A webhook's
+event is written by the apply function in the transaction of the change it reports (an
+outbox row) and sent only after the commit, by a sender reading the outbox: never an event
+for a change that was rolled back, nor a change without its event.
 
 The hand-over is a ``queue.SimpleQueue`` (implemented in C: no Python-level lock on the event
 loop's side) and one ``call_soon_threadsafe`` per batch on the way back.
@@ -29,56 +43,54 @@ arrivals first.  A ``patient`` foreground payload (the import job's own progress
 which nobody waits on) counts as neither: it rides along with the background payloads.
 
 Transactions of background payloads (and of others that say ``durable = False``, like that
-progress update) commit without an fsync of their own (see ``_transaction``); a
+progress update) commit without an fsync of their own (``walsync.transaction``); a
 ``WalFlusher`` thread syncs SQLite's WAL right after each, beside the writer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from powerdialer.storage import walsync
+from powerdialer.storage.payload import Payload, Writes
 from powerdialer.storage.walsync import WalFlusher
 
 log = logging.getLogger(__name__)
 
-P = TypeVar("P")  # an item's payload
-R = TypeVar("R")  # its result
-
-# apply() returns one result per payload; an Exception instance is that item's failure.
-ApplyFn = Callable[[Connection, Sequence[P]], Sequence[R | Exception]]
+R = TypeVar("R")  # what a payload's write answers
 
 _STOP = object()
 _DEFERRED = object()  # a background payload set aside for the next transaction
+_Item = tuple[Payload[Any], asyncio.Future[Any]]  # a payload and the future it answers
 
 
 class StorageUnavailable(Exception):
     """The database could not commit; the item was NOT stored and may be retried."""
 
 
-class GroupCommitter(Generic[P, R]):
+class GroupCommitter:
     def __init__(
         self,
         engine: Engine,
-        appliers: Mapping[type, ApplyFn[Any, Any]],
+        writes: Writes,
         *,
         max_batch: int = 2000,
         max_background: int = 50_000,
     ) -> None:
         self._engine = engine
-        self._appliers = dict(appliers)
+        self._appliers = dict(writes)
         self._max_batch = max_batch
         self._max_background = max_background
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._set_aside: list[tuple[P, asyncio.Future[R]]] = []
+        self._set_aside: list[_Item] = []
         # Foreground payloads queued and taken: each counter has one writing thread (the
         # event loop's, the writer's), so their difference is safe to read without a lock.
         self._queued = 0
@@ -107,10 +119,10 @@ class GroupCommitter(Generic[P, R]):
         if self._flusher is not None:
             await asyncio.to_thread(self._flusher.stop)
 
-    async def submit(self, payload: P) -> R:
+    async def submit(self, payload: Payload[R]) -> R:
         return await self.enqueue(payload)
 
-    def enqueue(self, payload: P) -> asyncio.Future[R]:
+    def enqueue(self, payload: Payload[R]) -> asyncio.Future[R]:
         """Queue ``payload`` now (payloads are stored in the order they are queued); the
         future answers once it is committed."""
         if type(payload) not in self._appliers:
@@ -123,14 +135,14 @@ class GroupCommitter(Generic[P, R]):
         self._queue.put((payload, future))
         return future
 
-    def _take_batch(self) -> tuple[list[tuple[P, asyncio.Future[R]]], bool]:
+    def _take_batch(self) -> tuple[list[_Item], bool]:
         """Block for one item (unless payloads were set aside), then take whatever else is
         already waiting, up to ``max_batch`` rows: a payload that carries many rows (a bulk
-        request) says so in a ``weight`` attribute, so one transaction stays bounded however
+        request) says so in its ``weight``, so one transaction stays bounded however
         requests mix.  Background payloads do not count (``_apply`` bounds them), so a live
         row queued behind an import's writes is always taken; they come after the others,
         the set-aside ones first."""
-        batch: list[tuple[P, asyncio.Future[R]]] = []
+        batch: list[_Item] = []
         background, self._set_aside = self._set_aside, []
         rows = 0
         try:
@@ -140,12 +152,13 @@ class GroupCommitter(Generic[P, R]):
         while True:
             if item is _STOP:
                 return batch + background, True
-            if getattr(item[0], "background", False):
+            payload = item[0]
+            if payload.background:
                 background.append(item)
             else:
                 batch.append(item)
-                rows += getattr(item[0], "weight", 1)
-                if _urgent(item[0]):
+                rows += payload.weight
+                if not payload.patient:
                     self._taken += 1
             if rows >= self._max_batch:
                 return batch + background, False
@@ -180,11 +193,11 @@ class GroupCommitter(Generic[P, R]):
             self._conn = self._engine.connect().execution_options(sqlite_begin="IMMEDIATE")
         return self._conn
 
-    def _transaction(self, payloads: Sequence[P]) -> list[Any]:
+    def _transaction(self, payloads: Sequence[Payload[Any]]) -> list[Any]:
         conn = self._connection()
-        relaxed = not any(_durable(payload) for payload in payloads)
+        relaxed = not any(payload.durable for payload in payloads)
         try:
-            with _transaction(conn, relaxed):
+            with walsync.transaction(conn, relaxed):
                 results = self._apply(conn, payloads)
             if relaxed and self._flusher is not None:
                 self._flusher.poke()
@@ -196,7 +209,7 @@ class GroupCommitter(Generic[P, R]):
             raise
         return results
 
-    def _apply(self, conn: Connection, payloads: Sequence[P]) -> list[Any]:
+    def _apply(self, conn: Connection, payloads: Sequence[Payload[Any]]) -> list[Any]:
         """Hand each kind of payload to its own apply function, in one transaction; results
         come back in the payloads' order.  Background payloads go one at a time, after the
         rest, up to ``max_background`` rows.  A transaction that carries urgent payloads takes
@@ -204,15 +217,15 @@ class GroupCommitter(Generic[P, R]):
         not starved by a steady stream of live rows); once an urgent payload waits in the
         queue the rest answer ``_DEFERRED``: they go in the next transaction, after the new
         arrivals."""
-        groups: dict[type, list[int]] = {}
+        groups: dict[type[Payload[Any]], list[int]] = {}
         background: list[int] = []
         urgent = False
         for index, payload in enumerate(payloads):
-            if getattr(payload, "background", False):
+            if payload.background:
                 background.append(index)
             else:
                 groups.setdefault(type(payload), []).append(index)
-                urgent = urgent or _urgent(payload)
+                urgent = urgent or not payload.patient
         results: list[Any] = [None] * len(payloads)
         for kind, indexes in groups.items():
             self._apply_kind(conn, kind, indexes, payloads, results)
@@ -230,15 +243,15 @@ class GroupCommitter(Generic[P, R]):
                 self._owed = position == 0
                 break
             self._apply_kind(conn, type(payloads[index]), [index], payloads, results)
-            rows += getattr(payloads[index], "weight", 1)
+            rows += payloads[index].weight
         return results
 
     def _apply_kind(
         self,
         conn: Connection,
-        kind: type,
+        kind: type[Payload[Any]],
         indexes: list[int],
-        payloads: Sequence[P],
+        payloads: Sequence[Payload[Any]],
         results: list[Any],
     ) -> None:
         answers = self._appliers[kind](conn, [payloads[i] for i in indexes])
@@ -247,7 +260,7 @@ class GroupCommitter(Generic[P, R]):
         for index, answer in zip(indexes, answers, strict=True):
             results[index] = answer
 
-    def _commit(self, payloads: list[P]) -> list[Any]:
+    def _commit(self, payloads: list[Payload[Any]]) -> list[Any]:
         try:
             return self._transaction(payloads)
         except Exception:
@@ -258,44 +271,10 @@ class GroupCommitter(Generic[P, R]):
         return [self._commit([payload])[0] for payload in payloads]
 
 
-def _urgent(payload: object) -> bool:
+def _urgent(payload: Payload[Any]) -> bool:
     """A foreground payload that someone waits on (not a ``patient`` one: an import job's own
     progress update), so background payloads must not hold up its commit."""
-    return not getattr(payload, "background", False) and not getattr(payload, "patient", False)
-
-
-def _durable(payload: object) -> bool:
-    """Whether the commit that stores ``payload`` must be fsynced before it is answered:
-    yes, unless it is a background payload or says ``durable = False``."""
-    return bool(getattr(payload, "durable", not getattr(payload, "background", False)))
-
-
-@contextlib.contextmanager
-def _transaction(conn: Connection, relaxed: bool) -> Iterator[None]:
-    """One transaction on ``conn``.  ``relaxed``: its payloads need no durability of their
-    own (an import's rows and progress), so it commits without an fsync:
-    ``synchronous=NORMAL`` on SQLite, ``synchronous_commit = off`` on PostgreSQL.
-
-    Nothing is answered on the strength of such a commit.  The import job's end ("done" or
-    "failed") is a durable write, and its fsync (PostgreSQL: its WAL flush) makes every
-    earlier commit durable too.  A power loss before that loses the last of these commits,
-    never one in the middle: the WAL is replayed up to its first incomplete commit.  So the
-    job's counters, stored by such commits too, never count rows that did not survive; the
-    job itself is left unfinished, and failed at the next start."""
-    if not relaxed or conn.dialect.name != "sqlite":
-        with conn.begin():
-            if relaxed:
-                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-            yield
-        return
-    raw = conn.connection.dbapi_connection  # before BEGIN: SQLite refuses it inside one
-    assert raw is not None
-    raw.execute("PRAGMA synchronous=NORMAL")
-    try:
-        with conn.begin():
-            yield
-    finally:
-        raw.execute("PRAGMA synchronous=FULL")
+    return not payload.background and not payload.patient
 
 
 def _resolve(futures: list[asyncio.Future[Any]], results: list[Any]) -> None:

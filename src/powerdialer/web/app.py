@@ -11,25 +11,22 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-from collections.abc import Mapping
-from typing import Any
 
 from starlette.types import ASGIApp
 
 from powerdialer.errors import ValidationError
-from powerdialer.importing.jobs import JobUpdate, apply_job_updates
+from powerdialer.importing import jobs
 from powerdialer.phones import normalize_phone
-from powerdialer.rows.intake import Intake, apply_intakes
-from powerdialer.rows.write import BulkWrite, ImportChunk, apply_bulk, apply_imports
+from powerdialer.rows import intake, write
 from powerdialer.settings import Settings
-from powerdialer.storage.writer import ApplyFn
+from powerdialer.storage.payload import merge_writes
 from powerdialer.web import compat, ui
 from powerdialer.web.api import build_api
 from powerdialer.web.api.openapi import PUBLIC_PATHS
+from powerdialer.web.middleware import idempotency_writes
 from powerdialer.web.middleware.bodylimit import BodyLimitMiddleware
 from powerdialer.web.middleware.cors import ApiCors
 from powerdialer.web.middleware.idempotency import IdempotencyMiddleware
-from powerdialer.web.middleware.idempotency_writes import IdempotencyOp, apply_idempotency
 from powerdialer.web.middleware.keyauth import KeyAuth, KeyAuthMiddleware, KeyVerifier
 from powerdialer.web.middleware.ratelimit import RateLimitMiddleware
 from powerdialer.web.middleware.textguard import NulGuardMiddleware
@@ -38,14 +35,8 @@ from powerdialer.web.services import Services
 
 log = logging.getLogger(__name__)
 
-# The group-commit writer's payloads, each with the function that applies it.
-WRITES: Mapping[type, ApplyFn[Any, Any]] = {
-    Intake: apply_intakes,
-    BulkWrite: apply_bulk,
-    ImportChunk: apply_imports,
-    IdempotencyOp: apply_idempotency,
-    JobUpdate: apply_job_updates,
-}
+WRITES = merge_writes(intake.WRITES, write.WRITES, jobs.WRITES, idempotency_writes.WRITES)
+"""Every package's writes (``storage/payload.py``): what the app's one writer applies."""
 
 
 class PowerDialerApp:

@@ -60,7 +60,7 @@ class CompatEndpoint:
     def __init__(
         self,
         settings: Settings,
-        committer: GroupCommitter[Intake, bool],
+        committer: GroupCommitter,
         limiter: RateLimiter,
         auth: KeyAuth,
         keyed: ASGIApp,

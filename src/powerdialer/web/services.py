@@ -10,14 +10,14 @@ the UI's through their ``Page`` (``web.ui.pages``), the middleware as an argumen
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from powerdialer.health import HealthCheck
 from powerdialer.importing.runner import ImportRunner
 from powerdialer.settings import Settings
 from powerdialer.storage import Store, open_store
-from powerdialer.storage.writer import ApplyFn, GroupCommitter
+from powerdialer.storage.payload import Writes
+from powerdialer.storage.writer import GroupCommitter
 from powerdialer.web.exports import ExportSlots
 from powerdialer.web.middleware.ratelimit import RateLimiter
 
@@ -35,7 +35,7 @@ class Services:
         self.exports = ExportSlots(settings.max_exports_per_key, settings.max_exports)
         self.health = HealthCheck(self)
         self._store: Store | None = None
-        self._writer: GroupCommitter[Any, Any] | None = None
+        self._writer: GroupCommitter | None = None
         self._imports: ImportRunner | None = None
 
     @property
@@ -43,7 +43,7 @@ class Services:
         return _started(self._store)
 
     @property
-    def writer(self) -> GroupCommitter[Any, Any]:
+    def writer(self) -> GroupCommitter:
         """The group-commit writer (:mod:`powerdialer.storage.writer`): hot writes go here."""
         return _started(self._writer)
 
@@ -52,7 +52,7 @@ class Services:
         """This process's import jobs, run in the background."""
         return _started(self._imports)
 
-    async def start(self, writes: Mapping[type, ApplyFn[Any, Any]]) -> None:
+    async def start(self, writes: Writes) -> None:
         """Open the store (refused unless migrated), start the writer with ``writes`` (each
         payload type and the function that applies it) and the import runner."""
         store = open_store(self.settings.database_url, migrate=False)

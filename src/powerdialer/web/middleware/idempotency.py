@@ -28,7 +28,7 @@ import hashlib
 import logging
 import re
 import time
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
 import orjson
 
@@ -68,7 +68,7 @@ class _Services(Protocol):
     settings: Settings
 
     @property
-    def writer(self) -> GroupCommitter[Any, Any]: ...
+    def writer(self) -> GroupCommitter: ...
 
 
 def fingerprint(method: str, path: str, query: bytes, body_sha256: str) -> str:
@@ -111,8 +111,8 @@ class IdempotencyMiddleware:
                     return
         await self.app(scope, receive, send)
 
-    def _purge_due(self, project_id: int) -> bool:
-        now = time.monotonic()
+    def _purge_due(self, project_id: int, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
         if now - self._purged.get(project_id, -PURGE_EVERY_SECONDS) < PURGE_EVERY_SECONDS:
             return False
         if len(self._purged) > 100_000:

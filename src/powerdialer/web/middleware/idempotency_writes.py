@@ -21,12 +21,13 @@ from powerdialer import projects
 from powerdialer.errors import AuthError, PowerDialerError
 from powerdialer.models import utcnow
 from powerdialer.storage import idempotency as sql
+from powerdialer.storage.payload import Payload, Writes
 
 IN_PROGRESS_LEASE = dt.timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
-class IdempotencyOp:
+class IdempotencyOp(Payload["sql.Record | None"]):
     """A group-commit payload: claim a key, save its answer, or release it."""
 
     kind: Literal["claim", "save", "release"]
@@ -39,6 +40,7 @@ class IdempotencyOp:
     status_code: int = 0  # save
     headers: str = "[]"  # save
     body: bytes | None = None  # save
+    now: dt.datetime | None = None  # claim: the time it expires keys by; None: when stored
 
     def saved(self, status_code: int, headers: str, body: bytes | None) -> IdempotencyOp:
         """Save the answer of this claim (``body`` None: too big to keep)."""
@@ -62,10 +64,11 @@ def apply_idempotency(
 ) -> list[sql.Record | PowerDialerError | None]:
     """The writer's apply function: a claim answers ``None`` (this request owns the key), the
     key's ``Record``, or ``AuthError``; save and release answer ``None``."""
-    now = utcnow()
+    stored_at = utcnow()
     results: list[sql.Record | PowerDialerError | None] = []
     for op in ops:
         if op.kind == "claim":
+            now = op.now or stored_at
             try:
                 projects.authenticate(conn, op.project_id, op.presented_key)
             except AuthError as exc:
@@ -98,3 +101,7 @@ def apply_idempotency(
             sql.release(conn, op.project_id, op.key, op.fingerprint)
             results.append(None)
     return results
+
+
+WRITES: Writes = {IdempotencyOp: apply_idempotency}
+"""This module's writes, for the app's group-commit writer (``storage/payload.py``)."""
