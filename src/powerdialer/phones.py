@@ -8,6 +8,9 @@ read"): a leading 8 is a trunk prefix in Russia, Kazakhstan, Belarus (and was in
 much as the start of +81…+88, and a number written without the region's trunk prefix may be
 an international one without its ``+``.  When both readings are valid and differ, the number
 is refused as ``ambiguous_phone_number`` with the readings, never guessed.
+
+Past 300 lines on purpose: the fast path and the rules for numbers written without ``+`` are
+one decision, as docs/api.md describes them.
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 """``powerdialer fill FILE --campaign ID``: send a CRM export to a campaign, ours or the
 vendor's, fast, safely and resumably.  The engine is :mod:`powerdialer.fill`; this is
-its shell: options, credentials, progress, summary, exit code."""
+its shell: options, credentials, progress, summary, exit code.
+
+Past 300 lines on purpose: most of it is the command's option declarations, which belong in
+one place."""
 
 from __future__ import annotations
 

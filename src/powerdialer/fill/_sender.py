@@ -22,6 +22,9 @@ What an answer does to a row:
 
 Stopping (Ctrl-C, or one of the above) lets requests already on the wire finish and record
 their answers; workers that were only waiting (for a token, or before a retry) are cancelled.
+
+Past 300 lines on purpose: sending, retrying and journalling an answer are one protocol (the
+rule above); split, it would be in three files.
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ The job's counters and rejected rows ride in those very writes (``ImportChunk.jo
 change in the transaction that stores the rows they count, so a poll, or a job interrupted
 by a crash, always reads ``supplied ≥ inserted + duplicates + updated + rejected`` with
 ``inserted`` the rows stored.  Only the job's status goes as a write of its own.
+
+Past 300 lines on purpose: one job's life (start, pump, count, finish, fail, sweep) is one
+state machine; split, its states would live in different modules.
 """
 
 from __future__ import annotations

@@ -23,6 +23,9 @@ inflating and a 1 MiB buffer.  XLSB and XLS sheets are binary and are not scanne
 is bounded by the ZIP checks (XLSB) or by the format (XLS: 65,536 x 256 cells, 512 MiB at
 most), and, like every file, by the memory limit of the child process that reads them
 (:mod:`powerdialer.importing.sandbox`).
+
+Past 300 lines on purpose: one pre-scan per container (XLSX/XLSB, ODS, XLS) behind one
+check, sharing its limits and its error.
 """
 
 from __future__ import annotations

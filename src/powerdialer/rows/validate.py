@@ -27,7 +27,7 @@ from powerdialer.text import one_line
 MAX_FIO = 255
 MAX_EXTERNAL_ID = 128
 # MAX_FIELDS (custom fields per row) and MAX_FIELD_NAME live with the import's column plan,
-# which applies them per column (importing/fields.py).
+# which applies them per column (reader/fields.py).
 MAX_FIELD_VALUE = 1024
 MAX_FIELDS_BYTES = 8 * 1024  # the JSON of a row's fields
 

@@ -6,6 +6,9 @@
   ``{"detail": ...}``: the generic 401/422/429 answers are rewritten to say so.
 - ``x-project-id`` and ``Auth-key`` are declared as API-key security schemes, so the
   interactive docs' "Authorize" button fills them in for every call.
+
+Past 300 lines on purpose: hand-written parts of the document that FastAPI cannot see, one
+function a part.
 """
 
 from __future__ import annotations
