@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from powerdialer.web.bodylimit import DEFAULT_BODY_BYTES
 
 from powerdialer import campaigns
 from powerdialer.models import CampaignState
 from powerdialer.storage import Store
+from powerdialer.web.middleware.bodylimit import DEFAULT_BODY_BYTES
 from tests.clock import Clock
 from tests.conftest import COMPAT, Persona, StartApp, client_of
 from tests.error_shapes import api_error
