@@ -14,6 +14,7 @@ import binascii
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import astuple, dataclass
 
 from sqlalchemy import Connection
@@ -253,6 +254,17 @@ def delete_row(store: Store, project_id: int, campaign_id: int, row_id: int) -> 
             raise row_not_found(row_id)
 
     store.write(run)
+
+
+def delete_rows(store: Store, project_id: int, campaign_id: int, row_ids: Iterable[int]) -> int:
+    """Delete the campaign's rows among ``row_ids`` in one transaction; an id already gone is
+    skipped (a second click deletes nothing more).  Returns how many went."""
+
+    def run(conn: Connection) -> int:
+        get_campaign(conn, project_id, campaign_id)
+        return sum(bool(sql.delete_row(conn, project_id, campaign_id, i)) for i in row_ids)
+
+    return store.write(run)
 
 
 def clear_rows(store: Store, project_id: int, campaign_id: int, confirm: str | None) -> int:
