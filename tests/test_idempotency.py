@@ -389,14 +389,14 @@ async def test_expired_keys_are_purged_as_keys_are_claimed(
 async def test_a_claim_judges_the_lease_and_the_expiry_by_the_time_it_is_given(
     app: PowerDialerApp, owner: Persona, clock: Clock
 ) -> None:
-    def claim() -> idempotency.IdempotencyOp:
-        return idempotency.IdempotencyOp(
+    def claim() -> idempotency_writes.IdempotencyOp:
+        return idempotency_writes.IdempotencyOp(
             "claim", owner.project_id, "k", "same", presented_key=owner.key, now=clock.now()
         )
 
     submit = app.services.writer.submit
     assert await submit(claim()) is None  # a new key: this request owns it
-    clock.advance(seconds=idempotency.IN_PROGRESS_LEASE.total_seconds())
+    clock.advance(seconds=idempotency_writes.IN_PROGRESS_LEASE.total_seconds())
     running = await submit(claim())
     assert running is not None
     assert running.status_code is None  # still the first one's
@@ -416,7 +416,7 @@ def test_a_projects_expired_keys_are_purged_once_a_minute_at_most(
     settings: Settings, clock: Clock
 ) -> None:
     app = create_app(settings)  # never started: only the middleware's own decision is asked
-    middleware = idempotency.IdempotencyMiddleware(app, app)
+    middleware = idempotency.IdempotencyMiddleware(app, app.services)
     due = [middleware._purge_due(7, now=clock.monotonic())]
     clock.advance(seconds=idempotency.PURGE_EVERY_SECONDS - 1)
     due += [

@@ -63,7 +63,6 @@ class ImportChunk(Payload["ImportCounts"]):
     that is not stored nor misses one that is."""
 
     background: ClassVar[bool] = True
-    durable: ClassVar[bool] = False  # its commit need not be fsynced before the next one
     project_id: int
     campaign_id: int
     rows: list[ImportRow]

@@ -9,8 +9,8 @@ every item (as plain attributes: no ``getattr`` with a default, no ``isinstance`
   live payloads, and a live payload never waits behind more than one of them.
 - ``patient`` (class-wide): a foreground payload nobody waits on (an import job's progress):
   it rides along with the background ones instead of cutting their transaction short.
-- ``durable``: whether its commit must be fsynced before it is answered; by default yes (a
-  background payload class sets it false).
+- ``durable``: whether its commit must be fsynced before it is answered; by default every
+  payload but a background one.
 - ``weight``: the rows it adds to a transaction (1; a bulk request: its rows), so that one
   transaction stays bounded however requests mix.
 
@@ -57,9 +57,14 @@ class Payload(Generic[R]):
     else:
         # Plain class attributes, not properties: the writer reads both for every payload,
         # and a compatible row is one payload (a property is one Python call more a row).
-        # A background payload class says ``durable = False`` itself.
+        # A background payload class gets ``durable = False`` (``__init_subclass__``).
         durable = True
         weight = 1
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.background and "durable" not in cls.__dict__:
+            cls.durable = False  # type: ignore[assignment]  # a background payload: no fsync
 
 
 def merge_writes(*tables: Writes) -> dict[type[Payload[Any]], ApplyFn[Any]]:
