@@ -14,7 +14,6 @@ import orjson
 from starlette.types import ASGIApp
 
 from powerdialer.errors import AuthError, PowerDialerError
-from powerdialer.projects import invalid_key
 from powerdialer.rows.intake import Intake, intake_for
 from powerdialer.settings import Settings
 from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
@@ -26,6 +25,7 @@ from powerdialer.web.middleware.keyauth import (
     Miss,
     Refusal,
     VerifiedKey,
+    key_refused,
 )
 from powerdialer.web.middleware.ratelimit import RateLimiter, headers_for, rate_limited_body
 from powerdialer.web.middleware.textguard import json_error
@@ -94,7 +94,7 @@ class CompatEndpoint:
             if isinstance(credentials, tuple):  # well-formed: the cache answers, no await
                 found = self._verify_cached(*credentials)
             if found is None:
-                found = 401, body_for(invalid_key()), []
+                found = key_refused()
             elif isinstance(found, Miss):
                 found = await self.auth.check(credentials, fresh=False)
             if not isinstance(found, VerifiedKey):

@@ -53,6 +53,11 @@ CACHE_ENTRIES = 10_000
 Refusal = tuple[int, bytes, list[tuple[bytes, bytes]]]  # status, body, extra headers
 
 
+def key_refused() -> Refusal:
+    """The answer to a key that does not verify (unknown, revoked, wrong secret)."""
+    return 401, body_for(invalid_key()), []
+
+
 class Miss:
     """``KeyVerifier.verify_cached``'s answer when the key's hash is not cached."""
 
@@ -209,7 +214,7 @@ class KeyAuth:
             )
             return 503, body, [(b"retry-after", b"1")]
         if verified is None:
-            return 401, body_for(invalid_key()), []
+            return key_refused()
         return verified
 
 
