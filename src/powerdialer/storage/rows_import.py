@@ -34,7 +34,7 @@ _WIDTH = 5  # values per ImportRow
 _SQLITE_ROWS = 4096
 _CONFLICT = "ON CONFLICT (project_id, campaign_id, phone_e164, duplicate_no) DO NOTHING"
 _COLUMNS = (
-    "project_id, campaign_id, source, created_at, updated_at, duplicate_no, "
+    "project_id, campaign_id, source, created_at, updated_at, next_attempt_at, duplicate_no, "
     "fio, phone_raw, phone_e164, external_id, extra"
 )
 
@@ -45,7 +45,7 @@ def _sqlite_sql(count: int) -> str:
     # (5, 6, …), so they bind in order, and only ?1-?4 are named.  Numbering all of them
     # (?5 … ?20484) made every bind look its name up in a list as long as the statement:
     # 25 % of the whole insert (benchmarks/results/import.md).
-    values = ", ".join(["(?1, ?2, ?3, ?4, ?4, 0, ?, ?, ?, ?, ?)"] * count)
+    values = ", ".join(["(?1, ?2, ?3, ?4, ?4, ?4, 0, ?, ?, ?, ?, ?)"] * count)
     return f"INSERT INTO campaign_rows ({_COLUMNS}) VALUES {values} {_CONFLICT}"  # noqa: S608
 
 
@@ -53,7 +53,7 @@ def _sqlite_sql(count: int) -> str:
 # WITH ORDINALITY … ORDER BY keeps the file's order, so the first row of a number is kept.
 _PG_SQL = (
     f"INSERT INTO campaign_rows ({_COLUMNS}) "  # noqa: S608 (no values in it)
-    "SELECT %s, %s, %s, %s, %s, 0, t.f, t.r, t.e, t.x, t.j FROM unnest("
+    "SELECT %s, %s, %s, %s, %s, %s, 0, t.f, t.r, t.e, t.x, t.j FROM unnest("
     "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[]"
     f") WITH ORDINALITY AS t(f, r, e, x, j, n) ORDER BY t.n {_CONFLICT}"
 )
@@ -75,7 +75,7 @@ def insert_skipping(
     cur = cursor(conn)
     if dialect == "postgresql":
         columns = [list(column) for column in zip(*rows, strict=True)]
-        cur.execute(_PG_SQL, [*head, when, when, *columns])
+        cur.execute(_PG_SQL, [*head, when, when, when, *columns])
         return int(cur.rowcount)
     inserted = 0
     for start in range(0, len(rows), _SQLITE_ROWS):

@@ -19,14 +19,15 @@ from powerdialer.storage.dbapi import chunk_sizes, cursor, placeholders, stamp
 
 # Column order of the tuples the hot path hands over (see powerdialer.rows.intake.row_values).
 ROW_COLUMNS = ("project_id", "campaign_id", "fio", "phone_raw", "phone_e164", "source")
-_WIDTH = len(ROW_COLUMNS) + 2  # + created_at, updated_at
+_WIDTH = len(ROW_COLUMNS) + 3  # + created_at, updated_at, next_attempt_at (due at once)
 
 
 @functools.cache
 def _insert_sql(dialect: str, count: int) -> str:
     one = f"({placeholders(dialect, _WIDTH)})"
     return (
-        f"INSERT INTO campaign_rows ({', '.join(ROW_COLUMNS)}, created_at, updated_at) "  # noqa: S608
+        f"INSERT INTO campaign_rows ({', '.join(ROW_COLUMNS)}, created_at, updated_at, "
+        "next_attempt_at) "  # noqa: S608
         f"VALUES {', '.join([one] * count)} "
         # ON CONFLICT DO NOTHING on the unique index: concurrent identical requests store one
         # row and none of them fails, which a check-then-insert could not promise.
@@ -48,6 +49,7 @@ def insert_rows(conn: Connection, rows: Sequence[tuple[Any, ...]], now: dt.datet
         params: list[Any] = []
         for row in rows[start : start + size]:
             params.extend(row)
+            params.append(when)
             params.append(when)
             params.append(when)
         cur.execute(_insert_sql(dialect, size), params)

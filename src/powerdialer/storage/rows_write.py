@@ -40,6 +40,7 @@ _COLUMNS = (
     "extra",
     "created_at",
     "updated_at",
+    "next_attempt_at",  # due from the moment it is stored (docs/dialer.md)
 )
 _CONFLICT = "ON CONFLICT (project_id, campaign_id, phone_e164, duplicate_no)"
 # Under "update" a number's values are merged into its first row: what the new row sends
@@ -73,7 +74,7 @@ def _insert_sql(dialect: str, count: int, tail: str) -> str:
 # plan: benchmarks/results/bulk.md).  WITH ORDINALITY keeps the rows, and so the ids, in order.
 _UNNEST_SQL = (
     f"INSERT INTO campaign_rows ({', '.join(_COLUMNS)}) "  # noqa: S608 (no values in it)
-    "SELECT %s, %s, %s, t.d, t.f, t.r, t.e, t.x, t.j, %s, %s FROM unnest("
+    "SELECT %s, %s, %s, t.d, t.f, t.r, t.e, t.x, t.j, %s, %s, %s FROM unnest("
     "%s::int[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[]"
     ") WITH ORDINALITY AS t(d, f, r, e, x, j, n) ORDER BY t.n "
 )
@@ -112,7 +113,7 @@ def _insert(
                 columns, (number, fio, raw, e164, external_id, extra_json(fields)), strict=True
             ):
                 column.append(value)
-        cur.execute(_UNNEST_SQL + tail, [*head, when, when, *columns])
+        cur.execute(_UNNEST_SQL + tail, [*head, when, when, when, *columns])
         return list(cur.fetchall())
     # SQLite: multi-row VALUES in power-of-two chunks (under its 32,766-variable limit, and
     # few statement shapes so the statement cache stays warm).
@@ -122,7 +123,9 @@ def _insert(
         params: list[Any] = []
         for number, (fio, raw, e164, external_id, fields) in rows[start : start + size]:
             params.extend(head)
-            params.extend((number, fio, raw, e164, external_id, extra_json(fields), when, when))
+            params.extend(
+                (number, fio, raw, e164, external_id, extra_json(fields), when, when, when)
+            )
         cur.execute(_insert_sql(dialect, size, tail), params)
         found.extend(cur.fetchall())
         start += size

@@ -27,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 
 # SQLite only aliases rowid (and so auto-increments) for exactly ``INTEGER PRIMARY KEY``.
@@ -97,6 +98,13 @@ campaigns = Table(
     Column("duplicate_policy", String(16), nullable=False, server_default="skip"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The dialer (migration 0005): running | paused; when its last row became final (once);
+    # its rules as JSON (``dialer.rules.Rules``; NULL: the defaults); rows without consent
+    # fields refused when set.
+    Column("dialer_state", String(16), nullable=False, server_default="running"),
+    Column("completed_at", UTCDateTime, nullable=True),
+    Column("rules", Text, nullable=True),
+    Column("require_consent", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("project_id", "id"),
     Index(None, "project_id", "created_at"),
     sqlite_autoincrement=True,
@@ -118,13 +126,30 @@ campaign_rows = Table(
     Column("extra", Text, nullable=True),  # JSON object of strings
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
-    # The dialer's working state.
+    # What the row brings for the dialer (migration 0005): its place in the queue, its own
+    # IANA zone, its consent.
+    Column("priority", Integer, nullable=False, server_default="0"),
+    Column("call_next", Boolean, nullable=False, server_default=false()),
+    Column("tz", String(64), nullable=True),
+    Column("consent_basis", String(64), nullable=True),
+    Column("consent_at", UTCDateTime, nullable=True),
+    Column("consent_source", String(255), nullable=True),
+    # The dialer's working state (docs/dialer.md): pending | leased | final.  Every insert
+    # sets next_attempt_at (the due time) to created_at; a retry or a callback moves it.
     Column("status", String(16), nullable=False, server_default="pending"),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("next_attempt_at", UTCDateTime, nullable=True),
-    Column("lease_owner", String(64), nullable=True),
+    Column("lease_owner", String(64), nullable=True),  # unused since 0005 (lease_operator_id)
     Column("lease_expires_at", UTCDateTime, nullable=True),
     Column("last_outcome", String(32), nullable=True),
+    Column("final_state", String(24), nullable=True),
+    Column("lease_id", Id, nullable=True),
+    Column("lease_operator_id", Id, nullable=True),
+    Column("callback_operator_id", Id, nullable=True),  # a personal callback's operator
+    # Set at lease time when the row may not be called before a time for a reason other than
+    # its due time (hours | no_window | cap | gap): the scan does not look at it again until.
+    Column("held_until", UTCDateTime, nullable=True),
+    Column("hold_reason", String(16), nullable=True),
     ForeignKeyConstraint(
         ["project_id", "campaign_id"],
         ["campaigns.project_id", "campaigns.id"],
@@ -133,7 +158,17 @@ campaign_rows = Table(
     # The duplicate rule lives in the database, not in a check-then-insert race.
     UniqueConstraint("project_id", "campaign_id", "phone_e164", "duplicate_no"),
     Index(None, "project_id", "campaign_id", "id"),
-    Index(None, "project_id", "campaign_id", "status", "next_attempt_at"),
+    # The queue's order (docs/dialer.md): call next, priority, due time, insertion.
+    Index(
+        "ix_campaign_rows_queue",
+        "project_id",
+        "campaign_id",
+        "status",
+        text("call_next DESC"),
+        text("priority DESC"),
+        "next_attempt_at",
+        "id",
+    ),
     # A CRM finds its record's row by its own id: partial, so rows without one (the vendor's
     # endpoint never sets it) cost no index entry.
     Index(
@@ -266,4 +301,87 @@ login_throttle = Table(
     Column("failures", Integer, nullable=False, server_default="0"),
     Column("window_started_at", UTCDateTime, nullable=False),
     Column("locked_until", UTCDateTime, nullable=True),
+)
+
+
+# The dialer (migration 0005).  A lease is one operator's hold on one row; the partial unique
+# index is the database's promise that a row has at most one open lease at a time.
+leases = Table(
+    "leases",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", Id, nullable=False),
+    Column("campaign_id", Id, nullable=False),
+    Column("row_id", Id, ForeignKey("campaign_rows.id", ondelete="CASCADE"), nullable=False),
+    Column("operator_id", Id, nullable=False),
+    Column("leased_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("end_reason", String(16), nullable=True),  # outcome | released | skipped | expired
+    Index(
+        "uq_leases_open_row",
+        "project_id",
+        "row_id",
+        unique=True,
+        sqlite_where=text("ended_at IS NULL"),
+        postgresql_where=text("ended_at IS NULL"),
+    ),
+    Index(None, "project_id", "campaign_id", "operator_id"),
+    sqlite_autoincrement=True,
+)
+
+# Every attempt's outcome, written once and never changed (no UPDATE of it anywhere; on
+# PostgreSQL a trigger refuses one).
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", Id, nullable=False),
+    Column("campaign_id", Id, nullable=False),
+    Column("row_id", Id, ForeignKey("campaign_rows.id", ondelete="CASCADE"), nullable=False),
+    Column("lease_id", Id, nullable=True),
+    Column("operator_id", Id, nullable=False),
+    Column("phone_e164", String(16), nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("note", Text, nullable=True),
+    Column("duration_seconds", Integer, nullable=True),
+    Column("counted", Boolean, nullable=False),  # counts as an attempt
+    Column("reached", Boolean, nullable=False),  # the contact was reached
+    Column("refusal", Boolean, nullable=False),  # the contact refused (cool-down rules)
+    Column("final_state", String(24), nullable=True),  # the state it made the row final in
+    Column("callback_at", UTCDateTime, nullable=True),
+    Column("leased_at", UTCDateTime, nullable=True),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index(None, "project_id", "row_id", "id"),
+    Index(None, "project_id", "phone_e164", "recorded_at"),
+    Index(None, "project_id", "campaign_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+# A project's own outcomes, beside the built-in ones (dialer.outcomes.BUILT_IN).
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("code", String(32), primary_key=True),
+    Column("label", String(200), nullable=False),
+    Column("final_state", String(24), nullable=True),
+    Column("reached", Boolean, nullable=False, server_default=false()),
+    Column("counts_as_attempt", Boolean, nullable=False, server_default=true()),
+    Column("refusal", Boolean, nullable=False, server_default=false()),
+    Column("retry_seconds", Integer, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# A project's do-not-call list: one entry a number, with who, when and why.
+dnc_numbers = Table(
+    "dnc_numbers",
+    metadata,
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("phone_e164", String(16), primary_key=True),
+    Column("reason", Text, nullable=True),
+    Column("source", String(16), nullable=False),  # api | cli | import | outcome | ui
+    Column("added_by", String(320), nullable=True),  # a user's e-mail, a key's id
+    Column("attempt_id", Id, nullable=True),  # the call whose outcome listed it
+    Column("added_at", UTCDateTime, nullable=False),
 )
