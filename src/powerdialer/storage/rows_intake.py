@@ -26,8 +26,8 @@ _WIDTH = len(ROW_COLUMNS) + 3  # + created_at, updated_at, next_attempt_at (due 
 def _insert_sql(dialect: str, count: int) -> str:
     one = f"({placeholders(dialect, _WIDTH)})"
     return (
-        f"INSERT INTO campaign_rows ({', '.join(ROW_COLUMNS)}, created_at, updated_at, "
-        "next_attempt_at) "  # noqa: S608
+        f"INSERT INTO campaign_rows ({', '.join(ROW_COLUMNS)}, "  # noqa: S608
+        "created_at, updated_at, next_attempt_at) "
         f"VALUES {', '.join([one] * count)} "
         # ON CONFLICT DO NOTHING on the unique index: concurrent identical requests store one
         # row and none of them fails, which a check-then-insert could not promise.

@@ -14,6 +14,7 @@ import logging
 
 from starlette.types import ASGIApp
 
+from powerdialer.dialer import queue, wrapup
 from powerdialer.errors import ValidationError
 from powerdialer.importing import jobs
 from powerdialer.phones import normalize_phone
@@ -35,7 +36,14 @@ from powerdialer.web.services import Services
 
 log = logging.getLogger(__name__)
 
-WRITES = merge_writes(intake.WRITES, write.WRITES, jobs.WRITES, idempotency_writes.WRITES)
+WRITES = merge_writes(
+    intake.WRITES,
+    write.WRITES,
+    jobs.WRITES,
+    idempotency_writes.WRITES,
+    queue.WRITES,
+    wrapup.WRITES,
+)
 """Every package's writes (``storage/payload.py``): what the app's one writer applies."""
 
 

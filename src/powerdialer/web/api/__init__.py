@@ -10,11 +10,14 @@ from powerdialer import __version__
 from powerdialer.web.api import (
     bulk,
     campaigns,
+    dialer,
+    dialer_campaigns,
     errors,
     health,
     imports,
     limits,
     openapi,
+    outcomes,
     rows,
 )
 from powerdialer.web.services import Services
@@ -30,6 +33,11 @@ TAGS = [
     {"name": "rows", "description": "A campaign's rows: list, read, delete, export."},
     {"name": "bulk", "description": "Up to 10,000 rows per request with per-row results."},
     {"name": "imports", "description": "Big CRM files imported in the background."},
+    {
+        "name": "dialer",
+        "description": "Operators work a campaign: next contact, lease, outcome, "
+        'history, rules, calling hours, "why is nothing dialing?".',
+    },
     {"name": "operations", "description": "Health and published limits."},
 ]
 
@@ -42,7 +50,7 @@ def build_api(services: Services) -> FastAPI:
     api.state.services = services  # for web.api.deps.get_services
     errors.install(api)
     api.include_router(health.router)
-    for module in (limits, campaigns, rows, bulk, imports):
+    for module in (limits, campaigns, rows, bulk, imports, dialer, dialer_campaigns, outcomes):
         api.include_router(module.router)
     openapi.install(api)
     return api

@@ -12,6 +12,8 @@ Create Date: 2026-12-02
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -25,7 +27,7 @@ depends_on = None
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 OPEN = sa.text("ended_at IS NULL")
 
-_ROW_COLUMNS = [
+_ROW_COLUMNS: list[sa.Column[Any]] = [
     sa.Column("priority", sa.Integer, nullable=False, server_default="0"),
     sa.Column("call_next", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("tz", sa.String(64), nullable=True),
@@ -39,7 +41,7 @@ _ROW_COLUMNS = [
     sa.Column("held_until", UTCDateTime, nullable=True),
     sa.Column("hold_reason", sa.String(16), nullable=True),
 ]
-_CAMPAIGN_COLUMNS = [
+_CAMPAIGN_COLUMNS: list[sa.Column[Any]] = [
     sa.Column("dialer_state", sa.String(16), nullable=False, server_default="running"),
     sa.Column("completed_at", UTCDateTime, nullable=True),
     sa.Column("rules", sa.Text, nullable=True),
@@ -52,7 +54,9 @@ def upgrade() -> None:
         op.add_column("campaign_rows", column)
     for column in _CAMPAIGN_COLUMNS:
         op.add_column("campaigns", column)
-    op.execute("UPDATE campaign_rows SET next_attempt_at = created_at WHERE next_attempt_at IS NULL")
+    op.execute(
+        "UPDATE campaign_rows SET next_attempt_at = created_at WHERE next_attempt_at IS NULL"
+    )
     op.drop_index(
         "ix_campaign_rows_project_id_campaign_id_status_next_attempt_at",
         table_name="campaign_rows",

@@ -52,6 +52,62 @@ _ERRORS: dict[str, tuple[int, str, dict[str, str]]] = {
         {"message": "4 downloads are already open for this key (the limit …): finish …"},
     ),
     "rate_limited": (429, "Too many requests: wait Retry-After seconds.", {"message": "…"}),
+    # The dialer's (web/api/dialer.py).
+    "operator_not_found": (
+        404,
+        "operator_id is not a member of this project.",
+        {"field": "operator_id", "message": "operator 7 is not a member of this project: …"},
+    ),
+    "lease_not_found": (
+        404,
+        "No such lease in this project.",
+        {"field": "lease_id", "message": "lease 31 is not a lease of this project: …"},
+    ),
+    "lease_not_yours": (
+        409,
+        "The lease is another operator's.",
+        {"field": "operator_id", "message": "lease 31 is operator 8's, not 7's."},
+    ),
+    "lease_ended": (
+        409,
+        "The lease has ended: it ran out and the row went to someone else, or it was closed.",
+        {"field": "lease_id", "message": "lease 31 has ended (…): ask for the next contact."},
+    ),
+    "outcome_not_found": (
+        404,
+        "No such outcome (built in or the project's own).",
+        {"field": "outcome", "message": "outcome sale is neither built in nor one of …"},
+    ),
+    "outcome_exists": (
+        409,
+        "The project has an outcome with this code already.",
+        {"field": "code", "message": "outcome sale exists already: delete it first …"},
+    ),
+    "outcome_built_in": (
+        422,
+        "A built-in outcome's code cannot be redefined.",
+        {"field": "code", "message": "code busy is a built-in outcome: choose another code …"},
+    ),
+    "invalid_rules": (
+        422,
+        "A rule is invalid.",
+        {"field": "rules.max_attempts", "message": "rules.max_attempts: Input should be …"},
+    ),
+    "skip_reason_required": (
+        422,
+        "A skip needs a reason.",
+        {"field": "note", "message": "a skip needs a reason: send it as note …"},
+    ),
+    "callback_at_required": (
+        422,
+        "The outcome callback needs callback_at.",
+        {"field": "callback_at", "message": "a callback needs callback_at, a time with …"},
+    ),
+    "invalid_callback_at": (
+        422,
+        "callback_at is in the past, more than a year ahead, or given without callback.",
+        {"field": "callback_at", "message": "callback_at must be in the future and …"},
+    ),
 }
 
 

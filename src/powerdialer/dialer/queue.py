@@ -1,0 +1,303 @@
+"""The next contact for an operator, with a lease; renewing and releasing it.
+
+Leases are writer payloads (docs/architecture.md): ``apply_leases`` runs in the group-commit
+writer's transaction, where it takes the campaign's next rows in queue order (call next,
+priority, due time, insertion: ``storage.dialer.candidates``), judges each against the rules,
+calling hours and caps (``dialer.assess``), holds the ones that may not be called yet until
+they may (so the next request does not look at them again), and leases the first that may.
+Nothing is leased twice: on SQLite the writer is the only writer, on PostgreSQL the rows are
+taken ``FOR UPDATE SKIP LOCKED``, and on both a partial unique index allows one open lease per
+row.  An expired lease needs no clean-up job: the row is a candidate again the moment its
+lease runs out, and the next lease of it closes the old one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from powerdialer.dialer import assess as judge
+from powerdialer.dialer import hours
+from powerdialer.dialer.outcomes import FinalState
+from powerdialer.dialer.rules import Rules, load_rules
+from powerdialer.errors import Conflict, NotFound, PowerDialerError, ValidationError
+from powerdialer.storage import dialer as sql
+from powerdialer.storage import dialer_read, members, wrapup
+from powerdialer.storage.payload import Payload, Writes
+
+PAGE = 32  # candidates read at a time
+SCAN = 512  # candidates judged per request at most (each one not callable is held)
+
+
+@dataclass(frozen=True, slots=True)
+class Leased:
+    lease_id: int
+    row_id: int
+    campaign_id: int
+    operator_id: int
+    leased_at: dt.datetime
+    expires_at: dt.datetime
+    zones: tuple[str, ...]
+    resumed: bool  # the operator already held it: the same lease, answered again
+
+
+@dataclass(frozen=True, slots=True)
+class NoContact:
+    """Why there is no contact to hand out now (``code``), and when one may be due."""
+
+    code: str
+    message: str
+    next_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lease(Payload["Leased | NoContact"]):
+    project_id: int
+    campaign_id: int
+    operator_id: int
+    now: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Renew(Payload[Leased]):
+    project_id: int
+    lease_id: int
+    operator_id: int
+    now: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Release(Payload[bool]):
+    project_id: int
+    lease_id: int
+    operator_id: int
+    now: dt.datetime
+
+
+@functools.lru_cache(maxsize=1024)
+def _window(rules: str | None) -> hours.Window:
+    return load_rules(rules).window()
+
+
+def campaign_refusal(
+    campaign: sql.DialCampaign | None, campaign_id: int, rules: Rules, now: dt.datetime
+) -> PowerDialerError | NoContact | None:
+    """Why campaign ``campaign_id`` hands out nothing whatever its rows, if it does not."""
+    if campaign is None:
+        return NotFound(
+            f"campaignId {campaign_id} is not a campaign of this project: copy the id from "
+            "GET /power-dialer/campaigns.",
+            code="campaign_not_found",
+            field="campaignId",
+        )
+    if campaign.state != "active":
+        return Conflict(
+            f"campaign {campaign_id} is archived: unarchive it to dial it.",
+            code="campaign_archived",
+            field="campaignId",
+        )
+    if campaign.dialer_state == "paused":
+        return NoContact("campaign_paused", "the campaign is paused: resume it to dial.")
+    if rules.starts_at and now < rules.starts_at:
+        return NoContact(
+            "campaign_not_started", "the campaign's start date is ahead.", rules.starts_at
+        )
+    if rules.ends_at and now >= rules.ends_at:
+        return NoContact("campaign_ended", "the campaign's end date has passed.")
+    return None
+
+
+def not_a_member(operator_id: int) -> NotFound:
+    return NotFound(
+        f"operator {operator_id} is not a member of this project: name a member's user id "
+        "(the project's members page), or add them to the project.",
+        code="operator_not_found",
+        field="operator_id",
+    )
+
+
+def apply_leases(conn: Connection, items: Sequence[Lease]) -> list[Leased | NoContact | Exception]:
+    results: list[Leased | NoContact | Exception] = []
+    for item in items:
+        try:
+            results.append(_lease(conn, item))
+        except PowerDialerError as exc:
+            results.append(exc)
+    return results
+
+
+def _lease(conn: Connection, item: Lease) -> Leased | NoContact:
+    if members.role_of(conn, item.project_id, item.operator_id) is None:
+        raise not_a_member(item.operator_id)
+    campaign = sql.dial_campaign(conn, item.project_id, item.campaign_id)
+    rules = load_rules(campaign.rules if campaign else None)
+    refused = campaign_refusal(campaign, item.campaign_id, rules, item.now)
+    if isinstance(refused, PowerDialerError):
+        raise refused
+    if refused is not None:
+        return refused
+    assert campaign is not None
+    held = sql.operator_lease(conn, item.project_id, item.campaign_id, item.operator_id, item.now)
+    if held is not None:  # a reload, a second tab: the same contact, not a second one
+        return _resumed(conn, item, held)
+    window = _window(campaign.rules)
+    judged = 0
+    while judged < SCAN:
+        page = sql.candidates(
+            conn, item.project_id, item.campaign_id, item.operator_id, item.now, PAGE
+        )
+        if not page:
+            break
+        for row in page:
+            judged += 1
+            verdict = _judge(conn, item, row, rules, window)
+            if verdict.kind == judge.CALLABLE:
+                if campaign.completed_at is not None:
+                    wrapup.reopen(conn, item.project_id, item.campaign_id)
+                return _grant(conn, item, row, rules, verdict.zones)
+            if verdict.kind == judge.EXHAUSTED:
+                wrapup.settle_row(
+                    conn, row.id, status=sql.FINAL, final_state=FinalState.EXHAUSTED.value
+                )
+                wrapup.complete_if_done(conn, item.project_id, item.campaign_id, item.now)
+            else:
+                until = verdict.until or item.now + dt.timedelta(days=1)
+                sql.hold(conn, row.id, until, verdict.kind)
+    return NoContact(
+        "nothing_callable",
+        "no row may be called now: see GET /power-dialer/campaigns/{id}/dialer/explain for why.",
+    )
+
+
+def _judge(
+    conn: Connection, item: Lease, row: sql.QueueRow, rules: Rules, window: hours.Window
+) -> judge.Verdict:
+    number = contact = judge.NO_CALLS
+    if judge.needs_calls(rules) or judge.needs_contact_calls(rules):
+        since = item.now - judge.lookback(rules)
+        if judge.needs_calls(rules):
+            total, times, refused = dialer_read.calls_to(
+                conn, item.project_id, [row.phone_e164], since
+            )[row.phone_e164]
+            number = judge.Calls(total, tuple(times), refused)
+        if judge.needs_contact_calls(rules):
+            total, times = dialer_read.calls_of_row(conn, item.project_id, row.id, since)
+            contact = judge.Calls(total, tuple(times))
+    return judge.assess(row.phone_e164, row.tz, number, contact, rules, window, item.now)
+
+
+def _grant(
+    conn: Connection, item: Lease, row: sql.QueueRow, rules: Rules, zones: tuple[str, ...]
+) -> Leased:
+    expires = item.now + dt.timedelta(seconds=rules.lease_seconds)
+    lease_id = sql.grant(conn, row, item.project_id, item.operator_id, item.now, expires)
+    return Leased(
+        lease_id, row.id, row.campaign_id, item.operator_id, item.now, expires, zones, resumed=False
+    )
+
+
+def _resumed(conn: Connection, item: Lease, row_id: int) -> Leased:
+    row = sql.row_of(conn, item.project_id, row_id)
+    lease = sql.lease_record(conn, item.project_id, row.lease_id) if row else None
+    assert lease is not None
+    campaign = sql.dial_campaign(conn, item.project_id, item.campaign_id)
+    rules = load_rules(campaign.rules if campaign else None)
+    zones = hours.zones_for(row.phone_e164, row.tz, rules.fallback_tz)
+    return Leased(
+        lease.id,
+        row_id,
+        lease.campaign_id,
+        lease.operator_id,
+        lease.leased_at,
+        lease.expires_at,
+        zones,
+        resumed=True,
+    )
+
+
+def held_lease(
+    conn: Connection, project_id: int, lease_id: int, operator_id: int
+) -> sql.LeaseRecord:
+    """The lease, if it is still the row's and ``operator_id``'s; else the error to answer."""
+    lease = sql.lease_record(conn, project_id, lease_id)
+    if lease is None:
+        raise NotFound(
+            f"lease {lease_id} is not a lease of this project: use the lease_id that "
+            "POST /power-dialer/campaigns/{id}/dialer/next answered.",
+            code="lease_not_found",
+            field="lease_id",
+        )
+    if lease.operator_id != operator_id:
+        raise Conflict(
+            f"lease {lease_id} is operator {lease.operator_id}'s, not {operator_id}'s.",
+            code="lease_not_yours",
+            field="operator_id",
+        )
+    if not lease.current:
+        raise Conflict(
+            f"lease {lease_id} has ended (it ran out and the row was handed out again, or it "
+            "was released or wrapped up): ask for the next contact.",
+            code="lease_ended",
+            field="lease_id",
+        )
+    return lease
+
+
+def apply_renewals(conn: Connection, items: Sequence[Renew]) -> list[Leased | Exception]:
+    results: list[Leased | Exception] = []
+    for item in items:
+        try:
+            lease = held_lease(conn, item.project_id, item.lease_id, item.operator_id)
+            campaign = sql.dial_campaign(conn, item.project_id, lease.campaign_id)
+            rules = load_rules(campaign.rules if campaign else None)
+            expires = item.now + dt.timedelta(seconds=rules.lease_seconds)
+            sql.renew(conn, lease.id, lease.row_id, expires)
+            row = sql.row_of(conn, item.project_id, lease.row_id)
+            zones = hours.zones_for(row.phone_e164, row.tz, rules.fallback_tz)
+            results.append(
+                Leased(
+                    lease.id,
+                    lease.row_id,
+                    lease.campaign_id,
+                    lease.operator_id,
+                    lease.leased_at,
+                    expires,
+                    zones,
+                    resumed=True,
+                )
+            )
+        except PowerDialerError as exc:
+            results.append(exc)
+    return results
+
+
+def apply_releases(conn: Connection, items: Sequence[Release]) -> list[bool | Exception]:
+    """Give the row back at once, in its place in the queue (no attempt is recorded)."""
+    results: list[bool | Exception] = []
+    for item in items:
+        try:
+            lease = held_lease(conn, item.project_id, item.lease_id, item.operator_id)
+            sql.end_lease(conn, lease.id, item.now, "released")
+            wrapup.settle_row(conn, lease.row_id, status=sql.PENDING)
+            results.append(True)
+        except PowerDialerError as exc:
+            results.append(exc)
+    return results
+
+
+def check_operator_id(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValidationError(
+            "operator_id must be a member's user id (a positive integer).",
+            code="invalid_operator_id",
+            field="operator_id",
+        )
+    return value
+
+
+WRITES: Writes = {Lease: apply_leases, Renew: apply_renewals, Release: apply_releases}
+"""This module's writes, for the app's group-commit writer (``storage/payload.py``)."""

@@ -1,0 +1,237 @@
+"""An attempt's outcome: its immutable history row, and what it does to the row.
+
+``Record`` is a writer payload (docs/architecture.md).  In one transaction ``apply_records``
+checks that the lease is still the operator's, writes the attempt, ends the lease, and
+settles the row: final (``answered``, ``wrong_number``, ``do_not_call``, a project outcome
+with a final state, the campaign's ``max_attempts`` or the outcome's own retry count used up)
+or due again after the outcome's retry delay, or at the callback's time (moved to the next
+opening of the calling hours if it falls outside them, and the answer says so).
+``do_not_call`` lists the number in the same transaction.  When the last row of a campaign
+becomes final the campaign is marked completed, once: the conditional update that marks it
+succeeds for one transaction only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from powerdialer.dialer import hours
+from powerdialer.dialer.outcomes import (
+    BUILT_IN,
+    CALLBACK,
+    DO_NOT_CALL,
+    SKIP,
+    FinalState,
+    Outcome,
+    unknown_outcome,
+)
+from powerdialer.dialer.queue import held_lease
+from powerdialer.dialer.rules import load_rules
+from powerdialer.errors import PowerDialerError, ValidationError
+from powerdialer.storage import dialer as sql
+from powerdialer.storage import dnc as dnc_sql
+from powerdialer.storage import wrapup as wrap_sql
+from powerdialer.storage.payload import Payload, Writes
+
+MAX_NOTE = 4000
+MAX_DURATION = 86_400
+MAX_CALLBACK_AHEAD = dt.timedelta(days=366)
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    attempt_id: int
+    row_id: int
+    outcome: str
+    final_state: str | None
+    next_attempt_at: dt.datetime | None  # when the row is due again (None: final)
+    callback_moved: bool  # the callback time was outside calling hours and moved
+    campaign_completed: bool  # this outcome completed the campaign
+
+
+@dataclass(frozen=True, slots=True)
+class Record(Payload[Recorded]):
+    project_id: int
+    lease_id: int
+    operator_id: int
+    outcome: str
+    now: dt.datetime
+    note: str | None = None
+    duration_seconds: int | None = None
+    callback_at: dt.datetime | None = None
+    callback_personal: bool = False
+    added_by: str | None = None  # who the do-not-call entry names
+
+
+def check_record(record: Record) -> Record:
+    """Refuse, before the writer, what no state of the database makes valid."""
+    if record.note is not None and len(record.note) > MAX_NOTE:
+        raise ValidationError(
+            f"note is longer than {MAX_NOTE} characters: shorten it.",
+            code="invalid_note",
+            field="note",
+        )
+    if record.duration_seconds is not None and not 0 <= record.duration_seconds <= MAX_DURATION:
+        raise ValidationError(
+            f"duration_seconds must be 0 to {MAX_DURATION} (whole seconds of the call).",
+            code="invalid_duration_seconds",
+            field="duration_seconds",
+        )
+    if record.outcome == SKIP and not (record.note or "").strip():
+        raise ValidationError(
+            'a skip needs a reason: send it as note (e.g. "wrong language").',
+            code="skip_reason_required",
+            field="note",
+        )
+    if record.outcome == CALLBACK:
+        when = record.callback_at
+        if when is None or when.tzinfo is None:
+            raise ValidationError(
+                "a callback needs callback_at, a time with its zone "
+                "(e.g. 2026-12-02T15:00:00+02:00).",
+                code="callback_at_required",
+                field="callback_at",
+            )
+        if not record.now < when <= record.now + MAX_CALLBACK_AHEAD:
+            raise ValidationError(
+                "callback_at must be in the future and at most a year ahead.",
+                code="invalid_callback_at",
+                field="callback_at",
+            )
+    elif record.callback_at is not None:
+        raise ValidationError(
+            "callback_at goes with the outcome callback only.",
+            code="invalid_callback_at",
+            field="callback_at",
+        )
+    return record
+
+
+def outcome_of(conn: Connection, project_id: int, code: str) -> Outcome:
+    if code in BUILT_IN:
+        return BUILT_IN[code]
+    own = {row.code: row for row in wrap_sql.project_outcomes(conn, project_id)}
+    row = own.get(code)
+    if row is None:
+        raise unknown_outcome(code, [*BUILT_IN, *own])
+    return Outcome(
+        row.code,
+        row.label,
+        row.final_state,
+        row.reached,
+        row.counts_as_attempt,
+        row.refusal,
+        row.retry_seconds,
+    )
+
+
+def apply_records(conn: Connection, items: Sequence[Record]) -> list[Recorded | Exception]:
+    results: list[Recorded | Exception] = []
+    for item in items:
+        try:
+            results.append(_record(conn, item))
+        except PowerDialerError as exc:
+            results.append(exc)
+    return results
+
+
+def _record(conn: Connection, item: Record) -> Recorded:
+    lease = held_lease(conn, item.project_id, item.lease_id, item.operator_id)
+    outcome = outcome_of(conn, item.project_id, item.outcome)
+    row = sql.row_of(conn, item.project_id, lease.row_id)
+    campaign = sql.dial_campaign(conn, item.project_id, lease.campaign_id)
+    rules = load_rules(campaign.rules if campaign else None)
+    final_state = outcome.final_state
+    due: dt.datetime | None = None
+    moved = False
+    if final_state is None and outcome.code == CALLBACK:
+        assert item.callback_at is not None
+        asked = item.callback_at.astimezone(dt.UTC)
+        zones = hours.zones_for(row.phone_e164, row.tz, rules.fallback_tz)
+        opening = hours.next_opening(rules.window(), zones, asked)
+        due = opening or asked
+        moved = opening is not None and opening != asked
+    attempts = row.attempts + (1 if outcome.counts_as_attempt else 0)
+    if final_state is None and outcome.code != CALLBACK:
+        delay, most = rules.retry_for(outcome.code, outcome.retry_seconds)
+        if (outcome.counts_as_attempt and attempts >= rules.max_attempts) or (
+            most is not None
+            and wrap_sql.outcome_tries(conn, item.project_id, lease.row_id, outcome.code) + 1
+            >= most
+        ):
+            final_state = FinalState.EXHAUSTED.value
+        else:
+            due = item.now + dt.timedelta(seconds=delay)
+    attempt_id = wrap_sql.add_attempt(
+        conn,
+        project_id=item.project_id,
+        campaign_id=lease.campaign_id,
+        row_id=lease.row_id,
+        lease_id=lease.id,
+        operator_id=item.operator_id,
+        phone_e164=row.phone_e164,
+        outcome=outcome.code,
+        note=item.note,
+        duration_seconds=item.duration_seconds,
+        counted=outcome.counts_as_attempt,
+        reached=outcome.reached,
+        refusal=outcome.refusal,
+        final_state=final_state,
+        callback_at=due if outcome.code == CALLBACK else None,
+        leased_at=lease.leased_at,
+        recorded_at=item.now,
+    )
+    sql.end_lease(conn, lease.id, item.now, "outcome")
+    if final_state is not None:
+        wrap_sql.settle_row(
+            conn,
+            lease.row_id,
+            status=wrap_sql.FINAL,
+            final_state=final_state,
+            attempts=attempts,
+            last_outcome=outcome.code,
+            callback_operator_id=None,
+        )
+    else:
+        wrap_sql.settle_row(
+            conn,
+            lease.row_id,
+            status=wrap_sql.PENDING,
+            attempts=attempts,
+            last_outcome=outcome.code,
+            next_attempt_at=due,
+            callback_operator_id=item.operator_id
+            if outcome.code == CALLBACK and item.callback_personal
+            else None,
+        )
+    if outcome.code == DO_NOT_CALL:
+        dnc_sql.add_entry(
+            conn,
+            item.project_id,
+            row.phone_e164,
+            source="outcome",
+            now=item.now,
+            reason=item.note,
+            added_by=item.added_by,
+            attempt_id=attempt_id,
+        )
+    completed = False
+    if final_state is not None or outcome.code == DO_NOT_CALL:
+        completed = wrap_sql.complete_if_done(conn, item.project_id, lease.campaign_id, item.now)
+    return Recorded(
+        attempt_id,
+        lease.row_id,
+        outcome.code,
+        final_state,
+        None if final_state else due,
+        moved,
+        completed,
+    )
+
+
+WRITES: Writes = {Record: apply_records}
+"""This module's writes, for the app's group-commit writer (``storage/payload.py``)."""
