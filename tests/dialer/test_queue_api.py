@@ -99,7 +99,8 @@ async def test_a_renewed_lease_is_kept_past_its_first_expiry(
     lease_id = (await next_for(client, owner, anna))["lease"]["lease_id"]
     at_ten.advance(seconds=500)
     renewed = await client.post(
-        f"/power-dialer/leases/{lease_id}/renew", json={"operator_id": anna},
+        f"/power-dialer/leases/{lease_id}/renew",
+        json={"operator_id": anna},
         headers=owner.headers,
     )
     assert renewed.json()["lease"]["expires_at"] == "2026-12-02T08:18:20Z"
@@ -115,7 +116,8 @@ async def test_release_gives_the_row_back_at_once_and_skip_needs_a_reason(
     due_at(store, at_ten.now())
     lease_id = (await next_for(client, owner, anna))["lease"]["lease_id"]
     released = await client.post(
-        f"/power-dialer/leases/{lease_id}/release", json={"operator_id": anna},
+        f"/power-dialer/leases/{lease_id}/release",
+        json={"operator_id": anna},
         headers=owner.headers,
     )
     assert released.json() == {"released": True}
@@ -185,7 +187,11 @@ async def test_an_answered_contact_is_final_and_do_not_call_lists_the_number(
     assert refused.json()["final_state"] == "contact_uncallable"
     assert refused.json()["campaign_completed"] is True
     listed = store.read(lambda c: c.execute(select(dnc_numbers)).one())
-    assert (listed.phone_e164, listed.source, listed.reason) == ("+380930000002", "outcome", "angry")
+    assert (listed.phone_e164, listed.source, listed.reason) == (
+        "+380930000002",
+        "outcome",
+        "angry",
+    )
     assert listed.attempt_id == refused.json()["attempt_id"]
 
 
@@ -210,8 +216,13 @@ async def test_a_personal_callback_goes_to_its_operator_at_its_time(
     due_at(store, at_ten.now())
     lease_id = (await next_for(client, owner, anna))["lease"]["lease_id"]
     booked = await outcome(
-        client, owner, lease_id, anna, "callback",
-        callback_at="2026-12-02T12:00:00+02:00", callback_scope="personal",
+        client,
+        owner,
+        lease_id,
+        anna,
+        "callback",
+        callback_at="2026-12-02T12:00:00+02:00",
+        callback_scope="personal",
     )
     assert booked.json()["next_attempt_at"] == "2026-12-02T10:00:00Z"
     assert booked.json()["callback_moved"] is False
@@ -268,7 +279,9 @@ async def test_the_queue_order_is_call_next_then_priority_then_due_time_then_ins
     phones = [f"38093000{n:04d}" for n in range(50)]
     await add_rows(client, owner, *phones)
     start = at_ten.now() - dt.timedelta(hours=1)
-    rows = store.read(lambda c: c.execute(select(campaign_rows.c.id).order_by("id")).scalars().all())
+    rows = store.read(
+        lambda c: c.execute(select(campaign_rows.c.id).order_by("id")).scalars().all()
+    )
 
     def shape(conn: object) -> None:
         for index, row_id in enumerate(rows):
@@ -318,8 +331,11 @@ async def test_another_projects_key_sees_no_campaign_lease_or_operator(
         )
         assert answer.status_code == 404, action
         assert answer.json()["error"]["code"] == "lease_not_found"
-    for path in (f"{base}/rules", f"{base}/explain",
-                 f"/power-dialer/campaigns/{owner.campaign_id}/attempts"):
+    for path in (
+        f"{base}/rules",
+        f"{base}/explain",
+        f"/power-dialer/campaigns/{owner.campaign_id}/attempts",
+    ):
         answer = await client.get(path, headers=stranger.headers)
         assert answer.status_code == 404, path
     for action in ("pause", "resume"):

@@ -7,9 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import StreamingResponse
 
-from powerdialer.dialer import control, explain
+from powerdialer.dialer import control, explain, history
 from powerdialer.dialer.rules import Rules, parse_rules
 from powerdialer.models import MAX_ID
 from powerdialer.web.api.deps import Authed, CampaignId, RowId, ServicesDep, StoreDep
@@ -21,6 +23,7 @@ from powerdialer.web.api.schemas.dialer_reports import (
     ExplanationPublic,
 )
 from powerdialer.web.api.schemas.error_codes import import_errors
+from powerdialer.web.exports import SlotResponse, busy_response
 
 router = APIRouter(prefix="/power-dialer", tags=["dialer"], route_class=ApiRoute)
 
@@ -164,3 +167,35 @@ def row_attempts(
 def _attempts(found: list[Any], limit: int) -> AttemptList:
     items = [AttemptPublic.model_validate(row, from_attributes=True) for row in found]
     return AttemptList(items=items, next_after=items[-1].id if len(items) == limit else None)
+
+
+@router.get(
+    "/campaigns/{campaign_id}/attempts/export",
+    summary="Export a campaign's call history as CSV",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "Every attempt, oldest first, as an attachment.",
+            "content": {"text/csv": {"example": "\ufeffattempt_id,row_id,phone_e164,…\r\n"}},
+        },
+        **import_errors("campaign_not_found", "invalid_field", "too_many_exports"),
+    },
+)
+async def export_attempts(campaign_id: CampaignId, auth: Authed, services: ServicesDep) -> Response:
+    """Columns: attempt_id, row_id, phone_e164, operator_id, outcome, note, duration_seconds,
+    counted, reached, final_state, callback_at, leased_at, recorded_at (UTC), lease_id. UTF-8
+    with a byte-order mark; streamed, and counted against the key's open downloads like the
+    rows' export (429 `too_many_exports` past the cap)."""
+    await run_in_threadpool(history.require_campaign, services.store, auth.project_id, campaign_id)
+    holder = ("key", auth.project_id, auth.key_id)
+    slot = services.exports.take(holder)
+    if slot is None:
+        return busy_response(services.exports, holder)
+    return SlotResponse(
+        history.csv_chunks(services.store, auth.project_id, campaign_id),
+        slot,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="campaign-{campaign_id}-attempts.csv"'
+        },
+    )
