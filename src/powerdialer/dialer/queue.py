@@ -29,7 +29,9 @@ from powerdialer.storage import dialer as sql
 from powerdialer.storage import dialer_read, members, wrapup
 from powerdialer.storage.payload import Payload, Writes
 
-PAGE = 32  # candidates read at a time
+# Candidates read at a time: a few first (on PostgreSQL each is locked until the commit, and
+# the first is nearly always callable), more if those were all held back.
+PAGES = (4, 64)
 SCAN = 512  # candidates judged per request at most (each one not callable is held)
 
 
@@ -147,8 +149,9 @@ def _lease(conn: Connection, item: Lease) -> Leased | NoContact:
     window = _window(campaign.rules)
     judged = 0
     while judged < SCAN:
+        size = PAGES[0] if judged == 0 else PAGES[1]
         page = sql.candidates(
-            conn, item.project_id, item.campaign_id, item.operator_id, item.now, PAGE
+            conn, item.project_id, item.campaign_id, item.operator_id, item.now, size
         )
         if not page:
             break
