@@ -89,18 +89,18 @@ async def test_the_counts_equal_a_brute_force_recount(
             phone = rnd.choice(NUMBERS).format(n)
             tz = rnd.choice(ZONES)
             kind = rnd.random()
-            values = dict(
-                project_id=owner.project_id,
-                campaign_id=owner.campaign_id,
-                fio=None,
-                phone_raw=phone,
-                phone_e164=phone,
-                source="api",
-                tz=tz,
-                created_at=NOW,
-                updated_at=NOW,
-                next_attempt_at=NOW - dt.timedelta(hours=1),
-            )
+            values = {
+                "project_id": owner.project_id,
+                "campaign_id": owner.campaign_id,
+                "fio": None,
+                "phone_raw": phone,
+                "phone_e164": phone,
+                "source": "api",
+                "tz": tz,
+                "created_at": NOW,
+                "updated_at": NOW,
+                "next_attempt_at": NOW - dt.timedelta(hours=1),
+            }
             if kind < 0.1:
                 values.update(status="final", final_state="contact_reached")
             elif kind < 0.2:

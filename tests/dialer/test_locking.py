@@ -51,12 +51,17 @@ def test_a_row_locked_by_one_transaction_is_skipped_by_another(
 ) -> None:
     _needs_postgresql(store)
     _rows(store, owner, 2)
-    with store.engine.connect() as first, store.engine.connect() as second:
-        with first.begin(), second.begin():
-            mine = sql.candidates(first, owner.project_id, owner.campaign_id, 1, NOW, 1)
-            theirs = sql.candidates(second, owner.project_id, owner.campaign_id, 1, NOW, 2)
-            assert len(mine) == 1 and len(theirs) == 1
-            assert mine[0].id != theirs[0].id
+    with (
+        store.engine.connect() as first,
+        store.engine.connect() as second,
+        first.begin(),
+        second.begin(),
+    ):
+        mine = sql.candidates(first, owner.project_id, owner.campaign_id, 1, NOW, 1)
+        theirs = sql.candidates(second, owner.project_id, owner.campaign_id, 1, NOW, 2)
+        assert len(mine) == 1
+        assert len(theirs) == 1
+        assert mine[0].id != theirs[0].id
 
 
 @pytest.mark.anyio
@@ -83,7 +88,8 @@ async def test_two_writers_leasing_at_once_never_hand_out_one_row_twice(
             await writer.stop()
         other.dispose()
     rows = [a.row_id for a in answers if isinstance(a, Leased)]
-    assert len(rows) == 40 and len(set(rows)) == 40
+    assert len(rows) == 40
+    assert len(set(rows)) == 40
 
 
 @pytest.mark.anyio
@@ -106,4 +112,5 @@ async def test_forty_operators_at_once_through_one_writer_get_forty_rows(
     finally:
         await writer.stop()
     rows = [a.row_id for a in answers if isinstance(a, Leased)]
-    assert len(rows) == 40 and len(set(rows)) == 40
+    assert len(rows) == 40
+    assert len(set(rows)) == 40

@@ -51,7 +51,8 @@ async def test_two_operators_get_two_rows_and_a_third_gets_a_reason(
     assert first["contact"]["zones"] == ["Europe/Kyiv"]
     assert first["contact"]["local_time"] == "2026-12-02T10:00:00+02:00"
     third = await next_for(client, owner, clara)
-    assert third["lease"] is None and third["none"]["code"] == "nothing_callable"
+    assert third["lease"] is None
+    assert third["none"]["code"] == "nothing_callable"
 
 
 async def test_an_operator_asking_again_gets_the_same_lease(
@@ -79,7 +80,8 @@ async def test_an_expired_lease_returns_the_row_at_once_and_its_outcome_is_refus
     taken = await next_for(client, owner, boris)
     assert taken["contact"]["id"] == first["contact"]["id"]
     late = await outcome(client, owner, first["lease"]["lease_id"], anna, "answered")
-    assert late.status_code == 409 and late.json()["error"]["code"] == "lease_ended"
+    assert late.status_code == 409
+    assert late.json()["error"]["code"] == "lease_ended"
     ended = store.read(
         lambda c: c.execute(
             select(leases.c.end_reason, leases.c.ended_at).where(
@@ -152,7 +154,8 @@ async def test_no_answer_comes_back_after_its_delay_and_not_before(
     assert (await next_for(client, owner, anna))["lease"] is None
     at_ten.advance(seconds=1)
     back = await next_for(client, owner, anna)
-    assert back["contact"]["attempts"] == 1 and back["contact"]["last_outcome"] == "no_answer"
+    assert back["contact"]["attempts"] == 1
+    assert back["contact"]["last_outcome"] == "no_answer"
 
 
 async def test_max_attempts_makes_the_row_final_and_completes_the_campaign_once(
@@ -317,9 +320,11 @@ async def test_another_projects_key_sees_no_campaign_lease_or_operator(
     due_at(store, at_ten.now())
     base = f"/power-dialer/campaigns/{owner.campaign_id}/dialer"
     foreign = await client.post(f"{base}/next", json={"operator_id": spy}, headers=stranger.headers)
-    assert foreign.status_code == 404 and foreign.json()["error"]["code"] == "campaign_not_found"
+    assert foreign.status_code == 404
+    assert foreign.json()["error"]["code"] == "campaign_not_found"
     named = await client.post(f"{base}/next", json={"operator_id": spy}, headers=owner.headers)
-    assert named.status_code == 404 and named.json()["error"]["code"] == "operator_not_found"
+    assert named.status_code == 404
+    assert named.json()["error"]["code"] == "operator_not_found"
     lease_id = (await next_for(client, owner, anna))["lease"]["lease_id"]
     for action, body in (
         ("outcome", {"operator_id": anna, "outcome": "answered"}),
@@ -353,4 +358,5 @@ async def test_an_operator_cannot_wrap_up_another_operators_lease(
     due_at(store, at_ten.now())
     lease_id = (await next_for(client, owner, anna))["lease"]["lease_id"]
     answer = await outcome(client, owner, lease_id, boris, "answered")
-    assert answer.status_code == 409 and answer.json()["error"]["code"] == "lease_not_yours"
+    assert answer.status_code == 409
+    assert answer.json()["error"]["code"] == "lease_not_yours"

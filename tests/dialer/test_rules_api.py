@@ -41,7 +41,8 @@ async def test_the_rules_answer_every_default_and_refuse_a_bad_field_by_name(
 ) -> None:
     path = f"/power-dialer/campaigns/{owner.campaign_id}/dialer/rules"
     rules = (await client.get(path, headers=owner.headers)).json()
-    assert rules["lease_seconds"] == 600 and rules["max_attempts"] == 5
+    assert rules["lease_seconds"] == 600
+    assert rules["max_attempts"] == 5
     assert rules["retry"]["busy"] == {"delay_minutes": 10, "max": 5}
     assert rules["hours"]["profile"] == "default"
     for body, field in (
@@ -161,7 +162,8 @@ async def test_a_project_outcome_carries_its_flags_into_the_history(
     added = await client.post("/power-dialer/outcomes", json=sale, headers=owner.headers)
     assert added.status_code == 201, added.text
     again = await client.post("/power-dialer/outcomes", json=sale, headers=owner.headers)
-    assert again.status_code == 409 and again.json()["error"]["code"] == "outcome_exists"
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "outcome_exists"
     built_in = await client.post(
         "/power-dialer/outcomes", json={"code": "busy", "label": "x"}, headers=owner.headers
     )
@@ -223,7 +225,9 @@ async def test_the_history_pages_by_attempt_id(
             path, params={"limit": 3, "after": first["next_after"]}, headers=owner.headers
         )
     ).json()
-    assert len(first["items"]) == 3 and len(rest["items"]) == 2 and rest["next_after"] is None
+    assert len(first["items"]) == 3
+    assert len(rest["items"]) == 2
+    assert rest["next_after"] is None
 
 
 def test_the_database_refuses_a_second_open_lease_and_any_change_to_history(
@@ -250,14 +254,14 @@ def test_the_database_refuses_a_second_open_lease_and_any_change_to_history(
         )
 
     row_id = store.write(row)
-    lease = dict(
-        project_id=owner.project_id,
-        campaign_id=owner.campaign_id,
-        row_id=row_id,
-        operator_id=1,
-        leased_at=now,
-        expires_at=now + dt.timedelta(minutes=10),
-    )
+    lease = {
+        "project_id": owner.project_id,
+        "campaign_id": owner.campaign_id,
+        "row_id": row_id,
+        "operator_id": 1,
+        "leased_at": now,
+        "expires_at": now + dt.timedelta(minutes=10),
+    }
     store.write(lambda c: c.execute(insert(leases).values(**lease)))
     with pytest.raises(sqlalchemy.exc.IntegrityError):
         store.write(lambda c: c.execute(insert(leases).values(**lease)))

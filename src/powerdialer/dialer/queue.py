@@ -26,7 +26,7 @@ from powerdialer.dialer.outcomes import FinalState
 from powerdialer.dialer.rules import Rules, load_rules
 from powerdialer.errors import Conflict, NotFound, PowerDialerError, ValidationError
 from powerdialer.storage import dialer as sql
-from powerdialer.storage import dialer_read, members, wrapup
+from powerdialer.storage import dialer_read, wrapup
 from powerdialer.storage.payload import Payload, Writes
 
 # Candidates read at a time: a few first (on PostgreSQL each is locked until the commit, and
@@ -133,7 +133,7 @@ def apply_leases(conn: Connection, items: Sequence[Lease]) -> list[Leased | NoCo
 
 
 def _lease(conn: Connection, item: Lease) -> Leased | NoContact:
-    if members.role_of(conn, item.project_id, item.operator_id) is None:
+    if not sql.is_member(conn, item.project_id, item.operator_id):
         raise not_a_member(item.operator_id)
     campaign = sql.dial_campaign(conn, item.project_id, item.campaign_id)
     rules = load_rules(campaign.rules if campaign else None)
@@ -145,7 +145,7 @@ def _lease(conn: Connection, item: Lease) -> Leased | NoContact:
     assert campaign is not None
     held = sql.operator_lease(conn, item.project_id, item.campaign_id, item.operator_id, item.now)
     if held is not None:  # a reload, a second tab: the same contact, not a second one
-        return _resumed(conn, item, held)
+        return _resumed(conn, item, held, rules)
     window = _window(campaign.rules)
     judged = 0
     while judged < SCAN:
@@ -203,12 +203,12 @@ def _grant(
     )
 
 
-def _resumed(conn: Connection, item: Lease, row_id: int) -> Leased:
+def _resumed(conn: Connection, item: Lease, row_id: int, rules: Rules) -> Leased:
     row = sql.row_of(conn, item.project_id, row_id)
-    lease = sql.lease_record(conn, item.project_id, row.lease_id) if row else None
+    assert row is not None  # the writer holds the row
+    assert row.lease_id is not None
+    lease = sql.lease_record(conn, item.project_id, row.lease_id)
     assert lease is not None
-    campaign = sql.dial_campaign(conn, item.project_id, item.campaign_id)
-    rules = load_rules(campaign.rules if campaign else None)
     zones = hours.zones_for(row.phone_e164, row.tz, rules.fallback_tz)
     return Leased(
         lease.id,
@@ -260,6 +260,7 @@ def apply_renewals(conn: Connection, items: Sequence[Renew]) -> list[Leased | Ex
             expires = item.now + dt.timedelta(seconds=rules.lease_seconds)
             sql.renew(conn, lease.id, lease.row_id, expires)
             row = sql.row_of(conn, item.project_id, lease.row_id)
+            assert row is not None  # a current lease's row
             zones = hours.zones_for(row.phone_e164, row.tz, rules.fallback_tz)
             results.append(
                 Leased(

@@ -114,19 +114,10 @@ def check_record(record: Record) -> Record:
 def outcome_of(conn: Connection, project_id: int, code: str) -> Outcome:
     if code in BUILT_IN:
         return BUILT_IN[code]
-    own = {row.code: row for row in wrap_sql.project_outcomes(conn, project_id)}
-    row = own.get(code)
+    row = wrap_sql.project_outcome(conn, project_id, code)
     if row is None:
-        raise unknown_outcome(code, [*BUILT_IN, *own])
-    return Outcome(
-        row.code,
-        row.label,
-        row.final_state,
-        row.reached,
-        row.counts_as_attempt,
-        row.refusal,
-        row.retry_seconds,
-    )
+        raise unknown_outcome(code, [*BUILT_IN, *wrap_sql.project_codes(conn, project_id)])
+    return Outcome(*row)
 
 
 def apply_records(conn: Connection, items: Sequence[Record]) -> list[Recorded | Exception]:
@@ -143,6 +134,7 @@ def _record(conn: Connection, item: Record) -> Recorded:
     lease = held_lease(conn, item.project_id, item.lease_id, item.operator_id)
     outcome = outcome_of(conn, item.project_id, item.outcome)
     row = sql.row_of(conn, item.project_id, lease.row_id)
+    assert row is not None  # a current lease's row
     campaign = sql.dial_campaign(conn, item.project_id, lease.campaign_id)
     rules = load_rules(campaign.rules if campaign else None)
     final_state = outcome.final_state

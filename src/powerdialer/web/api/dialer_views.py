@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from powerdialer.dialer.queue import Leased, NoContact
+from powerdialer.errors import NotFound
 from powerdialer.models import utcnow
 from powerdialer.storage import Store
 from powerdialer.storage import dialer as sql
@@ -32,6 +33,12 @@ def contact_of(
     store: Store, project_id: int, found: Leased, now: dt.datetime | None = None
 ) -> ContactPublic:
     row = store.read(lambda conn: sql.row_of(conn, project_id, found.row_id))
+    if row is None:  # deleted in the moment since it was leased (its lease went with it)
+        raise NotFound(
+            f"row {found.row_id} was deleted as it was handed out: ask for the next contact.",
+            code="row_not_found",
+            field="row_id",
+        )
     local = (now or utcnow()).astimezone(ZoneInfo(found.zones[0]))
     return ContactPublic(
         id=row.id,

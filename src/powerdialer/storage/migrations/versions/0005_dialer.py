@@ -102,9 +102,11 @@ def upgrade() -> None:
         postgresql_where=OPEN,
     )
     op.create_index(
-        "ix_leases_project_id_campaign_id_operator_id",
+        "ix_leases_open_operator",
         "leases",
         ["project_id", "campaign_id", "operator_id"],
+        sqlite_where=OPEN,
+        postgresql_where=OPEN,
     )
     op.create_table(
         "attempts",
