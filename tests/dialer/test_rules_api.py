@@ -304,3 +304,27 @@ async def test_the_history_exports_as_csv_with_notes_defused(
     assert lines[1].split(",")[2:6] == ["+380930000001", str(anna), "no_answer", "'=HYPERLINK(1)"]
     foreign = await client.get(path, headers=stranger.headers)
     assert foreign.status_code == 404
+
+
+async def test_deleting_a_campaign_deletes_its_leases_and_history(
+    client: httpx.AsyncClient, owner: Persona, store: Store, at_ten: Clock
+) -> None:
+    anna = operator(store, owner, "anna")
+    await add_rows(client, owner, "380930000001", "380930000002")
+    due_at(store, at_ten.now())
+    lease = (await next_for(client, owner, anna))["lease"]
+    await outcome(client, owner, lease["lease_id"], anna, "no_answer")
+    await next_for(client, owner, anna)  # an open lease too
+    gone = await client.delete(
+        f"/power-dialer/campaigns/{owner.campaign_id}",
+        params={"confirm": owner.campaign_id},
+        headers=owner.headers,
+    )
+    assert gone.status_code == 204, gone.text
+    left = store.read(
+        lambda c: (
+            c.execute(select(attempts.c.id)).all(),
+            c.execute(select(leases.c.id)).all(),
+        )
+    )
+    assert left == ([], [])

@@ -163,6 +163,8 @@ def _lease(conn: Connection, item: Lease) -> Leased | NoContact:
                     wrapup.reopen(conn, item.project_id, item.campaign_id)
                 return _grant(conn, item, row, rules, verdict.zones)
             if verdict.kind == judge.EXHAUSTED:
+                if row.lease_id is not None:  # a run-out lease: closed, as a new lease would
+                    sql.close_expired(conn, row.lease_id)
                 wrapup.settle_row(
                     conn, row.id, status=sql.FINAL, final_state=FinalState.EXHAUSTED.value
                 )

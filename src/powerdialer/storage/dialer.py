@@ -210,6 +210,16 @@ def operator_lease(
     return None if row is None else int(row[0])
 
 
+def close_expired(conn: Connection, lease_id: int) -> None:
+    """End a lease that ran out, as of when it ran out."""
+    run(
+        conn,
+        "UPDATE leases SET ended_at = expires_at, end_reason = 'expired' "
+        "WHERE id = ? AND ended_at IS NULL",
+        (lease_id,),
+    )
+
+
 def grant(
     conn: Connection,
     row: QueueRow,
@@ -220,12 +230,7 @@ def grant(
 ) -> int:
     """Lease ``row``: end its run-out lease if it has one, open a new one, mark the row."""
     if row.lease_id is not None:
-        run(
-            conn,
-            "UPDATE leases SET ended_at = expires_at, end_reason = 'expired' "
-            "WHERE id = ? AND ended_at IS NULL",
-            (row.lease_id,),
-        )
+        close_expired(conn, row.lease_id)
     lease_id = run(
         conn,
         "INSERT INTO leases (project_id, campaign_id, row_id, operator_id, leased_at, "

@@ -1,5 +1,6 @@
 """Tables.  Every table holding a project's data carries ``project_id`` and every unique key and
-index leads with it, so the data can later be distributed by project (Citus) without a rewrite.
+index leads with it, so the data can later be distributed by project (Citus) without a rewrite
+(but for the two indexes on ``row_id`` that a row's deletion cascades through).
 Rows carry the dialer's working columns (status, attempts, next attempt, lease) from day one.
 
 Past 300 lines on purpose: every table is here, so the whole schema reads in one file (and
@@ -329,6 +330,7 @@ leases = Table(
         sqlite_where=text("ended_at IS NULL"),
         postgresql_where=text("ended_at IS NULL"),
     ),
+    Index(None, "row_id"),  # deleting a row deletes its leases (ON DELETE CASCADE)
     # An operator's open lease in a campaign ("next" again answers it): partial, so the
     # ended leases, nearly all of them, cost no entry.
     Index(
@@ -364,7 +366,9 @@ attempts = Table(
     Column("callback_at", UTCDateTime, nullable=True),
     Column("leased_at", UTCDateTime, nullable=True),
     Column("recorded_at", UTCDateTime, nullable=False),
-    Index(None, "project_id", "row_id", "id"),
+    # Leads with row_id, not project_id: it is also what deleting a row looks up to delete
+    # its history (ON DELETE CASCADE), on both databases.
+    Index(None, "row_id", "id"),
     Index(None, "project_id", "phone_e164", "recorded_at"),
     Index(None, "project_id", "campaign_id", "id"),
     sqlite_autoincrement=True,

@@ -101,6 +101,7 @@ def upgrade() -> None:
         sqlite_where=OPEN,
         postgresql_where=OPEN,
     )
+    op.create_index("ix_leases_row_id", "leases", ["row_id"])
     op.create_index(
         "ix_leases_open_operator",
         "leases",
@@ -135,7 +136,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_attempts"),
         sqlite_autoincrement=True,
     )
-    op.create_index("ix_attempts_project_id_row_id_id", "attempts", ["project_id", "row_id", "id"])
+    op.create_index("ix_attempts_row_id_id", "attempts", ["row_id", "id"])
     op.create_index(
         "ix_attempts_project_id_phone_e164_recorded_at",
         "attempts",
