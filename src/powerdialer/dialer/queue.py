@@ -133,9 +133,10 @@ def apply_leases(conn: Connection, items: Sequence[Lease]) -> list[Leased | NoCo
 
 
 def _lease(conn: Connection, item: Lease) -> Leased | NoContact:
-    if not sql.is_member(conn, item.project_id, item.operator_id):
+    context = sql.lease_context(conn, item.project_id, item.campaign_id, item.operator_id, item.now)
+    if not context.member:
         raise not_a_member(item.operator_id)
-    campaign = sql.dial_campaign(conn, item.project_id, item.campaign_id)
+    campaign = context.campaign
     rules = load_rules(campaign.rules if campaign else None)
     refused = campaign_refusal(campaign, item.campaign_id, rules, item.now)
     if isinstance(refused, PowerDialerError):
@@ -143,7 +144,7 @@ def _lease(conn: Connection, item: Lease) -> Leased | NoContact:
     if refused is not None:
         return refused
     assert campaign is not None
-    held = sql.operator_lease(conn, item.project_id, item.campaign_id, item.operator_id, item.now)
+    held = context.held_row
     if held is not None:  # a reload, a second tab: the same contact, not a second one
         return _resumed(conn, item, held, rules)
     window = _window(campaign.rules)
@@ -257,13 +258,10 @@ def apply_renewals(conn: Connection, items: Sequence[Renew]) -> list[Leased | Ex
     for item in items:
         try:
             lease = held_lease(conn, item.project_id, item.lease_id, item.operator_id)
-            campaign = sql.dial_campaign(conn, item.project_id, lease.campaign_id)
-            rules = load_rules(campaign.rules if campaign else None)
+            rules = load_rules(lease.rules)
             expires = item.now + dt.timedelta(seconds=rules.lease_seconds)
             sql.renew(conn, lease.id, lease.row_id, expires)
-            row = sql.row_of(conn, item.project_id, lease.row_id)
-            assert row is not None  # a current lease's row
-            zones = hours.zones_for(row.phone_e164, row.tz, rules.fallback_tz)
+            zones = hours.zones_for(lease.phone_e164, lease.tz, rules.fallback_tz)
             results.append(
                 Leased(
                     lease.id,

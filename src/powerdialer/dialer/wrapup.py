@@ -133,10 +133,8 @@ def apply_records(conn: Connection, items: Sequence[Record]) -> list[Recorded | 
 def _record(conn: Connection, item: Record) -> Recorded:
     lease = held_lease(conn, item.project_id, item.lease_id, item.operator_id)
     outcome = outcome_of(conn, item.project_id, item.outcome)
-    row = sql.row_of(conn, item.project_id, lease.row_id)
-    assert row is not None  # a current lease's row
-    campaign = sql.dial_campaign(conn, item.project_id, lease.campaign_id)
-    rules = load_rules(campaign.rules if campaign else None)
+    row = lease  # the row's number, zone and attempts came with the lease
+    rules = load_rules(lease.rules)
     final_state = outcome.final_state
     due: dt.datetime | None = None
     moved = False

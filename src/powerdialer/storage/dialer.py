@@ -90,6 +90,11 @@ class LeaseRecord:
     expires_at: dt.datetime
     ended_at: dt.datetime | None
     current: bool  # the row's lease now (not ended, nobody took the row since)
+    # What the wrap-up needs of its row and campaign, read in the same statement.
+    phone_e164: str
+    tz: str | None
+    attempts: int
+    rules: str | None
 
 
 class ContactRow(NamedTuple):
@@ -107,15 +112,6 @@ class ContactRow(NamedTuple):
     lease_id: int | None
 
 
-def is_member(conn: Connection, project_id: int, user_id: int) -> bool:
-    found = run(
-        conn,
-        "SELECT 1 FROM memberships WHERE project_id = ? AND user_id = ?",
-        (project_id, user_id),
-    ).fetchone()
-    return found is not None
-
-
 def dial_campaign(conn: Connection, project_id: int, campaign_id: int) -> DialCampaign | None:
     row = run(
         conn,
@@ -126,6 +122,47 @@ def dial_campaign(conn: Connection, project_id: int, campaign_id: int) -> DialCa
     if row is None:
         return None
     return DialCampaign(row[0], row[1], row[2], row[3], when(row[4]), row[5])
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseContext:
+    campaign: DialCampaign | None
+    member: bool  # the operator is a member of the project
+    held_row: int | None  # the row the operator holds in the campaign now, if any
+
+
+def lease_context(
+    conn: Connection, project_id: int, campaign_id: int, operator_id: int, now: dt.datetime
+) -> LeaseContext:
+    """What a lease request reads before the queue, in one round trip: the campaign, whether
+    the operator is a member, and the row they hold in it now (an unexpired, current lease:
+    "next" again answers it)."""
+    row = run(
+        conn,
+        "SELECT c.id, c.project_id, c.state, c.dialer_state, c.completed_at, c.rules, "
+        "(SELECT count(*) FROM memberships m WHERE m.project_id = ? AND m.user_id = ?), "
+        "(SELECT l.row_id FROM leases l JOIN campaign_rows r ON r.id = l.row_id "
+        "WHERE l.project_id = ? AND l.campaign_id = ? AND l.operator_id = ? "
+        "AND l.ended_at IS NULL AND l.expires_at > ? AND r.lease_id = l.id LIMIT 1) "
+        "FROM (SELECT 1 AS one) AS x "
+        "LEFT JOIN campaigns c ON c.project_id = ? AND c.id = ?",
+        (
+            project_id,
+            operator_id,
+            project_id,
+            campaign_id,
+            operator_id,
+            now,
+            project_id,
+            campaign_id,
+        ),
+    ).fetchone()
+    campaign = (
+        None
+        if row[0] is None
+        else DialCampaign(row[0], row[1], row[2], row[3], when(row[4]), row[5])
+    )
+    return LeaseContext(campaign, bool(row[6]), row[7])
 
 
 # The rows of one status the queue may hand out now, before calling hours and caps: due, not
@@ -196,20 +233,6 @@ def hold(conn: Connection, row_id: int, until: dt.datetime, reason: str) -> None
     )
 
 
-def operator_lease(
-    conn: Connection, project_id: int, campaign_id: int, operator_id: int, now: dt.datetime
-) -> int | None:
-    """The id of the row an operator holds in a campaign now (an unexpired, current lease)."""
-    row = run(
-        conn,
-        "SELECT l.row_id FROM leases l JOIN campaign_rows r ON r.id = l.row_id "
-        "WHERE l.project_id = ? AND l.campaign_id = ? AND l.operator_id = ? "
-        "AND l.ended_at IS NULL AND l.expires_at > ? AND r.lease_id = l.id LIMIT 1",
-        (project_id, campaign_id, operator_id, now),
-    ).fetchone()
-    return None if row is None else int(row[0])
-
-
 def close_expired(conn: Connection, lease_id: int) -> None:
     """End a lease that ran out, as of when it ran out."""
     run(
@@ -247,18 +270,32 @@ def grant(
 
 
 def lease_record(conn: Connection, project_id: int, lease_id: int) -> LeaseRecord | None:
+    """A lease with what its wrap-up reads of its row and campaign (one round trip)."""
     row = run(
         conn,
         "SELECT l.id, l.project_id, l.campaign_id, l.row_id, l.operator_id, l.leased_at, "
-        "l.expires_at, l.ended_at, r.lease_id, r.status FROM leases l "
-        "JOIN campaign_rows r ON r.id = l.row_id WHERE l.project_id = ? AND l.id = ?",
+        "l.expires_at, l.ended_at, r.lease_id, r.status, r.phone_e164, r.tz, r.attempts, "
+        "c.rules FROM leases l JOIN campaign_rows r ON r.id = l.row_id "
+        "JOIN campaigns c ON c.id = l.campaign_id WHERE l.project_id = ? AND l.id = ?",
         (project_id, lease_id),
     ).fetchone()
     if row is None:
         return None
     current = row[7] is None and row[8] == row[0] and row[9] == LEASED
     return LeaseRecord(
-        row[0], row[1], row[2], row[3], row[4], when(row[5]), when(row[6]), when(row[7]), current
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        when(row[5]),
+        when(row[6]),
+        when(row[7]),
+        current,
+        row[10],
+        row[11],
+        row[12],
+        row[13],
     )
 
 
