@@ -360,3 +360,16 @@ async def test_an_operator_cannot_wrap_up_another_operators_lease(
     answer = await outcome(client, owner, lease_id, boris, "answered")
     assert answer.status_code == 409
     assert answer.json()["error"]["code"] == "lease_not_yours"
+
+
+async def test_a_lease_id_past_the_database_range_is_refused_by_name(
+    client: httpx.AsyncClient, owner: Persona
+) -> None:
+    # Found by schemathesis: an id no database integer holds reached the SQL as a 503.
+    answer = await client.post(
+        "/power-dialer/leases/99999999999999999999/renew",
+        json={"operator_id": 1},
+        headers=owner.headers,
+    )
+    assert answer.status_code == 422
+    assert answer.json()["error"]["field"] == "lease_id"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Path
 
 from powerdialer.dialer import control
 from powerdialer.dialer.queue import Leased
@@ -33,7 +33,9 @@ from powerdialer.web.api.schemas.error_codes import import_errors
 
 router = APIRouter(prefix="/power-dialer", tags=["dialer"], route_class=ApiRoute)
 
-LeaseId = Annotated[int, Body(gt=0, le=MAX_ID)]
+LeaseId = Annotated[
+    int, Path(gt=0, le=MAX_ID, description="The lease_id that next answered.", examples=[31])
+]
 _LEASE_ERRORS = ("lease_not_found", "lease_not_yours", "lease_ended", "invalid_field")
 
 
@@ -73,7 +75,7 @@ async def next_contact(
     responses=import_errors(*_LEASE_ERRORS),
 )
 async def renew_lease(
-    lease_id: int, body: OperatorBody, auth: Authed, services: ServicesDep
+    lease_id: LeaseId, body: OperatorBody, auth: Authed, services: ServicesDep
 ) -> NextAnswer:
     """Extend the lease to `lease_seconds` from now. A lease that ran out can be renewed while
     nobody else has taken the row."""
@@ -93,7 +95,7 @@ async def renew_lease(
     responses=import_errors(*_LEASE_ERRORS),
 )
 async def release_lease(
-    lease_id: int, body: OperatorBody, auth: Authed, services: ServicesDep
+    lease_id: LeaseId, body: OperatorBody, auth: Authed, services: ServicesDep
 ) -> Released:
     """The row goes back to the queue at once, in its place; no attempt is recorded."""
     await control.release(
@@ -109,7 +111,7 @@ async def release_lease(
     responses=import_errors(*_LEASE_ERRORS),
 )
 async def skip_lease(
-    lease_id: int, body: SkipBody, auth: Authed, services: ServicesDep
+    lease_id: LeaseId, body: SkipBody, auth: Authed, services: ServicesDep
 ) -> RecordedPublic:
     """The outcome `skip`: recorded in the history with its reason, no call counted; the row
     comes back after the `skip` retry delay (15 minutes by default)."""
@@ -138,7 +140,7 @@ async def skip_lease(
     ),
 )
 async def record_outcome(
-    lease_id: int, body: OutcomeBody, auth: Authed, services: ServicesDep
+    lease_id: LeaseId, body: OutcomeBody, auth: Authed, services: ServicesDep
 ) -> RecordedPublic:
     """Ends the lease and writes the attempt to the history (immutable). Built-in outcomes:
     answered, no_answer, busy, voicemail, failed, wrong_number, callback (with `callback_at`;
