@@ -269,16 +269,25 @@ def grant(
     return int(lease_id)
 
 
+_LEASE_RECORD = (
+    "SELECT l.id, l.project_id, l.campaign_id, l.row_id, l.operator_id, l.leased_at, "
+    "l.expires_at, l.ended_at, r.lease_id, r.status, r.phone_e164, r.tz, r.attempts, "
+    "c.rules FROM leases l JOIN campaign_rows r ON r.id = l.row_id "
+    "JOIN campaigns c ON c.id = l.campaign_id WHERE l.project_id = ? AND l.id = ?"
+)
+
+
 def lease_record(conn: Connection, project_id: int, lease_id: int) -> LeaseRecord | None:
-    """A lease with what its wrap-up reads of its row and campaign (one round trip)."""
-    row = run(
-        conn,
-        "SELECT l.id, l.project_id, l.campaign_id, l.row_id, l.operator_id, l.leased_at, "
-        "l.expires_at, l.ended_at, r.lease_id, r.status, r.phone_e164, r.tz, r.attempts, "
-        "c.rules FROM leases l JOIN campaign_rows r ON r.id = l.row_id "
-        "JOIN campaigns c ON c.id = l.campaign_id WHERE l.project_id = ? AND l.id = ?",
-        (project_id, lease_id),
-    ).fetchone()
+    """A lease with what its wrap-up reads of its row and campaign (one round trip).
+
+    On PostgreSQL the row is locked (``FOR UPDATE OF r``) before it is judged current: an
+    outcome for a lease that ran out, racing another process's lease of the same row, either
+    locks the row first (and the lease skips it) or waits for that lease's commit and then
+    reads the row as that lease left it (so it answers ``lease_ended``), never both."""
+    statement = _LEASE_RECORD
+    if conn.dialect.name == "postgresql":
+        statement += " FOR UPDATE OF r"
+    row = run(conn, statement, (project_id, lease_id)).fetchone()
     if row is None:
         return None
     current = row[7] is None and row[8] == row[0] and row[9] == LEASED
