@@ -12,6 +12,11 @@ import holidays
 UTC = dt.UTC
 
 
+@functools.cache
+def tz(zone: str) -> ZoneInfo:
+    return ZoneInfo(zone)  # ZoneInfo itself keeps only 8 strongly
+
+
 def at(zone: str, text: str, fold: int = 0) -> dt.datetime:
     """The UTC instant of local wall time ``text`` ("2026-06-10 09:59") in ``zone``."""
     local = dt.datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(zone), fold=fold)
@@ -37,7 +42,7 @@ def brute_open(
     """Open in every zone, from minutes of the day: ``days[weekday]`` is a list of
     ``(start_minute, end_minute)`` with end up to 1440."""
     for zone in zones:
-        local = now.astimezone(ZoneInfo(zone))
+        local = now.astimezone(tz(zone))
         if local.date() in dates or local.date() in calendar(code, local.year):
             return False
         minute = local.hour * 60 + local.minute + (local.second + local.microsecond / 1e6) / 60

@@ -45,6 +45,12 @@ Span = tuple[dt.datetime, dt.datetime]
 
 
 @functools.cache
+def _tz(zone: str) -> zoneinfo.ZoneInfo:
+    # ZoneInfo keeps only 8 zones strongly; a row of 42 zones would re-read tzdata files.
+    return zoneinfo.ZoneInfo(zone)
+
+
+@functools.cache
 def _known_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
@@ -58,7 +64,7 @@ def _zone(name: str, field: str) -> zoneinfo.ZoneInfo:
             "Europe/Kyiv or America/New_York.",
             code="invalid_tz",
         )
-    return zoneinfo.ZoneInfo(name)
+    return _tz(name)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -88,7 +94,7 @@ def _inside(intervals: tuple[Interval, ...], time: dt.time) -> bool:
 
 
 def _open_in(window: Window, zone: str, now: dt.datetime) -> bool:
-    local = now.astimezone(zoneinfo.ZoneInfo(zone))
+    local = now.astimezone(_tz(zone))
     return _inside(window.opens_on(local.date()), local.time())
 
 
@@ -101,7 +107,7 @@ def is_open(window: Window, zones: tuple[str, ...], now: dt.datetime) -> bool:
 @functools.lru_cache(maxsize=16384)
 def _offset_changes(zone: str, day: dt.date) -> tuple[dt.datetime, ...]:
     """The instants of UTC day ``day`` at which ``zone``'s offset changes (to the second)."""
-    tz = zoneinfo.ZoneInfo(zone)
+    tz = _tz(zone)
     start = dt.datetime.combine(day, MIDNIGHT, tzinfo=UTC)
     found: list[dt.datetime] = []
     for hour in range(24):  # offsets in tzdata change at most once in an hour
@@ -122,7 +128,7 @@ def _offset_changes(zone: str, day: dt.date) -> tuple[dt.datetime, ...]:
 
 def _instants(zone: str, day: dt.date, time: dt.time) -> Iterator[dt.datetime]:
     """Both readings of local ``day`` at ``time`` (they differ only when it is ambiguous)."""
-    tz = zoneinfo.ZoneInfo(zone)
+    tz = _tz(zone)
     for fold in (0, 1):
         yield dt.datetime.combine(day, time, tzinfo=tz).replace(fold=fold).astimezone(UTC)
 
@@ -152,8 +158,10 @@ def _spans(window: Window, zone: str, day: dt.date) -> tuple[Span, ...]:
     return tuple(spans)
 
 
-def _common(window: Window, zones: tuple[str, ...], day: dt.date) -> list[Span]:
-    """The UTC spans of ``day`` in which ``window`` is open in every zone."""
+@functools.lru_cache(maxsize=65536)
+def _common(window: Window, zones: tuple[str, ...], day: dt.date) -> tuple[Span, ...]:
+    """The UTC spans of ``day`` in which ``window`` is open in every zone (cached: a row of 42
+    zones with no common window asks for 15 days at every look)."""
     common: list[Span] = [
         (
             dt.datetime.combine(day, MIDNIGHT, tzinfo=UTC),
@@ -167,7 +175,7 @@ def _common(window: Window, zones: tuple[str, ...], day: dt.date) -> list[Span]:
         ]
         if not common:
             break
-    return common
+    return tuple(common)
 
 
 def next_opening(
@@ -221,7 +229,7 @@ def local_day_start(zone: str, now: dt.datetime) -> dt.datetime:
     """The UTC instant of the local midnight that started the current local day in ``zone``
     (for per-day caps).  Where that midnight fell in a spring-forward gap, the day began at
     the switch."""
-    tz = zoneinfo.ZoneInfo(zone)
+    tz = _tz(zone)
     today = now.astimezone(tz).date()
     midnight = dt.datetime.combine(today, MIDNIGHT, tzinfo=tz).astimezone(UTC)
     if midnight.astimezone(tz).replace(tzinfo=None) == dt.datetime.combine(today, MIDNIGHT):
