@@ -328,3 +328,15 @@ async def test_deleting_a_campaign_deletes_its_leases_and_history(
         )
     )
     assert left == ([], [])
+
+
+async def test_an_unknown_fallback_zone_is_refused_by_its_path(
+    client: httpx.AsyncClient, owner: Persona
+) -> None:
+    answer = await client.put(
+        f"/power-dialer/campaigns/{owner.campaign_id}/dialer/rules",
+        json={"fallback_tz": "Mars/Olympus"},
+        headers=owner.headers,
+    )
+    assert answer.status_code == 422
+    assert answer.json()["error"]["field"] == "rules.fallback_tz"

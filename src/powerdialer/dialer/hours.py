@@ -1,101 +1,242 @@
-# TEMPORARY local stand-in until H1's module lands (not committed).
+"""Calling hours, evaluated in the contact's own IANA time zone at the instant asked about.
+
+A ``Window`` is wall-clock time: per weekday zero or more ``[start, end)`` local intervals, and
+local dates on which nothing is open.  It is never turned into a stored UTC offset: ``is_open``
+reads the zone's rules for the instant it is given, so daylight-saving changes need no batch
+job.  The window itself, its holiday calendars and its JSON shape are in ``windows``.
+A row is callable only when the window is open in *every* zone it may be in (a number
+phonenumbers maps to several zones, such as a US toll-free or a Russian mobile).
+
+``next_opening`` and ``next_closing`` do not step a clock.  In one zone, membership can only
+change where the wall clock crosses an interval's start or end (both occurrences of an
+ambiguous time), at local midnight, or at an offset change; those instants split each UTC day
+into segments on which membership is constant, and one check per segment gives the zone's open
+spans (cached per window, zone and UTC day).  The first instant of the intersection of the zones'
+spans is the answer.  docs/calling-hours.md has the model and the JSON shape.
+"""
+
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass
-from zoneinfo import ZoneInfo
+import zoneinfo
+from collections.abc import Iterator
 
 import phonenumbers
-from phonenumbers import timezone as pntz
+from phonenumbers import timezone as phone_zones
+
+from powerdialer.dialer.windows import MIDNIGHT, Interval, Window, window_from_json, window_to_json
+from powerdialer.errors import invalid
+
+__all__ = [
+    "Window",
+    "is_open",
+    "local_day_start",
+    "next_closing",
+    "next_opening",
+    "window_from_json",
+    "window_to_json",
+    "zones_for",
+]
+
+UTC = dt.UTC
+DAY = dt.timedelta(days=1)
+Span = tuple[dt.datetime, dt.datetime]
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
-    days: tuple[tuple[tuple[dt.time, dt.time], ...], ...]
-    holidays: frozenset[dt.date] = frozenset()
-    holiday_calendar: str | None = None
+@functools.cache
+def _tz(zone: str) -> zoneinfo.ZoneInfo:
+    # ZoneInfo keeps only 8 zones strongly; a row of 42 zones would re-read tzdata files.
+    return zoneinfo.ZoneInfo(zone)
+
+
+@functools.cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _zone(name: str, field: str) -> zoneinfo.ZoneInfo:
+    if name not in _known_zones():
+        raise invalid(
+            field,
+            "unknown_zone",
+            f"{field} {name!r} is not an IANA time zone this host knows: use a name such as "
+            "Europe/Kyiv or America/New_York.",
+            code="invalid_tz",
+        )
+    return _tz(name)
 
 
 @functools.lru_cache(maxsize=65536)
-def zones_for(phone_e164, tz, fallback="Europe/Kyiv"):
+def zones_for(phone_e164: str, tz: str | None, fallback: str = "Europe/Kyiv") -> tuple[str, ...]:
+    """The IANA zones a row is called in: ``(tz,)`` when the row has one; else the number's
+    zones from phonenumbers, sorted and deduplicated; ``(fallback,)`` when phonenumbers knows
+    none.  A zone this host does not know is a ``ValidationError`` (field ``tz`` or
+    ``fallback_tz``)."""
     if tz:
-        ZoneInfo(tz)
+        _zone(tz, "tz")
         return (tz,)
-    zs = pntz.time_zones_for_number(phonenumbers.parse(phone_e164))
-    zs = tuple(sorted(set(z for z in zs if z != "Etc/Unknown")))
-    ZoneInfo(fallback)
-    return zs or (fallback,)
+    try:
+        number = phonenumbers.parse(phone_e164, None)
+    except phonenumbers.NumberParseException:
+        found: tuple[str, ...] = ()
+    else:
+        found = tuple(phone_zones.time_zones_for_number(number))
+    zones = tuple(sorted({z for z in found if z in _known_zones()}))
+    if zones:
+        return zones
+    _zone(fallback, "fallback_tz")
+    return (fallback,)
 
 
-def _open_in(w, zone, now):
-    local = now.astimezone(ZoneInfo(zone))
-    if local.date() in w.holidays:
-        return False
-    t = local.time().replace(tzinfo=None)
-    for s, e in w.days[local.weekday()]:
-        if s <= t and (t < e or e == dt.time(0)):
-            return True
-    return False
+def _inside(intervals: tuple[Interval, ...], time: dt.time) -> bool:
+    return any(start <= time and (time < end or end == MIDNIGHT) for start, end in intervals)
 
 
-def is_open(w, zones, now):
-    return all(_open_in(w, z, now) for z in zones)
+def _open_in(window: Window, zone: str, now: dt.datetime) -> bool:
+    local = now.astimezone(_tz(zone))
+    return _inside(window.opens_on(local.date()), local.time())
 
 
-def next_opening(w, zones, now, horizon=dt.timedelta(days=14)):
-    if is_open(w, zones, now):
+def is_open(window: Window, zones: tuple[str, ...], now: dt.datetime) -> bool:
+    """Open at instant ``now`` (aware) in every zone: the local time is inside an interval of
+    the local weekday, and the local date is not a holiday there."""
+    return all(_open_in(window, zone, now) for zone in zones)
+
+
+@functools.lru_cache(maxsize=16384)
+def _offset_changes(zone: str, day: dt.date) -> tuple[dt.datetime, ...]:
+    """The instants of UTC day ``day`` at which ``zone``'s offset changes (to the second)."""
+    tz = _tz(zone)
+    start = dt.datetime.combine(day, MIDNIGHT, tzinfo=UTC)
+    found: list[dt.datetime] = []
+    for hour in range(24):  # offsets in tzdata change at most once in an hour
+        low, high = start + dt.timedelta(hours=hour), start + dt.timedelta(hours=hour + 1)
+        if low.astimezone(tz).utcoffset() == high.astimezone(tz).utcoffset():
+            continue
+        lo, hi = 0, 3600  # the change is in (low + lo, low + hi]
+        before = low.astimezone(tz).utcoffset()
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if (low + dt.timedelta(seconds=mid)).astimezone(tz).utcoffset() == before:
+                lo = mid
+            else:
+                hi = mid
+        found.append(low + dt.timedelta(seconds=hi))
+    return tuple(found)
+
+
+def _instants(zone: str, day: dt.date, time: dt.time) -> Iterator[dt.datetime]:
+    """Both readings of local ``day`` at ``time`` (they differ only when it is ambiguous)."""
+    tz = _tz(zone)
+    for fold in (0, 1):
+        yield dt.datetime.combine(day, time, tzinfo=tz).replace(fold=fold).astimezone(UTC)
+
+
+@functools.lru_cache(maxsize=65536)
+def _spans(window: Window, zone: str, day: dt.date) -> tuple[Span, ...]:
+    """Where ``window`` is open in ``zone`` during UTC day ``day``, as merged UTC spans."""
+    start, end = (
+        dt.datetime.combine(day, MIDNIGHT, tzinfo=UTC),
+        dt.datetime.combine(day + DAY, MIDNIGHT, tzinfo=UTC),
+    )
+    cuts = {start, *_offset_changes(zone, day)}
+    for local_day in (day - DAY, day, day + DAY):  # every zone is within ±24 h of UTC
+        cuts.update(_instants(zone, local_day, MIDNIGHT))
+        for first, last in window.days[local_day.weekday()]:
+            cuts.update(_instants(zone, local_day, first))
+            cuts.update(_instants(zone, local_day, last))
+    points = sorted(c for c in cuts if start <= c < end)
+    spans: list[Span] = []
+    for here, after in zip(points, [*points[1:], end], strict=True):
+        if not _open_in(window, zone, here):
+            continue
+        if spans and spans[-1][1] == here:
+            spans[-1] = (spans[-1][0], after)
+        else:
+            spans.append((here, after))
+    return tuple(spans)
+
+
+@functools.lru_cache(maxsize=65536)
+def _common(window: Window, zones: tuple[str, ...], day: dt.date) -> tuple[Span, ...]:
+    """The UTC spans of ``day`` in which ``window`` is open in every zone (cached: a row of 42
+    zones with no common window asks for 15 days at every look)."""
+    common: list[Span] = [
+        (
+            dt.datetime.combine(day, MIDNIGHT, tzinfo=UTC),
+            dt.datetime.combine(day + DAY, MIDNIGHT, tzinfo=UTC),
+        )
+    ]
+    for zone in zones:
+        mine = _spans(window, zone, day)
+        common = [
+            (max(a, c), min(b, d)) for a, b in common for c, d in mine if max(a, c) < min(b, d)
+        ]
+        if not common:
+            break
+    return tuple(common)
+
+
+def next_opening(
+    window: Window,
+    zones: tuple[str, ...],
+    now: dt.datetime,
+    horizon: dt.timedelta = dt.timedelta(days=14),
+) -> dt.datetime | None:
+    """``now`` if open now; else the first instant after ``now`` at which the window is open
+    in all zones; ``None`` when there is none within ``horizon`` ("no common window").
+
+    Exact to the second across daylight-saving switches: a start inside a spring-forward gap
+    opens at the first instant after the gap; an ambiguous start opens at its first
+    occurrence (and, if that has passed, at its second)."""
+    now = now.astimezone(UTC)
+    if is_open(window, zones, now):
         return now
-    cands = []
-    for z in zones:
-        zi = ZoneInfo(z)
-        d0 = now.astimezone(zi).date()
-        for i in range(-1, horizon.days + 2):
-            d = d0 + dt.timedelta(days=i)
-            for s, _ in w.days[d.weekday()]:
-                t = dt.datetime.combine(d, s, zi).astimezone(dt.UTC)
-                if now < t <= now + horizon:
-                    cands.append(t)
-    for t in sorted(cands):
-        if is_open(w, zones, t):
-            return t
+    day = now.date()
+    while (start := dt.datetime.combine(day, MIDNIGHT, tzinfo=UTC)) <= now + horizon:
+        for first, last in _common(window, zones, day):
+            if last > now:
+                opening = max(first, now)
+                return opening if opening <= now + horizon else None
+        day = start.date() + DAY
     return None
 
 
-def local_day_start(zone, now):
-    zi = ZoneInfo(zone)
-    local = now.astimezone(zi)
-    return dt.datetime.combine(local.date(), dt.time(0), zi).astimezone(dt.UTC)
+def next_closing(
+    window: Window,
+    zones: tuple[str, ...],
+    now: dt.datetime,
+    horizon: dt.timedelta = dt.timedelta(days=14),
+) -> dt.datetime | None:
+    """When the window, open at ``now``, stops being open in some zone; ``None`` when it is
+    closed at ``now`` or stays open past ``horizon``."""
+    now = now.astimezone(UTC)
+    if not is_open(window, zones, now):
+        return None
+    at, day = now, now.date()
+    while at <= now + horizon:
+        run = [span for span in _common(window, zones, day) if span[0] <= at < span[1]]
+        if not run:
+            return at
+        at, day = run[0][1], day + DAY
+        if at < dt.datetime.combine(day, MIDNIGHT, tzinfo=UTC):
+            return at
+    return None
 
 
-def window_from_json(value, field="hours"):
-    names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-    days = []
-    for n in names:
-        iv = []
-        for part in (value.get("days") or {}).get(n, []):
-            a, b = part.split("-")
-            iv.append(
-                (dt.time.fromisoformat(a), dt.time(0) if b == "24:00" else dt.time.fromisoformat(b))
-            )
-        days.append(tuple(iv))
-    return Window(
-        tuple(days),
-        frozenset(dt.date.fromisoformat(x) for x in value.get("holidays") or []),
-        value.get("holiday_calendar"),
-    )
-
-
-def window_to_json(w):
-    names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-    return {
-        "days": {
-            n: [
-                f"{s:%H:%M}-{'24:00' if e == dt.time(0) else format(e, '%H:%M')}"
-                for s, e in w.days[i]
-            ]
-            for i, n in enumerate(names)
-        },
-        "holidays": sorted(str(d) for d in w.holidays),
-        "holiday_calendar": w.holiday_calendar,
-    }
+def local_day_start(zone: str, now: dt.datetime) -> dt.datetime:
+    """The UTC instant of the local midnight that started the current local day in ``zone``
+    (for per-day caps).  Where that midnight fell in a spring-forward gap, the day began at
+    the switch."""
+    tz = _tz(zone)
+    today = now.astimezone(tz).date()
+    midnight = dt.datetime.combine(today, MIDNIGHT, tzinfo=tz).astimezone(UTC)
+    if midnight.astimezone(tz).replace(tzinfo=None) == dt.datetime.combine(today, MIDNIGHT):
+        return midnight
+    # Midnight did not exist: fold 0 read it with the earlier offset, past the switch, and
+    # the day began at the switch itself.
+    changes = [
+        c for d in (midnight.date() - DAY, midnight.date()) for c in _offset_changes(zone, d)
+    ]
+    return max(c for c in changes if c <= midnight)

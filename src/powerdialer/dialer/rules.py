@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic import ValidationError as PydanticError
 
 from powerdialer.dialer import hours
+from powerdialer.dialer.hours import Window
 from powerdialer.dialer.outcomes import check_code
 from powerdialer.dialer.profiles import Profile, profile
 from powerdialer.errors import PowerDialerError, ValidationError
@@ -136,7 +137,10 @@ class Rules(_Model):
     @field_validator("fallback_tz")
     @classmethod
     def _zone(cls, value: str) -> str:
-        hours.zones_for("+380930000000", value)  # a zone the host does not know is refused
+        try:
+            hours.zones_for("+380930000000", value)  # a zone the host does not know
+        except PowerDialerError:
+            raise ValueError(f"{value} is not an IANA time zone (e.g. Europe/Kyiv)") from None
         return value
 
     @model_validator(mode="after")
@@ -146,7 +150,7 @@ class Rules(_Model):
         return self
 
     # What the queue reads, worked out once per rules (``effective``).
-    def window(self) -> hours.Window:
+    def window(self) -> Window:
         chosen = self.profile()
         if chosen is None:
             return hours.window_from_json(self.hours._window_json(), field="rules.hours")
