@@ -27,6 +27,7 @@ from powerdialer.dialer.rules import Rules, load_rules
 from powerdialer.errors import Conflict, NotFound, PowerDialerError, ValidationError
 from powerdialer.storage import dialer as sql
 from powerdialer.storage import dialer_read, wrapup
+from powerdialer.storage import leases as lease_sql
 from powerdialer.storage.payload import Payload, Writes
 
 # Candidates read at a time: a few first (on PostgreSQL each is locked until the commit, and
@@ -207,10 +208,10 @@ def _grant(
 
 
 def _resumed(conn: Connection, item: Lease, row_id: int, rules: Rules) -> Leased:
-    row = sql.row_of(conn, item.project_id, row_id)
+    row = lease_sql.row_of(conn, item.project_id, row_id)
     assert row is not None  # the writer holds the row
     assert row.lease_id is not None
-    lease = sql.lease_record(conn, item.project_id, row.lease_id)
+    lease = lease_sql.lease_record(conn, item.project_id, row.lease_id)
     assert lease is not None
     zones = hours.zones_for(row.phone_e164, row.tz, rules.fallback_tz)
     return Leased(
@@ -227,9 +228,9 @@ def _resumed(conn: Connection, item: Lease, row_id: int, rules: Rules) -> Leased
 
 def held_lease(
     conn: Connection, project_id: int, lease_id: int, operator_id: int
-) -> sql.LeaseRecord:
+) -> lease_sql.LeaseRecord:
     """The lease, if it is still the row's and ``operator_id``'s; else the error to answer."""
-    lease = sql.lease_record(conn, project_id, lease_id)
+    lease = lease_sql.lease_record(conn, project_id, lease_id)
     if lease is None:
         raise NotFound(
             f"lease {lease_id} is not a lease of this project: use the lease_id that "
@@ -260,7 +261,7 @@ def apply_renewals(conn: Connection, items: Sequence[Renew]) -> list[Leased | Ex
             lease = held_lease(conn, item.project_id, item.lease_id, item.operator_id)
             rules = load_rules(lease.rules)
             expires = item.now + dt.timedelta(seconds=rules.lease_seconds)
-            sql.renew(conn, lease.id, lease.row_id, expires)
+            lease_sql.renew(conn, lease.id, lease.row_id, expires)
             zones = hours.zones_for(lease.phone_e164, lease.tz, rules.fallback_tz)
             results.append(
                 Leased(
@@ -285,7 +286,7 @@ def apply_releases(conn: Connection, items: Sequence[Release]) -> list[bool | Ex
     for item in items:
         try:
             lease = held_lease(conn, item.project_id, item.lease_id, item.operator_id)
-            sql.end_lease(conn, lease.id, item.now, "released")
+            lease_sql.end_lease(conn, lease.id, item.now, "released")
             wrapup.settle_row(conn, lease.row_id, status=sql.PENDING)
             results.append(True)
         except PowerDialerError as exc:

@@ -32,8 +32,8 @@ from powerdialer.dialer.outcomes import (
 from powerdialer.dialer.queue import held_lease
 from powerdialer.dialer.rules import load_rules
 from powerdialer.errors import PowerDialerError, ValidationError
-from powerdialer.storage import dialer as sql
 from powerdialer.storage import dnc as dnc_sql
+from powerdialer.storage import leases as lease_sql
 from powerdialer.storage import wrapup as wrap_sql
 from powerdialer.storage.payload import Payload, Writes
 
@@ -175,7 +175,7 @@ def _record(conn: Connection, item: Record) -> Recorded:
         leased_at=lease.leased_at,
         recorded_at=item.now,
     )
-    sql.end_lease(conn, lease.id, item.now, "outcome")
+    lease_sql.end_lease(conn, lease.id, item.now, "outcome")
     if final_state is not None:
         wrap_sql.settle_row(
             conn,

@@ -11,7 +11,7 @@ from powerdialer.dialer.queue import Leased, NoContact
 from powerdialer.errors import NotFound
 from powerdialer.models import utcnow
 from powerdialer.storage import Store
-from powerdialer.storage import dialer as sql
+from powerdialer.storage import leases as lease_sql
 from powerdialer.web.api.schemas.dialer import ContactPublic, LeasePublic, NoContactPublic
 
 
@@ -32,7 +32,7 @@ def none_of(found: NoContact) -> NoContactPublic:
 def contact_of(
     store: Store, project_id: int, found: Leased, now: dt.datetime | None = None
 ) -> ContactPublic:
-    row = store.read(lambda conn: sql.row_of(conn, project_id, found.row_id))
+    row = store.read(lambda conn: lease_sql.row_of(conn, project_id, found.row_id))
     if row is None:  # deleted in the moment since it was leased (its lease went with it)
         raise NotFound(
             f"row {found.row_id} was deleted as it was handed out: ask for the next contact.",
