@@ -1,17 +1,21 @@
-"""The power dialer: operators work a campaign (issue 12; not built yet, this is its home).
+"""The power dialer: operators work a campaign (docs/dialer.md).
 
-What lands here, one module a concern, on the domain floor beside ``rows/`` and
-``campaigns.py`` (storage in ``storage/dialer.py``, routes in ``web/api/dialer.py`` and
-``web/ui/routes/operator.py``, the CLI in ``cli/``):
+One module a concern, on the domain floor beside ``rows/`` and ``campaigns.py`` (SQL in
+``storage/dialer.py``, ``storage/leases.py``, ``storage/wrapup.py``, ``storage/dialer_read.py``,
+``storage/dialer_admin.py``; routes in ``web/api/dialer.py``, ``web/api/dialer_campaigns.py``,
+``web/api/outcomes.py``; the CLI in ``cli/dialer.py``):
 
-- ``queue``: the next contact for an operator, with a lease; release, skip, renew;
-- ``outcomes``: an attempt's outcome, its immutable history row, the contact's final states;
-- ``rules``: attempts, retry delays per outcome, caps per number and contact, dates, pause;
-- ``hours``: calling hours in the contact's own time zone (through ``phones``);
-- ``calls``: how a call is placed (``tel:``/``sip:`` links, a PBX's click-to-call).
+- ``queue``: the next contact for an operator, with a lease; renew, release;
+- ``wrapup``: an attempt's outcome, its immutable history row, the row's final states and the
+  campaign's completion;
+- ``assess``: whether a row may be called now (calling hours, caps, gaps), and until when not;
+- ``rules``, ``outcomes``: a campaign's rules, the built-in and a project's own outcomes;
+- ``windows``, ``hours``, ``profiles``: calling hours in the contact's own IANA zones;
+- ``explain``: "why is nothing dialing?", every row counted under what decides it;
+- ``history``: the call history as CSV; ``control``: what the routes and the CLI call.
 
 The rules it follows are in docs/architecture.md: leases, outcomes and the do-not-call check at
 lease time are writer payloads (one writer on SQLite; ``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL), every function whose answer depends on the time takes ``now``, and the events it
-reports for webhooks are written in the same transaction as the change (an outbox).
+will report for webhooks are to be written in the same transaction as the change (an outbox).
 """
