@@ -61,5 +61,20 @@ class Campaign:
     updated_at: dt.datetime
 
 
+DNC_SOURCES = ("api", "cli", "import", "ui", "outcome")
+"""How a number came onto a project's do-not-call list (``dnc_numbers.source``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DncEntry:
+    """A number on a project's do-not-call list: who listed it, when and why."""
+
+    phone_e164: str
+    reason: str | None
+    source: str
+    added_by: str | None
+    added_at: dt.datetime
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)

@@ -10,6 +10,7 @@ from powerdialer import __version__
 from powerdialer.web.api import (
     bulk,
     campaigns,
+    dnc,
     errors,
     health,
     imports,
@@ -30,6 +31,7 @@ TAGS = [
     {"name": "rows", "description": "A campaign's rows: list, read, delete, export."},
     {"name": "bulk", "description": "Up to 10,000 rows per request with per-row results."},
     {"name": "imports", "description": "Big CRM files imported in the background."},
+    {"name": "dnc", "description": "The project's do-not-call list: add, check, remove, CSV."},
     {"name": "operations", "description": "Health and published limits."},
 ]
 
@@ -42,7 +44,7 @@ def build_api(services: Services) -> FastAPI:
     api.state.services = services  # for web.api.deps.get_services
     errors.install(api)
     api.include_router(health.router)
-    for module in (limits, campaigns, rows, bulk, imports):
+    for module in (limits, campaigns, rows, bulk, imports, dnc):
         api.include_router(module.router)
     openapi.install(api)
     return api
