@@ -89,7 +89,7 @@ async def test_it_lists_by_prefix_a_page_at_a_time(
 ) -> None:
     numbers = ["380930000005", "380930000003", "380670000000", "380930000004"]
     await add(client, owner, {"numbers": [{"number": n} for n in numbers]})
-    first = (await client.get(DNC, params={"prefix": "38093", "limit": 2}, headers=owner.headers))
+    first = await client.get(DNC, params={"prefix": "38093", "limit": 2}, headers=owner.headers)
     page = first.json()
     assert [e["number"] for e in page["items"]] == ["+380930000003", "+380930000004"]
     assert page["next_cursor"] == "+380930000004"
@@ -227,9 +227,7 @@ async def test_the_compatible_endpoint_refuses_a_listed_number(
     # Another number, and the same number in another project, are stored.
     ok = await client.post(COMPAT, json=owner.row("380930000031"), headers=owner.headers)
     assert ok.json() == {"result": True}
-    theirs = await client.post(
-        COMPAT, json=stranger.row("380930000030"), headers=stranger.headers
-    )
+    theirs = await client.post(COMPAT, json=stranger.row("380930000030"), headers=stranger.headers)
     assert theirs.json() == {"result": True}
     # Removed from the list, it is accepted again.
     await client.delete(f"{DNC}/380930000030", headers=owner.headers)
@@ -253,3 +251,96 @@ async def test_the_bulk_endpoint_rejects_a_listed_number_alone(
     assert body["results"][1]["error"]["field"] == "phone_number"
     assert (body["inserted"], body["rejected"]) == (1, 1)
     assert [e164 for _, _, e164 in stored_rows(store, owner)] == ["+380930000041"]
+
+
+async def test_an_import_rejects_listed_numbers_with_their_line(
+    client: httpx.AsyncClient, owner: Persona, store: Store
+) -> None:
+    from tests.test_import_jobs import rejected_rows, run_import
+
+    await add(client, owner, {"number": "380930000050", "reason": "asked"})
+    content = "Телефон;ПІБ\n380930000051;Анна\n093 000 00 50;Борис\n380930000052;Віра\n"
+    job = await run_import(client, owner, content.encode())
+    assert (job["inserted"], job["rejected"]) == (2, 1)
+    [reject] = await rejected_rows(client, owner, job["id"])
+    assert (reject["line"], reject["code"], reject["fio"]) == ("3", "do_not_call", "Борис")
+    assert sorted(e164 for _, _, e164 in stored_rows(store, owner)) == [
+        "+380930000051",
+        "+380930000052",
+    ]
+
+
+async def test_an_import_under_the_update_policy_rejects_listed_numbers_too(
+    client: httpx.AsyncClient, owner: Persona, store: Store
+) -> None:
+    from tests.test_import_jobs import run_import
+
+    await client.patch(
+        f"/power-dialer/campaigns/{owner.campaign_id}",
+        json={"duplicate_policy": "update"},
+        headers=owner.headers,
+    )
+    await add(client, owner, {"number": "380930000060"})
+    job = await run_import(client, owner, b"phone\n380930000060\n380930000061\n")
+    assert (job["inserted"], job["rejected"]) == (1, 1)
+    assert [e164 for _, _, e164 in stored_rows(store, owner)] == ["+380930000061"]
+
+
+# --- the CLI ---------------------------------------------------------------------------------
+
+
+def cli_run(database_url: str, *args: str, expect: int = 0) -> str:
+    from click.testing import CliRunner
+
+    from powerdialer.cli import cli
+
+    result = CliRunner().invoke(cli, [*args, "--database-url", database_url])
+    assert result.exit_code == expect, (result.output, result.exception)
+    return result.output
+
+
+def test_the_cli_adds_lists_exports_and_removes(
+    database_url: str, owner: Persona, stranger: Persona, store: Store, tmp_path: Any
+) -> None:
+    project = str(owner.project_id)
+    out = cli_run(
+        database_url, "dnc", "add", "--project", project, "093 000 00 70", "380930000071",
+        "--reason", "asked", "--by", "anna@example.com",
+    )  # fmt: skip
+    assert "Listed +380930000070." in out
+    bad = cli_run(database_url, "dnc", "add", "--project", project, "12", expect=2)
+    assert "number '12' is not a valid phone number" in bad
+    listed_json = cli_run(database_url, "dnc", "list", "--project", project, "--json")
+    import json
+
+    entries = json.loads(listed_json)
+    assert [e["number"] for e in entries] == ["+380930000070", "+380930000071"]
+    assert {(e["reason"], e["source"], e["added_by"]) for e in entries} == {
+        ("asked", "cli", "anna@example.com")
+    }
+    assert cli_run(database_url, "dnc", "list", "--project", str(stranger.project_id), "--json")
+    assert (
+        json.loads(
+            cli_run(database_url, "dnc", "list", "--project", str(stranger.project_id), "--json")
+        )
+        == []
+    )
+    exported = cli_run(database_url, "dnc", "export", "--project", project)
+    assert exported.splitlines()[1].startswith("+380930000070,asked,cli,anna@example.com,")
+    file = tmp_path / "dnc.csv"
+    file.write_text(exported.lstrip("\ufeff") + "nonsense\n", encoding="utf-8")
+    imported = cli_run(
+        database_url, "dnc", "import", "--project", str(stranger.project_id), str(file), expect=2
+    )
+    assert "Listed 2 numbers; 0 were listed already; 1 lines rejected." in imported
+    assert listed(store, stranger) == ["+380930000070", "+380930000071"]
+    removed = cli_run(database_url, "dnc", "remove", "--project", project, "+380930000070")
+    assert "Removed +380930000070" in removed
+    cli_run(database_url, "dnc", "remove", "--project", project, "+380930000070", expect=3)
+    assert listed(store, owner) == ["+380930000071"]
+    assert listed(store, stranger) == ["+380930000070", "+380930000071"]
+
+
+def test_the_cli_refuses_an_unknown_project(database_url: str) -> None:
+    out = cli_run(database_url, "dnc", "add", "--project", "999", "380930000000", expect=3)
+    assert "999" in out

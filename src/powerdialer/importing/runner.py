@@ -325,6 +325,9 @@ class _Job:
                         job_id=self.job.id,
                         read=len(part) + len(rejects),
                         rejects=rejects,
+                        lines=chunk.lines[start : start + step]
+                        if step < len(rows)
+                        else chunk.lines,
                     )
                 )
             )

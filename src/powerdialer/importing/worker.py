@@ -35,7 +35,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -105,6 +105,7 @@ class Chunk:
     rows: list[RowValues]
     rejects: list[RejectValues]
     read: int  # records handled: len(rows) + len(rejects)
+    lines: list[int] = field(default_factory=list)  # each row's line, for a later reject
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ def _validate(table: Table, task: Task) -> Iterator[Event]:
     """Pass 2: records validated into chunks of ``task.chunk_rows``."""
     rows: list[RowValues] = []
     rejects: list[RejectValues] = []
+    lines: list[int] = []
     size, region = task.chunk_rows, task.region
     try:
         for record in table:
@@ -176,16 +178,17 @@ def _validate(table: Table, task: Task) -> Iterator[Event]:
                     )
                 else:
                     rows.append(row)
+                    lines.append(record.line)
             if len(rows) + len(rejects) >= size:
-                yield Chunk(rows, rejects, len(rows) + len(rejects))
-                rows, rejects = [], []
+                yield Chunk(rows, rejects, len(rows) + len(rejects), lines)
+                rows, rejects, lines = [], [], []
     except ReaderError as exc:
         if rows or rejects:
-            yield Chunk(rows, rejects, len(rows) + len(rejects))
+            yield Chunk(rows, rejects, len(rows) + len(rejects), lines)
         yield Broken(exc.code, str(exc), exc.line)
         return
     if rows or rejects:
-        yield Chunk(rows, rejects, len(rows) + len(rejects))
+        yield Chunk(rows, rejects, len(rows) + len(rejects), lines)
     yield Finished()
 
 

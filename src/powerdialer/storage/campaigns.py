@@ -126,6 +126,7 @@ class WriteTarget(NamedTuple):
     project_id: int
     state: str
     duplicate_policy: str
+    require_consent: bool = False  # rows without consent_basis and consent_at are refused
 
 
 def write_targets(conn: Connection, ids: set[int]) -> dict[int, WriteTarget]:
@@ -135,9 +136,9 @@ def write_targets(conn: Connection, ids: set[int]) -> dict[int, WriteTarget]:
     if not ids:
         return {}
     sql = (
-        "SELECT id, project_id, state, duplicate_policy "  # noqa: S608 (placeholders only)
+        "SELECT id, project_id, state, duplicate_policy, require_consent "  # noqa: S608
         f"FROM campaigns WHERE id IN ({placeholders(conn.dialect.name, len(ids))})"
     )
     cur = cursor(conn)
     cur.execute(sql, sorted(ids))
-    return {i: WriteTarget(p, s, d) for i, p, s, d in cur.fetchall()}
+    return {i: WriteTarget(p, s, d, bool(c)) for i, p, s, d, c in cur.fetchall()}

@@ -15,7 +15,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from powerdialer.errors import ValidationError
+from powerdialer.errors import PowerDialerError, ValidationError
 from powerdialer.rows import write
 from powerdialer.rows.models import NewRow
 from powerdialer.rows.validate import parse_rows
@@ -58,20 +58,34 @@ def parse_body(raw: bytes, max_rows: int, region: str) -> list[NewRow | Validati
     return parse_rows(rows, region)
 
 
+def _error_of(error: PowerDialerError) -> dict[str, Any]:
+    return {
+        "code": error.code,
+        "message": error.message,
+        "field": error.field,
+        "reason": error.reason,
+    }
+
+
 def answer(parsed: list[NewRow | ValidationError], outcomes: list[RowOutcome]) -> bytes:
     results: list[dict[str, Any]] = []
     stored = iter(outcomes)
     for index, item in enumerate(parsed):
         if isinstance(item, ValidationError):
-            error = {
-                "code": item.code,
-                "message": item.message,
-                "field": item.field,
-                "reason": item.reason,
-            }
+            error = _error_of(item)
             results.append({"index": index, "status": "rejected", "id": None, "error": error})
         else:
             outcome = next(stored)
+            if outcome.error is not None:  # refused in the writer: do_not_call, consent
+                results.append(
+                    {
+                        "index": index,
+                        "status": "rejected",
+                        "id": None,
+                        "error": _error_of(outcome.error),
+                    }
+                )
+                continue
             results.append(
                 {"index": index, "status": outcome.status, "id": outcome.id, "error": None}
             )

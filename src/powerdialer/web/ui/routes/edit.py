@@ -180,6 +180,8 @@ async def add_row(
         row = parse_new_row({"fio": fio or None, "phone_number": phone_number}, region)
         writer = scoped.services.writer
         outcomes = await add_rows(writer, scoped.project_id, campaign.id, [row], source="ui")
+        if outcomes[0].error is not None:  # do_not_call, consent_required
+            raise outcomes[0].error
     except NotFound:
         raise PageNotFound from None
     except PowerDialerError as exc:
