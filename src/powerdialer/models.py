@@ -59,6 +59,7 @@ class Campaign:
     duplicate_policy: str
     created_at: dt.datetime
     updated_at: dt.datetime
+    require_consent: bool = False  # rows without consent_basis and consent_at are refused
 
 
 DNC_SOURCES = ("api", "cli", "import", "ui", "outcome")

@@ -23,6 +23,7 @@ def _campaign(row: Any) -> Campaign:
         duplicate_policy=row.duplicate_policy,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        require_consent=bool(row.require_consent),
     )
 
 
@@ -32,6 +33,7 @@ def insert_campaign(
     name: str,
     now: dt.datetime,
     duplicate_policy: str = "skip",
+    require_consent: bool = False,
 ) -> Campaign:
     row = conn.execute(
         insert(campaigns)
@@ -39,6 +41,7 @@ def insert_campaign(
             project_id=project_id,
             name=name,
             duplicate_policy=duplicate_policy,
+            require_consent=require_consent,
             created_at=now,
             updated_at=now,
         )
@@ -73,10 +76,11 @@ def update_campaign(
     conn: Connection,
     project_id: int,
     campaign_id: int,
-    values: Mapping[str, str],
+    values: Mapping[str, object],
     now: dt.datetime,
 ) -> Campaign | None:
-    """Set ``values`` (any of name, state, duplicate_policy) and ``updated_at``."""
+    """Set ``values`` (any of name, state, duplicate_policy, require_consent) and
+    ``updated_at``."""
     row = conn.execute(
         update(campaigns)
         .where(campaigns.c.project_id == project_id, campaigns.c.id == campaign_id)
