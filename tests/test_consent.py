@@ -116,3 +116,18 @@ async def test_an_import_into_such_a_campaign_rejects_its_rows(
     [reject] = await rejected_rows(client, owner, job["id"])
     assert (reject["line"], reject["code"]) == ("2", "consent_required")
     assert stored_rows(store, owner) == []
+
+
+async def test_an_import_with_consent_columns_is_taken(
+    client: httpx.AsyncClient, owner: Persona, store: Store
+) -> None:
+    from tests.test_import_jobs import rejected_rows, run_import
+
+    await require_consent(client, owner, True)
+    content = "phone;consent_basis;consent_at\n380930000030;opt-in;2026-11-20T08:00:00Z\n"
+    content += "380930000031;opt-in;\n"
+    job = await run_import(client, owner, content.encode())
+    assert (job["inserted"], job["rejected"]) == (1, 1)
+    [reject] = await rejected_rows(client, owner, job["id"])
+    assert (reject["line"], reject["code"]) == ("3", "consent_required")
+    assert [e164 for _, _, e164 in stored_rows(store, owner)] == ["+380930000030"]

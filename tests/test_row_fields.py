@@ -195,3 +195,43 @@ async def test_the_update_policy_takes_the_fields_sent_and_keeps_the_others(
     row = await get_row(client, owner, row_id)
     assert (row["priority"], row["call_next"], row["fio"]) == (-1, True, "Іван")
     assert len(stored_rows(store, owner)) == 1
+
+
+async def test_an_import_reads_the_dialer_columns_by_their_names(
+    client: httpx.AsyncClient, owner: Persona
+) -> None:
+    from tests.test_import_jobs import rejected_rows, run_import
+
+    content = (
+        "Телефон;Пріоритет;Терміново;Часовий пояс;Згода;Дата згоди;Джерело згоди;Місто\n"
+        "380930000011;5;так;Europe/Kyiv;opt-in;2026-11-20T10:15:00+02:00;site;Київ\n"
+        "380930000012;;;;;;;Львів\n"
+        "380930000013;high;;;;;;Одеса\n"
+    )
+    job = await run_import(client, owner, content.encode())
+    assert (job["inserted"], job["rejected"]) == (2, 1)
+    [reject] = await rejected_rows(client, owner, job["id"])
+    assert (reject["line"], reject["code"]) == ("4", "invalid_priority")
+    page = await client.get(rows_path(owner), headers=owner.headers)
+    first, second = page.json()["items"]
+    assert (first["priority"], first["call_next"], first["tz"]) == (5, True, "Europe/Kyiv")
+    assert (first["consent_basis"], first["consent_source"]) == ("opt-in", "site")
+    assert first["consent_at"] == "2026-11-20T08:15:00Z"
+    assert first["fields"] == {"Місто": "Київ"}  # the dialer columns are not custom fields
+    assert (second["priority"], second["call_next"], second["tz"]) == (0, False, None)
+
+
+async def test_our_export_imports_back_with_its_dialer_fields(
+    client: httpx.AsyncClient, owner: Persona, stranger: Persona
+) -> None:
+    from tests.test_import_jobs import run_import
+
+    await post_rows(client, owner, [FULL])
+    export = await client.get(
+        f"/power-dialer/campaigns/{owner.campaign_id}/export", headers=owner.headers
+    )
+    job = await run_import(client, stranger, export.content)
+    assert job["inserted"] == 1
+    [row] = (await client.get(rows_path(stranger), headers=stranger.headers)).json()["items"]
+    for key in ("priority", "call_next", "tz", "consent_basis", "consent_at", "consent_source"):
+        assert row[key] == (FULL[key] if key != "consent_at" else "2026-11-20T08:15:00Z"), key

@@ -65,7 +65,7 @@ async def target(
 def attempts(t: Target) -> Iterator[tuple[str, str, str]]:
     """(method, route path as declared, URL) of every way at the owner's data."""
     c, p, mine = t.campaign, t.project, t.mine_project
-    for action in ("rename", "archive", "unarchive", "delete"):
+    for action in ("rename", "consent", "archive", "unarchive", "delete"):
         route = f"{LIST}/campaigns/{{campaign_id}}/{action}"
         yield "POST", route, f"{LIST}/campaigns/{c}/{action}"
     for ext in ("csv", "xlsx"):

@@ -173,6 +173,19 @@ def parse_dialer_fields(obj: Mapping[str, object]) -> DialerFields:
     )
 
 
+ImportDialer = tuple[
+    int | None, bool | None, str | None, str | None, dt.datetime | None, str | None
+]
+"""An import row's dialer fields as its ``ImportChunk`` carries them (``None``: not sent):
+priority, call_next, tz, consent_basis, consent_at, consent_source."""
+
+
+def parse_import_dialer(values: Mapping[str, object]) -> ImportDialer:
+    """The dialer fields of an import's record, from its cells by field name."""
+    f = parse_dialer_fields(values)
+    return (f.priority, f.call_next, f.tz, f.consent_basis, f.consent_at, f.consent_source)
+
+
 def consent_required(field: str) -> ValidationError:
     """The refusal of a row without ``field`` (consent_basis or consent_at) in a campaign
     that requires consent."""

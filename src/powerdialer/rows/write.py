@@ -34,7 +34,7 @@ from powerdialer.campaigns import refusal
 from powerdialer.dnc import do_not_call
 from powerdialer.errors import PowerDialerError
 from powerdialer.models import utcnow
-from powerdialer.rows.dialer_fields import consent_refusal, consent_required
+from powerdialer.rows.dialer_fields import ImportDialer, consent_refusal
 from powerdialer.rows.models import ImportRow, NewRow
 from powerdialer.rows.policies import RowOutcome, write_rows
 from powerdialer.storage import dnc as dnc_sql
@@ -79,6 +79,9 @@ class ImportChunk(Payload["ImportCounts"]):
     read: int = 0
     rejects: list[RejectValues] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)  # each row's line in the file
+    # Each row's dialer fields, when the file has such columns (then the rows are stored
+    # the way bulk rows are: ``write_rows``); ``None``: the plain INSERT of ``rows_import``.
+    dialer: list[ImportDialer] | None = None
 
     @property
     def weight(self) -> int:
@@ -179,12 +182,22 @@ async def add_rows(
     return outcomes
 
 
-def _new_row(values: ImportRow) -> NewRow:
+def _new_row(values: ImportRow, dialer: ImportDialer | None = None) -> NewRow:
     fio, raw, e164, external_id, extra = values
-    return NewRow(raw, e164, fio, external_id, orjson.loads(extra) if extra else {})
+    fields = orjson.loads(extra) if extra else {}
+    if dialer is None:
+        return NewRow(raw, e164, fio, external_id, fields)
+    return NewRow(raw, e164, fio, external_id, fields, *dialer)
 
 
 def _import(conn: Connection, item: ImportChunk, policy: str, now: dt.datetime) -> ImportCounts:
+    if item.dialer is not None:
+        rows = [_new_row(v, d) for v, d in zip(item.rows, item.dialer, strict=True)]
+        outcomes = write_rows(
+            conn, item.project_id, item.campaign_id, policy, rows, source=item.source, now=now
+        )
+        counted = Counter(outcome.status for outcome in outcomes)
+        return ImportCounts(counted["inserted"], counted["duplicate"], counted["updated"])
     if policy not in ("update", "keep"):  # "skip", and an unknown value as write_rows does
         head = (item.project_id, item.campaign_id, item.source)
         inserted = rows_import.insert_skipping(conn, head, item.rows, now)
@@ -205,19 +218,26 @@ def _screen_import(conn: Connection, item: ImportChunk, target: WriteTarget) -> 
     if not listed and not target.require_consent:
         return item
     kept: list[ImportRow] = []
+    kept_dialer: list[ImportDialer] = []
     rejects = list(item.rejects)
     for index, row in enumerate(item.rows):
         fio, raw, e164 = row[0], row[1], row[2]
+        dialer = item.dialer[index] if item.dialer is not None else None
+        error: PowerDialerError | None = None
         if e164 in listed:
-            error: PowerDialerError = do_not_call("phone_number", e164)
+            error = do_not_call("phone_number", e164)
         elif target.require_consent:
-            error = consent_required("consent_basis")
-        else:
+            basis, at = (dialer[3], dialer[4]) if dialer is not None else (None, None)
+            error = consent_refusal(basis, at)
+        if error is None:
             kept.append(row)
+            if dialer is not None:
+                kept_dialer.append(dialer)
             continue
         line = item.lines[index] if index < len(item.lines) else 0
         rejects.append((line, raw, fio, error.code, error.reason, error.message))
-    return replace(item, rows=kept, rejects=rejects)
+    dialers = kept_dialer if item.dialer is not None else None
+    return replace(item, rows=kept, rejects=rejects, dialer=dialers)
 
 
 def apply_imports(

@@ -48,6 +48,8 @@ NOTICES = {
     "campaign_archived": N_("The campaign was archived."),
     "campaign_unarchived": N_("The campaign is active again."),
     "campaign_deleted": N_("The campaign was deleted."),
+    "consent_required": N_("The campaign now refuses numbers without consent."),
+    "consent_not_required": N_("The campaign takes numbers without consent again."),
     "row_added": N_("The number was added."),
     "row_duplicate": N_("This number is already in the campaign."),
     "rows_deleted": N_("The rows were deleted."),
