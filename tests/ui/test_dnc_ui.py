@@ -12,7 +12,7 @@ from powerdialer.rows import listing
 from powerdialer.rows.models import RowFilter
 from powerdialer.storage import Store
 from tests.conftest import Persona, stored_rows
-from tests.ui.conftest import LIST, User, edit_url, form_post, text_of
+from tests.ui.conftest import LIST, User, csrf_of, edit_url, form_post, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -77,3 +77,56 @@ async def test_the_campaign_menu_turns_the_consent_rule_on_and_off(
     await form_post(as_anna, LIST, action, {"require": "no"})
     campaign = campaigns.campaign_summary(store, owner.project_id, owner.campaign_id).campaign
     assert campaign.require_consent is False
+
+
+DNC_PAGE = "/settings/dnc"
+
+
+async def test_the_do_not_call_page_adds_lists_imports_exports_and_removes(
+    as_anna: httpx.AsyncClient, anna: User, store: Store, owner: Persona
+) -> None:
+    added = await form_post(
+        as_anna, DNC_PAGE, DNC_PAGE, {"number": "093 000 00 10", "reason": "просив не дзвонити"}
+    )
+    assert added.status_code == 303
+    assert "notice=dnc_added" in added.headers["location"]
+    page = await as_anna.get(DNC_PAGE)
+    text = text_of(page.text)
+    assert "+380930000010" in text
+    assert "просив не дзвонити" in text
+    assert anna.email in text
+    bad = await form_post(as_anna, DNC_PAGE, DNC_PAGE, {"number": "12"})
+    assert bad.status_code == 422
+    assert "У номері замало цифр" in text_of(bad.text)
+    token = csrf_of(page.text)
+    imported = await as_anna.post(
+        f"{DNC_PAGE}/import",
+        data={"csrf_token": token},
+        files={"file": ("dnc.csv", b"phone\n380930000011\nnonsense\n")},
+    )
+    assert imported.status_code == 200, imported.text[:500]
+    assert "Додано: 1. Уже у списку: 0. Відхилено рядків: 1." in text_of(imported.text)
+    export = await as_anna.get(f"{DNC_PAGE}/export.csv")
+    assert export.status_code == 200
+    assert "+380930000011" in export.content.decode("utf-8-sig")
+    found = await as_anna.get(DNC_PAGE, params={"q": "3809300000"})
+    assert "+380930000011" in found.text
+    removed = await form_post(as_anna, DNC_PAGE, f"{DNC_PAGE}/remove", {"number": "+380930000010"})
+    assert removed.status_code == 303
+    page = dnc.list_numbers(store, owner.project_id)
+    assert [e.phone_e164 for e in page.items] == ["+380930000011"]
+    assert {e.source for e in page.items} == {"import"}
+
+
+async def test_a_stranger_sees_and_removes_nothing_of_the_owners_list(
+    as_mallory: httpx.AsyncClient, store: Store, owner: Persona
+) -> None:
+    dnc.add_numbers(store, owner.project_id, [("380930000020", "owner")], source="ui", region="UA")
+    page = await as_mallory.get(DNC_PAGE)
+    assert "+380930000020" not in page.text
+    export = await as_mallory.get(f"{DNC_PAGE}/export.csv")
+    assert "+380930000020" not in export.text
+    await form_post(as_mallory, DNC_PAGE, f"{DNC_PAGE}/remove", {"number": "+380930000020"})
+    assert [e.phone_e164 for e in dnc.list_numbers(store, owner.project_id).items] == [
+        "+380930000020"
+    ]

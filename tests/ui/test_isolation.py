@@ -113,6 +113,12 @@ OWN_ONLY = {
     ("GET", f"{API_PAGE}/keys"),  # a redirect to the page
     ("GET", "/settings/team"),  # the current project's team (tests/ui/test_team.py)
     ("POST", "/settings/team"),
+    # The current project's do-not-call list (tests/ui/test_dnc_ui.py).
+    ("GET", "/settings/dnc"),
+    ("POST", "/settings/dnc"),
+    ("POST", "/settings/dnc/remove"),
+    ("POST", "/settings/dnc/import"),
+    ("GET", "/settings/dnc/export.csv"),
 }
 
 

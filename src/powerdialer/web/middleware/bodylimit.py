@@ -8,8 +8,9 @@ so a client cannot make the server buffer gigabytes).  The limits:
 - file uploads — any path ending in ``/imports`` or ``/imports/preview``: the API's
   ``/power-dialer/campaigns/{id}/imports`` and ``/power-dialer/imports/preview``, and the web
   UI's upload forms — ``settings.max_upload_bytes``;
-- the do-not-call CSV import, ``/power-dialer/dnc/import``: ``dnc_csv.MAX_IMPORT_BYTES`` (or
-  ``settings.max_upload_bytes`` if lower);
+- the do-not-call CSV import (the API's ``/power-dialer/dnc/import``, the UI's
+  ``/settings/dnc/import``): ``dnc_csv.MAX_IMPORT_BYTES`` (or ``settings.max_upload_bytes``
+  if lower);
 - the compatible endpoint: ``settings.max_body_bytes`` (it enforces that itself; listed here
   so the idempotency middleware, which reads bodies before any route does, applies it too);
 - everything else: ``DEFAULT_BODY_BYTES`` (1 MiB: a campaign, a key, a settings form).
@@ -29,7 +30,7 @@ DEFAULT_BODY_BYTES = 1024 * 1024
 BULK_PATH = re.compile(r"/power-dialer/campaigns/[^/]+/rows/?")
 # Uploads: /power-dialer/campaigns/{id}/imports, /power-dialer/imports/preview, and /ui/…: the
 # web UI's upload and preview (powerdialer.web.ui.routes.imports).
-DNC_IMPORT_PATH = "/power-dialer/dnc/import"
+DNC_IMPORT_PATHS = ("/power-dialer/dnc/import", "/settings/dnc/import")  # the API's, the UI's
 IMPORTS_PATH = re.compile(r"(?:/[^/]+)*/imports(?:/preview)?/?")
 
 
@@ -39,7 +40,7 @@ def body_limit(settings: Settings, path: str) -> int:
         return settings.max_body_bytes
     if BULK_PATH.fullmatch(path):
         return settings.max_bulk_bytes
-    if path.rstrip("/") == DNC_IMPORT_PATH:
+    if path.rstrip("/") in DNC_IMPORT_PATHS:
         return min(settings.max_upload_bytes, MAX_IMPORT_BYTES)
     if IMPORTS_PATH.fullmatch(path):
         return settings.max_upload_bytes
