@@ -199,6 +199,19 @@ def consent_required(field: str) -> ValidationError:
     )
 
 
+def consent_not_sendable(campaign_id: int) -> ValidationError:
+    """``consent_required`` on the compatible endpoint, whose vendor body cannot carry
+    consent: every row of such a campaign is refused there."""
+    return ValidationError(
+        f"campaign {campaign_id} requires consent (consent_basis and consent_at), which this "
+        "endpoint's body cannot carry: send its rows with the bulk endpoint "
+        "(POST /power-dialer/campaigns/{id}/rows), or turn require_consent off.",
+        code="consent_required",
+        field="consent_basis",
+        reason="missing",
+    )
+
+
 def consent_refusal(
     consent_basis: str | None, consent_at: dt.datetime | None
 ) -> ValidationError | None:

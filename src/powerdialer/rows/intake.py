@@ -17,7 +17,7 @@ from powerdialer.errors import PowerDialerError, ValidationError
 from powerdialer.models import RowSource, utcnow
 from powerdialer.phones import normalize_phone
 from powerdialer.projects import invalid_key
-from powerdialer.rows.dialer_fields import consent_required
+from powerdialer.rows.dialer_fields import consent_not_sendable
 from powerdialer.rows.models import NewRow
 from powerdialer.rows.validate import parse_fio, parse_id
 from powerdialer.rows.write import write_rows
@@ -126,7 +126,7 @@ def apply_intakes(conn: Connection, items: Sequence[Intake]) -> list[bool | Powe
             results[index] = refused
         elif target is not None and target.require_consent:
             # The vendor's body cannot carry consent: such a campaign takes no row here.
-            results[index] = consent_required("consent_basis")
+            results[index] = consent_not_sendable(campaign_id)
         else:
             assert target is not None  # refusal() refuses a campaign that is not there
             taken.append((index, values, target))
