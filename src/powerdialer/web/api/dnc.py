@@ -111,7 +111,7 @@ def list_numbers(
             "content": {
                 "application/json": {
                     "schema": schemas.add_request_schema(),
-                    "examples": schemas.ADD_EXAMPLES,
+                    "example": schemas.ADD_EXAMPLE,
                 }
             },
         }

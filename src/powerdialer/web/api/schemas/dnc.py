@@ -81,20 +81,13 @@ class DncNumberIn(BaseModel):
     reason: str | None = Field(default=None, max_length=dnc.MAX_REASON)
 
 
-ADD_EXAMPLES: dict[str, Any] = {
-    "one": {
-        "summary": "One number",
-        "value": {"number": "380930000000", "reason": "asked not to be called"},
-    },
-    "many": {
-        "summary": "A list",
-        "value": {
-            "numbers": [
-                {"number": "380930000000", "reason": "asked not to be called"},
-                {"number": "+380 93 000 00 01"},
-            ]
-        },
-    },
+# One example (OpenAPI takes example or examples, not both): the list form; one number is
+# {"number": "380930000000", "reason": "…"} (DncNumberIn).
+ADD_EXAMPLE: dict[str, Any] = {
+    "numbers": [
+        {"number": "380930000000", "reason": "asked not to be called"},
+        {"number": "+380 93 000 00 01"},
+    ]
 }
 
 
