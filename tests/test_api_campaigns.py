@@ -73,6 +73,7 @@ async def test_it_lists_the_projects_campaigns_with_their_row_counts(
         "id",
         "name",
         "state",
+        "require_consent",
         "duplicate_policy",
         "created_at",
         "updated_at",

@@ -97,6 +97,8 @@ async def test_it_lists_rows_in_the_documented_shape(
     assert set(first) == {
         "id", "campaign_id", "fio", "phone_number", "phone_e164", "source", "status",
         "attempts", "external_id", "fields", "created_at", "updated_at",
+        "priority", "call_next", "tz", "consent_basis", "consent_at", "consent_source",
+        "final_state", "due_at",
     }  # fmt: skip
     assert first["campaign_id"] == owner.campaign_id
     assert first["fio"] == "Іван Петренко"

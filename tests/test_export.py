@@ -39,7 +39,16 @@ HEADER = [
     "external_id",
     "created_at",
     "updated_at",
+    "priority",
+    "call_next",
+    "tz",
+    "consent_basis",
+    "consent_at",
+    "consent_source",
+    "final_state",
+    "due_at",
 ]
+DIALER_DEFAULTS = ["0", "false", "", "", "", "", ""]  # priority … final_state
 
 
 async def export(
@@ -88,11 +97,11 @@ async def test_it_exports_csv_with_a_bom_cyrillic_and_one_column_per_field(
     assert header == [*HEADER, "city", "field:fio", "manager"]
     assert lines[0] == [
         str(ids[0]), "Іван Петренко", "+380930000001", "+380930000001", "api", "pending", "0",
-        "crm-1", T0_TEXT, T0_TEXT, "Київ", "", "Олена",
+        "crm-1", T0_TEXT, T0_TEXT, *DIALER_DEFAULTS, "", "Київ", "", "Олена",
     ]  # fmt: skip
     assert lines[1][1] == "Ґанна Їжак"
     assert lines[1][4] == "import"
-    assert lines[1][10:] == ["Львів", "from the CRM", ""]
+    assert lines[1][18:] == ["Львів", "from the CRM", ""]
     assert lines[2][1] == ""
     assert lines[2][5] == "done"
     assert answer.content.count(b"\r\n") == 4  # RFC 4180 line ends
@@ -151,12 +160,12 @@ async def test_it_exports_xlsx_that_excel_and_openpyxl_read(
     assert sheet[0] == [*HEADER, "city", "field:fio", "manager"]
     assert sheet[1] == [
         ids[0], "Іван Петренко", "+380930000001", "+380930000001", "api", "pending", 0,
-        "crm-1", T0_TEXT, T0_TEXT, "Київ", None, "Олена",
+        "crm-1", T0_TEXT, T0_TEXT, 0, "false", *[None] * 6, "Київ", None, "Олена",
     ]  # fmt: skip
     assert sheet[3][1] is None  # no name: an empty cell
     # Strings are written as strings, never as formulas: nothing to defuse.
     assert sheet[4][1] == "=1+1"
-    assert sheet[4][10] == "@x"
+    assert sheet[4][18] == "@x"
 
 
 async def test_xlsx_cells_are_text_not_formulas(

@@ -32,7 +32,13 @@ def operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def fill_path(path: str, persona: Persona, **override: str) -> str:
-    values = {"campaign_id": str(persona.campaign_id), "row_id": "1", "job_id": "1", **override}
+    values = {
+        "campaign_id": str(persona.campaign_id),
+        "row_id": "1",
+        "job_id": "1",
+        "number": "380930000000",
+        **override,
+    }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
 

@@ -85,6 +85,7 @@ class CampaignChanges:
     name: str | None = None
     state: str | None = None
     duplicate_policy: str | None = None
+    require_consent: bool | None = None
 
 
 def check_policy(policy: str) -> str:
@@ -111,14 +112,18 @@ def check_state(state: str) -> CampaignState:
 
 
 def create_campaign(
-    store: Store, project_id: int, name: str, duplicate_policy: str = "skip"
+    store: Store,
+    project_id: int,
+    name: str,
+    duplicate_policy: str = "skip",
+    require_consent: bool = False,
 ) -> Campaign:
     name = clean_name(name)
     policy = check_policy(duplicate_policy)
 
     def run(conn: Connection) -> Campaign:
         require_project(conn, project_id)
-        return sql.insert_campaign(conn, project_id, name, utcnow(), policy)
+        return sql.insert_campaign(conn, project_id, name, utcnow(), policy, require_consent)
 
     return store.write(run)
 
@@ -174,15 +179,17 @@ def list_summaries(
 def update_campaign(
     store: Store, project_id: int, campaign_id: int, changes: CampaignChanges
 ) -> CampaignSummary:
-    """Rename, archive or unarchive, or set the duplicate policy; an empty change returns
-    the campaign as it is."""
-    values: dict[str, str] = {}
+    """Rename, archive or unarchive, set the duplicate policy or whether rows need consent;
+    an empty change returns the campaign as it is."""
+    values: dict[str, object] = {}
     if changes.name is not None:
         values["name"] = clean_name(changes.name)
     if changes.state is not None:
         values["state"] = check_state(changes.state).value
     if changes.duplicate_policy is not None:
         values["duplicate_policy"] = check_policy(changes.duplicate_policy)
+    if changes.require_consent is not None:
+        values["require_consent"] = bool(changes.require_consent)
 
     def run(conn: Connection) -> CampaignSummary:
         if values and sql.update_campaign(conn, project_id, campaign_id, values, utcnow()) is None:

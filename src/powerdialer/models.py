@@ -59,6 +59,22 @@ class Campaign:
     duplicate_policy: str
     created_at: dt.datetime
     updated_at: dt.datetime
+    require_consent: bool = False  # rows without consent_basis and consent_at are refused
+
+
+DNC_SOURCES = ("api", "cli", "import", "ui", "outcome")
+"""How a number came onto a project's do-not-call list (``dnc_numbers.source``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DncEntry:
+    """A number on a project's do-not-call list: who listed it, when and why."""
+
+    phone_e164: str
+    reason: str | None
+    source: str
+    added_by: str | None
+    added_at: dt.datetime
 
 
 def utcnow() -> dt.datetime:

@@ -65,7 +65,7 @@ async def target(
 def attempts(t: Target) -> Iterator[tuple[str, str, str]]:
     """(method, route path as declared, URL) of every way at the owner's data."""
     c, p, mine = t.campaign, t.project, t.mine_project
-    for action in ("rename", "archive", "unarchive", "delete"):
+    for action in ("rename", "consent", "archive", "unarchive", "delete"):
         route = f"{LIST}/campaigns/{{campaign_id}}/{action}"
         yield "POST", route, f"{LIST}/campaigns/{c}/{action}"
     for ext in ("csv", "xlsx"):
@@ -113,6 +113,12 @@ OWN_ONLY = {
     ("GET", f"{API_PAGE}/keys"),  # a redirect to the page
     ("GET", "/settings/team"),  # the current project's team (tests/ui/test_team.py)
     ("POST", "/settings/team"),
+    # The current project's do-not-call list (tests/ui/test_dnc_ui.py).
+    ("GET", "/settings/dnc"),
+    ("POST", "/settings/dnc"),
+    ("POST", "/settings/dnc/remove"),
+    ("POST", "/settings/dnc/import"),
+    ("GET", "/settings/dnc/export.csv"),
 }
 
 

@@ -6,6 +6,7 @@ import click
 
 from powerdialer import __version__
 from powerdialer.cli.admin import campaign_group, key_group, project_group, rows_group
+from powerdialer.cli.dnc import dnc_group
 from powerdialer.cli.fill import fill_command
 from powerdialer.cli.serve import migrate, serve
 from powerdialer.cli.users import user_group
@@ -21,7 +22,16 @@ def cli(ctx: click.Context) -> None:
         ctx.invoke(serve)
 
 
-for command in (serve, migrate, project_group, key_group, campaign_group, rows_group, user_group):
+for command in (
+    serve,
+    migrate,
+    project_group,
+    key_group,
+    campaign_group,
+    rows_group,
+    user_group,
+    dnc_group,
+):
     cli.add_command(command)
 cli.add_command(fill_command)
 

@@ -30,7 +30,7 @@ from collections import Counter, deque
 from functools import partial
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from powerdialer.errors import PowerDialerError
 from powerdialer.importing import jobs, sandbox, worker
@@ -46,6 +46,7 @@ from powerdialer.storage import Store
 from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 __all__ = [
     "AHEAD",
@@ -325,6 +326,8 @@ class _Job:
                         job_id=self.job.id,
                         read=len(part) + len(rejects),
                         rejects=rejects,
+                        lines=part_of(chunk.lines, start, step),
+                        dialer=None if chunk.dialer is None else part_of(chunk.dialer, start, step),
                     )
                 )
             )
@@ -361,3 +364,8 @@ class _Job:
             values["total"] = self.counts["supplied"]
         self.upload.release()  # gone before the job says it is over
         await self.save(**values)
+
+
+def part_of(values: list[T], start: int, step: int) -> list[T]:
+    """The write's share of a chunk's per-row list (the whole list when one write takes it)."""
+    return values[start : start + step] if step < len(values) else values

@@ -35,7 +35,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -43,9 +43,11 @@ from multiprocessing.process import BaseProcess
 from powerdialer.errors import ValidationError
 from powerdialer.importing import sandbox
 from powerdialer.reader.errors import ReaderError
+from powerdialer.reader.header_names import dialer_columns
 from powerdialer.reader.headers import Mapping
 from powerdialer.reader.open import open_table
 from powerdialer.reader.table import Table
+from powerdialer.rows.dialer_fields import ImportDialer, parse_import_dialer
 from powerdialer.rows.models import ImportRow
 from powerdialer.rows.validate import parse_import_row
 from powerdialer.storage.imports import RejectValues
@@ -105,6 +107,8 @@ class Chunk:
     rows: list[RowValues]
     rejects: list[RejectValues]
     read: int  # records handled: len(rows) + len(rejects)
+    lines: list[int] = field(default_factory=list)  # each row's line, for a later reject
+    dialer: list[ImportDialer] | None = None  # each row's dialer fields, if the file has any
 
 
 @dataclass(frozen=True)
@@ -153,16 +157,26 @@ def _validate(table: Table, task: Task) -> Iterator[Event]:
     """Pass 2: records validated into chunks of ``task.chunk_rows``."""
     rows: list[RowValues] = []
     rejects: list[RejectValues] = []
+    lines: list[int] = []
     size, region = task.chunk_rows, task.region
+    # Columns of dialer fields (priority, tz, consent…): taken out of the custom fields.
+    columns = dialer_columns(table.headers)
+    dialer: list[ImportDialer] | None = [] if columns else None
     try:
         for record in table:
             if record.error is not None:  # a JSON Lines line that is not an object
                 rejects.append((record.line, None, None, "malformed_line", None, record.error))
             else:
                 try:
+                    own = None
+                    if columns:
+                        extra = record.extra
+                        own = {f: extra.pop(h) for h, f in columns.items() if h in extra}
                     row = parse_import_row(
                         record.phone, record.fio, record.external_id, record.extra, region
                     )
+                    if dialer is not None:
+                        dialer.append(parse_import_dialer(own or {}))
                 except ValidationError as exc:
                     rejects.append(
                         (
@@ -176,16 +190,18 @@ def _validate(table: Table, task: Task) -> Iterator[Event]:
                     )
                 else:
                     rows.append(row)
+                    lines.append(record.line)
             if len(rows) + len(rejects) >= size:
-                yield Chunk(rows, rejects, len(rows) + len(rejects))
-                rows, rejects = [], []
+                yield Chunk(rows, rejects, len(rows) + len(rejects), lines, dialer)
+                rows, rejects, lines = [], [], []
+                dialer = [] if columns else None
     except ReaderError as exc:
         if rows or rejects:
-            yield Chunk(rows, rejects, len(rows) + len(rejects))
+            yield Chunk(rows, rejects, len(rows) + len(rejects), lines, dialer)
         yield Broken(exc.code, str(exc), exc.line)
         return
     if rows or rejects:
-        yield Chunk(rows, rejects, len(rows) + len(rejects))
+        yield Chunk(rows, rejects, len(rows) + len(rejects), lines, dialer)
     yield Finished()
 
 

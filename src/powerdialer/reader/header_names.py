@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-__all__ = ["ROLES", "Role", "name_part", "normalize_header", "role_of"]
+__all__ = ["ROLES", "Role", "dialer_columns", "name_part", "normalize_header", "role_of"]
 
 Role = Literal["phone", "fio", "external_id"]
 ROLES: tuple[Role, ...] = ("phone", "fio", "external_id")
@@ -113,6 +113,37 @@ _NAME_PARTS: dict[str, int] = {
     )
     for name in names
 }
+
+
+# Columns of what a row brings for the dialer (rows.dialer_fields): read by the import from
+# the row's other cells, by header name (our export's own names among them).
+_DIALER_NAMES: dict[str, str] = {
+    normalize_header(name): field
+    for field, names in (
+        ("priority", ["priority", "пріоритет", "приоритет", "пріоритетність"]),
+        ("call_next", ["call next", "call_next", "callnext", "терміново", "срочно",
+                       "дзвонити першим", "звонить первым"]),
+        ("tz", ["tz", "timezone", "time zone", "часовий пояс", "часовой пояс", "пояс"]),
+        ("consent_basis", ["consent", "consent basis", "consent_basis", "згода",
+                           "підстава згоди", "согласие", "основание согласия"]),
+        ("consent_at", ["consent at", "consent_at", "consent time", "consent date",
+                        "час згоди", "дата згоди", "время согласия", "дата согласия"]),
+        ("consent_source", ["consent source", "consent_source", "джерело згоди",
+                            "источник согласия"]),
+    )
+    for name in names
+}  # fmt: skip
+
+
+def dialer_columns(headers: list[str]) -> dict[str, str]:
+    """``{header: dialer field}`` of the headers that name a dialer field (the first header
+    of each field wins)."""
+    found: dict[str, str] = {}
+    for header in headers:
+        field = _DIALER_NAMES.get(normalize_header(header))
+        if field is not None and field not in found.values():
+            found[header.strip()] = field
+    return found
 
 
 def name_part(header: str) -> int | None:

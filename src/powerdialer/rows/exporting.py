@@ -51,6 +51,16 @@ BASE_COLUMNS = (
     "external_id",
     "created_at",
     "updated_at",
+    # What the row brings for the dialer, and the dialer's state of it (due_at: when it is
+    # next due, ``next_attempt_at``).
+    "priority",
+    "call_next",
+    "tz",
+    "consent_basis",
+    "consent_at",
+    "consent_source",
+    "final_state",
+    "due_at",
 )
 MAX_FIELD_COLUMNS = 200
 PAGE = 5000
@@ -133,9 +143,12 @@ def iter_lines(
 
 
 def _cells(names: tuple[str, ...] | None, blank: list[str], row: Sequence[Any]) -> list[Cell]:
-    row_id, fio, raw, e164, source, status, attempts, external_id, created, updated, extra = row
+    row_id, fio, raw, e164, source, status, attempts, external_id, created, updated = row[:10]
+    priority, call_next, tz, basis, consent_at, consent_source, final, due, extra = row[10:]
     line: list[Cell] = [
-        row_id, fio or "", raw, e164, source, status, attempts, external_id or "", created, updated
+        row_id, fio or "", raw, e164, source, status, attempts, external_id or "", created, updated,
+        priority, "true" if call_next else "false", tz or "", basis or "", consent_at or "",
+        consent_source or "", final or "", due or "",
     ]  # fmt: skip
     if not extra:  # most rows: no custom fields
         line.extend(blank)
@@ -152,7 +165,9 @@ def _cells(names: tuple[str, ...] | None, blank: list[str], row: Sequence[Any]) 
 # as "+380 (93) 000-00-00" cannot, and must stay as it is.
 _FORMULA_START = frozenset("=+-@\t\r")
 _HARMLESS = re.compile(r"[0-9 ()+\-.,]*")
-_FREE_TEXT = (1, 2, 7)  # fio, phone_number, external_id; then the fields from len(BASE_COLUMNS)
+# fio, phone_number, external_id, consent_basis, consent_source; then the fields from
+# len(BASE_COLUMNS).
+_FREE_TEXT = (1, 2, 7, 13, 15)
 
 
 def defuse(cell: str) -> str:

@@ -12,16 +12,19 @@ from sqlalchemy import Connection
 
 from powerdialer import keys
 from powerdialer.campaigns import refusal
+from powerdialer.dnc import do_not_call
 from powerdialer.errors import PowerDialerError, ValidationError
 from powerdialer.models import RowSource, utcnow
 from powerdialer.phones import normalize_phone
 from powerdialer.projects import invalid_key
+from powerdialer.rows.dialer_fields import consent_not_sendable
 from powerdialer.rows.models import NewRow
 from powerdialer.rows.validate import parse_fio, parse_id
 from powerdialer.rows.write import write_rows
+from powerdialer.storage import dnc as dnc_sql
 from powerdialer.storage import projects as project_sql
 from powerdialer.storage import rows_intake as sql
-from powerdialer.storage.campaigns import write_targets
+from powerdialer.storage.campaigns import WriteTarget, write_targets
 from powerdialer.storage.payload import Payload, Writes
 from powerdialer.storage.rows_write import lock_campaigns
 
@@ -99,7 +102,8 @@ def apply_intakes(conn: Connection, items: Sequence[Intake]) -> list[bool | Powe
     """Store a batch of rows in the caller's transaction under each campaign's duplicate
     policy.  Per item: ``True`` (stored, or the number was already in the campaign) or the
     error to answer with, in the order 401 (key) → 400/422 (body) → 404 (campaign) → 409
-    (archived)."""
+    (archived) → 422 ``consent_required`` (the campaign requires consent, which the vendor's
+    body cannot carry) → 409 ``do_not_call`` (the number is on the project's list)."""
     hashes = project_sql.key_hashes(conn, {(i.project_id, i.key_id) for i in items})
     results: list[bool | PowerDialerError] = []
     pending: list[tuple[int, IntakeValues]] = []
@@ -112,16 +116,30 @@ def apply_intakes(conn: Connection, items: Sequence[Intake]) -> list[bool | Powe
             pending.append((index, item.values))
             results.append(True)
     targets = write_targets(conn, {campaign_id for _, (_, campaign_id, _, _, _, _) in pending})
-    to_insert = []
-    others: dict[tuple[int, int, str, str], list[IntakeValues]] = {}
+    taken: list[tuple[int, IntakeValues, WriteTarget]] = []
+    numbers: dict[int, list[str]] = {}  # project -> its numbers in this batch
     for index, values in pending:
-        project_id, campaign_id, _, _, _, source = values
+        project_id, campaign_id, _, _, e164, _ = values
         target = targets.get(campaign_id)
         refused = refusal(project_id, campaign_id, target)
         if refused is not None:
             results[index] = refused
+        elif target is not None and target.require_consent:
+            # The vendor's body cannot carry consent: such a campaign takes no row here.
+            results[index] = consent_not_sendable(campaign_id)
+        else:
+            assert target is not None  # refusal() refuses a campaign that is not there
+            taken.append((index, values, target))
+            numbers.setdefault(project_id, []).append(e164)
+    # The do-not-call list: one query per project of the batch (nearly always one).
+    listed = {p: dnc_sql.listed(conn, p, found) for p, found in numbers.items()}
+    to_insert = []
+    others: dict[tuple[int, int, str, str], list[IntakeValues]] = {}
+    for index, values, target in taken:
+        project_id, campaign_id, _, _, e164, source = values
+        if e164 in listed[project_id]:
+            results[index] = do_not_call("phone_number", e164)
             continue
-        assert target is not None  # refusal() refuses a campaign that is not there
         if target.duplicate_policy == "skip":
             to_insert.append(values)
         else:  # "update" / "keep": rare, so the default path stays one plain INSERT

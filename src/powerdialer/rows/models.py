@@ -12,11 +12,21 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class NewRow:
+    """A validated row.  ``priority`` and ``call_next`` are ``None`` when not sent: a new row
+    takes the defaults (0, false), and under the policy "update" an existing row keeps its
+    own; the other dialer fields likewise (``None``: not sent)."""
+
     phone_raw: str
     phone_e164: str
     fio: str | None = None
     external_id: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
+    priority: int | None = None
+    call_next: bool | None = None
+    tz: str | None = None
+    consent_basis: str | None = None
+    consent_at: dt.datetime | None = None
+    consent_source: str | None = None
 
 
 ImportRow = tuple[str | None, str, str, str | None, str | None]
@@ -58,3 +68,18 @@ class RowRecord:
     created_at: dt.datetime
     updated_at: dt.datetime
     fields: Mapping[str, str] = field(default_factory=dict)
+    dialer: RowDialer | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RowDialer:
+    """What a row brings for the dialer, and the dialer's state of it."""
+
+    priority: int = 0
+    call_next: bool = False
+    tz: str | None = None
+    consent_basis: str | None = None
+    consent_at: dt.datetime | None = None
+    consent_source: str | None = None
+    final_state: str | None = None
+    due_at: dt.datetime | None = None  # next_attempt_at

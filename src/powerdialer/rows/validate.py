@@ -21,6 +21,7 @@ from powerdialer.errors import ValidationError, invalid
 from powerdialer.models import MAX_ID
 from powerdialer.phones import normalize_phone
 from powerdialer.reader.fields import MAX_FIELD_NAME, MAX_FIELDS
+from powerdialer.rows.dialer_fields import parse_dialer_fields
 from powerdialer.rows.models import ImportRow, NewRow
 from powerdialer.text import one_line
 
@@ -212,8 +213,10 @@ def parse_fields_json(value: object) -> str | None:
 
 def parse_new_row(obj: object, region: str) -> NewRow:
     """One row of a bulk request or an import: ``{"phone_number", "fio"?, "external_id"?,
-    "fields"?}``.  The number and the name are checked exactly as on the compatible endpoint
-    (same codes and reasons); unknown keys are ignored."""
+    "fields"?}`` and the dialer's ``priority``, ``call_next``, ``tz``, ``consent_basis``,
+    ``consent_at``, ``consent_source`` (``rows.dialer_fields``).  The number and the name are
+    checked exactly as on the compatible endpoint (same codes and reasons); unknown keys are
+    ignored."""
     if not isinstance(obj, dict):
         raise ValidationError(
             'each row must be a JSON object such as {"phone_number": "380930000000"}.',
@@ -222,12 +225,21 @@ def parse_new_row(obj: object, region: str) -> NewRow:
         )
     fio = parse_fio(obj.get("fio"))
     phone = normalize_phone(obj.get("phone_number"), region)
+    external_id = parse_external_id(obj.get("external_id"))
+    fields = parse_fields(obj.get("fields"))
+    dialer = parse_dialer_fields(obj)
     return NewRow(
         phone_raw=phone.raw,
         phone_e164=phone.e164,
         fio=fio,
-        external_id=parse_external_id(obj.get("external_id")),
-        fields=parse_fields(obj.get("fields")),
+        external_id=external_id,
+        fields=fields,
+        priority=dialer.priority,
+        call_next=dialer.call_next,
+        tz=dialer.tz,
+        consent_basis=dialer.consent_basis,
+        consent_at=dialer.consent_at,
+        consent_source=dialer.consent_source,
     )
 
 

@@ -5,9 +5,13 @@ import chunks, and the compatible endpoint's rows in campaigns whose policy is n
   to the group-commit writer as one ``BulkWrite``, stored in one transaction or not at all,
   and the answer is one ``RowOutcome`` per row in order, or the request's error
   (``campaign_not_found``, ``campaign_archived``) raised for the whole write.
-- ``write_rows(conn, project_id, campaign_id, policy, rows)`` stores rows under a duplicate
-  policy in the caller's transaction (after ``storage.rows_write.lock_campaigns``): what
-  ``apply_bulk`` and the compatible endpoint's non-"skip" campaigns use.
+- ``write_rows(conn, project_id, campaign_id, policy, rows)`` (``rows.policies``) stores rows
+  under a duplicate policy in the caller's transaction (after
+  ``storage.rows_write.lock_campaigns``): what ``apply_bulk`` and the compatible endpoint's
+  non-"skip" campaigns use.
+- ``screen`` refuses rows by the project's state, in the same transaction: a number on the
+  do-not-call list (``do_not_call``), a row without consent in a campaign that requires it
+  (``consent_required``).
 - ``ImportChunk`` is an import job's write: rows as tuples, answered with counts only
   (``ImportCounts``), which lets a "skip" campaign take one plain ``INSERT … ON CONFLICT DO
   NOTHING`` (``apply_imports``; storage/rows_import.py).
@@ -20,16 +24,20 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 import orjson
 from sqlalchemy import Connection
 
 from powerdialer.campaigns import refusal
+from powerdialer.dnc import do_not_call
 from powerdialer.errors import PowerDialerError
 from powerdialer.models import utcnow
+from powerdialer.rows.dialer_fields import ImportDialer, consent_refusal
 from powerdialer.rows.models import ImportRow, NewRow
+from powerdialer.rows.policies import RowOutcome, write_rows
+from powerdialer.storage import dnc as dnc_sql
 from powerdialer.storage import imports as jobs_sql
 from powerdialer.storage import rows_import
 from powerdialer.storage import rows_write as sql
@@ -70,6 +78,10 @@ class ImportChunk(Payload["ImportCounts"]):
     job_id: int | None = None
     read: int = 0
     rejects: list[RejectValues] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # each row's line in the file
+    # Each row's dialer fields, when the file has such columns (then the rows are stored
+    # the way bulk rows are: ``write_rows``); ``None``: the plain INSERT of ``rows_import``.
+    dialer: list[ImportDialer] | None = None
 
     @property
     def weight(self) -> int:
@@ -83,102 +95,6 @@ class ImportCounts:
     inserted: int = 0
     duplicates: int = 0
     updated: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class RowOutcome:
-    status: Literal["inserted", "duplicate", "updated"]
-    id: int
-
-
-def _values(row: NewRow) -> sql.RowValues:
-    return (row.fio, row.phone_raw, row.phone_e164, row.external_id, row.fields or None)
-
-
-def _skip(
-    head: tuple[int, int, str], rows: Sequence[NewRow], conn: Connection, now: dt.datetime
-) -> list[RowOutcome]:
-    first: dict[str, int] = {}  # number -> position of its first row
-    for index, row in enumerate(rows):
-        first.setdefault(row.phone_e164, index)
-    unique = [_values(rows[index]) for index in first.values()]
-    inserted = sql.insert_new(conn, head, unique, now)
-    missing = [e164 for e164 in first if e164 not in inserted]
-    present = sql.existing_ids(conn, head[0], head[1], missing) if missing else {}
-    outcomes = []
-    for index, row in enumerate(rows):
-        e164 = row.phone_e164
-        if e164 in inserted and first[e164] == index:
-            outcomes.append(RowOutcome("inserted", inserted[e164]))
-        elif e164 in inserted or e164 in present:
-            outcomes.append(RowOutcome("duplicate", inserted.get(e164) or present[e164]))
-        else:  # deleted by another request between the two statements: the batch is retried
-            raise RuntimeError(f"the row of {e164} vanished while being stored")
-    return outcomes
-
-
-def _merge(old: NewRow, new: NewRow) -> NewRow:
-    return NewRow(
-        phone_raw=old.phone_raw,
-        phone_e164=old.phone_e164,
-        fio=new.fio or old.fio,
-        external_id=new.external_id or old.external_id,
-        fields={**old.fields, **new.fields},
-    )
-
-
-def _update(
-    head: tuple[int, int, str], rows: Sequence[NewRow], conn: Connection, now: dt.datetime
-) -> list[RowOutcome]:
-    merged: dict[str, NewRow] = {}
-    for row in rows:
-        old = merged.get(row.phone_e164)
-        merged[row.phone_e164] = row if old is None else _merge(old, row)
-    stored = sql.upsert(conn, head, [_values(r) for r in merged.values()], now)
-    outcomes = []
-    seen: set[str] = set()
-    for row in rows:
-        row_id, fresh = stored[row.phone_e164]
-        first = row.phone_e164 not in seen
-        seen.add(row.phone_e164)
-        outcomes.append(RowOutcome("inserted" if fresh and first else "updated", row_id))
-    return outcomes
-
-
-def _keep(
-    head: tuple[int, int, str], rows: Sequence[NewRow], conn: Connection, now: dt.datetime
-) -> list[RowOutcome]:
-    ids = sql.insert_kept(conn, head, [_values(r) for r in rows], now)
-    return [RowOutcome("inserted", row_id) for row_id in ids]
-
-
-_WRITERS = {"skip": _skip, "update": _update, "keep": _keep}
-
-
-def write_rows(
-    conn: Connection,
-    project_id: int,
-    campaign_id: int,
-    policy: str,
-    rows: Sequence[NewRow],
-    *,
-    source: str = "api",
-    now: dt.datetime | None = None,
-) -> list[RowOutcome]:
-    """Store ``rows`` in a campaign already checked to be the project's and active, in the
-    caller's transaction, under ``policy``: one outcome per row in order.  The caller has
-    locked the campaign (``storage.rows_write.lock_campaigns``, all of a transaction's at once).
-
-    - skip: a number already in the campaign (or earlier in ``rows``) is not stored again;
-      its outcome is ``duplicate`` with the existing row's id.
-    - update: the existing row takes the new fio and external_id where sent, and the new
-      fields merged into its own: ``updated``.
-    - keep: another row with the next ``duplicate_no``: ``inserted``.
-    """
-    if not rows:
-        return []
-    writer = _WRITERS.get(policy, _skip)  # an unknown value is treated as the safe default
-    return writer((project_id, campaign_id, source), rows, conn, now or utcnow())
 
 
 def _checked(
@@ -207,12 +123,30 @@ def _checked(
     return checked
 
 
+def screen(
+    conn: Connection, project_id: int, rows: Sequence[NewRow], target: WriteTarget
+) -> list[RowOutcome | None]:
+    """Per row, its refusal by the project's state (``None``: it may be stored): a number on
+    the do-not-call list (``do_not_call``: one query for all the rows), or a row without
+    consent in a campaign that requires it (``consent_required``)."""
+    listed = dnc_sql.listed(conn, project_id, (row.phone_e164 for row in rows))
+    screened: list[RowOutcome | None] = []
+    for row in rows:
+        error: PowerDialerError | None = None
+        if row.phone_e164 in listed:
+            error = do_not_call("phone_number", row.phone_e164)
+        elif target.require_consent:
+            error = consent_refusal(row.consent_basis, row.consent_at)
+        screened.append(None if error is None else RowOutcome("rejected", 0, error))
+    return screened
+
+
 def apply_bulk(
     conn: Connection, items: Sequence[BulkWrite]
 ) -> list[list[RowOutcome] | PowerDialerError]:
     """The group-commit apply function for ``BulkWrite``: each request's rows under its
     campaign's policy, all in the writer's one transaction (so a request is stored whole or
-    not at all)."""
+    not at all), less the rows ``screen`` refuses (answered ``rejected``)."""
     now = utcnow()
     results: list[list[RowOutcome] | PowerDialerError] = []
     for item, target in zip(items, _checked(conn, items), strict=True):
@@ -220,10 +154,12 @@ def apply_bulk(
             results.append(target)
             continue
         project_id, campaign_id, policy = item.project_id, item.campaign_id, target.duplicate_policy
-        rows = write_rows(
-            conn, project_id, campaign_id, policy, item.rows, source=item.source, now=now
+        screened = screen(conn, project_id, item.rows, target)
+        kept = [row for row, refused in zip(item.rows, screened, strict=True) if refused is None]
+        stored = iter(
+            write_rows(conn, project_id, campaign_id, policy, kept, source=item.source, now=now)
         )
-        results.append(rows)
+        results.append([next(stored) if refused is None else refused for refused in screened])
     return results
 
 
@@ -246,12 +182,22 @@ async def add_rows(
     return outcomes
 
 
-def _new_row(values: ImportRow) -> NewRow:
+def _new_row(values: ImportRow, dialer: ImportDialer | None = None) -> NewRow:
     fio, raw, e164, external_id, extra = values
-    return NewRow(raw, e164, fio, external_id, orjson.loads(extra) if extra else {})
+    fields = orjson.loads(extra) if extra else {}
+    if dialer is None:
+        return NewRow(raw, e164, fio, external_id, fields)
+    return NewRow(raw, e164, fio, external_id, fields, *dialer)
 
 
 def _import(conn: Connection, item: ImportChunk, policy: str, now: dt.datetime) -> ImportCounts:
+    if item.dialer is not None:
+        rows = [_new_row(v, d) for v, d in zip(item.rows, item.dialer, strict=True)]
+        outcomes = write_rows(
+            conn, item.project_id, item.campaign_id, policy, rows, source=item.source, now=now
+        )
+        counted = Counter(outcome.status for outcome in outcomes)
+        return ImportCounts(counted["inserted"], counted["duplicate"], counted["updated"])
     if policy not in ("update", "keep"):  # "skip", and an unknown value as write_rows does
         head = (item.project_id, item.campaign_id, item.source)
         inserted = rows_import.insert_skipping(conn, head, item.rows, now)
@@ -262,6 +208,36 @@ def _import(conn: Connection, item: ImportChunk, policy: str, now: dt.datetime) 
     )
     counted = Counter(outcome.status for outcome in outcomes)
     return ImportCounts(counted["inserted"], counted["duplicate"], counted["updated"])
+
+
+def _screen_import(conn: Connection, item: ImportChunk, target: WriteTarget) -> ImportChunk:
+    """The chunk less its rows of numbers on the do-not-call list (one query) and, in a
+    campaign that requires consent, its rows without consent (an import carries none yet):
+    those become rejects of the job (``do_not_call``, ``consent_required``) with their line."""
+    listed = dnc_sql.listed(conn, item.project_id, (row[2] for row in item.rows))
+    if not listed and not target.require_consent:
+        return item
+    kept: list[ImportRow] = []
+    kept_dialer: list[ImportDialer] = []
+    rejects = list(item.rejects)
+    for index, row in enumerate(item.rows):
+        fio, raw, e164 = row[0], row[1], row[2]
+        dialer = item.dialer[index] if item.dialer is not None else None
+        error: PowerDialerError | None = None
+        if e164 in listed:
+            error = do_not_call("phone_number", e164)
+        elif target.require_consent:
+            basis, at = (dialer[3], dialer[4]) if dialer is not None else (None, None)
+            error = consent_refusal(basis, at)
+        if error is None:
+            kept.append(row)
+            if dialer is not None:
+                kept_dialer.append(dialer)
+            continue
+        line = item.lines[index] if index < len(item.lines) else 0
+        rejects.append((line, raw, fio, error.code, error.reason, error.message))
+    dialers = kept_dialer if item.dialer is not None else None
+    return replace(item, rows=kept, rejects=rejects, dialer=dialers)
 
 
 def apply_imports(
@@ -277,6 +253,7 @@ def apply_imports(
         if isinstance(target, PowerDialerError):
             results.append(target)
             continue
+        item = _screen_import(conn, item, target)
         counts = _import(conn, item, target.duplicate_policy, now)
         if item.job_id is not None:
             jobs_sql.count_progress(
@@ -288,3 +265,16 @@ def apply_imports(
 
 WRITES: Writes = {BulkWrite: apply_bulk, ImportChunk: apply_imports}
 """This module's writes, for the app's group-commit writer (``storage/payload.py``)."""
+
+__all__ = [
+    "WRITES",
+    "BulkWrite",
+    "ImportChunk",
+    "ImportCounts",
+    "RowOutcome",
+    "add_rows",
+    "apply_bulk",
+    "apply_imports",
+    "screen",
+    "write_rows",
+]

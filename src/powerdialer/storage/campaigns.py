@@ -23,6 +23,7 @@ def _campaign(row: Any) -> Campaign:
         duplicate_policy=row.duplicate_policy,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        require_consent=bool(row.require_consent),
     )
 
 
@@ -32,6 +33,7 @@ def insert_campaign(
     name: str,
     now: dt.datetime,
     duplicate_policy: str = "skip",
+    require_consent: bool = False,
 ) -> Campaign:
     row = conn.execute(
         insert(campaigns)
@@ -39,6 +41,7 @@ def insert_campaign(
             project_id=project_id,
             name=name,
             duplicate_policy=duplicate_policy,
+            require_consent=require_consent,
             created_at=now,
             updated_at=now,
         )
@@ -73,10 +76,11 @@ def update_campaign(
     conn: Connection,
     project_id: int,
     campaign_id: int,
-    values: Mapping[str, str],
+    values: Mapping[str, object],
     now: dt.datetime,
 ) -> Campaign | None:
-    """Set ``values`` (any of name, state, duplicate_policy) and ``updated_at``."""
+    """Set ``values`` (any of name, state, duplicate_policy, require_consent) and
+    ``updated_at``."""
     row = conn.execute(
         update(campaigns)
         .where(campaigns.c.project_id == project_id, campaigns.c.id == campaign_id)
@@ -126,6 +130,7 @@ class WriteTarget(NamedTuple):
     project_id: int
     state: str
     duplicate_policy: str
+    require_consent: bool = False  # rows without consent_basis and consent_at are refused
 
 
 def write_targets(conn: Connection, ids: set[int]) -> dict[int, WriteTarget]:
@@ -135,9 +140,9 @@ def write_targets(conn: Connection, ids: set[int]) -> dict[int, WriteTarget]:
     if not ids:
         return {}
     sql = (
-        "SELECT id, project_id, state, duplicate_policy "  # noqa: S608 (placeholders only)
+        "SELECT id, project_id, state, duplicate_policy, require_consent "  # noqa: S608
         f"FROM campaigns WHERE id IN ({placeholders(conn.dialect.name, len(ids))})"
     )
     cur = cursor(conn)
     cur.execute(sql, sorted(ids))
-    return {i: WriteTarget(p, s, d) for i, p, s, d in cur.fetchall()}
+    return {i: WriteTarget(p, s, d, bool(c)) for i, p, s, d, c in cur.fetchall()}

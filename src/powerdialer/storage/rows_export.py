@@ -44,7 +44,8 @@ def export_page(
 ) -> Sequence[Row[Any]]:
     """Like ``rows_read.page`` but as rows of plain values, for an export: id, fio, phone_raw,
     phone_e164, source, status, attempts, external_id, created_at and updated_at (ISO 8601
-    text), extra (the JSON text)."""
+    text), priority, call_next, tz, consent_basis, consent_at (text), consent_source,
+    final_state, next_attempt_at (text), extra (the JSON text)."""
     dialect = conn.dialect.name
     key = keyset_column(conn, f)
     query = (
@@ -59,6 +60,14 @@ def export_page(
             _c.external_id,
             _utc_text(_c.created_at, dialect),
             _utc_text(_c.updated_at, dialect),
+            _c.priority,
+            _c.call_next,
+            _c.tz,
+            _c.consent_basis,
+            _utc_text(_c.consent_at, dialect),
+            _c.consent_source,
+            _c.final_state,
+            _utc_text(_c.next_attempt_at, dialect),
             _c.extra,
         )
         .where(*conditions(conn, project_id, campaign_id, f), key > after_id)

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from sqlalchemy import ColumnElement, Connection, delete, func, select
 
-from powerdialer.rows.models import RowFilter, RowRecord
+from powerdialer.rows.models import RowDialer, RowFilter, RowRecord
 from powerdialer.storage import sqlite_functions
 from powerdialer.storage.schema import campaign_rows
 
@@ -37,6 +37,14 @@ _COLUMNS = (
     _c.created_at,
     _c.updated_at,
     _c.extra,
+    _c.priority,
+    _c.call_next,
+    _c.tz,
+    _c.consent_basis,
+    _c.consent_at,
+    _c.consent_source,
+    _c.final_state,
+    _c.next_attempt_at,
 )
 
 
@@ -68,6 +76,16 @@ def _record(r: Any) -> RowRecord:
         created_at=r.created_at,
         updated_at=r.updated_at,
         fields=stored_fields(r.extra),
+        dialer=RowDialer(
+            priority=r.priority,
+            call_next=bool(r.call_next),
+            tz=r.tz,
+            consent_basis=r.consent_basis,
+            consent_at=r.consent_at,
+            consent_source=r.consent_source,
+            final_state=r.final_state,
+            due_at=r.next_attempt_at,
+        ),
     )
 
 

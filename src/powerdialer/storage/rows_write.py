@@ -10,8 +10,9 @@ safe when several processes share one PostgreSQL database: the duplicate rule is
 key ``(project_id, campaign_id, phone_e164, duplicate_no)`` with ``ON CONFLICT``, never a
 check-then-insert, and writers of one campaign take turns (``lock_campaigns``).
 
-A row is ``(fio, phone_raw, phone_e164, external_id, fields)``; ``fields`` (a dict of strings
-or ``None``) is stored as a JSON object in ``campaign_rows.extra``.
+A row is ``(fio, phone_raw, phone_e164, external_id, fields)`` followed by the dialer's six
+(``Dialer``: priority, call_next, tz, consent_basis, consent_at, consent_source); ``fields``
+(a dict of strings or ``None``) is stored as a JSON object in ``campaign_rows.extra``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from sqlalchemy import Connection
 
 from powerdialer.storage.dbapi import PARAM, chunk_sizes, cursor, placeholders, stamp
 
-RowValues = tuple[str | None, str, str, str | None, dict[str, str] | None]
+Dialer = tuple[int, bool, str | None, str | None, dt.datetime | None, str | None]
+RowValues = tuple[str | None, str, str, str | None, dict[str, str] | None, Dialer]
+NO_DIALER: Dialer = (0, False, None, None, None, None)
 
 _COLUMNS = (
     "project_id",
@@ -41,6 +44,12 @@ _COLUMNS = (
     "created_at",
     "updated_at",
     "next_attempt_at",  # due from the moment it is stored (docs/dialer.md)
+    "priority",
+    "call_next",
+    "tz",
+    "consent_basis",
+    "consent_at",
+    "consent_source",
 )
 _CONFLICT = "ON CONFLICT (project_id, campaign_id, phone_e164, duplicate_no)"
 # Under "update" a number's values are merged into its first row: what the new row sends
@@ -74,9 +83,11 @@ def _insert_sql(dialect: str, count: int, tail: str) -> str:
 # plan: benchmarks/results/bulk.md).  WITH ORDINALITY keeps the rows, and so the ids, in order.
 _UNNEST_SQL = (
     f"INSERT INTO campaign_rows ({', '.join(_COLUMNS)}) "  # noqa: S608 (no values in it)
-    "SELECT %s, %s, %s, t.d, t.f, t.r, t.e, t.x, t.j, %s, %s, %s FROM unnest("
-    "%s::int[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[]"
-    ") WITH ORDINALITY AS t(d, f, r, e, x, j, n) ORDER BY t.n "
+    "SELECT %s, %s, %s, t.d, t.f, t.r, t.e, t.x, t.j, %s, %s, %s, "
+    "t.p, t.c, t.z, t.b, t.a, t.s FROM unnest("
+    "%s::int[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
+    "%s::int[], %s::bool[], %s::text[], %s::text[], %s::timestamptz[], %s::text[]"
+    ") WITH ORDINALITY AS t(d, f, r, e, x, j, p, c, z, b, a, s, n) ORDER BY t.n "
 )
 
 
@@ -90,6 +101,12 @@ def _upsert_tail(dialect: str) -> str:
         "extra = CASE WHEN excluded.extra IS NULL THEN campaign_rows.extra "
         "WHEN campaign_rows.extra IS NULL THEN excluded.extra "
         f"ELSE {_MERGE_EXTRA[dialect]} END, "
+        # What the row sends replaces, what it leaves out is kept; priority and call_next
+        # always have a value here, so those sent are set afterwards (set_dialer_fields).
+        "tz = COALESCE(excluded.tz, campaign_rows.tz), "
+        "consent_basis = COALESCE(excluded.consent_basis, campaign_rows.consent_basis), "
+        "consent_at = COALESCE(excluded.consent_at, campaign_rows.consent_at), "
+        "consent_source = COALESCE(excluded.consent_source, campaign_rows.consent_source), "
         "updated_at = excluded.updated_at "
         f"RETURNING id, phone_e164, {inserted}"
     )
@@ -107,11 +124,10 @@ def _insert(
     when = stamp(dialect, now)
     cur = cursor(conn)
     if dialect == "postgresql":
-        columns: list[list[Any]] = [[], [], [], [], [], []]
-        for number, (fio, raw, e164, external_id, fields) in rows:
-            for column, value in zip(
-                columns, (number, fio, raw, e164, external_id, extra_json(fields)), strict=True
-            ):
+        columns: list[list[Any]] = [[] for _ in range(12)]
+        for number, (fio, raw, e164, external_id, fields, dialer) in rows:
+            values = (number, fio, raw, e164, external_id, extra_json(fields), *dialer)
+            for column, value in zip(columns, values, strict=True):
                 column.append(value)
         cur.execute(_UNNEST_SQL + tail, [*head, when, when, when, *columns])
         return list(cur.fetchall())
@@ -121,11 +137,14 @@ def _insert(
     start = 0
     for size in chunk_sizes(len(rows)):
         params: list[Any] = []
-        for number, (fio, raw, e164, external_id, fields) in rows[start : start + size]:
+        for number, (fio, raw, e164, external_id, fields, dialer) in rows[start : start + size]:
             params.extend(head)
             params.extend(
                 (number, fio, raw, e164, external_id, extra_json(fields), when, when, when)
             )
+            priority, call_next, tz, basis, consent_at, consent_source = dialer
+            consent = None if consent_at is None else stamp(dialect, consent_at)
+            params.extend((priority, call_next, tz, basis, consent, consent_source))
         cur.execute(_insert_sql(dialect, size, tail), params)
         found.extend(cur.fetchall())
         start += size

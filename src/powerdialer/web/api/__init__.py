@@ -12,6 +12,7 @@ from powerdialer.web.api import (
     campaigns,
     dialer,
     dialer_campaigns,
+    dnc,
     errors,
     health,
     imports,
@@ -38,6 +39,7 @@ TAGS = [
         "description": "Operators work a campaign: next contact, lease, outcome, "
         'history, rules, calling hours, "why is nothing dialing?".',
     },
+    {"name": "dnc", "description": "The project's do-not-call list: add, check, remove, CSV."},
     {"name": "operations", "description": "Health and published limits."},
 ]
 
@@ -50,7 +52,8 @@ def build_api(services: Services) -> FastAPI:
     api.state.services = services  # for web.api.deps.get_services
     errors.install(api)
     api.include_router(health.router)
-    for module in (limits, campaigns, rows, bulk, imports, dialer, dialer_campaigns, outcomes):
+    routers = (limits, campaigns, rows, bulk, imports, dialer, dialer_campaigns, outcomes, dnc)
+    for module in routers:
         api.include_router(module.router)
     openapi.install(api)
     return api

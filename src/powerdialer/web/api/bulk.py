@@ -15,7 +15,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from powerdialer.errors import ValidationError
+from powerdialer.errors import PowerDialerError, ValidationError
 from powerdialer.rows import write
 from powerdialer.rows.models import NewRow
 from powerdialer.rows.validate import parse_rows
@@ -58,20 +58,34 @@ def parse_body(raw: bytes, max_rows: int, region: str) -> list[NewRow | Validati
     return parse_rows(rows, region)
 
 
+def _error_of(error: PowerDialerError) -> dict[str, Any]:
+    return {
+        "code": error.code,
+        "message": error.message,
+        "field": error.field,
+        "reason": error.reason,
+    }
+
+
 def answer(parsed: list[NewRow | ValidationError], outcomes: list[RowOutcome]) -> bytes:
     results: list[dict[str, Any]] = []
     stored = iter(outcomes)
     for index, item in enumerate(parsed):
         if isinstance(item, ValidationError):
-            error = {
-                "code": item.code,
-                "message": item.message,
-                "field": item.field,
-                "reason": item.reason,
-            }
+            error = _error_of(item)
             results.append({"index": index, "status": "rejected", "id": None, "error": error})
         else:
             outcome = next(stored)
+            if outcome.error is not None:  # refused in the writer: do_not_call, consent
+                results.append(
+                    {
+                        "index": index,
+                        "status": "rejected",
+                        "id": None,
+                        "error": _error_of(outcome.error),
+                    }
+                )
+                continue
             results.append(
                 {"index": index, "status": outcome.status, "id": outcome.id, "error": None}
             )
@@ -97,7 +111,7 @@ def _error(description: str, code: str, message: str, **extra: str) -> dict[str,
 _EXAMPLE_BODY = {
     "rows": [
         {"phone_number": "380930000001", "fio": "Іван Петренко", "external_id": "crm-1"},
-        {"phone_number": "+380 93 000 00 02", "fields": {"city": "Київ"}},
+        {"phone_number": "+380 93 000 00 02", "fields": {"city": "Київ"}, "priority": 5},
         {"phone_number": "380930000001"},
         {"phone_number": "12"},
     ]
@@ -128,8 +142,10 @@ _EXAMPLE_ANSWER = {
 DESCRIPTION = """Add up to `bulk_max_rows` rows (10,000 by default; see `GET /power-dialer/limits`)
 to a campaign in one request. Each row is validated on its own, with the compatible endpoint's
 codes (`invalid_phone_number` with a `reason`, `invalid_fio`) plus `invalid_external_id`,
-`invalid_fields` and `invalid_row`; a bad row is reported in `results` and does not fail the
-others.
+`invalid_fields`, `invalid_row` and the dialer fields' (`invalid_priority`, `invalid_tz`, …); a
+number on the project's do-not-call list is rejected with `do_not_call`, and in a campaign
+that requires consent a row without `consent_basis` and `consent_at` with `consent_required`.
+A bad row is reported in `results` and does not fail the others.
 
 The answer has one result per row, in order: `inserted`, `duplicate` (the number is already in
 the campaign, or earlier in this request: `id` is the existing row's), `updated` (campaign

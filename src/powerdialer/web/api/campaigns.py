@@ -59,7 +59,9 @@ def create_campaign(
 ) -> CampaignPublic:
     """Create an active, empty campaign. Its `id` is the `campaignId` that
     `POST /power-dialer/campaigns/campaign-rows` takes. `Location` names the new campaign."""
-    campaign = campaigns.create_campaign(store, auth.project_id, body.name, body.duplicate_policy)
+    campaign = campaigns.create_campaign(
+        store, auth.project_id, body.name, body.duplicate_policy, body.require_consent
+    )
     response.headers["Location"] = f"{router.prefix}/{campaign.id}"
     return CampaignPublic.of(campaigns.CampaignSummary(campaign, campaigns.RowCounts()))
 
@@ -84,11 +86,15 @@ def get_campaign(campaign_id: CampaignId, auth: Authed, store: StoreDep) -> Camp
 def update_campaign(
     campaign_id: CampaignId, body: CampaignUpdate, auth: Authed, store: StoreDep
 ) -> CampaignPublic:
-    """Send any of `name`, `state` (`active` | `archived`) and `duplicate_policy`
-    (`skip` | `update` | `keep`); fields left out keep their values. An archived campaign
+    """Send any of `name`, `state` (`active` | `archived`), `duplicate_policy`
+    (`skip` | `update` | `keep`) and `require_consent` (true: rows without `consent_basis`
+    and `consent_at` are refused with `consent_required`); fields left out keep their
+    values. An archived campaign
     keeps its rows and refuses new ones (409 `campaign_archived` on the compatible
     endpoint) until it is made active again."""
-    changes = campaigns.CampaignChanges(body.name, body.state, body.duplicate_policy)
+    changes = campaigns.CampaignChanges(
+        body.name, body.state, body.duplicate_policy, body.require_consent
+    )
     return CampaignPublic.of(
         campaigns.update_campaign(store, auth.project_id, campaign_id, changes)
     )

@@ -14,12 +14,12 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from powerdialer.rows import exporting, listing
+from powerdialer.rows import editing, exporting, listing
 from powerdialer.rows.models import RowFilter
 from powerdialer.web.api.deps import Authed, CampaignId, RowId, ServicesDep, StoreDep
 from powerdialer.web.api.routing import ApiRoute
 from powerdialer.web.api.schemas.error_codes import error_responses
-from powerdialer.web.api.schemas.rows import ClearResult, RowPage, RowPublic
+from powerdialer.web.api.schemas.rows import ClearResult, RowPage, RowPublic, RowUpdate
 from powerdialer.web.exports import busy_response, export_response
 
 router = APIRouter(
@@ -134,6 +134,28 @@ def get_row(campaign_id: CampaignId, row_id: RowId, auth: Authed, store: StoreDe
     return RowPublic.of(listing.get_row(store, auth.project_id, campaign_id, row_id))
 
 
+@router.patch(
+    "/rows/{row_id}",
+    summary="Change a row's priority or call-next flag",
+    response_model=RowPublic,
+    responses=error_responses("campaign_not_found", "row_not_found", "invalid_field"),
+)
+def update_row(
+    campaign_id: CampaignId, row_id: RowId, body: RowUpdate, auth: Authed, store: StoreDep
+) -> RowPublic:
+    """Send `priority` (-1000 to 1000) and/or `call_next` (true/false); the row's place in
+    the dialer's queue changes from its next lease. The answer is the row as it is now."""
+    changed = editing.update_row(
+        store,
+        auth.project_id,
+        campaign_id,
+        row_id,
+        priority=body.priority,
+        call_next=body.call_next,
+    )
+    return RowPublic.of(changed)
+
+
 @router.delete(
     "/rows/{row_id}",
     summary="Delete one row",
@@ -174,7 +196,9 @@ async def export_rows(
 ) -> Response:
     """Every row of the campaign (or those the filters of the row list select), oldest
     first. Columns: id, fio, phone_number, phone_e164, source, status, attempts,
-    external_id, created_at, updated_at (UTC, ISO 8601), then one column per custom field.
+    external_id, created_at, updated_at (UTC, ISO 8601), priority, call_next, tz,
+    consent_basis, consent_at, consent_source, final_state, due_at, then one column per
+    custom field.
     CSV is UTF-8 with a byte-order mark, comma-separated; XLSX has a bold, frozen header
     and continues on a new sheet past Excel's 1,048,576 rows. Both are streamed as they are
     read (no Content-Length): the first bytes leave at once. A key may have

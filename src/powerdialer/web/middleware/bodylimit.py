@@ -8,6 +8,9 @@ so a client cannot make the server buffer gigabytes).  The limits:
 - file uploads — any path ending in ``/imports`` or ``/imports/preview``: the API's
   ``/power-dialer/campaigns/{id}/imports`` and ``/power-dialer/imports/preview``, and the web
   UI's upload forms — ``settings.max_upload_bytes``;
+- the do-not-call CSV import (the API's ``/power-dialer/dnc/import``, the UI's
+  ``/settings/dnc/import``): ``dnc_csv.MAX_IMPORT_BYTES`` (or ``settings.max_upload_bytes``
+  if lower);
 - the compatible endpoint: ``settings.max_body_bytes`` (it enforces that itself; listed here
   so the idempotency middleware, which reads bodies before any route does, applies it too);
 - everything else: ``DEFAULT_BODY_BYTES`` (1 MiB: a campaign, a key, a settings form).
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import re
 
+from powerdialer.dnc_csv import MAX_IMPORT_BYTES
 from powerdialer.settings import Settings
 from powerdialer.web.compat import PATH as COMPAT_PATH
 from powerdialer.web.middleware.ratelimit import ASGIApp
@@ -26,6 +30,7 @@ DEFAULT_BODY_BYTES = 1024 * 1024
 BULK_PATH = re.compile(r"/power-dialer/campaigns/[^/]+/rows/?")
 # Uploads: /power-dialer/campaigns/{id}/imports, /power-dialer/imports/preview, and /ui/…: the
 # web UI's upload and preview (powerdialer.web.ui.routes.imports).
+DNC_IMPORT_PATHS = ("/power-dialer/dnc/import", "/settings/dnc/import")  # the API's, the UI's
 IMPORTS_PATH = re.compile(r"(?:/[^/]+)*/imports(?:/preview)?/?")
 
 
@@ -35,6 +40,8 @@ def body_limit(settings: Settings, path: str) -> int:
         return settings.max_body_bytes
     if BULK_PATH.fullmatch(path):
         return settings.max_bulk_bytes
+    if path.rstrip("/") in DNC_IMPORT_PATHS:
+        return min(settings.max_upload_bytes, MAX_IMPORT_BYTES)
     if IMPORTS_PATH.fullmatch(path):
         return settings.max_upload_bytes
     return DEFAULT_BODY_BYTES

@@ -28,6 +28,13 @@ BY_CODE = {
     ("invalid_fio", "too_long"): N_("The contact's name is too long: at most 255 characters."),
     ("campaign_archived", None): N_("The campaign is archived and takes no new numbers."),
     ("campaign_not_found", None): N_("There is no such campaign."),
+    ("do_not_call", None): N_(
+        "This number is on the project's do-not-call list: remove it from the list to call it."
+    ),
+    ("consent_required", None): N_(
+        "This campaign requires consent: add the contact with its consent basis and time, "
+        "or turn the requirement off in the campaign's settings."
+    ),
     ("row_not_found", None): N_("There is no such row."),
     ("key_not_found", None): N_("There is no such key (or it is already revoked)."),
     ("wrong_password", None): N_("The current password is wrong."),

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from powerdialer.reader.fields import MAX_FIELD_NAME, MAX_FIELDS
-from powerdialer.rows import validate
+from powerdialer.rows import dialer_fields, validate
 
 
 class BulkRowIn(BaseModel):
@@ -39,6 +39,40 @@ class BulkRowIn(BaseModel):
         f"characters, {validate.MAX_FIELDS_BYTES} bytes of JSON in all.",
         examples=[{"city": "Київ", "deal": "4512"}],
     )
+    priority: int | None = Field(
+        default=None,
+        ge=dialer_fields.MIN_PRIORITY,
+        le=dialer_fields.MAX_PRIORITY,
+        description="Higher is called first; 0 by default.",
+        examples=[5],
+    )
+    call_next: bool | None = Field(
+        default=None, description="Call before every row without the flag.", examples=[True]
+    )
+    tz: str | None = Field(
+        default=None,
+        max_length=dialer_fields.MAX_TZ,
+        description="The contact's IANA zone (else the number's): calling hours are kept in it.",
+        examples=["Europe/Kyiv"],
+    )
+    consent_basis: str | None = Field(
+        default=None,
+        max_length=dialer_fields.MAX_CONSENT_BASIS,
+        description="The consent's legal basis; required (with consent_at) by a campaign "
+        "with require_consent.",
+        examples=["opt-in form"],
+    )
+    consent_at: str | None = Field(
+        default=None,
+        description="When consent was given: ISO 8601 with its zone; stored in UTC.",
+        examples=["2026-11-20T10:15:00+02:00"],
+    )
+    consent_source: str | None = Field(
+        default=None,
+        max_length=dialer_fields.MAX_CONSENT_SOURCE,
+        description="Where consent was given (a form's URL, a call's id).",
+        examples=["https://example.com/form"],
+    )
 
 
 def bulk_request_schema() -> dict[str, Any]:
@@ -60,7 +94,10 @@ def bulk_request_schema() -> dict[str, Any]:
 
 
 class RowError(BaseModel):
-    code: str = Field(description="invalid_phone_number, invalid_fio, invalid_external_id, …")
+    code: str = Field(
+        description="invalid_phone_number, invalid_fio, invalid_external_id, …, do_not_call, "
+        "consent_required"
+    )
     message: str = Field(description="One sentence naming the field and the fix.")
     field: str | None = Field(description="The row's field at fault.")
     reason: str | None = Field(description="Finer cause, e.g. too_short.")

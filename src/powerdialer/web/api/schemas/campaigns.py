@@ -34,6 +34,7 @@ class CampaignPublic(BaseModel):
                     "name": "Leads from the website",
                     "state": "active",
                     "duplicate_policy": "skip",
+                    "require_consent": False,
                     "created_at": _NOW,
                     "updated_at": _NOW,
                     "counts": {"rows": 3, "by_status": {"pending": 3}},
@@ -49,6 +50,11 @@ class CampaignPublic(BaseModel):
         description="What a number already in the campaign does: skip (default), update the "
         "existing row, or keep both."
     )
+    require_consent: bool = Field(
+        description="Rows without consent_basis and consent_at are refused "
+        "(consent_required); on the compatible endpoint, whose body cannot carry consent, "
+        "every row is."
+    )
     created_at: dt.datetime
     updated_at: dt.datetime
     counts: RowCountsPublic
@@ -61,6 +67,7 @@ class CampaignPublic(BaseModel):
             name=c.name,
             state=c.state.value,
             duplicate_policy=c.duplicate_policy,  # type: ignore[arg-type]  # checked on write
+            require_consent=c.require_consent,
             created_at=c.created_at,
             updated_at=c.updated_at,
             counts=RowCountsPublic(
@@ -77,10 +84,13 @@ class CampaignCreate(BaseModel):
 
     name: str = Field(description="1–200 characters; runs of spaces become one.")
     duplicate_policy: DuplicatePolicy = "skip"
+    require_consent: bool = Field(
+        default=False, description="Refuse rows without consent_basis and consent_at."
+    )
 
 
 class CampaignUpdate(BaseModel):
-    """Any of the three; a field left out keeps its value."""
+    """Any of the four; a field left out keeps its value."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -90,8 +100,9 @@ class CampaignUpdate(BaseModel):
     name: str | None = None
     state: CampaignStateName | None = None
     duplicate_policy: DuplicatePolicy | None = None
+    require_consent: bool | None = None
 
-    @field_validator("name", "state", "duplicate_policy", mode="before")
+    @field_validator("name", "state", "duplicate_policy", "require_consent", mode="before")
     @classmethod
     def _not_null(cls, value: object) -> object:
         if value is None:

@@ -31,6 +31,11 @@ _ERRORS: dict[str, tuple[int, str, dict[str, str]]] = {
         "No such row in this campaign.",
         {"field": "row_id", "message": "row 1001 is not a row of this campaign: …"},
     ),
+    "dnc_not_found": (
+        404,
+        "The number is not on this project's do-not-call list.",
+        {"field": "number", "message": "number +380930000000 is not on the project's do-not-…"},
+    ),
     "invalid_field": (
         422,
         "A parameter or body field is invalid.",

@@ -7,7 +7,7 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from powerdialer.rows.models import RowRecord
+from powerdialer.rows.models import RowDialer, RowRecord
 
 _NOW = "2026-11-26T09:30:00.123456Z"
 
@@ -31,6 +31,14 @@ class RowPublic(BaseModel):
                     "fields": {"city": "Київ"},
                     "created_at": _NOW,
                     "updated_at": _NOW,
+                    "priority": 5,
+                    "call_next": False,
+                    "tz": "Europe/Kyiv",
+                    "consent_basis": "opt-in form",
+                    "consent_at": "2026-11-20T08:15:00Z",
+                    "consent_source": "https://example.com/form",
+                    "final_state": None,
+                    "due_at": _NOW,
                 }
             ]
         }
@@ -48,10 +56,30 @@ class RowPublic(BaseModel):
     fields: dict[str, str] = Field(description="Custom fields from the CRM.")
     created_at: dt.datetime
     updated_at: dt.datetime
+    priority: int = Field(description="Higher is called first (-1000 to 1000; 0 by default).")
+    call_next: bool = Field(description="Called before every row without the flag.")
+    tz: str | None = Field(description="The contact's IANA zone, if sent (else the number's).")
+    consent_basis: str | None = Field(description="The legal basis of the consent, if sent.")
+    consent_at: dt.datetime | None = Field(description="When consent was given (UTC).")
+    consent_source: str | None = Field(description="Where consent was given, if sent.")
+    final_state: str | None = Field(
+        description="Why the dialer is done with the row (e.g. contact_reached); null while "
+        "it may be called."
+    )
+    due_at: dt.datetime | None = Field(description="When the row is next due to be called.")
 
     @classmethod
     def of(cls, row: RowRecord) -> RowPublic:
+        dialer = row.dialer or RowDialer()
         return cls(
+            priority=dialer.priority,
+            call_next=dialer.call_next,
+            tz=dialer.tz,
+            consent_basis=dialer.consent_basis,
+            consent_at=dialer.consent_at,
+            consent_source=dialer.consent_source,
+            final_state=dialer.final_state,
+            due_at=dialer.due_at,
             id=row.id,
             campaign_id=row.campaign_id,
             fio=row.fio,
@@ -65,6 +93,18 @@ class RowPublic(BaseModel):
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
+
+
+class RowUpdate(BaseModel):
+    """Either or both; a field left out (or null) keeps its value."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"priority": 5, "call_next": True}, {"call_next": False}]},
+    )
+
+    priority: int | None = Field(default=None, description="-1000 to 1000; higher is called first.")
+    call_next: bool | None = Field(default=None, description="Call before rows without it.")
 
 
 class RowPage(BaseModel):

@@ -9,6 +9,7 @@ from powerdialer.web.ui.routes import (
     api_page,
     auth,
     campaigns,
+    dnc,
     edit,
     imports,
     members,
@@ -18,5 +19,16 @@ from powerdialer.web.ui.routes import (
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
     module.router
-    for module in (auth, account, settings, campaigns, edit, imports, overview, api_page, members)
+    for module in (
+        auth,
+        account,
+        settings,
+        campaigns,
+        edit,
+        imports,
+        overview,
+        api_page,
+        members,
+        dnc,
+    )
 )

@@ -1,5 +1,5 @@
 """Settings → Softphone settings → Power Dialer: the campaign list, "+ Add campaign", and the
-three-dots menu's actions (rename, export, archive, delete).
+three-dots menu's actions (rename, export, require consent, archive, delete).
 
 Dialogs are ``<dialog>`` elements that app.js opens; without JavaScript the same links
 (``?dialog=new``, ``?dialog=rename-<id>``, ``?dialog=delete-<id>``) render the page with
@@ -90,6 +90,17 @@ def archive(page: FormDep, campaign_id: ObjectId) -> Response:
 def unarchive(page: FormDep, campaign_id: ObjectId) -> Response:
     _change(page, campaign_id, CampaignChanges(state=CampaignState.ACTIVE.value))
     return RedirectResponse(f"{LIST}?notice=campaign_unarchived", status_code=303)
+
+
+@router.post(f"{LIST}/campaigns/{{campaign_id}}/consent")
+def set_consent(
+    page: FormDep, campaign_id: ObjectId, require: Annotated[str, Form(max_length=10)] = ""
+) -> Response:
+    """Whether rows without consent basis and time are refused (``require``: yes / no)."""
+    wanted = require == "yes"
+    _change(page, campaign_id, CampaignChanges(require_consent=wanted))
+    notice = "consent_required" if wanted else "consent_not_required"
+    return RedirectResponse(f"{LIST}?notice={notice}", status_code=303)
 
 
 @router.post(f"{LIST}/campaigns/{{campaign_id}}/delete")

@@ -172,19 +172,40 @@ async def add_row(
     editCampaign: str | None = None,
     fio: Annotated[str, Form(max_length=1000)] = "",
     phone_number: Annotated[str, Form(max_length=200)] = "",
+    priority: Annotated[str, Form(max_length=20)] = "",
+    call_next: Annotated[str, Form(max_length=10)] = "",
+    consent_basis: Annotated[str, Form(max_length=1000)] = "",
+    consent_at: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     scoped, summary = await run_in_threadpool(campaign_of, page, projectId, editCampaign)
     campaign = summary.campaign
     region = scoped.services.settings.default_region
     try:
-        row = parse_new_row({"fio": fio or None, "phone_number": phone_number}, region)
+        sent = {
+            "fio": fio or None,
+            "phone_number": phone_number,
+            "priority": priority or None,
+            "call_next": call_next or None,
+            "consent_basis": consent_basis or None,
+            "consent_at": consent_at or None,
+        }
+        row = parse_new_row(sent, region)
         writer = scoped.services.writer
         outcomes = await add_rows(writer, scoped.project_id, campaign.id, [row], source="ui")
+        if outcomes[0].error is not None:  # do_not_call, consent_required
+            raise outcomes[0].error
     except NotFound:
         raise PageNotFound from None
     except PowerDialerError as exc:
         message = error_text(scoped.i18n, exc)
-        typed = {"fio": fio, "phone_number": phone_number}
+        typed = {
+            "fio": fio,
+            "phone_number": phone_number,
+            "priority": priority,
+            "call_next": call_next,
+            "consent_basis": consent_basis,
+            "consent_at": consent_at,
+        }
         return await run_in_threadpool(
             lambda: render_edit(scoped, summary, status_code=422, add_error=message, typed=typed)
         )

@@ -1,0 +1,176 @@
+"""The do-not-call list as CSV: import a column of numbers (with an optional reason column),
+export the entries (number, reason, source, added_by, added_at).
+
+An import reads the whole file (bounded by ``MAX_IMPORT_BYTES``: ~1.5 million numbers), so it
+answers at once with what became of every line; each line is read on its own, a bad number is
+reported with its line and the others are listed.  The entries go in batches of
+``BATCH`` numbers, one transaction each, so a very long file does not hold the database's
+write lock for its whole length.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection
+
+from powerdialer import dnc
+from powerdialer.errors import ValidationError
+from powerdialer.models import DncEntry, utcnow
+from powerdialer.reader.header_names import normalize_header, role_of
+from powerdialer.rows.exporting import defuse
+from powerdialer.storage import Store
+from powerdialer.storage import dnc as sql
+
+MAX_IMPORT_BYTES = 32 * 1024 * 1024
+BATCH = 5000
+MAX_REJECTS_SHOWN = 1000  # lines listed in an answer; the count is always whole
+HEADER = ("number", "reason", "source", "added_by", "added_at")
+_REASON_NAMES = frozenset(
+    normalize_header(name)
+    for name in ("reason", "причина", "comment", "коментар", "комментарий", "note", "примітка")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LineReject:
+    line: int  # 1-based, as an editor shows it
+    value: str
+    error: ValidationError
+
+
+@dataclass(slots=True)
+class ImportReport:
+    added: int = 0
+    listed: int = 0  # already on the list (the first entry is kept)
+    rejected: int = 0
+    rejects: list[LineReject] = field(default_factory=list)
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (with or without a BOM), else cp1251 as Ukrainian Excel saves CSV."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1251", errors="replace")
+
+
+def _dialect(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    counts = {sep: first.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
+def _columns(row: list[str]) -> tuple[int, int | None, bool]:
+    """(number column, reason column, whether ``row`` is a header)."""
+    phone = next((i for i, cell in enumerate(row) if role_of(cell) == "phone"), None)
+    reason = next((i for i, c in enumerate(row) if normalize_header(c) in _REASON_NAMES), None)
+    if phone is not None:
+        return phone, reason, True
+    if reason is not None:
+        return (1 if reason == 0 else 0), reason, True
+    return 0, (1 if len(row) > 1 else None), False
+
+
+def import_csv(
+    store: Store,
+    project_id: int,
+    data: bytes,
+    *,
+    source: str,
+    region: str,
+    added_by: str | None = None,
+    now: dt.datetime | None = None,
+) -> ImportReport:
+    """List every number of a CSV file (see the module's docstring)."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ValidationError(
+            f"the file is {len(data)} bytes; the limit is {MAX_IMPORT_BYTES}: split it.",
+            code="body_too_large",
+            field="file",
+        )
+    when = now or utcnow()
+    text = _decode(data)
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=_dialect(text))
+    report = ImportReport()
+    batch: dict[str, str | None] = {}
+
+    def flush() -> None:
+        entries = list(batch.items())
+        added = store.write(
+            lambda conn: sql.add_entries(
+                conn, project_id, entries, source=source, now=when, added_by=added_by
+            )
+        )
+        report.added += len(added)
+        report.listed += len(entries) - len(added)
+        batch.clear()
+
+    plan: tuple[int, int | None] | None = None
+    for line, row in enumerate(rows, start=1):
+        if not any(cell.strip() for cell in row):
+            continue
+        if plan is None:
+            phone, reason, header = _columns(row)
+            plan = (phone, reason)
+            if header:
+                continue
+        phone, reason = plan
+        value = row[phone] if phone < len(row) else ""
+        try:
+            e164 = dnc.parse_number(value, region)
+            cell = row[reason] if reason is not None and reason < len(row) else None
+            why = dnc.parse_reason(cell)
+        except ValidationError as exc:
+            report.rejected += 1
+            if len(report.rejects) < MAX_REJECTS_SHOWN:
+                report.rejects.append(LineReject(line, value[:64], exc))
+            continue
+        if e164 in batch:
+            report.listed += 1  # twice in the file: the first line's reason is kept
+            continue
+        batch[e164] = why
+        if len(batch) >= BATCH:
+            flush()
+    if batch:
+        flush()
+    return report
+
+
+def _line(entry: DncEntry) -> list[str]:
+    return [
+        entry.phone_e164,
+        defuse(entry.reason or ""),
+        entry.source,
+        defuse(entry.added_by or ""),
+        entry.added_at.isoformat(),
+    ]
+
+
+def export_csv(store: Store, project_id: int, *, page: int = 5000) -> Iterator[bytes]:
+    """The project's entries in number order, as UTF-8 CSV with a BOM (Excel opens it right),
+    read a page at a time."""
+    yield b"\xef\xbb\xbf" + _csv([list(HEADER)])
+    after: str | None = None
+    while True:
+        found = store.read(functools.partial(_page, project_id=project_id, after=after, limit=page))
+        if not found:
+            return
+        yield _csv([_line(entry) for entry in found])
+        after = found[-1].phone_e164
+
+
+def _page(conn: Connection, *, project_id: int, after: str | None, limit: int) -> list[DncEntry]:
+    return sql.list_entries(conn, project_id, after=after, limit=limit)
+
+
+def _csv(lines: list[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(lines)
+    return buffer.getvalue().encode()
