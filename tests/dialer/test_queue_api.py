@@ -373,3 +373,35 @@ async def test_a_lease_id_past_the_database_range_is_refused_by_name(
     )
     assert answer.status_code == 422
     assert answer.json()["error"]["field"] == "lease_id"
+
+
+async def test_bulk_rows_priority_call_next_and_zone_decide_who_is_called_first(
+    client: httpx.AsyncClient, owner: Persona, store: Store, at_ten: Clock
+) -> None:
+    anna = operator(store, owner, "anna")
+    rows = [
+        {"phone_number": "380930000001"},
+        {"phone_number": "380930000002", "priority": 5},
+        {"phone_number": "380930000003", "call_next": True},
+        # 03:00 in New York: outside the default profile's 09:00-20:00 there.
+        {"phone_number": "380930000004", "priority": 9, "tz": "America/New_York"},
+    ]
+    stored = await client.post(
+        f"/power-dialer/campaigns/{owner.campaign_id}/rows",
+        json={"rows": rows},
+        headers=owner.headers,
+    )
+    assert stored.status_code == 200, stored.text
+    due_at(store, at_ten.now())
+    await set_rules(client, owner, hours={"profile": "default"})
+    order = []
+    for _ in range(3):
+        found = await next_for(client, owner, anna)
+        order.append(found["contact"]["phone_e164"])
+        await outcome(client, owner, found["lease"]["lease_id"], anna, "answered")
+    assert order == ["+380930000003", "+380930000002", "+380930000001"]
+    assert (await next_for(client, owner, anna))["lease"] is None  # New York sleeps
+    at_ten.advance(hours=7)  # 10:00 in New York
+    late = await next_for(client, owner, anna)
+    assert late["contact"]["phone_e164"] == "+380930000004"
+    assert late["contact"]["zones"] == ["America/New_York"]
