@@ -78,6 +78,8 @@ async def test_it_lists_the_projects_campaigns_with_their_row_counts(
         "created_at",
         "updated_at",
         "counts",
+        "dialer_state",
+        "completed_at",
     }
     assert first["name"] == "Owner leads"
     assert first["state"] == "active"

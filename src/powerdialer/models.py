@@ -60,6 +60,8 @@ class Campaign:
     created_at: dt.datetime
     updated_at: dt.datetime
     require_consent: bool = False  # rows without consent_basis and consent_at are refused
+    dialer_state: str = "running"  # running | paused (docs/dialer.md)
+    completed_at: dt.datetime | None = None  # when its last row became final
 
 
 DNC_SOURCES = ("api", "cli", "import", "ui", "outcome")

@@ -405,3 +405,28 @@ async def test_bulk_rows_priority_call_next_and_zone_decide_who_is_called_first(
     late = await next_for(client, owner, anna)
     assert late["contact"]["phone_e164"] == "+380930000004"
     assert late["contact"]["zones"] == ["America/New_York"]
+
+
+async def test_the_campaign_shows_its_dialer_state_and_when_it_completed(
+    client: httpx.AsyncClient, owner: Persona, store: Store, at_ten: Clock
+) -> None:
+    anna = operator(store, owner, "anna")
+    await add_rows(client, owner, "380930000001")
+    due_at(store, at_ten.now())
+    path = f"/power-dialer/campaigns/{owner.campaign_id}"
+    await client.post(f"{path}/dialer/pause", headers=owner.headers)
+    shown = (await client.get(path, headers=owner.headers)).json()
+    assert (shown["dialer_state"], shown["completed_at"]) == ("paused", None)
+    await client.post(f"{path}/dialer/resume", headers=owner.headers)
+    lease = (await next_for(client, owner, anna))["lease"]
+    await outcome(client, owner, lease["lease_id"], anna, "answered")
+    shown = (await client.get(path, headers=owner.headers)).json()
+    assert (shown["dialer_state"], shown["completed_at"]) == ("running", "2026-12-02T08:00:00Z")
+    # A row added later is handed out: the campaign is open again, and completes again.
+    await add_rows(client, owner, "380930000002")
+    due_at(store, at_ten.now())
+    at_ten.advance(minutes=5)
+    lease = (await next_for(client, owner, anna))["lease"]
+    assert (await client.get(path, headers=owner.headers)).json()["completed_at"] is None
+    done = await outcome(client, owner, lease["lease_id"], anna, "answered")
+    assert done.json()["campaign_completed"] is True

@@ -24,6 +24,8 @@ def _campaign(row: Any) -> Campaign:
         created_at=row.created_at,
         updated_at=row.updated_at,
         require_consent=bool(row.require_consent),
+        dialer_state=row.dialer_state,
+        completed_at=row.completed_at,
     )
 
 

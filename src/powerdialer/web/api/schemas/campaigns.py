@@ -35,6 +35,8 @@ class CampaignPublic(BaseModel):
                     "state": "active",
                     "duplicate_policy": "skip",
                     "require_consent": False,
+                    "dialer_state": "running",
+                    "completed_at": None,
                     "created_at": _NOW,
                     "updated_at": _NOW,
                     "counts": {"rows": 3, "by_status": {"pending": 3}},
@@ -55,6 +57,13 @@ class CampaignPublic(BaseModel):
         "(consent_required); on the compatible endpoint, whose body cannot carry consent, "
         "every row is."
     )
+    dialer_state: Literal["running", "paused"] = Field(
+        description="paused: no contact is handed out (POST …/dialer/pause, …/resume)."
+    )
+    completed_at: dt.datetime | None = Field(
+        description="When its last row became final, once (null until then; cleared when a "
+        "row added later is handed out, and set again when that one is final)."
+    )
     created_at: dt.datetime
     updated_at: dt.datetime
     counts: RowCountsPublic
@@ -68,6 +77,8 @@ class CampaignPublic(BaseModel):
             state=c.state.value,
             duplicate_policy=c.duplicate_policy,  # type: ignore[arg-type]  # checked on write
             require_consent=c.require_consent,
+            dialer_state=c.dialer_state,  # type: ignore[arg-type]  # running | paused, as stored
+            completed_at=c.completed_at,
             created_at=c.created_at,
             updated_at=c.updated_at,
             counts=RowCountsPublic(
