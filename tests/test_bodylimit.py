@@ -136,3 +136,17 @@ async def test_the_api_refuses_a_large_body_on_any_route(
     for response in (anywhere, bulk, compat):
         assert response.status_code == 413
         assert response.json()["error"]["code"] == "body_too_large"
+
+
+def test_a_long_form_field_passes_its_own_cap_first_however_the_body_is_chunked() -> None:
+    """One 300 KiB chunk of one field is past both caps: the answer names the field's cap
+    (it named the total's when the server read the body in big chunks, under load)."""
+    from powerdialer.errors import PowerDialerError
+    from powerdialer.web.uploads import MAX_FIELD_BYTES, UploadForm
+
+    form = UploadForm(lambda name: None, limit=1)  # type: ignore[arg-type,return-value]
+    form._field = "mapping"
+    chunk = b"x" * (300 * 1024)
+    with pytest.raises(PowerDialerError) as caught:
+        form.on_part_data(chunk, 0, len(chunk))
+    assert f"longer than {MAX_FIELD_BYTES} bytes" in caught.value.message

@@ -37,6 +37,8 @@ def fill_path(path: str, persona: Persona, **override: str) -> str:
         "row_id": "1",
         "job_id": "1",
         "number": "380930000000",
+        "lease_id": "1",
+        "code": "sale",
         **override,
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)

@@ -125,6 +125,15 @@ class UploadForm:
                 raise _too_large(self.limit)
             self.upload.write(data[start:end])
         elif self._field is not None:
+            # The field's own cap first, before anything is kept: which cap a long field
+            # passes must not depend on how the body happened to arrive in chunks (one
+            # chunk of 300 KiB passed the total's before the field's).
+            if len(self._value) + end - start > MAX_FIELD_BYTES:
+                raise _form_too_large(
+                    f"the form field {self._field!r} is longer than {MAX_FIELD_BYTES} bytes "
+                    "(the limit for a field beside the file): send a shorter value.",
+                    self._field or "body",
+                )
             self._text_bytes += end - start
             if self._text_bytes > MAX_FORM_TEXT_BYTES:
                 raise _form_too_large(
@@ -133,12 +142,6 @@ class UploadForm:
                     self._field or "body",
                 )
             self._value.extend(data[start:end])
-            if len(self._value) > MAX_FIELD_BYTES:
-                raise _form_too_large(
-                    f"the form field {self._field!r} is longer than {MAX_FIELD_BYTES} bytes "
-                    "(the limit for a field beside the file): send a shorter value.",
-                    self._field or "body",
-                )
 
     def on_end(self) -> None:
         self._ended = True
