@@ -9,7 +9,11 @@ so every abandoned lease runs out during the run and its row is handed out again
 only early keeps the run short (it ends when the last row is done, which is at least 30 s
 after the last abandonment).  Rules make retries immediate (retry delays 0, hours always open)
 with ``max_attempts`` 3 and a per-day cap of 4 calls a number (a callback uses no attempt,
-so callbacks can meet the per-day cap: those rows end held until tomorrow).
+so callbacks can meet the per-day cap: those rows end held until tomorrow).  Under this box's
+load a request can wait many seconds: a callback time that passed meanwhile (422) is answered
+no_answer instead, and an outcome refused ``lease_ended`` after its lease's expiry is a lease
+that ran out and was taken over (counted, expected among the expired leases); any other
+answer but 200 fails the test.
 
 On SQLite one server process (one writer); on PostgreSQL two processes over the database,
 the operators split between them (``FOR UPDATE SKIP LOCKED`` keeps them apart).  Afterwards,
