@@ -3,9 +3,10 @@ that takes its row over (found writing the stress test; see the xfail's reason).
 
 The interleaving is forced with two connections: process B's writer leases the run-out row
 and has not committed; process A's writer, meanwhile, records an outcome for the old lease.
-A's check that the lease is still the row's reads the committed state (no lock is taken on
-the row), finds the old lease current, and its later updates wait for B's commit and then
-overwrite what B did."""
+A's check that the lease is still the row's read the committed state (no lock was taken on
+the row), found the old lease current, and its later updates waited for B's commit and then
+overwrote what B did.  Now the check locks the row (``storage.leases.lease_record``: FOR
+UPDATE OF r), so A waits for B's commit and then sees the row leased to B: lease_ended."""
 
 from __future__ import annotations
 
@@ -49,14 +50,6 @@ def _waits_on_a_lock(store: Store) -> bool:
     return bool(store.read(lambda conn: conn.execute(query).scalar_one()))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (dialer core): on PostgreSQL with two writers, an outcome for a run-out lease "
-    "that races the lease taking the row over is accepted, settles the row under the new "
-    "lease (lease_id NULL) and leaves the new lease open for good: its operator's outcome is "
-    "refused lease_ended, and uq_leases_open_row then refuses every later lease of the row. "
-    "held_lease (storage.dialer.lease_record) should lock the row (FOR UPDATE).",
-)
 def test_an_outcome_racing_the_takeover_of_its_run_out_lease_is_refused(
     store: Store, owner: Persona, database_url: str
 ) -> None:

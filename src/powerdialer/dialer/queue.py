@@ -46,6 +46,9 @@ class Leased:
     expires_at: dt.datetime
     zones: tuple[str, ...]
     resumed: bool  # the operator already held it: the same lease, answered again
+    # The row as the operator sees it, read in the lease's own transaction (so the route does
+    # not read it again, and never sees it changed or gone in between).
+    contact: lease_sql.ContactRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,8 +205,18 @@ def _grant(
 ) -> Leased:
     expires = item.now + dt.timedelta(seconds=rules.lease_seconds)
     lease_id = sql.grant(conn, row, item.project_id, item.operator_id, item.now, expires)
+    contact = lease_sql.row_of(conn, item.project_id, row.id)
+    assert contact is not None  # the writer holds the row
     return Leased(
-        lease_id, row.id, row.campaign_id, item.operator_id, item.now, expires, zones, resumed=False
+        lease_id,
+        row.id,
+        row.campaign_id,
+        item.operator_id,
+        item.now,
+        expires,
+        zones,
+        resumed=False,
+        contact=contact,
     )
 
 
@@ -223,6 +236,7 @@ def _resumed(conn: Connection, item: Lease, row_id: int, rules: Rules) -> Leased
         lease.expires_at,
         zones,
         resumed=True,
+        contact=row,
     )
 
 
@@ -263,6 +277,8 @@ def apply_renewals(conn: Connection, items: Sequence[Renew]) -> list[Leased | Ex
             expires = item.now + dt.timedelta(seconds=rules.lease_seconds)
             lease_sql.renew(conn, lease.id, lease.row_id, expires)
             zones = hours.zones_for(lease.phone_e164, lease.tz, rules.fallback_tz)
+            contact = lease_sql.row_of(conn, item.project_id, lease.row_id)
+            assert contact is not None  # a current lease's row
             results.append(
                 Leased(
                     lease.id,
@@ -273,6 +289,7 @@ def apply_renewals(conn: Connection, items: Sequence[Renew]) -> list[Leased | Ex
                     expires,
                     zones,
                     resumed=True,
+                    contact=contact,
                 )
             )
         except PowerDialerError as exc:

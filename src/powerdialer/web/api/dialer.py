@@ -63,7 +63,7 @@ async def next_contact(
         return NextAnswer(lease=None, contact=None, none=none_of(found))
     return NextAnswer(
         lease=lease_of(found),
-        contact=contact_of(services.store, auth.project_id, found, now),
+        contact=contact_of(found, now),
         none=None,
     )
 
@@ -83,7 +83,7 @@ async def renew_lease(
     found = await control.renew(services.writer, auth.project_id, lease_id, body.operator_id, now)
     return NextAnswer(
         lease=lease_of(found),
-        contact=contact_of(services.store, auth.project_id, found, now),
+        contact=contact_of(found, now),
         none=None,
     )
 
