@@ -1,0 +1,119 @@
+"""How ``powerdialer dialer`` shows a lease and its contact, an outcome's answer and the hours
+profiles: as the API shows them with ``--json``, as sentences and tables without."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+import orjson
+
+from powerdialer.cli.common import emit_json
+from powerdialer.dialer import queue, wrapup
+from powerdialer.dialer.hours import window_to_json
+from powerdialer.dialer.profiles import PROFILES
+from powerdialer.models import utcnow
+from powerdialer.storage import Store
+from powerdialer.storage import dialer as sql
+
+
+def contact_json(
+    store: Store, project_id: int, found: queue.Leased, now: dt.datetime
+) -> dict[str, Any]:
+    row = store.read(lambda conn: sql.row_of(conn, project_id, found.row_id))
+    return {
+        "id": row.id,
+        "campaign_id": row.campaign_id,
+        "fio": row.fio,
+        "phone_e164": row.phone_e164,
+        "phone_raw": row.phone_raw,
+        "external_id": row.external_id,
+        "fields": orjson.loads(row.extra) if row.extra else {},
+        "attempts": row.attempts,
+        "last_outcome": row.last_outcome,
+        "zones": list(found.zones),
+        "local_time": now.astimezone(ZoneInfo(found.zones[0])).isoformat(timespec="seconds"),
+    }
+
+
+def lease_json(found: queue.Leased) -> dict[str, Any]:
+    return {
+        "lease_id": found.lease_id,
+        "operator_id": found.operator_id,
+        "leased_at": found.leased_at,
+        "expires_at": found.expires_at,
+        "resumed": found.resumed,
+    }
+
+
+def show_lease(
+    store: Store,
+    project_id: int,
+    found: queue.Leased | queue.NoContact,
+    as_json: bool,
+    campaign_id: int | None = None,
+) -> None:
+    """The API's answer to next and renew: ``{lease, contact, none}``."""
+    now = utcnow()
+    if isinstance(found, queue.NoContact):
+        none = {"code": found.code, "message": found.message, "next_at": found.next_at}
+        if as_json:
+            emit_json({"lease": None, "contact": None, "none": none})
+            return
+        due = f" Next due: {found.next_at:%Y-%m-%d %H:%M UTC}." if found.next_at else ""
+        click.echo(f"No contact ({found.code}): {found.message}{due}")
+        if found.code == "nothing_callable" and campaign_id is not None:
+            click.echo(f"See why: powerdialer dialer explain --project {project_id} {campaign_id}")
+        return
+    contact = contact_json(store, project_id, found, now)
+    if as_json:
+        emit_json({"lease": lease_json(found), "contact": contact, "none": None})
+        return
+    again = " (the lease this operator already held)" if found.resumed else ""
+    click.echo(
+        f"Lease {found.lease_id}{again}: row {contact['id']}, {contact['phone_e164']}"
+        f"{' (' + contact['fio'] + ')' if contact['fio'] else ''}, for operator "
+        f"{found.operator_id} until {found.expires_at:%Y-%m-%d %H:%M:%S UTC}."
+    )
+    click.echo(
+        f"Attempts so far: {contact['attempts']}; last outcome: "
+        f"{contact['last_outcome'] or 'none'}; local time {contact['local_time']} "
+        f"({', '.join(contact['zones'])})."
+    )
+
+
+def show_recorded(found: wrapup.Recorded, as_json: bool) -> None:
+    if as_json:
+        emit_json(found)
+        return
+    click.echo(f"Recorded {found.outcome} as attempt {found.attempt_id} of row {found.row_id}.")
+    if found.final_state:
+        click.echo(f"The row is final: {found.final_state}.")
+    elif found.next_attempt_at:
+        moved = " (moved to the next opening of the calling hours)" if found.callback_moved else ""
+        click.echo(f"Due again at {found.next_attempt_at:%Y-%m-%d %H:%M UTC}{moved}.")
+    if found.campaign_completed:
+        click.echo("Every row of the campaign is final: the campaign is completed.")
+
+
+def profiles_json() -> list[dict[str, Any]]:
+    """The hours profiles as ``GET /power-dialer/hours-profiles`` lists them."""
+    items = []
+    for p in PROFILES.values():
+        span = p.number_per_span
+        items.append(
+            {
+                "code": p.code,
+                "title": p.title,
+                "hours": window_to_json(p.window),
+                "number_per_day": p.number_per_day,
+                "number_per_span": {"count": span[0], "hours": int(span[1] / dt.timedelta(hours=1))}
+                if span
+                else None,
+                "refusal_cooldown_days": p.refusal_cooldown.days if p.refusal_cooldown else None,
+                "notes": p.notes,
+            }
+        )
+    return items
