@@ -21,7 +21,7 @@ from powerdialer.cli.common import (
 )
 from powerdialer.cli.dialer_output import profiles_json
 from powerdialer.dialer import control, explain
-from powerdialer.dialer.outcomes import FINAL_STATES, new_outcome
+from powerdialer.dialer.outcomes import FINAL_STATES, Outcome, new_outcome
 from powerdialer.dialer.rules import parse_rules
 from powerdialer.errors import ValidationError
 from powerdialer.models import utcnow
@@ -206,21 +206,19 @@ def dialer_outcomes(project_id: int, database_url: str, as_json: bool) -> None:
         emit_json(found)
         return
     emit_table(
-        ["code", "label", "final state", "reached", "attempt", "refusal", "retry s", "built in"],
-        [
-            (
-                o.code,
-                o.label,
-                o.final_state,
-                "yes" if o.reached else "",
-                "yes" if o.counts_as_attempt else "",
-                "yes" if o.refusal else "",
-                o.retry_seconds,
-                "yes" if o.built_in else "",
-            )
-            for o in found
-        ],
+        ["code", "label", "final state", "flags", "retry s"],
+        [(o.code, o.label, o.final_state, _flags(o), o.retry_seconds) for o in found],
     )
+
+
+def _flags(outcome: Outcome) -> str:
+    flags = [
+        ("built in", outcome.built_in),
+        ("reached", outcome.reached),
+        ("refusal", outcome.refusal),
+        ("no attempt", not outcome.counts_as_attempt),
+    ]
+    return ", ".join(name for name, on in flags if on)
 
 
 @click.command("outcome-add")
