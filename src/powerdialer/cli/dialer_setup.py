@@ -233,7 +233,11 @@ def _flags(outcome: Outcome) -> str:
 )
 @click.option("--reached", is_flag=True, help="The contact was spoken to.")
 @click.option("--no-attempt", is_flag=True, help="It does not use up one of max_attempts.")
-@click.option("--refusal", is_flag=True, help="The contact declined (a refusal cool-down in the rules counts from it).")
+@click.option(
+    "--refusal",
+    is_flag=True,
+    help="The contact declined (a refusal cool-down in the rules counts from it).",
+)
 @click.option(
     "--retry-seconds",
     type=int,
