@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -22,7 +23,7 @@ from powerdialer.rows.intake import apply_intakes, prepare_intake
 from powerdialer.storage import Store
 from powerdialer.storage.schema import attempts, campaign_rows, dnc_numbers
 from tests.conftest import Persona
-from tests.dialer.helpers import ALWAYS, due_at, operator
+from tests.dialer.helpers import ALWAYS, due_at, next_for, operator
 
 Run = Callable[..., Any]
 
@@ -420,3 +421,24 @@ def test_another_project_sees_and_changes_nothing_of_the_campaign(
     # The owner's campaign is as it was: dialing, its lease held, its outcome there.
     assert dial(owner, "explain", campaign, as_json=True)["counts"]["leased"] == 1
     assert "sale_closed" in dial(owner, "outcomes")
+
+
+@pytest.mark.anyio
+async def test_the_cli_and_a_running_server_hand_out_different_rows(
+    dial: Run,
+    store: Store,
+    owner: Persona,
+    ready: tuple[int, int, int],
+    client: httpx.AsyncClient,
+) -> None:
+    anna, boris, clara = ready
+    by_cli = dial(owner, "next", owner.campaign_id, "--operator", anna, as_json=True)
+    by_api = await next_for(client, owner, boris)
+    every_row = store.read(lambda c: c.execute(select(campaign_rows.c.id)).scalars().all())
+    assert {by_cli["contact"]["id"], by_api["contact"]["id"]} == set(every_row)
+    assert (await next_for(client, owner, clara))["lease"] is None
+    done = dial(
+        owner, "outcome", by_cli["lease"]["lease_id"], "answered", "--operator", anna, as_json=True
+    )
+    assert done["final_state"] == "contact_reached"
+    assert (await next_for(client, owner, clara))["lease"] is None  # answered is final
