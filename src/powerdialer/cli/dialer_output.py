@@ -14,6 +14,7 @@ from powerdialer.cli.common import emit_json
 from powerdialer.dialer import queue, wrapup
 from powerdialer.dialer.hours import window_to_json
 from powerdialer.dialer.profiles import PROFILES
+from powerdialer.errors import NotFound
 from powerdialer.models import utcnow
 from powerdialer.storage import Store
 from powerdialer.storage import dialer as sql
@@ -23,6 +24,12 @@ def contact_json(
     store: Store, project_id: int, found: queue.Leased, now: dt.datetime
 ) -> dict[str, Any]:
     row = store.read(lambda conn: sql.row_of(conn, project_id, found.row_id))
+    if row is None:  # deleted in the moment since it was leased (its lease went with it)
+        raise NotFound(
+            f"row {found.row_id} was deleted as it was handed out: ask for the next contact.",
+            code="row_not_found",
+            field="row_id",
+        )
     return {
         "id": row.id,
         "campaign_id": row.campaign_id,

@@ -176,22 +176,22 @@ def dialer_profiles(as_json: bool) -> None:
     if as_json:
         emit_json(items)
         return
-    emit_table(
-        ["code", "title", "hours", "per day", "per span", "after a refusal"],
-        [
-            (
-                i["code"],
-                i["title"],
-                _days(i["hours"]),
-                i["number_per_day"],
-                f"{i['number_per_span']['count']} in {i['number_per_span']['hours']} h"
-                if i["number_per_span"]
-                else None,
-                f"{i['refusal_cooldown_days']} days" if i["refusal_cooldown_days"] else None,
-            )
-            for i in items
-        ],
-    )
+    for i in items:
+        click.echo(f"{i['code']}: {i['title']}")
+        click.echo(f"  hours: {_days(i['hours'])}")
+        if i["hours"]["holiday_calendar"]:
+            click.echo(f"  closed on the public holidays of {i['hours']['holiday_calendar']}")
+        caps = [
+            f"{i['number_per_day']} calls a day" if i["number_per_day"] else "",
+            f"{i['number_per_span']['count']} calls in {i['number_per_span']['hours']} hours"
+            if i["number_per_span"]
+            else "",
+            f"{i['refusal_cooldown_days']} days after a refusal"
+            if i["refusal_cooldown_days"]
+            else "",
+        ]
+        if any(caps):
+            click.echo(f"  per number: {'; '.join(c for c in caps if c)}")
 
 
 @click.command("outcomes")
