@@ -349,7 +349,11 @@ def test_profiles_list_the_hours_profiles(dial: Run) -> None:
         *("code", "title", "hours", "number_per_day", "number_per_span"),
         *("refusal_cooldown_days", "notes"),
     }
-    assert "default" in dial(None, "profiles")
+    text = dial(None, "profiles")
+    assert "default: " in text
+    assert "  hours: mon-sun 09:00-20:00" in text
+    ua = {p["code"]: p for p in found}["ua_collections"]
+    assert f"  per number: {ua['number_per_day']} calls a day" in text
 
 
 def test_project_outcomes_are_added_listed_and_deleted(dial: Run, owner: Persona) -> None:

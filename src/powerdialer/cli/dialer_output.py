@@ -124,3 +124,34 @@ def profiles_json() -> list[dict[str, Any]]:
             }
         )
     return items
+
+
+def _days(hours: dict[str, Any]) -> str:
+    """``mon-fri 10:00-13:00,14:00-20:00; sat-sun closed``: runs of days with one window."""
+    runs: list[tuple[str, str, str]] = []
+    for day, spans in hours["days"].items():
+        text = ",".join(spans) or "closed"
+        if runs and runs[-1][2] == text:
+            runs[-1] = (runs[-1][0], day, text)
+        else:
+            runs.append((day, day, text))
+    return "; ".join(f"{a}-{b} {t}" if a != b else f"{a} {t}" for a, b, t in runs)
+
+
+def show_profiles(items: list[dict[str, Any]]) -> None:
+    for i in items:
+        click.echo(f"{i['code']}: {i['title']}")
+        click.echo(f"  hours: {_days(i['hours'])}")
+        if i["hours"]["holiday_calendar"]:
+            click.echo(f"  closed on the public holidays of {i['hours']['holiday_calendar']}")
+        caps = [
+            f"{i['number_per_day']} calls a day" if i["number_per_day"] else "",
+            f"{i['number_per_span']['count']} calls in {i['number_per_span']['hours']} hours"
+            if i["number_per_span"]
+            else "",
+            f"{i['refusal_cooldown_days']} days after a refusal"
+            if i["refusal_cooldown_days"]
+            else "",
+        ]
+        if any(caps):
+            click.echo(f"  per number: {'; '.join(c for c in caps if c)}")

@@ -19,7 +19,7 @@ from powerdialer.cli.common import (
     project_option,
     store_for,
 )
-from powerdialer.cli.dialer_output import profiles_json
+from powerdialer.cli.dialer_output import profiles_json, show_profiles
 from powerdialer.dialer import control, explain
 from powerdialer.dialer.outcomes import FINAL_STATES, Outcome, new_outcome
 from powerdialer.dialer.rules import parse_rules
@@ -155,18 +155,6 @@ def dialer_explain(
         click.echo(f"Next due: {found.next_due_at:%Y-%m-%d %H:%M UTC}.")
 
 
-def _days(hours: dict[str, Any]) -> str:
-    """``mon-fri 10:00-13:00,14:00-20:00; sat-sun closed``: runs of days with one window."""
-    runs: list[tuple[str, str, str]] = []
-    for day, spans in hours["days"].items():
-        text = ",".join(spans) or "closed"
-        if runs and runs[-1][2] == text:
-            runs[-1] = (runs[-1][0], day, text)
-        else:
-            runs.append((day, day, text))
-    return "; ".join(f"{a}-{b} {t}" if a != b else f"{a} {t}" for a, b, t in runs)
-
-
 @click.command("profiles")
 @json_option
 def dialer_profiles(as_json: bool) -> None:
@@ -176,22 +164,7 @@ def dialer_profiles(as_json: bool) -> None:
     if as_json:
         emit_json(items)
         return
-    for i in items:
-        click.echo(f"{i['code']}: {i['title']}")
-        click.echo(f"  hours: {_days(i['hours'])}")
-        if i["hours"]["holiday_calendar"]:
-            click.echo(f"  closed on the public holidays of {i['hours']['holiday_calendar']}")
-        caps = [
-            f"{i['number_per_day']} calls a day" if i["number_per_day"] else "",
-            f"{i['number_per_span']['count']} calls in {i['number_per_span']['hours']} hours"
-            if i["number_per_span"]
-            else "",
-            f"{i['refusal_cooldown_days']} days after a refusal"
-            if i["refusal_cooldown_days"]
-            else "",
-        ]
-        if any(caps):
-            click.echo(f"  per number: {'; '.join(c for c in caps if c)}")
+    show_profiles(items)
 
 
 @click.command("outcomes")
