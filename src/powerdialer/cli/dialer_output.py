@@ -17,13 +17,13 @@ from powerdialer.dialer.profiles import PROFILES
 from powerdialer.errors import NotFound
 from powerdialer.models import utcnow
 from powerdialer.storage import Store
-from powerdialer.storage import dialer as sql
+from powerdialer.storage import leases as lease_sql
 
 
 def contact_json(
     store: Store, project_id: int, found: queue.Leased, now: dt.datetime
 ) -> dict[str, Any]:
-    row = store.read(lambda conn: sql.row_of(conn, project_id, found.row_id))
+    row = store.read(lambda conn: lease_sql.row_of(conn, project_id, found.row_id))
     if row is None:  # deleted in the moment since it was leased (its lease went with it)
         raise NotFound(
             f"row {found.row_id} was deleted as it was handed out: ask for the next contact.",
