@@ -6,6 +6,7 @@ import click
 
 from powerdialer import __version__
 from powerdialer.cli.admin import campaign_group, key_group, project_group, rows_group
+from powerdialer.cli.dialer import dialer_group
 from powerdialer.cli.dnc import dnc_group
 from powerdialer.cli.fill import fill_command
 from powerdialer.cli.serve import migrate, serve
@@ -33,6 +34,7 @@ for command in (
     dnc_group,
 ):
     cli.add_command(command)
+cli.add_command(dialer_group)
 cli.add_command(fill_command)
 
 

@@ -7,8 +7,9 @@ import click
 
 INTRO = """# CLI reference
 
-`powerdialer` manages projects, API keys, campaigns and rows, and serves the API. Without a
-command it runs `serve`. Every command takes `--database-url` (or `POWERDIALER_DATABASE_URL`);
+`powerdialer` manages projects, API keys, campaigns and rows, works the power dialer
+(`powerdialer dialer`, docs/dialer.md), and serves the API. Without a command it runs `serve`.
+Every command that reads the database takes `--database-url` (or `POWERDIALER_DATABASE_URL`);
 commands that print data take `--json` for scripts.
 
 Exit codes: `0` done, `1` failure (e.g. the database is unreachable), `2` bad input or usage,

@@ -5,7 +5,7 @@ One module a concern, on the domain floor beside ``rows/`` and ``campaigns.py`` 
 ``storage/dialer_admin.py``; routes in ``web/api/dialer.py``, ``web/api/dialer_campaigns.py``,
 ``web/api/outcomes.py``; the CLI in ``cli/dialer.py``):
 
-- ``queue``: the next contact for an operator, with a lease; renew, release;
+- ``queue``: the next contact for an operator, with a lease; ``leasing``: renew, release;
 - ``wrapup``: an attempt's outcome, its immutable history row, the row's final states and the
   campaign's completion;
 - ``assess``: whether a row may be called now (calling hours, caps, gaps), and until when not;

@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
 
 from powerdialer.campaigns import campaign_not_found
+from powerdialer.dialer.leasing import Release, Renew
 from powerdialer.dialer.outcomes import BUILT_IN, Outcome
-from powerdialer.dialer.queue import Lease, Leased, NoContact, Release, Renew
+from powerdialer.dialer.queue import Lease, Leased, NoContact
 from powerdialer.dialer.rules import Rules, dump_rules, load_rules
 from powerdialer.dialer.wrapup import Record, Recorded, check_record
 from powerdialer.errors import Conflict, NotFound
@@ -173,3 +177,23 @@ def attempts(
         )
 
     return store.read(run)
+
+
+def contact_fields(found: Leased, now: dt.datetime) -> dict[str, Any]:
+    """The leased row as the operator sees it (the API's ``contact``, the CLI's too): read
+    by the writer with the lease, so nothing is read here."""
+    row = found.contact
+    local = now.astimezone(ZoneInfo(found.zones[0]))
+    return {
+        "id": row.id,
+        "campaign_id": row.campaign_id,
+        "fio": row.fio,
+        "phone_e164": row.phone_e164,
+        "phone_raw": row.phone_raw,
+        "external_id": row.external_id,
+        "fields": orjson.loads(row.extra) if row.extra else {},
+        "attempts": row.attempts,
+        "last_outcome": row.last_outcome,
+        "zones": list(found.zones),
+        "local_time": local.isoformat(timespec="seconds"),
+    }

@@ -68,22 +68,6 @@ class Lease(Payload["Leased | NoContact"]):
     now: dt.datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Renew(Payload[Leased]):
-    project_id: int
-    lease_id: int
-    operator_id: int
-    now: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Release(Payload[bool]):
-    project_id: int
-    lease_id: int
-    operator_id: int
-    now: dt.datetime
-
-
 @functools.lru_cache(maxsize=1024)
 def _window(rules: str | None) -> hours.Window:
     return load_rules(rules).window()
@@ -240,77 +224,6 @@ def _resumed(conn: Connection, item: Lease, row_id: int, rules: Rules) -> Leased
     )
 
 
-def held_lease(
-    conn: Connection, project_id: int, lease_id: int, operator_id: int
-) -> lease_sql.LeaseRecord:
-    """The lease, if it is still the row's and ``operator_id``'s; else the error to answer."""
-    lease = lease_sql.lease_record(conn, project_id, lease_id)
-    if lease is None:
-        raise NotFound(
-            f"lease {lease_id} is not a lease of this project: use the lease_id that "
-            "POST /power-dialer/campaigns/{id}/dialer/next answered.",
-            code="lease_not_found",
-            field="lease_id",
-        )
-    if lease.operator_id != operator_id:
-        raise Conflict(
-            f"lease {lease_id} is operator {lease.operator_id}'s, not {operator_id}'s.",
-            code="lease_not_yours",
-            field="operator_id",
-        )
-    if not lease.current:
-        raise Conflict(
-            f"lease {lease_id} has ended (it ran out and the row was handed out again, or it "
-            "was released or wrapped up): ask for the next contact.",
-            code="lease_ended",
-            field="lease_id",
-        )
-    return lease
-
-
-def apply_renewals(conn: Connection, items: Sequence[Renew]) -> list[Leased | Exception]:
-    results: list[Leased | Exception] = []
-    for item in items:
-        try:
-            lease = held_lease(conn, item.project_id, item.lease_id, item.operator_id)
-            rules = load_rules(lease.rules)
-            expires = item.now + dt.timedelta(seconds=rules.lease_seconds)
-            lease_sql.renew(conn, lease.id, lease.row_id, expires)
-            zones = hours.zones_for(lease.phone_e164, lease.tz, rules.fallback_tz)
-            contact = lease_sql.row_of(conn, item.project_id, lease.row_id)
-            assert contact is not None  # a current lease's row
-            results.append(
-                Leased(
-                    lease.id,
-                    lease.row_id,
-                    lease.campaign_id,
-                    lease.operator_id,
-                    lease.leased_at,
-                    expires,
-                    zones,
-                    resumed=True,
-                    contact=contact,
-                )
-            )
-        except PowerDialerError as exc:
-            results.append(exc)
-    return results
-
-
-def apply_releases(conn: Connection, items: Sequence[Release]) -> list[bool | Exception]:
-    """Give the row back at once, in its place in the queue (no attempt is recorded)."""
-    results: list[bool | Exception] = []
-    for item in items:
-        try:
-            lease = held_lease(conn, item.project_id, item.lease_id, item.operator_id)
-            lease_sql.end_lease(conn, lease.id, item.now, "released")
-            wrapup.settle_row(conn, lease.row_id, status=sql.PENDING)
-            results.append(True)
-        except PowerDialerError as exc:
-            results.append(exc)
-    return results
-
-
 def check_operator_id(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValidationError(
@@ -321,5 +234,5 @@ def check_operator_id(value: object) -> int:
     return value
 
 
-WRITES: Writes = {Lease: apply_leases, Renew: apply_renewals, Release: apply_releases}
+WRITES: Writes = {Lease: apply_leases}
 """This module's writes, for the app's group-commit writer (``storage/payload.py``)."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from powerdialer.dialer import hours
+from powerdialer.dialer.leasing import held_lease
 from powerdialer.dialer.outcomes import (
     BUILT_IN,
     CALLBACK,
@@ -29,7 +30,6 @@ from powerdialer.dialer.outcomes import (
     Outcome,
     unknown_outcome,
 )
-from powerdialer.dialer.queue import held_lease
 from powerdialer.dialer.rules import load_rules
 from powerdialer.errors import PowerDialerError, ValidationError
 from powerdialer.storage import dnc as dnc_sql

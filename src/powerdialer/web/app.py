@@ -14,7 +14,7 @@ import logging
 
 from starlette.types import ASGIApp
 
-from powerdialer.dialer import queue, wrapup
+from powerdialer.dialer import leasing, queue, wrapup
 from powerdialer.errors import ValidationError
 from powerdialer.importing import jobs
 from powerdialer.phones import normalize_phone
@@ -42,6 +42,7 @@ WRITES = merge_writes(
     jobs.WRITES,
     idempotency_writes.WRITES,
     queue.WRITES,
+    leasing.WRITES,
     wrapup.WRITES,
 )
 """Every package's writes (``storage/payload.py``): what the app's one writer applies."""

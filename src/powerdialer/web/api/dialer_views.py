@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-import orjson
-
+from powerdialer.dialer import control
 from powerdialer.dialer.queue import Leased, NoContact
 from powerdialer.web.api.schemas.dialer import ContactPublic, LeasePublic, NoContactPublic
 
@@ -26,20 +24,4 @@ def none_of(found: NoContact) -> NoContactPublic:
 
 
 def contact_of(found: Leased, now: dt.datetime) -> ContactPublic:
-    """The leased row as the operator sees it (read by the writer with the lease: no database
-    call here, on the event loop)."""
-    row = found.contact
-    local = now.astimezone(ZoneInfo(found.zones[0]))
-    return ContactPublic(
-        id=row.id,
-        campaign_id=row.campaign_id,
-        fio=row.fio,
-        phone_e164=row.phone_e164,
-        phone_raw=row.phone_raw,
-        external_id=row.external_id,
-        fields=orjson.loads(row.extra) if row.extra else {},
-        attempts=row.attempts,
-        last_outcome=row.last_outcome,
-        zones=list(found.zones),
-        local_time=local.isoformat(timespec="seconds"),
-    )
+    return ContactPublic(**control.contact_fields(found, now))
