@@ -261,8 +261,12 @@ def lease(
         assert got.lease_id == holding[0].lease_id
         return
     taken = {h.row_id for h in held if current.get(h.row_id) == h.lease_id and h.expires > now}
+    # A number on a call (another row of it leased now) waits for that call to end.
+    on_call = {model.rows[row_id].phone for row_id in taken}
     callable_rows = [
-        r for r in model.rows.values() if r.id not in taken and model.refusal(r, now) is None
+        r
+        for r in model.rows.values()
+        if r.id not in taken and r.phone not in on_call and model.refusal(r, now) is None
     ]
     if not isinstance(got, queue.Leased):
         assert callable_rows == [], f"{got} while {callable_rows} may be called at {now}"
@@ -270,6 +274,7 @@ def lease(
     assert not got.resumed
     row = model.rows[got.row_id]
     assert got.row_id not in taken, "a row handed out while another lease of it runs"
+    assert row.phone not in on_call, "a number handed out while it is on another call"
     assert model.refusal(row, now) is None, f"{row} leased at {now}: {model.refusal(row, now)}"
     held.append(Held(got.lease_id, got.row_id, operator, got.expires_at))
     current[got.row_id] = got.lease_id

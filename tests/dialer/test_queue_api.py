@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from powerdialer import campaigns as campaign_api
 from powerdialer.storage import Store
 from powerdialer.storage.dnc import add_entry
 from powerdialer.storage.schema import attempts, campaign_rows, campaigns, dnc_numbers, leases
@@ -430,3 +431,57 @@ async def test_the_campaign_shows_its_dialer_state_and_when_it_completed(
     assert (await client.get(path, headers=owner.headers)).json()["completed_at"] is None
     done = await outcome(client, owner, lease["lease_id"], anna, "answered")
     assert done.json()["campaign_completed"] is True
+
+
+async def test_one_number_in_two_campaigns_is_never_on_two_calls_at_once(
+    client: httpx.AsyncClient, owner: Persona, store: Store, at_ten: Clock
+) -> None:
+    anna, boris = operator(store, owner, "anna"), operator(store, owner, "boris")
+    other = campaign_api.create_campaign(store, owner.project_id, "second list")
+    await add_rows(client, owner, "380930000001")
+    second = {**owner.row("380930000001"), "campaignId": other.id}
+    await client.post("/power-dialer/campaigns/campaign-rows", json=second, headers=owner.headers)
+    due_at(store, at_ten.now())
+    await set_rules(client, owner, other.id)
+    first = await next_for(client, owner, anna)
+    assert first["lease"] is not None
+    assert (await next_for(client, owner, boris, other.id))["lease"] is None
+    explained = await client.get(
+        f"/power-dialer/campaigns/{other.id}/dialer/explain", headers=owner.headers
+    )
+    assert explained.json()["counts"]["cooling_down"] == 1
+    await outcome(client, owner, first["lease"]["lease_id"], anna, "no_answer")
+    assert (await next_for(client, owner, boris, other.id))["lease"] is not None  # at once
+
+
+async def test_a_personal_callback_goes_to_anyone_once_its_operator_is_late(
+    client: httpx.AsyncClient, owner: Persona, store: Store, at_ten: Clock
+) -> None:
+    anna, boris = operator(store, owner, "anna"), operator(store, owner, "boris")
+    await add_rows(client, owner, "380930000001")
+    due_at(store, at_ten.now())
+    await set_rules(client, owner, personal_callback_minutes=30)
+    lease_id = (await next_for(client, owner, anna))["lease"]["lease_id"]
+    await outcome(
+        client,
+        owner,
+        lease_id,
+        anna,
+        "callback",
+        callback_at="2026-12-02T11:00:00+02:00",
+        callback_scope="personal",
+    )
+    at_ten.advance(hours=1, minutes=29)
+    assert (await next_for(client, owner, boris))["lease"] is None
+    at_ten.advance(minutes=1)
+    assert (await next_for(client, owner, boris))["lease"] is not None
+
+
+async def test_a_rows_history_of_a_row_not_in_the_campaign_is_404(
+    client: httpx.AsyncClient, owner: Persona
+) -> None:
+    answer = await client.get(
+        f"/power-dialer/campaigns/{owner.campaign_id}/rows/999/attempts", headers=owner.headers
+    )
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "row_not_found"

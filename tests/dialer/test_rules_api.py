@@ -259,6 +259,7 @@ def test_the_database_refuses_a_second_open_lease_and_any_change_to_history(
         "campaign_id": owner.campaign_id,
         "row_id": row_id,
         "operator_id": 1,
+        "phone_e164": "+380930000001",
         "leased_at": now,
         "expires_at": now + dt.timedelta(minutes=10),
     }

@@ -26,8 +26,10 @@ from powerdialer.dialer.rules import Rules, dump_rules, load_rules
 from powerdialer.dialer.wrapup import Record, Recorded, check_record
 from powerdialer.errors import Conflict, NotFound
 from powerdialer.models import utcnow
+from powerdialer.rows.listing import row_not_found
 from powerdialer.storage import Store, dialer_read
 from powerdialer.storage import dialer_admin as sql
+from powerdialer.storage import leases as lease_sql
 from powerdialer.storage.writer import GroupCommitter
 
 RUNNING = "running"
@@ -172,6 +174,10 @@ def attempts(
     def run(conn: Any) -> list[Any]:
         if campaign_id is not None and sql.campaign_settings(conn, project_id, campaign_id) is None:
             raise campaign_not_found(campaign_id)
+        if row_id is not None:
+            row = lease_sql.row_of(conn, project_id, row_id)
+            if row is None or (campaign_id is not None and row.campaign_id != campaign_id):
+                raise row_not_found(row_id)
         return dialer_read.history(
             conn, project_id, campaign_id=campaign_id, row_id=row_id, after=after, limit=limit
         )

@@ -137,16 +137,26 @@ def _lease(conn: Connection, item: Lease) -> Leased | NoContact:
         return _resumed(conn, item, held, rules)
     window = _window(campaign.rules)
     judged = 0
+    passed: set[int] = set()  # callable, but their number is on another call now
     while judged < SCAN:
-        size = PAGES[0] if judged == 0 else PAGES[1]
-        page = sql.candidates(
-            conn, item.project_id, item.campaign_id, item.operator_id, item.now, size
+        size = (PAGES[0] if judged == 0 else PAGES[1]) + len(passed)
+        free = item.now - dt.timedelta(minutes=rules.personal_callback_minutes)
+        found = sql.candidates(
+            conn, item.project_id, item.campaign_id, item.operator_id, item.now, size, free
         )
+        page = [row for row in found if row.id not in passed]
         if not page:
             break
         for row in page:
             judged += 1
             verdict = _judge(conn, item, row, rules, window)
+            if verdict.kind == judge.CALLABLE and sql.number_on_call(
+                conn, item.project_id, row.phone_e164, item.now
+            ):
+                # On a call from another row (another campaign, a duplicate): passed over
+                # by this request only, so it is callable the moment that call ends.
+                passed.add(row.id)
+                continue
             if verdict.kind == judge.CALLABLE:
                 if campaign.completed_at is not None:
                     wrapup.reopen(conn, item.project_id, item.campaign_id)

@@ -113,6 +113,13 @@ class Rules(_Model):
         default=0, ge=0, le=527_040, description="Between two calls to one number, anywhere."
     )
     refusal_cooldown_days: int | None = Field(default=None, ge=1, le=3660)
+    personal_callback_minutes: int = Field(
+        default=60,
+        ge=0,
+        le=527_040,
+        description="A personal callback its operator has not taken this long after its time "
+        "goes to anyone.",
+    )
     starts_at: dt.datetime | None = None
     ends_at: dt.datetime | None = None
     hours: Hours = Field(default_factory=Hours)

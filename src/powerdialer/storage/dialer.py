@@ -140,7 +140,8 @@ _CANDIDATES = (
     "r.next_attempt_at, r.call_next, r.priority FROM campaign_rows r "
     "WHERE r.project_id = ? AND r.campaign_id = ? AND r.status = ? "
     "AND r.next_attempt_at <= ? AND (r.held_until IS NULL OR r.held_until <= ?) "
-    "AND (r.callback_operator_id IS NULL OR r.callback_operator_id = ?) {expired}"
+    "AND (r.callback_operator_id IS NULL OR r.callback_operator_id = ? "
+    "OR r.next_attempt_at <= ?) {expired}"
     "AND NOT EXISTS (SELECT 1 FROM dnc_numbers d "
     "WHERE d.project_id = r.project_id AND d.phone_e164 = r.phone_e164) "
     "ORDER BY r.call_next DESC, r.priority DESC, r.next_attempt_at, r.id LIMIT ?{lock}"
@@ -162,14 +163,18 @@ def candidates(
     operator_id: int,
     now: dt.datetime,
     limit: int,
+    callbacks_free: dt.datetime | None = None,
 ) -> list[QueueRow]:
     """The next rows in queue order (docs/dialer.md): call next, priority, due time, id.
 
     Two ordered index scans, one per status: the pending rows, and the few whose lease ran
-    out (an ``IN`` over both statuses would make the database sort the whole campaign)."""
+    out (an ``IN`` over both statuses would make the database sort the whole campaign).
+    Another operator's personal callback is a candidate once it was due before
+    ``callbacks_free`` (its operator has not come for it)."""
     found: list[QueueRow] = []
+    free = callbacks_free or dt.datetime.min.replace(tzinfo=dt.UTC)
     for status in (PENDING, LEASED):
-        params: list[Any] = [project_id, campaign_id, status, now, now, operator_id]
+        params: list[Any] = [project_id, campaign_id, status, now, now, operator_id, free]
         if status == LEASED:
             params.append(now)
         params.append(limit)
@@ -200,6 +205,41 @@ def hold(conn: Connection, row_id: int, until: dt.datetime, reason: str) -> None
     )
 
 
+def number_on_call(conn: Connection, project_id: int, phone_e164: str, now: dt.datetime) -> bool:
+    """Whether the number holds an unexpired lease in any campaign of the project (two rows
+    of one number, in two campaigns or kept as duplicates, are never on two calls at once).
+
+    On PostgreSQL a transaction-scoped advisory lock on the number comes first, so two
+    processes leasing two rows of one number at the same moment take turns; ``None`` (not
+    got) counts as on a call: the other process is leasing it right now."""
+    if conn.dialect.name == "postgresql":
+        got = run(
+            conn,
+            "SELECT pg_try_advisory_xact_lock(CAST(? AS integer), hashtext(?))",
+            (project_id % 2_147_483_647, phone_e164),
+        ).fetchone()[0]
+        if not got:
+            return True
+    found = run(
+        conn,
+        "SELECT 1 FROM leases WHERE project_id = ? AND phone_e164 = ? AND ended_at IS NULL "
+        "AND expires_at > ? LIMIT 1",
+        (project_id, phone_e164, now),
+    ).fetchone()
+    return found is not None
+
+
+def numbers_on_call(conn: Connection, project_id: int, now: dt.datetime) -> set[str]:
+    """The project's numbers on a call now (``explain``)."""
+    rows = run(
+        conn,
+        "SELECT DISTINCT phone_e164 FROM leases WHERE project_id = ? AND ended_at IS NULL "
+        "AND expires_at > ?",
+        (project_id, now),
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
 def close_expired(conn: Connection, lease_id: int) -> None:
     """End a lease that ran out, as of when it ran out."""
     run(
@@ -223,9 +263,9 @@ def grant(
         close_expired(conn, row.lease_id)
     lease_id = run(
         conn,
-        "INSERT INTO leases (project_id, campaign_id, row_id, operator_id, leased_at, "
-        "expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        (project_id, row.campaign_id, row.id, operator_id, now, expires_at),
+        "INSERT INTO leases (project_id, campaign_id, row_id, operator_id, phone_e164, "
+        "leased_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (project_id, row.campaign_id, row.id, operator_id, row.phone_e164, now, expires_at),
     ).fetchone()[0]
     run(
         conn,

@@ -318,6 +318,7 @@ leases = Table(
     Column("campaign_id", Id, nullable=False),
     Column("row_id", Id, ForeignKey("campaign_rows.id", ondelete="CASCADE"), nullable=False),
     Column("operator_id", Id, nullable=False),
+    Column("phone_e164", String(16), nullable=False),  # a number is on one call at a time
     Column("leased_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("ended_at", UTCDateTime, nullable=True),
@@ -331,6 +332,14 @@ leases = Table(
         postgresql_where=text("ended_at IS NULL"),
     ),
     Index(None, "row_id"),  # deleting a row deletes its leases (ON DELETE CASCADE)
+    # Whether a number is on a call now, in any campaign of the project (one lease at a time).
+    Index(
+        "ix_leases_open_phone",
+        "project_id",
+        "phone_e164",
+        sqlite_where=text("ended_at IS NULL"),
+        postgresql_where=text("ended_at IS NULL"),
+    ),
     # An operator's open lease in a campaign ("next" again answers it): partial, so the
     # ended leases, nearly all of them, cost no entry.
     Index(

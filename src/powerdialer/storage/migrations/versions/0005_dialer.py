@@ -86,6 +86,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("operator_id", Id, nullable=False),
+        sa.Column("phone_e164", sa.String(16), nullable=False),
         sa.Column("leased_at", UTCDateTime, nullable=False),
         sa.Column("expires_at", UTCDateTime, nullable=False),
         sa.Column("ended_at", UTCDateTime, nullable=True),
@@ -102,6 +103,13 @@ def upgrade() -> None:
         postgresql_where=OPEN,
     )
     op.create_index("ix_leases_row_id", "leases", ["row_id"])
+    op.create_index(
+        "ix_leases_open_phone",
+        "leases",
+        ["project_id", "phone_e164"],
+        sqlite_where=OPEN,
+        postgresql_where=OPEN,
+    )
     op.create_index(
         "ix_leases_open_operator",
         "leases",
