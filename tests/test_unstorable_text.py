@@ -50,6 +50,8 @@ def json_example(schema: dict[str, Any], operation: dict[str, Any]) -> Any:
         return None
     if "example" in content:
         return content["example"]
+    if "examples" in content:  # named examples (openapi_examples): the first one's value
+        return next(iter(content["examples"].values()))["value"]
     ref = content["schema"]["$ref"].rsplit("/", 1)[1]
     return schema["components"]["schemas"][ref]["examples"][0]
 
