@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 
 from powerdialer.dialer import assess as judge
 from powerdialer.dialer.queue import campaign_refusal
-from powerdialer.dialer.rules import load_rules
+from powerdialer.dialer.rules import load_rules, window_of
 from powerdialer.errors import PowerDialerError
 from powerdialer.storage import Store, dialer_read
 from powerdialer.storage import dialer as sql
@@ -71,7 +71,7 @@ def _explain(conn: Connection, project_id: int, campaign_id: int, at: dt.datetim
     if isinstance(refused, PowerDialerError) and refused.code == "campaign_not_found":
         raise refused
     dialing = "running" if refused is None else refused.code
-    window = rules.window()
+    window = window_of(campaign.rules if campaign else None)
     counts: Counter[str] = Counter(dict.fromkeys(REASONS, 0))
     finals: Counter[str] = Counter()
     soonest: dt.datetime | None = None

@@ -14,7 +14,6 @@ lease runs out, and the next lease of it closes the old one.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,8 +22,8 @@ from sqlalchemy import Connection
 from powerdialer.dialer import assess as judge
 from powerdialer.dialer import hours
 from powerdialer.dialer.outcomes import FinalState
-from powerdialer.dialer.rules import Rules, load_rules
-from powerdialer.errors import Conflict, NotFound, PowerDialerError, ValidationError
+from powerdialer.dialer.rules import Rules, load_rules, window_of
+from powerdialer.errors import Conflict, NotFound, PowerDialerError
 from powerdialer.storage import dialer as sql
 from powerdialer.storage import dialer_read, wrapup
 from powerdialer.storage import leases as lease_sql
@@ -66,11 +65,6 @@ class Lease(Payload["Leased | NoContact"]):
     campaign_id: int
     operator_id: int
     now: dt.datetime
-
-
-@functools.lru_cache(maxsize=1024)
-def _window(rules: str | None) -> hours.Window:
-    return load_rules(rules).window()
 
 
 def campaign_refusal(
@@ -135,7 +129,7 @@ def _lease(conn: Connection, item: Lease) -> Leased | NoContact:
     held = context.held_row
     if held is not None:  # a reload, a second tab: the same contact, not a second one
         return _resumed(conn, item, held, rules)
-    window = _window(campaign.rules)
+    window = window_of(campaign.rules)
     judged = 0
     passed: set[int] = set()  # callable, but their number is on another call now
     while judged < SCAN:
@@ -232,16 +226,6 @@ def _resumed(conn: Connection, item: Lease, row_id: int, rules: Rules) -> Leased
         resumed=True,
         contact=row,
     )
-
-
-def check_operator_id(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValidationError(
-            "operator_id must be a member's user id (a positive integer).",
-            code="invalid_operator_id",
-            field="operator_id",
-        )
-    return value
 
 
 WRITES: Writes = {Lease: apply_leases}

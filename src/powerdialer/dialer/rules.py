@@ -214,8 +214,6 @@ def parse_rules(value: object) -> Rules:
             code="invalid_rules",
             field=where,
         ) from None
-    except PowerDialerError:
-        raise
 
 
 @functools.lru_cache(maxsize=1024)
@@ -226,6 +224,13 @@ def _load(text: str) -> Rules:
 def load_rules(text: str | None) -> Rules:
     """A campaign's stored rules (cached by their JSON: the writer reads them per lease)."""
     return DEFAULT if text is None else _load(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def window_of(text: str | None) -> Window:
+    """A campaign's calling window from its stored rules, worked out once per rules (the
+    queue, the wrap-up and the explanation all read it)."""
+    return load_rules(text).window()
 
 
 def dump_rules(rules: Rules) -> str:

@@ -30,7 +30,7 @@ from powerdialer.dialer.outcomes import (
     Outcome,
     unknown_outcome,
 )
-from powerdialer.dialer.rules import load_rules
+from powerdialer.dialer.rules import load_rules, window_of
 from powerdialer.errors import PowerDialerError, ValidationError
 from powerdialer.storage import dnc as dnc_sql
 from powerdialer.storage import leases as lease_sql
@@ -142,7 +142,7 @@ def _record(conn: Connection, item: Record) -> Recorded:
         assert item.callback_at is not None
         asked = item.callback_at.astimezone(dt.UTC)
         zones = hours.zones_for(row.phone_e164, row.tz, rules.fallback_tz)
-        opening = hours.next_opening(rules.window(), zones, asked)
+        opening = hours.next_opening(window_of(lease.rules), zones, asked)
         due = opening or asked
         moved = opening is not None and opening != asked
     attempts = row.attempts + (1 if outcome.counts_as_attempt else 0)
