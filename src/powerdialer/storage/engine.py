@@ -6,6 +6,7 @@ transaction handling is turned off and transactions begin explicitly, so the gro
 writer can take the write lock up front with ``BEGIN IMMEDIATE``.  A 64 MiB page cache (the
 default is 2 MiB) keeps the unique index of a million-row campaign in memory: an import's
 inserts land at random places in it.  The WAL is checkpointed into the database every 64 MiB
+(by a thread of the server's own, not by the committing writer: ``storage/checkpoint.py``)
 instead of every 4 MiB: an import's transactions each touch thousands of index pages, and a
 checkpoint after every one of them copied the same pages over and over (1M rows in 5,000-row
 writes: 15.0 s → 10.8 s; benchmarks/results/import.md).  Neither touches durability: every
@@ -45,7 +46,10 @@ def normalize_url(url: str) -> str:
 PAGE_SIZE = 8192
 """Bytes per page of a new SQLite database."""
 CHECKPOINT_BYTES = 64 * 1024 * 1024
-"""WAL size at which SQLite checkpoints it into the database."""
+"""WAL not yet in the database past which the server's checkpointer copies it (its own
+thread: ``storage/checkpoint.py``)."""
+AUTOCHECKPOINT_BYTES = 4 * CHECKPOINT_BYTES
+"""WAL size at which a committing connection checkpoints it itself: the backstop."""
 CACHE_KIB = 64 * 1024
 """SQLite's page cache a connection, in KiB: 64 MiB."""
 
@@ -64,7 +68,7 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")  # an upper bound, not reserved
     page_size = cursor.execute("PRAGMA page_size").fetchone()[0]
-    cursor.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_BYTES // page_size}")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_BYTES // page_size}")
     cursor.close()
 
 

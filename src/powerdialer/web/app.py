@@ -24,6 +24,7 @@ from powerdialer.storage.payload import merge_writes
 from powerdialer.web import compat, ui
 from powerdialer.web.api import build_api
 from powerdialer.web.api.openapi import PUBLIC_PATHS
+from powerdialer.web.dialer_edge import DialerEdge
 from powerdialer.web.middleware import idempotency_writes
 from powerdialer.web.middleware.bodylimit import BodyLimitMiddleware
 from powerdialer.web.middleware.cors import ApiCors
@@ -67,8 +68,11 @@ class PowerDialerApp:
             public=PUBLIC_PATHS,
             hot_path=compat.PATH,
         )
+        # The operator's next and outcome calls skip the framework (``web/dialer_edge.py``).
+        self.dialer_edge = DialerEdge(self.api, services)
         self._api_asgi = RateLimitMiddleware(
-            BodyLimitMiddleware(NulGuardMiddleware(self.api), settings), services.limiter
+            BodyLimitMiddleware(NulGuardMiddleware(self.dialer_edge), settings),
+            services.limiter,
         )
         # Authentication first: nothing below spends on a request whose key does not verify.
         # The compatible endpoint, the hot path, is sent straight from the front door and

@@ -1,7 +1,7 @@
 """``Services``: what the routes and the middleware are handed, typed, in place of the whole
 application object — the settings, the store, the group-commit writer, the import runner,
-the rate limiter, the export slots and the health check (the dialer and the webhooks join
-them here).
+the WAL checkpointer (SQLite), the rate limiter, the export slots and the health check (the
+dialer and the webhooks join them here).
 
 ``web/app.py`` makes one per application, starts it at the app's startup and stops it at
 its shutdown; the API's routes get it through a dependency (``web.api.deps.ServicesDep``),
@@ -19,6 +19,7 @@ from powerdialer.importing.runner import ImportRunner
 from powerdialer.models import utcnow
 from powerdialer.settings import Settings
 from powerdialer.storage import Store, open_store
+from powerdialer.storage.checkpoint import Checkpointer
 from powerdialer.storage.payload import Writes
 from powerdialer.storage.writer import GroupCommitter
 from powerdialer.web.exports import ExportSlots
@@ -43,6 +44,7 @@ class Services:
         self._store: Store | None = None
         self._writer: GroupCommitter | None = None
         self._imports: ImportRunner | None = None
+        self._checkpointer: Checkpointer | None = None
 
     @property
     def store(self) -> Store:
@@ -68,6 +70,9 @@ class Services:
         self._store = store
         self._writer = GroupCommitter(store.engine, writes, max_batch=self.settings.max_batch_rows)
         self._writer.start()
+        if Checkpointer.possible(store.engine):
+            self._checkpointer = Checkpointer(store.engine)
+            self._checkpointer.start()
         self._imports = ImportRunner(store, self._writer, self.settings)
         await self._imports.start()
 
@@ -77,6 +82,8 @@ class Services:
             await self._imports.stop()
         if self._writer is not None:
             await self._writer.stop()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         if self._store is not None:
             self._store.dispose()
 

@@ -10,16 +10,21 @@ user id): the caller is a project's key, which may act for any of its members.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 
 from powerdialer.dialer import control
-from powerdialer.dialer.queue import Leased
 from powerdialer.dialer.wrapup import Record
 from powerdialer.models import MAX_ID
 from powerdialer.web.api.deps import Authed, CampaignId, ServicesDep
-from powerdialer.web.api.dialer_views import contact_of, lease_of, none_of
+from powerdialer.web.api.dialer_views import (
+    contact_of,
+    lease_of,
+    next_answer,
+    record_answer,
+    recorded_of,
+)
 from powerdialer.web.api.routing import ApiRoute
 from powerdialer.web.api.schemas.dialer import (
     NextAnswer,
@@ -55,17 +60,7 @@ async def next_contact(
     by default). An operator who already holds a lease in the campaign gets that one again
     (`resumed: true`). With nothing to hand out, `lease` and `contact` are null and `none`
     says why."""
-    now = services.clock()
-    found = await control.next_contact(
-        services.writer, auth.project_id, campaign_id, body.operator_id, now
-    )
-    if not isinstance(found, Leased):
-        return NextAnswer(lease=None, contact=None, none=none_of(found))
-    return NextAnswer(
-        lease=lease_of(found),
-        contact=contact_of(found, now),
-        none=None,
-    )
+    return await next_answer(services, auth.project_id, campaign_id, body.operator_id)
 
 
 @router.post(
@@ -124,7 +119,7 @@ async def skip_lease(
         note=body.reason,
         added_by=auth.key_id,
     )
-    return _recorded(await control.record(services.writer, record))
+    return recorded_of(await control.record(services.writer, record))
 
 
 @router.post(
@@ -146,28 +141,4 @@ async def record_outcome(
     answered, no_answer, busy, voicemail, failed, wrong_number, callback (with `callback_at`;
     `callback_scope` personal or anyone), do_not_call (also lists the number), not_interested,
     skip (needs a `note`). The answer says when the row is due again or its final state."""
-    record = Record(
-        auth.project_id,
-        lease_id,
-        body.operator_id,
-        body.outcome,
-        services.clock(),
-        note=body.note,
-        duration_seconds=body.duration_seconds,
-        callback_at=body.callback_at,
-        callback_personal=body.callback_scope == "personal",
-        added_by=auth.key_id,
-    )
-    return _recorded(await control.record(services.writer, record))
-
-
-def _recorded(found: Any) -> RecordedPublic:
-    return RecordedPublic(
-        attempt_id=found.attempt_id,
-        row_id=found.row_id,
-        outcome=found.outcome,
-        final_state=found.final_state,
-        next_attempt_at=found.next_attempt_at,
-        callback_moved=found.callback_moved,
-        campaign_completed=found.campaign_completed,
-    )
+    return await record_answer(services, auth.project_id, auth.key_id, lease_id, body)

@@ -19,7 +19,7 @@ from powerdialer.web.api.errors import error_response
 from powerdialer.web.middleware.textguard import unstorable_json_field, unstorable_text
 
 
-def _is_json(content_type: str | None) -> bool:
+def is_json(content_type: str | None) -> bool:
     """What FastAPI parses as JSON: no Content-Type, or application/json or …+json."""
     if not content_type:
         return True
@@ -43,7 +43,7 @@ class ApiRoute(APIRoute):
             return handler
 
         async def checked(request: Request) -> Response:
-            if _is_json(request.headers.get("content-type")):
+            if is_json(request.headers.get("content-type")):
                 path = unstorable_json_field(await request.body())  # kept for the route
                 if path is not None:
                     return error_response(unstorable_text(path))
