@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
@@ -105,6 +106,28 @@ def authenticate(conn: Connection, project_id: int, presented: str) -> None:
     stored = sql.key_hashes(conn, {(project_id, parts[0])}) if parts else {}
     if parts is None or not keys.secret_matches(parts[1], stored.get((project_id, parts[0]))):
         raise invalid_key()
+
+
+@dataclass(frozen=True, slots=True)
+class KeyProof:
+    """The key a writer payload was sent with, checked again in the payload's transaction:
+    a request whose key was verified through the cache (``KeyVerifier.verify_cached``) is
+    refused there at once if the key was revoked since."""
+
+    key_id: str
+    secret_hash: str
+
+
+def refused_proofs(conn: Connection, proofs: Sequence[tuple[int, KeyProof | None]]) -> list[bool]:
+    """For each ``(project_id, proof)``: ``True`` if the proof no longer holds (the key is
+    revoked, gone, or another's).  No proof: nothing to check (``False``).  One query."""
+    pairs = {(project, proof.key_id) for project, proof in proofs if proof is not None}
+    hashes = sql.key_hashes(conn, pairs)
+    return [
+        proof is not None
+        and not keys.hash_matches(proof.secret_hash, hashes.get((project, proof.key_id)))
+        for project, proof in proofs
+    ]
 
 
 def invalid_key() -> AuthError:

@@ -26,6 +26,7 @@ from powerdialer.dialer.rules import Rules, dump_rules, load_rules
 from powerdialer.dialer.wrapup import Record, Recorded, check_record
 from powerdialer.errors import Conflict, NotFound
 from powerdialer.models import utcnow
+from powerdialer.projects import KeyProof
 from powerdialer.rows.listing import row_not_found
 from powerdialer.storage import Store, dialer_read
 from powerdialer.storage import dialer_admin as sql
@@ -131,8 +132,12 @@ async def next_contact(
     campaign_id: int,
     operator_id: int,
     now: dt.datetime | None = None,
+    proof: KeyProof | None = None,
 ) -> Leased | NoContact:
-    return await writer.submit(Lease(project_id, campaign_id, operator_id, now or utcnow()))
+    """The next contact for the operator; ``proof``: the caller's key, checked again in the
+    lease's transaction (when it was verified through the cache)."""
+    lease = Lease(project_id, campaign_id, operator_id, now or utcnow(), proof)
+    return await writer.submit(lease)
 
 
 async def renew(

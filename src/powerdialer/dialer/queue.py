@@ -24,6 +24,7 @@ from powerdialer.dialer import hours
 from powerdialer.dialer.outcomes import FinalState
 from powerdialer.dialer.rules import Rules, load_rules, window_of
 from powerdialer.errors import Conflict, NotFound, PowerDialerError
+from powerdialer.projects import KeyProof, invalid_key, refused_proofs
 from powerdialer.storage import dialer as sql
 from powerdialer.storage import dialer_read, wrapup
 from powerdialer.storage import leases as lease_sql
@@ -65,6 +66,7 @@ class Lease(Payload["Leased | NoContact"]):
     campaign_id: int
     operator_id: int
     now: dt.datetime
+    proof: KeyProof | None = None  # the caller's key, checked again here (projects.py)
 
 
 def campaign_refusal(
@@ -106,7 +108,11 @@ def not_a_member(operator_id: int) -> NotFound:
 
 def apply_leases(conn: Connection, items: Sequence[Lease]) -> list[Leased | NoContact | Exception]:
     results: list[Leased | NoContact | Exception] = []
-    for item in items:
+    refused = refused_proofs(conn, [(item.project_id, item.proof) for item in items])
+    for item, unproven in zip(items, refused, strict=True):
+        if unproven:
+            results.append(invalid_key())
+            continue
         try:
             results.append(_lease(conn, item))
         except PowerDialerError as exc:

@@ -32,6 +32,7 @@ from powerdialer.dialer.outcomes import (
 )
 from powerdialer.dialer.rules import load_rules, window_of
 from powerdialer.errors import PowerDialerError, ValidationError
+from powerdialer.projects import KeyProof, invalid_key, refused_proofs
 from powerdialer.storage import dnc as dnc_sql
 from powerdialer.storage import leases as lease_sql
 from powerdialer.storage import wrapup as wrap_sql
@@ -65,6 +66,7 @@ class Record(Payload[Recorded]):
     callback_at: dt.datetime | None = None
     callback_personal: bool = False
     added_by: str | None = None  # who the do-not-call entry names
+    proof: KeyProof | None = None  # the caller's key, checked again here (projects.py)
 
 
 def check_record(record: Record) -> Record:
@@ -122,7 +124,11 @@ def outcome_of(conn: Connection, project_id: int, code: str) -> Outcome:
 
 def apply_records(conn: Connection, items: Sequence[Record]) -> list[Recorded | Exception]:
     results: list[Recorded | Exception] = []
-    for item in items:
+    refused = refused_proofs(conn, [(item.project_id, item.proof) for item in items])
+    for item, unproven in zip(items, refused, strict=True):
+        if unproven:
+            results.append(invalid_key())
+            continue
         try:
             results.append(_record(conn, item))
         except PowerDialerError as exc:

@@ -21,10 +21,9 @@ from powerdialer.phones import normalize_phone
 from powerdialer.rows import intake, write
 from powerdialer.settings import Settings
 from powerdialer.storage.payload import merge_writes
-from powerdialer.web import compat, ui
+from powerdialer.web import compat, dialer_edge, ui
 from powerdialer.web.api import build_api
 from powerdialer.web.api.openapi import PUBLIC_PATHS
-from powerdialer.web.dialer_edge import DialerEdge
 from powerdialer.web.middleware import idempotency_writes
 from powerdialer.web.middleware.bodylimit import BodyLimitMiddleware
 from powerdialer.web.middleware.cors import ApiCors
@@ -67,9 +66,10 @@ class PowerDialerApp:
             prefix="/power-dialer/",
             public=PUBLIC_PATHS,
             hot_path=compat.PATH,
+            cached=(dialer_edge.NEXT, dialer_edge.OUTCOME),  # their writes check it again
         )
         # The operator's next and outcome calls skip the framework (``web/dialer_edge.py``).
-        self.dialer_edge = DialerEdge(self.api, services)
+        self.dialer_edge = dialer_edge.DialerEdge(self.api, services, self.keyauth.verifier.forget)
         self._api_asgi = RateLimitMiddleware(
             BodyLimitMiddleware(NulGuardMiddleware(self.dialer_edge), settings),
             services.limiter,

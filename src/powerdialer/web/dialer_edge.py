@@ -10,12 +10,16 @@ JSON body that its model accepts.  Anything else — a path id out of range, a b
 refuses, another content type, a lone surrogate, a JSON number orjson cannot read — goes on
 to the FastAPI route with the body replayed, so every error answer is the route's own, byte
 for byte.  Domain errors and storage failures are answered by the API's own error functions.
+The key of these two calls comes through the verifier's cache (``KeyAuth(cached=…)``): the
+lease's or the outcome's transaction checks it again (``projects.KeyProof``), so a revoked
+key is refused at once, as on the compatible endpoint.
 The answers are the route's models (``web.api.dialer_views``), serialised as FastAPI does.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -23,8 +27,9 @@ import pydantic
 from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp
 
-from powerdialer.errors import PowerDialerError
+from powerdialer.errors import AuthError, PowerDialerError
 from powerdialer.models import MAX_ID
+from powerdialer.projects import KeyProof
 from powerdialer.storage.writer import StorageUnavailable
 from powerdialer.web.api.dialer_views import next_answer, record_answer
 from powerdialer.web.api.errors import error_response, failure_response
@@ -43,9 +48,12 @@ _JSON = [(b"content-type", b"application/json")]
 class DialerEdge:
     """In front of the FastAPI app; ``answered`` counts the calls it answered itself."""
 
-    def __init__(self, app: ASGIApp, services: Services) -> None:
+    def __init__(
+        self, app: ASGIApp, services: Services, forget: Callable[[int, str], None]
+    ) -> None:
         self.app = app
         self.services = services
+        self.forget = forget  # drops a key from the verifier's cache
         self.answered = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -67,16 +75,17 @@ class DialerEdge:
             await self.app(scope, _replay(raw, receive), send)
             return
         self.answered += 1
+        proven = (verified.project_id, KeyProof(verified.key_id, verified.secret_hash))
         try:
             if isinstance(body, OutcomeBody):
                 answer: pydantic.BaseModel = await record_answer(
-                    self.services, verified.project_id, verified.key_id, target, body
+                    self.services, proven, target, body
                 )
             else:
-                answer = await next_answer(
-                    self.services, verified.project_id, target, body.operator_id
-                )
+                answer = await next_answer(self.services, proven, target, body.operator_id)
         except PowerDialerError as exc:
+            if isinstance(exc, AuthError):  # revoked since the verifier cached it
+                self.forget(verified.project_id, verified.key_id)
             await error_response(exc)(scope, receive, send)
             return
         except (StorageUnavailable, DBAPIError, OSError) as exc:  # as the API's handlers

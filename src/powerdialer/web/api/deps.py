@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 
 from powerdialer.models import MAX_ID
-from powerdialer.projects import invalid_key
+from powerdialer.projects import KeyProof, invalid_key
 from powerdialer.storage import Store
 from powerdialer.web.middleware.keyauth import SCOPE_KEY, VerifiedKey
 from powerdialer.web.services import Services
@@ -34,6 +34,12 @@ def get_store(request: Request) -> Store:
 class AuthedProject:
     project_id: int
     key_id: str
+    secret_hash: str
+
+    @property
+    def proven(self) -> tuple[int, KeyProof]:
+        """The project and the key, for a write that checks the key again."""
+        return self.project_id, KeyProof(self.key_id, self.secret_hash)
 
 
 async def authenticate(request: Request) -> AuthedProject:
@@ -42,7 +48,7 @@ async def authenticate(request: Request) -> AuthedProject:
         # Fail closed: only a keyed route outside /power-dialer/ (or declared public) could
         # get here unverified.
         raise invalid_key()
-    return AuthedProject(verified.project_id, verified.key_id)
+    return AuthedProject(verified.project_id, verified.key_id, verified.secret_hash)
 
 
 Authed = Annotated[AuthedProject, Depends(authenticate)]

@@ -60,7 +60,7 @@ async def next_contact(
     by default). An operator who already holds a lease in the campaign gets that one again
     (`resumed: true`). With nothing to hand out, `lease` and `contact` are null and `none`
     says why."""
-    return await next_answer(services, auth.project_id, campaign_id, body.operator_id)
+    return await next_answer(services, auth.proven, campaign_id, body.operator_id)
 
 
 @router.post(
@@ -141,4 +141,4 @@ async def record_outcome(
     answered, no_answer, busy, voicemail, failed, wrong_number, callback (with `callback_at`;
     `callback_scope` personal or anyone), do_not_call (also lists the number), not_interested,
     skip (needs a `note`). The answer says when the row is due again or its final state."""
-    return await record_answer(services, auth.project_id, auth.key_id, lease_id, body)
+    return await record_answer(services, auth.proven, lease_id, body)

@@ -10,6 +10,7 @@ import datetime as dt
 from powerdialer.dialer import control
 from powerdialer.dialer.queue import Leased, NoContact
 from powerdialer.dialer.wrapup import Record, Recorded
+from powerdialer.projects import KeyProof
 from powerdialer.web.api.schemas.dialer import (
     ContactPublic,
     LeasePublic,
@@ -19,6 +20,9 @@ from powerdialer.web.api.schemas.dialer import (
     RecordedPublic,
 )
 from powerdialer.web.services import Services
+
+ProvenKey = tuple[int, KeyProof]
+"""A project's id and the key a request of it was verified with."""
 
 
 def lease_of(found: Leased) -> LeasePublic:
@@ -40,18 +44,24 @@ def contact_of(found: Leased, now: dt.datetime) -> ContactPublic:
 
 
 async def next_answer(
-    services: Services, project_id: int, campaign_id: int, operator_id: int
+    services: Services, proven: ProvenKey, campaign_id: int, operator_id: int
 ) -> NextAnswer:
+    """``proven``: the project and the key the request was verified with, which the lease's
+    transaction checks again (the key came through the verifier's cache)."""
     now = services.clock()
-    found = await control.next_contact(services.writer, project_id, campaign_id, operator_id, now)
+    project_id, proof = proven
+    found = await control.next_contact(
+        services.writer, project_id, campaign_id, operator_id, now, proof
+    )
     if not isinstance(found, Leased):
         return NextAnswer(lease=None, contact=None, none=none_of(found))
     return NextAnswer(lease=lease_of(found), contact=contact_of(found, now), none=None)
 
 
 async def record_answer(
-    services: Services, project_id: int, key_id: str, lease_id: int, body: OutcomeBody
+    services: Services, proven: ProvenKey, lease_id: int, body: OutcomeBody
 ) -> RecordedPublic:
+    project_id, proof = proven
     record = Record(
         project_id,
         lease_id,
@@ -62,7 +72,8 @@ async def record_answer(
         duration_seconds=body.duration_seconds,
         callback_at=body.callback_at,
         callback_personal=body.callback_scope == "personal",
-        added_by=key_id,
+        added_by=proof.key_id,
+        proof=proof,
     )
     return recorded_of(await control.record(services.writer, record))
 

@@ -21,9 +21,10 @@ that stores the row, so a revocation takes effect there at once too.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -171,7 +172,10 @@ class KeyAuth:
     declares: ``web.api.openapi.PUBLIC_PATHS``), whatever the method and whether or not a route
     answers it: a stranger learns nothing, not even which paths exist, and a route added under
     the prefix is covered from its first line.  ``hot_path`` is the compatible endpoint
-    (POST only: it answers other methods 405 itself), whose keys go through the cache."""
+    (POST only: it answers other methods 405 itself), whose keys go through the cache;
+    so do the POST paths that ``cached`` matches (the dialer's next and outcome), whose
+    writes check the key again in their transaction, as the compatible endpoint's do.  Every
+    other request reads its key's hash fresh."""
 
     def __init__(
         self,
@@ -180,11 +184,19 @@ class KeyAuth:
         prefix: str,
         public: Collection[str],
         hot_path: str,
+        cached: Sequence[re.Pattern[str]] = (),
     ) -> None:
         self.verifier = verifier
         self.prefix = prefix
         self.public = frozenset(public)
         self.hot_path = hot_path
+        self.cached = tuple(cached)
+
+    def through_cache(self, scope: Scope) -> bool:
+        path: str = scope["path"]
+        if path == self.hot_path:
+            return True
+        return scope["method"] == "POST" and any(p.fullmatch(path) for p in self.cached)
 
     def needs_key(self, scope: Scope) -> bool:
         path: str = scope["path"]
@@ -195,7 +207,7 @@ class KeyAuth:
     async def identify(self, scope: Scope) -> VerifiedKey | Refusal:
         """The request's verified key, or the answer to send instead (status, body, headers)."""
         return await self.check(
-            read_credentials(scope["headers"]), fresh=scope["path"] != self.hot_path
+            read_credentials(scope["headers"]), fresh=not self.through_cache(scope)
         )
 
     async def check(
