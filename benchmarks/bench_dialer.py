@@ -23,6 +23,10 @@ httpx's client tops out near 600 requests/s, docs/architecture.md) on CPU 1, unl
 4. the largest operator count while a ``--import-rows`` CSV is imported into another
    campaign (POST /power-dialer/campaigns/{id}/imports): next-contact p50/p99 meanwhile.
 
+Beside every operator step, a thread fsyncs a 4 KiB write in the run's directory 50 times a
+second: the disk's own fsync p50/p99 meanwhile, the floor under any durable commit's
+latency on this (shared) machine, reported with the step.
+
 Any answer that is not 200 stops the run (exit 1): a benchmark of errors is worthless.
 """
 
@@ -34,6 +38,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -156,6 +161,43 @@ async def operators(
     }
 
 
+class FsyncProbe:
+    """fsyncs a 4 KiB write in ``folder`` every 20 ms on a thread, until stopped."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path, self.waits, self.done = folder / "fsync.probe", [], threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        try:
+            while not self.done.wait(0.02):
+                os.write(fd, b"x" * 4096)
+                started = time.monotonic()
+                os.fsync(fd)
+                self.waits.append(time.monotonic() - started)
+        finally:
+            os.close(fd)
+
+    def __enter__(self) -> FsyncProbe:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.done.set()
+        self.thread.join()
+
+    def report(self) -> dict[str, float]:
+        return quantiles(self.waits)
+
+
+def probed(folder: Path, work: Any) -> dict[str, Any]:
+    """``asyncio.run(work)`` with the fsync probe beside it; its figures as ``fsync``."""
+    with FsyncProbe(folder) as probe:
+        result: dict[str, Any] = asyncio.run(work)
+    return {**result, "fsync": probe.report()}
+
+
 def generated_csv(path: Path, rows: int) -> Path:
     with path.open("w", encoding="utf-8") as out:
         out.write("phone;name\n")
@@ -236,10 +278,10 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             report["points"] = []
             for n in args.operators:
                 point = operators(svc.url, headers, dialed, ids[:n], args.duration, args.think)
-                report["points"].append(asyncio.run(point))
+                report["points"].append(probed(tmp, point))
                 print(json.dumps(report["points"][-1]), file=sys.stderr)
-            report["with_compat"] = asyncio.run(
-                with_wrk(svc, wrk, compat_busy, headers, dialed, ids[:top], args)
+            report["with_compat"] = probed(
+                tmp, with_wrk(svc, wrk, compat_busy, headers, dialed, ids[:top], args)
             )
             busy = report["with_compat"]["compat"]
             report["with_compat"]["compat"]["ratio"] = busy["rps"] / base.rps
@@ -250,8 +292,8 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 def work(stop: asyncio.Event) -> Any:
                     return operators(svc.url, headers, dialed, ids[:top], 3600, args.think, stop)
 
-                report["during_import"] = asyncio.run(
-                    import_meanwhile(svc.url, headers, imported, csv, work)
+                report["during_import"] = probed(
+                    tmp, import_meanwhile(svc.url, headers, imported, csv, work)
                 )
         except BenchError:
             print(svc.tail(), file=sys.stderr)
@@ -298,12 +340,14 @@ def show(report: dict[str, Any]) -> None:
     alone, raw = report["compat_alone"], report["raw"]
     print(f"compatible endpoint alone: {alone['rps']:,.0f} rows/s, p99 {alone['p99_ms']:.1f} ms; "
           f"raw {raw['rps']:,.0f} req/s; ratio {alone['ratio']:.2f}")  # fmt: skip
-    for point in [*report["points"], report["with_compat"]["operators"]]:
-        n, o = point["next"], point["outcome"]
+    busy_ops = {**report["with_compat"]["operators"], "fsync": report["with_compat"]["fsync"]}
+    for point in [*report["points"], busy_ops]:
+        n, o, f = point["next"], point["outcome"], point["fsync"]
         print(f"{point['operators']:>4} operators: next p50 {n['p50_ms']:.1f} "
               f"p99 {n['p99_ms']:.1f} "
               f"ms; outcome p50 {o['p50_ms']:.1f} p99 {o['p99_ms']:.1f} ms; "
-              f"{point['outcomes_per_s']:,.0f} outcomes/s")  # fmt: skip
+              f"{point['outcomes_per_s']:,.0f} outcomes/s; disk fsync p50 {f['p50_ms']:.1f} "
+              f"p99 {f['p99_ms']:.1f} ms")  # fmt: skip
     busy = report["with_compat"]["compat"]
     print(f"compatible endpoint beside the operators: {busy['rps']:,.0f} rows/s "
           f"({busy['socket_errors']} socket errors, {busy['non_2xx']} non-2xx), p99 "
@@ -312,8 +356,10 @@ def show(report: dict[str, Any]) -> None:
     if "during_import" in report:
         d = report["during_import"]
         n = d["operators"]["next"]
+        f = d["fsync"]
         print(f"during an import of {d['rows']:,} rows ({d['status']}, {d['import_s']:.0f} s): "
-              f"next p50 {n['p50_ms']:.1f} p99 {n['p99_ms']:.1f} ms")  # fmt: skip
+              f"next p50 {n['p50_ms']:.1f} p99 {n['p99_ms']:.1f} ms; disk fsync p99 "
+              f"{f['p99_ms']:.1f} ms")  # fmt: skip
 
 
 def main() -> int:
