@@ -230,7 +230,12 @@ async def test_200_operators_drain_a_campaign_without_overlap_loss_or_a_cap_exce
     processes = 2 if database_url.startswith("postgresql") else 1
     ids = add_operators(store, owner.project_id, OPERATORS * 3)
     servers = start_servers(database_url, tmp_path, processes)
-    limits = httpx.Limits(max_connections=OPERATORS, max_keepalive_connections=OPERATORS)
+    # Idle connections are dropped by the client before the server's 5 s keep-alive timeout
+    # closes them: with both at 5 s (httpx's default) a request sent on a connection the
+    # server is closing fails with ReadError (a 10,000-row run hit it after 6 minutes).
+    limits = httpx.Limits(
+        max_connections=OPERATORS, max_keepalive_connections=OPERATORS, keepalive_expiry=2.0
+    )
     clients = [
         httpx.AsyncClient(base_url=s.url, limits=limits, timeout=60, trust_env=False)
         for s in servers

@@ -198,9 +198,7 @@ def _grant(
     conn: Connection, item: Lease, row: sql.QueueRow, rules: Rules, zones: tuple[str, ...]
 ) -> Leased:
     expires = item.now + dt.timedelta(seconds=rules.lease_seconds)
-    lease_id = sql.grant(conn, row, item.project_id, item.operator_id, item.now, expires)
-    contact = lease_sql.row_of(conn, item.project_id, row.id)
-    assert contact is not None  # the writer holds the row
+    lease_id, contact = sql.grant(conn, row, item.project_id, item.operator_id, item.now, expires)
     return Leased(
         lease_id,
         row.id,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
@@ -250,6 +250,44 @@ def close_expired(conn: Connection, lease_id: int) -> None:
     )
 
 
+class ContactRow(NamedTuple):
+    id: int
+    campaign_id: int
+    fio: str | None
+    phone_e164: str
+    phone_raw: str
+    tz: str | None
+    attempts: int
+    status: str
+    external_id: str | None
+    extra: str | None
+    last_outcome: str | None
+    lease_id: int | None
+
+
+CONTACT_COLUMNS = (
+    "id", "campaign_id", "fio", "phone_e164", "phone_raw", "tz", "attempts", "status",
+    "external_id", "extra", "last_outcome", "lease_id",
+)  # fmt: skip
+"""What ``ContactRow`` holds, in its order (``lease_id`` last)."""
+
+
+_LEASE_INSERT = (
+    "INSERT INTO leases (project_id, campaign_id, row_id, operator_id, phone_e164, "
+    "leased_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_RETURNING = ", ".join(f"campaign_rows.{column}" for column in CONTACT_COLUMNS)
+_MARK = (
+    "UPDATE campaign_rows SET status = ?, lease_id = {lease}, lease_operator_id = ?, "
+    "lease_expires_at = ?, held_until = NULL, hold_reason = NULL{source} WHERE "
+    "campaign_rows.id = ? RETURNING {returning}"
+)
+_GRANT_PG = f"WITH granted AS ({_LEASE_INSERT} RETURNING id) " + _MARK.format(
+    lease="granted.id", source=" FROM granted", returning=_RETURNING
+)
+_MARK_SQLITE = _MARK.format(lease="?", source="", returning=_RETURNING)
+
+
 def grant(
     conn: Connection,
     row: QueueRow,
@@ -257,20 +295,17 @@ def grant(
     operator_id: int,
     now: dt.datetime,
     expires_at: dt.datetime,
-) -> int:
-    """Lease ``row``: end its run-out lease if it has one, open a new one, mark the row."""
+) -> tuple[int, ContactRow]:
+    """Lease ``row``: end its run-out lease if it has one, open a new one, mark the row; the
+    lease's id and the row as the operator sees it.  On PostgreSQL the lease's INSERT and the
+    row's UPDATE are one statement (a data-modifying CTE): a round trip fewer a lease."""
     if row.lease_id is not None:
         close_expired(conn, row.lease_id)
-    lease_id = run(
-        conn,
-        "INSERT INTO leases (project_id, campaign_id, row_id, operator_id, phone_e164, "
-        "leased_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        (project_id, row.campaign_id, row.id, operator_id, row.phone_e164, now, expires_at),
-    ).fetchone()[0]
-    run(
-        conn,
-        "UPDATE campaign_rows SET status = ?, lease_id = ?, lease_operator_id = ?, "
-        "lease_expires_at = ?, held_until = NULL, hold_reason = NULL WHERE id = ?",
-        (LEASED, lease_id, operator_id, expires_at, row.id),
-    )
-    return int(lease_id)
+    lease = (project_id, row.campaign_id, row.id, operator_id, row.phone_e164, now, expires_at)
+    mark = (LEASED, operator_id, expires_at, row.id)
+    if conn.dialect.name == "postgresql":
+        found = run(conn, _GRANT_PG, (*lease, *mark)).fetchone()
+    else:
+        lease_id = run(conn, _LEASE_INSERT + " RETURNING id", lease).fetchone()[0]
+        found = run(conn, _MARK_SQLITE, (mark[0], lease_id, *mark[1:])).fetchone()
+    return int(found[-1]), ContactRow(*found)

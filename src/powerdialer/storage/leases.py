@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from sqlalchemy import Connection
 
-from powerdialer.storage.dialer import LEASED, run, when
+from powerdialer.storage.dialer import CONTACT_COLUMNS, LEASED, run, when
+from powerdialer.storage.dialer import ContactRow as ContactRow  # where the queue reads it
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,21 +29,6 @@ class LeaseRecord:
     tz: str | None
     attempts: int
     rules: str | None
-
-
-class ContactRow(NamedTuple):
-    id: int
-    campaign_id: int
-    fio: str | None
-    phone_e164: str
-    phone_raw: str
-    tz: str | None
-    attempts: int
-    status: str
-    external_id: str | None
-    extra: str | None
-    last_outcome: str | None
-    lease_id: int | None
 
 
 _LEASE_RECORD = (
@@ -101,8 +86,7 @@ def renew(conn: Connection, lease_id: int, row_id: int, expires_at: dt.datetime)
 def row_of(conn: Connection, project_id: int, row_id: int) -> ContactRow | None:
     row = run(
         conn,
-        "SELECT id, campaign_id, fio, phone_e164, phone_raw, tz, attempts, status, "
-        "external_id, extra, last_outcome, lease_id FROM campaign_rows "
+        f"SELECT {', '.join(CONTACT_COLUMNS)} FROM campaign_rows "  # noqa: S608 (names only)
         "WHERE project_id = ? AND id = ?",
         (project_id, row_id),
     ).fetchone()
