@@ -68,10 +68,6 @@ CHUNK_ROWS = 10_000
 pass; a chunk of 20,000 took the worker from 56 to 85 MiB)."""
 WRITE_ROWS = 10_000
 """Rows per write to the group-commit writer: the most a live API row waits behind."""
-WRITE_ROWS_POSTGRESQL = 2_000
-"""The same on PostgreSQL, where a transaction's cost is its rows (no per-commit index
-rewrite to amortise, unlike SQLite): 2,000 rows are ~30 ms of COPY and merge, so a live row
-queued meanwhile keeps its p99 under 50 ms, and the import loses little (BENCHMARKS.md)."""
 HOLD = 10
 """Chunks of the reading child held while the counting child has not vouched for the file
 (nothing is stored before): the reading starts at once, with memory still bounded."""
@@ -102,9 +98,7 @@ class ImportRunner:
         self.committer = committer
         self.settings = settings
         self.chunk_rows = CHUNK_ROWS
-        self.write_rows = (
-            WRITE_ROWS_POSTGRESQL if store.engine.dialect.name == "postgresql" else WRITE_ROWS
-        )
+        self.write_rows = WRITE_ROWS
         self._folder: Path | None = None
         self._slots = asyncio.Semaphore(MAX_RUNNING)
         self._previews = asyncio.Semaphore(MAX_PREVIEWS)
