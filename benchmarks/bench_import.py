@@ -11,6 +11,9 @@ Run: ``.venv/bin/python benchmarks/bench_import.py [--rows 1000000] [--mix mixed
 3. Starts ``powerdialer serve`` (SQLite by default, default durability) in a temporary
    directory, uploads the file over HTTP and polls the job until it is done; meanwhile a
    probe posts one compatible row every 20 ms and times it (the live API's latency).
+   ``--side-by-side``: the import twice on the same server, into two empty campaigns, first
+   alone and then with the probe, so the import's time alone, its time under live traffic
+   and the idle latency all come from one run.
 4. With ``--baselines``, also times reader + validation (the worker's share) and
    ``rows.write.write_rows`` alone on SQLite (the writer's share), each without the rest.
 5. Prints wall time (upload included), rows/s, the job's counters, and the peak RSS
@@ -240,6 +243,11 @@ def main() -> None:
         action="store_true",
         help="no live API requests during the import (the import's time alone)",
     )
+    parser.add_argument(
+        "--side-by-side",
+        action="store_true",
+        help="import twice on one server: alone, then with the live probe (both reported)",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-import-"))
     path = tmp / "export.csv"
@@ -266,7 +274,7 @@ def main() -> None:
     store = open_store(url)
     project = projects.create_project(store, "Bench")
     key = projects.create_key(store, project.id, "bench")
-    campaign = campaigns.create_campaign(store, project.id, "Import")
+    targets = [campaigns.create_campaign(store, project.id, f"Import {i}").id for i in range(2)]
     live = campaigns.create_campaign(store, project.id, "Live")
     store.dispose()
     headers = {"x-project-id": str(project.id), "Auth-key": key.plaintext}
@@ -275,56 +283,68 @@ def main() -> None:
                "--database-url", url, "--no-bootstrap"]  # fmt: skip
     server = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{args.port}"
+    compat = f"{base}/power-dialer/campaigns/campaign-rows"
+    row = {"campaignId": live.id, "fio": "Проба"}
+    # The import alone, then (--side-by-side) the same file into a second, empty campaign of
+    # the same server with the live probe running: both times from one run.
+    probes = [False, True] if args.side_by_side else [not args.no_probe]
+    runs: list[tuple[bool, float, dict[str, object], list[float]]] = []
     try:
         wait_ready(base, server)
         idle: list[float] = []
         stop = threading.Event()
-        compat = f"{base}/power-dialer/campaigns/campaign-rows"
-        row = {"campaignId": live.id, "fio": "Проба"}
         thread = threading.Thread(target=probe, args=(compat, headers, row, stop, idle))
         thread.start()
         time.sleep(2)
         stop.set()
         thread.join()
-        busy: list[float] = []
-        stop = threading.Event()
-        thread = threading.Thread(target=probe, args=(compat, headers, row, stop, busy))
         peaks: dict[int, int] = {}
         cpu: dict[int, float] = {}
         server_cpu = cpu_seconds(server.pid)
-        started = time.perf_counter()
-        with path.open("rb") as file, httpx.Client(base_url=base, headers=headers) as client:
-            answer = client.post(
-                f"/power-dialer/campaigns/{campaign.id}/imports",
-                files={"file": ("export.csv", file, "text/csv")},
-                timeout=600,
-            )
-            uploaded = time.perf_counter() - started
-            answer.raise_for_status()
-            if not args.no_probe:
-                thread.start()
-            job_url = f"/power-dialer/imports/{answer.json()['id']}"
-            while True:
-                for pid in descendants(server.pid):
-                    peaks[pid] = max(peaks.get(pid, 0), peak_kib(pid))
-                    cpu[pid] = max(cpu.get(pid, 0.0), cpu_seconds(pid))
-                job = client.get(job_url).json()
-                if job["status"] in ("done", "failed"):
-                    break
-                time.sleep(0.1)
-        elapsed = time.perf_counter() - started
-        stop.set()
-        if thread.is_alive():
-            thread.join()
+        for campaign_id, probing in zip(targets, probes, strict=False):
+            busy: list[float] = []
+            stop = threading.Event()
+            thread = threading.Thread(target=probe, args=(compat, headers, row, stop, busy))
+            started = time.perf_counter()
+            with path.open("rb") as file, httpx.Client(base_url=base, headers=headers) as client:
+                answer = client.post(
+                    f"/power-dialer/campaigns/{campaign_id}/imports",
+                    files={"file": ("export.csv", file, "text/csv")},
+                    timeout=600,
+                )
+                uploaded = time.perf_counter() - started
+                answer.raise_for_status()
+                if probing:
+                    thread.start()
+                job_url = f"/power-dialer/imports/{answer.json()['id']}"
+                while True:
+                    for pid in descendants(server.pid):
+                        peaks[pid] = max(peaks.get(pid, 0), peak_kib(pid))
+                        cpu[pid] = max(cpu.get(pid, 0.0), cpu_seconds(pid))
+                    job = client.get(job_url).json()
+                    if job["status"] in ("done", "failed"):
+                        break
+                    time.sleep(0.1)
+            elapsed = time.perf_counter() - started
+            stop.set()
+            if thread.is_alive():
+                thread.join()
+            runs.append((probing, elapsed, job, busy))
         server_peak = peak_kib(server.pid)
         server_cpu = cpu_seconds(server.pid) - server_cpu
     finally:
         server.terminate()
         server.wait()
-    counters = {k: job[k] for k in ("supplied", "inserted", "duplicates", "updated", "rejected")}
-    print(f"job: {job['status']} {counters} error={job['error']}")
-    print(f"upload: {uploaded:.2f} s; import total (upload included): {elapsed:.2f} s, "
-          f"{job['supplied'] / elapsed:,.0f} rows/s")  # fmt: skip
+    for probing, elapsed, job, _ in runs:
+        keys = ("supplied", "inserted", "duplicates", "updated", "rejected")
+        counters = {k: job[k] for k in keys}
+        label = "with the live probe" if probing else "alone"
+        print(f"job ({label}): {job['status']} {counters} error={job['error']}")
+        print(f"import {label} (upload included): {elapsed:.2f} s, "
+              f"{int(job['supplied']) / elapsed:,.0f} rows/s")  # fmt: skip
+    print(f"upload of the last: {uploaded:.2f} s")
+    if len(runs) == 2:
+        print(f"import with the probe / alone: {runs[1][1] / runs[0][1]:.2f}x")
     print(
         f"peak RSS: server {server_peak / 1024:.0f} MiB; children (forkserver, worker): "
         + ", ".join(f"{kib / 1024:.0f} MiB" for kib in sorted(peaks.values()))
@@ -334,7 +354,8 @@ def main() -> None:
         f"worker child {max(cpu.values(), default=0):.1f} s (reading and validating); "
         f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
-    for label, samples in (("idle", idle), ("during the import", busy)):
+    samples_of = [("idle", idle)] + [("during the import", r[3]) for r in runs if r[0]]
+    for label, samples in samples_of:
         if len(samples) > 2:
             cuts = statistics.quantiles(samples, n=100)
             print(

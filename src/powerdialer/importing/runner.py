@@ -66,8 +66,11 @@ others wait for one of them to end."""
 CHUNK_ROWS = 10_000
 """Records per chunk the worker sends: one write's worth (fewer, bigger messages cost less to
 pass; a chunk of 20,000 took the worker from 56 to 85 MiB)."""
-WRITE_ROWS = 10_000
-"""Rows per write to the group-commit writer: the most a live API row waits behind."""
+WRITE_ROWS = 2_500
+"""Rows per write to the group-commit writer: the most a live API row waits behind on SQLite
+(on PostgreSQL the imports have a writer lane of their own).  The writer still puts up to
+``max_background`` rows of them in one transaction while no live row waits, so the import
+keeps its speed; 10,000 let a live row wait p99 0.7 s during a 1M import (BENCHMARKS.md)."""
 HOLD = 10
 """Chunks of the reading child held while the counting child has not vouched for the file
 (nothing is stored before): the reading starts at once, with memory still bounded."""

@@ -33,6 +33,11 @@ def _listed_sql(dialect: str, count: int) -> str:
     )
 
 
+_PG_LISTED = (
+    "SELECT phone_e164 FROM dnc_numbers WHERE project_id = %s AND phone_e164 = ANY(%s::text[])"
+)
+
+
 def listed(conn: Connection, project_id: int, numbers: Iterable[str]) -> set[str]:
     """The E.164 numbers among ``numbers`` on project ``project_id``'s list.
 
@@ -45,6 +50,12 @@ def listed(conn: Connection, project_id: int, numbers: Iterable[str]) -> set[str
         return set()
     dialect = conn.dialect.name
     cur = cursor(conn)
+    if dialect == "postgresql":
+        # One statement of two parameters (the numbers as one array) whatever their count:
+        # an import's write of 2,000 numbers took two 1,024-placeholder statements, whose
+        # building alone cost more than the look-up (BENCHMARKS.md, COPY section).
+        cur.execute(_PG_LISTED, [project_id, wanted])
+        return {row[0] for row in cur.fetchall()}
     found: set[str] = set()
     start = 0
     for size in chunk_sizes(len(wanted)):

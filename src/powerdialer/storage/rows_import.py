@@ -49,14 +49,33 @@ def _sqlite_sql(count: int) -> str:
     return f"INSERT INTO campaign_rows ({_COLUMNS}) VALUES {values} {_CONFLICT}"  # noqa: S608
 
 
-# PostgreSQL: one array per column (11 parameters whatever the rows; see rows_write.py).
-# WITH ORDINALITY … ORDER BY keeps the file's order, so the first row of a number is kept.
-_PG_SQL = (
-    f"INSERT INTO campaign_rows ({_COLUMNS}) "  # noqa: S608 (no values in it)
-    "SELECT %s, %s, %s, %s, %s, %s, 0, t.f, t.r, t.e, t.x, t.j FROM unnest("
-    "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[]"
-    f") WITH ORDINALITY AS t(f, r, e, x, j, n) ORDER BY t.n {_CONFLICT}"
+# PostgreSQL: the rows go by ``COPY`` into a staging table of this connection (TEMP, so no
+# WAL and no other session sees it; emptied at every commit), then one set-based statement
+# moves them into campaign_rows.  ``n`` is the row's place in the chunk: ORDER BY n keeps the
+# file's order (the first row of a number is kept, and ids follow the file).  Binding five
+# 10,000-element arrays to one ``unnest`` INSERT cost ~3x the whole COPY + merge here
+# (BENCHMARKS.md, "PostgreSQL imports through COPY").
+_PG_STAGE = (
+    "CREATE TEMP TABLE IF NOT EXISTS pd_import_stage "
+    "(n integer, f text, r text, e text, x text, j text) ON COMMIT DELETE ROWS"
 )
+_PG_COPY = "COPY pd_import_stage (n, f, r, e, x, j) FROM STDIN"
+_PG_MERGE = (
+    "WITH staged AS (DELETE FROM pd_import_stage RETURNING n, f, r, e, x, j) "  # noqa: S608
+    f"INSERT INTO campaign_rows ({_COLUMNS}) "
+    "SELECT %s, %s, %s, %s, %s, %s, 0, f, r, e, x, j FROM staged ORDER BY n "
+    f"{_CONFLICT}"
+)
+
+
+def _copy_postgresql(cur: Any, rows: Sequence[ImportRow]) -> None:
+    """The rows into this connection's staging table (created on first use; a transaction
+    rolled back may take it with it, hence IF NOT EXISTS every time: one catalog look-up)."""
+    cur.execute(_PG_STAGE)
+    with cur.copy(_PG_COPY) as copy:
+        write = copy.write_row
+        for n, row in enumerate(rows):
+            write((n, *row))
 
 
 def insert_skipping(
@@ -74,8 +93,8 @@ def insert_skipping(
     when = stamp(dialect, now)
     cur = cursor(conn)
     if dialect == "postgresql":
-        columns = [list(column) for column in zip(*rows, strict=True)]
-        cur.execute(_PG_SQL, [*head, when, when, when, *columns])
+        _copy_postgresql(cur, rows)
+        cur.execute(_PG_MERGE, [*head, when, when, when])
         return int(cur.rowcount)
     inserted = 0
     for start in range(0, len(rows), _SQLITE_ROWS):

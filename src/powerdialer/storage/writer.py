@@ -45,6 +45,11 @@ which nobody waits on) counts as neither: it rides along with the background pay
 Transactions of background payloads (and of others that say ``durable = False``, like that
 progress update) commit without an fsync of their own (``walsync.transaction``); a
 ``WalFlusher`` thread syncs SQLite's WAL right after each, beside the writer.
+
+**A lane for background writes** (``background_lane``; the app's on PostgreSQL only, where two
+transactions may write at once): background and patient payloads go to a second writer, its
+own thread and connection, so a live row never waits behind an import's transaction (p99
+200 ms during an import even with 2,000-row ones: BENCHMARKS.md); each lane keeps its order.
 """
 
 from __future__ import annotations
@@ -84,6 +89,8 @@ class GroupCommitter:
         *,
         max_batch: int = 2000,
         max_background: int = 50_000,
+        background_lane: bool = False,  # see "A lane for background writes"
+        thread_name: str = "powerdialer-writer",
     ) -> None:
         self._engine = engine
         self._appliers = dict(writes)
@@ -102,16 +109,26 @@ class GroupCommitter:
         self._conn: Connection | None = None
         database = engine.url.database if engine.dialect.name == "sqlite" else None
         self._flusher = WalFlusher(database) if database and database != ":memory:" else None
+        self._thread_name = thread_name
+        self._lane = (
+            GroupCommitter(engine, writes, max_background=max_background, thread_name="pd-lane")
+            if background_lane
+            else None
+        )
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._thread = threading.Thread(target=self._run, name="powerdialer-writer", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self._thread_name, daemon=True)
         self._thread.start()
         if self._flusher is not None:
             self._flusher.start()
+        if self._lane is not None:
+            self._lane.start()
 
     async def stop(self) -> None:
         """Finish what is queued, then stop the threads."""
+        if self._lane is not None:
+            await self._lane.stop()
         self._stopping = True
         self._queue.put(_STOP)
         if self._thread is not None:
@@ -127,6 +144,8 @@ class GroupCommitter:
         future answers once it is committed."""
         if type(payload) not in self._appliers:
             raise TypeError(f"no apply function for {type(payload).__name__}")
+        if self._lane is not None and not _urgent(payload):
+            return self._lane.enqueue(payload)
         if self._loop is None or self._stopping:
             raise StorageUnavailable("the server is not accepting writes (starting or stopping)")
         future: asyncio.Future[R] = self._loop.create_future()

@@ -68,7 +68,12 @@ class Services:
             store.dispose()
             raise NotMigrated("the database schema is not up to date: run `powerdialer migrate`")
         self._store = store
-        self._writer = GroupCommitter(store.engine, writes, max_batch=self.settings.max_batch_rows)
+        self._writer = GroupCommitter(
+            store.engine,
+            writes,
+            max_batch=self.settings.max_batch_rows,
+            background_lane=store.engine.dialect.name == "postgresql",
+        )
         self._writer.start()
         if Checkpointer.possible(store.engine):
             self._checkpointer = Checkpointer(store.engine)
