@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from sqlalchemy import Connection
 
@@ -26,6 +27,7 @@ from powerdialer.storage.payload import Payload, Writes
 
 @dataclass(frozen=True, slots=True)
 class Renew(Payload[Leased]):
+    lane: ClassVar[str] = "dialer"  # its own writer on PostgreSQL (storage/writer.py)
     project_id: int
     lease_id: int
     operator_id: int
@@ -34,6 +36,7 @@ class Renew(Payload[Leased]):
 
 @dataclass(frozen=True, slots=True)
 class Release(Payload[bool]):
+    lane: ClassVar[str] = "dialer"  # its own writer on PostgreSQL (storage/writer.py)
     project_id: int
     lease_id: int
     operator_id: int

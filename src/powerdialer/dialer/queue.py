@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from sqlalchemy import Connection
 
@@ -62,6 +63,7 @@ class NoContact:
 
 @dataclass(frozen=True, slots=True)
 class Lease(Payload["Leased | NoContact"]):
+    lane: ClassVar[str] = "dialer"  # its own writer on PostgreSQL (storage/writer.py)
     project_id: int
     campaign_id: int
     operator_id: int

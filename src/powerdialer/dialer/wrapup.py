@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from sqlalchemy import Connection
 
@@ -56,6 +57,7 @@ class Recorded:
 
 @dataclass(frozen=True, slots=True)
 class Record(Payload[Recorded]):
+    lane: ClassVar[str] = "dialer"  # its own writer on PostgreSQL (storage/writer.py)
     project_id: int
     lease_id: int
     operator_id: int

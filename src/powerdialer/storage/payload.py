@@ -46,6 +46,7 @@ class Payload(Generic[R]):
     __slots__ = ()
     background: ClassVar[bool] = False
     patient: ClassVar[bool] = False
+    lane: ClassVar[str] = ""  # a writer lane of its own, where the writer has it (writer.py)
     if TYPE_CHECKING:  # read-only to callers; a subclass may answer per instance
 
         @property

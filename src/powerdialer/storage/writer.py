@@ -50,6 +50,14 @@ progress update) commit without an fsync of their own (``walsync.transaction``);
 transactions may write at once): background and patient payloads go to a second writer, its
 own thread and connection, so a live row never waits behind an import's transaction (p99
 200 ms during an import even with 2,000-row ones: BENCHMARKS.md); each lane keeps its order.
+
+**Lanes of their own** (``lanes``; the app's on PostgreSQL only): a payload class whose
+``lane`` is named there goes to a writer of that name, its own thread and connection.  The
+dialer's payloads (a lease, a renewal, a release, an outcome) have the lane ``dialer``: on
+PostgreSQL, where they lock their rows and their numbers, they need no single writer, and in
+the main one each lease's round trips (about nine) held up the compatible endpoint's rows
+(its ratio halved while 200 operators worked: BENCHMARKS.md "The dialer").  On SQLite,
+which has one writer however many threads ask, every payload keeps to the one writer.
 """
 
 from __future__ import annotations
@@ -58,7 +66,7 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -90,6 +98,7 @@ class GroupCommitter:
         max_batch: int = 2000,
         max_background: int = 50_000,
         background_lane: bool = False,  # see "A lane for background writes"
+        lanes: Collection[str] = (),  # see "Lanes of their own"
         thread_name: str = "powerdialer-writer",
     ) -> None:
         self._engine = engine
@@ -115,6 +124,10 @@ class GroupCommitter:
             if background_lane
             else None
         )
+        self._lanes = {
+            name: GroupCommitter(engine, writes, max_batch=max_batch, thread_name=f"pd-{name}")
+            for name in lanes
+        }
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -124,11 +137,15 @@ class GroupCommitter:
             self._flusher.start()
         if self._lane is not None:
             self._lane.start()
+        for lane in self._lanes.values():
+            lane.start()
 
     async def stop(self) -> None:
         """Finish what is queued, then stop the threads."""
         if self._lane is not None:
             await self._lane.stop()
+        for lane in self._lanes.values():
+            await lane.stop()
         self._stopping = True
         self._queue.put(_STOP)
         if self._thread is not None:
@@ -144,6 +161,8 @@ class GroupCommitter:
         future answers once it is committed."""
         if type(payload) not in self._appliers:
             raise TypeError(f"no apply function for {type(payload).__name__}")
+        if self._lanes and payload.lane in self._lanes:
+            return self._lanes[payload.lane].enqueue(payload)
         if self._lane is not None and not _urgent(payload):
             return self._lane.enqueue(payload)
         if self._loop is None or self._stopping:

@@ -73,6 +73,7 @@ class Services:
             writes,
             max_batch=self.settings.max_batch_rows,
             background_lane=store.engine.dialect.name == "postgresql",
+            lanes=("dialer",) if store.engine.dialect.name == "postgresql" else (),
         )
         self._writer.start()
         if Checkpointer.possible(store.engine):
