@@ -265,11 +265,8 @@ class ContactRow(NamedTuple):
     lease_id: int | None
 
 
-CONTACT_COLUMNS = (
-    "id", "campaign_id", "fio", "phone_e164", "phone_raw", "tz", "attempts", "status",
-    "external_id", "extra", "last_outcome", "lease_id",
-)  # fmt: skip
-"""What ``ContactRow`` holds, in its order (``lease_id`` last)."""
+CONTACT_COLUMNS = tuple(ContactRow._fields)
+"""The columns a ``ContactRow`` is read from, in its order."""
 
 
 _LEASE_INSERT = (

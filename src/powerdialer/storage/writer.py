@@ -1,4 +1,5 @@
-"""Group commit: many requests, one durable transaction.
+"""Group commit: many requests, one durable transaction.  (Past 300 lines on purpose: one
+class, the writer, whose batching, lanes and retries are read together.)
 
 Each request hands its work to a single writer thread and awaits a future.  The thread takes
 everything that has queued up (up to ``max_batch``), applies it in ONE transaction, commits
