@@ -50,6 +50,23 @@ def env_float(env: Mapping[str, str], name: str, default: float, *, minimum: flo
     return value
 
 
+def env_flag(env: Mapping[str, str], name: str) -> bool:
+    """``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off`` (any case); unset: off."""
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} must be 1 or 0 (on or off), got {raw!r}")
+
+
+def env_choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(env, name, default).lower()
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def env_region(env: Mapping[str, str], name: str, default: str) -> str:
     import phonenumbers
 
@@ -109,6 +126,12 @@ class Settings:
     # user, and in all; past either, 429 too_many_exports.
     max_exports_per_key: int = 4
     max_exports: int = 32
+    # GET /metrics (Prometheus text format); off by default.  With a token set, a scrape must
+    # send ``Authorization: Bearer <token>``.  docs/metrics.md.
+    metrics: bool = False
+    metrics_token: str = ""
+    # "json": one JSON line per request on the ``powerdialer.access`` logger; "off": none.
+    log_format: str = "off"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -142,6 +165,9 @@ class Settings:
             cors_origins=env_origins(env, "POWERDIALER_CORS_ORIGINS"),
             max_exports_per_key=env_int(env, "POWERDIALER_MAX_EXPORTS_PER_KEY", 4, minimum=1),
             max_exports=env_int(env, "POWERDIALER_MAX_EXPORTS", 32, minimum=1),
+            metrics=env_flag(env, "POWERDIALER_METRICS"),
+            metrics_token=env_str(env, "POWERDIALER_METRICS_TOKEN", ""),
+            log_format=env_choice(env, "POWERDIALER_LOG_FORMAT", "off", ("off", "json")),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean) if clean else settings

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-from typing import cast
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, cast
 
 import click
 
@@ -12,6 +16,7 @@ from powerdialer.accounts.users import bootstrap_owner
 from powerdialer.cli.common import database_option, friendly_errors, settings_for
 from powerdialer.cli.users import print_first_owner
 from powerdialer.projects import Bootstrap, bootstrap_if_empty
+from powerdialer.settings import Settings
 from powerdialer.storage import open_store
 from powerdialer.web.compat import PATH
 from powerdialer.web.edge import (
@@ -131,8 +136,6 @@ def serve(
     """Apply migrations and serve the API (the default command)."""
     import uvicorn
 
-    from powerdialer.web.edge_protocol import Edge
-
     settings = settings_for(database_url)
     limits = edge_limits(max_head_bytes, head_timeout, max_connections)
     store = open_store(settings.database_url, migrate=True)
@@ -157,6 +160,37 @@ def serve(
     )
     # Workers are separate processes that read their settings from the environment.
     os.environ["POWERDIALER_DATABASE_URL"] = settings.database_url
+    with metrics_dir(settings, workers):
+        _run(uvicorn, host, port, workers, access_log, limits)
+
+
+@contextlib.contextmanager
+def metrics_dir(settings: Settings, workers: int) -> Iterator[None]:
+    """With metrics on and several workers, prometheus-client's multiprocess mode: the
+    workers keep their numbers in files under ``<data dir>/metrics-multiproc`` (emptied
+    first: a crashed run's files would add to the counts) and a scrape reads them all; the
+    directory is removed when the server stops (docs/metrics.md)."""
+    if not settings.metrics or workers < 2:
+        yield
+        return
+    from powerdialer.telemetry.metrics import MULTIPROC_ENV
+
+    path = (Path(settings.data_dir) / "metrics-multiproc").resolve()
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    os.environ[MULTIPROC_ENV] = str(path)
+    try:
+        yield
+    finally:
+        del os.environ[MULTIPROC_ENV]
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _run(
+    uvicorn: Any, host: str, port: int, workers: int, access_log: bool, limits: EdgeLimits
+) -> None:
+    from powerdialer.web.edge_protocol import Edge
+
     uvicorn.run(
         "powerdialer.web.app:app_from_env",
         factory=True,

@@ -32,6 +32,7 @@ from powerdialer.storage import Store, dialer_read
 from powerdialer.storage import dialer_admin as sql
 from powerdialer.storage import leases as lease_sql
 from powerdialer.storage.writer import GroupCommitter
+from powerdialer.telemetry import hooks
 
 RUNNING = "running"
 PAUSED = "paused"
@@ -137,7 +138,10 @@ async def next_contact(
     """The next contact for the operator; ``proof``: the caller's key, checked again in the
     lease's transaction (when it was verified through the cache)."""
     lease = Lease(project_id, campaign_id, operator_id, now or utcnow(), proof)
-    return await writer.submit(lease)
+    found = await writer.submit(lease)
+    if isinstance(found, Leased) and (m := hooks.active) is not None:  # metrics
+        m.leased()
+    return found
 
 
 async def renew(
@@ -161,7 +165,10 @@ async def release(
 
 
 async def record(writer: GroupCommitter, record: Record) -> Recorded:
-    return await writer.submit(check_record(record))
+    recorded = await writer.submit(check_record(record))
+    if (m := hooks.active) is not None:  # metrics
+        m.recorded(recorded.outcome)
+    return recorded
 
 
 def attempts(

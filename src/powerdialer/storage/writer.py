@@ -76,6 +76,7 @@ from sqlalchemy.exc import DBAPIError
 from powerdialer.storage import walsync
 from powerdialer.storage.payload import Payload, Writes
 from powerdialer.storage.walsync import WalFlusher
+from powerdialer.telemetry import hooks
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +212,8 @@ class GroupCommitter:
         while not stop or self._set_aside:
             batch, stopping = self._take_batch()
             stop = stop or stopping
+            if batch and (m := hooks.active) is not None:  # metrics (off: a no-op)
+                m.writer_batch(len(batch), self._queue.qsize())
             if batch:
                 results = self._commit([payload for payload, _ in batch])
                 done = []

@@ -21,6 +21,8 @@ from powerdialer.phones import normalize_phone
 from powerdialer.rows import intake, write
 from powerdialer.settings import Settings
 from powerdialer.storage.payload import merge_writes
+from powerdialer.telemetry import hooks
+from powerdialer.telemetry.middleware import Telemetry
 from powerdialer.web import compat, dialer_edge, ui
 from powerdialer.web.api import build_api
 from powerdialer.web.api.openapi import PUBLIC_PATHS
@@ -83,6 +85,11 @@ class PowerDialerApp:
         entry: ASGIApp = self._front
         if settings.cors_origins:  # off by default: no wrapper on the hot path
             entry = ApiCors(entry, settings.cors_origins)
+        # Metrics and request logs (off by default): then every request, the compatible
+        # endpoint's too, passes through the telemetry wrapper (docs/metrics.md).
+        self._telemetry = settings.metrics or settings.log_format == "json"
+        if self._telemetry:
+            entry = Telemetry(entry, settings)
         self._entry = entry
 
     async def startup(self) -> None:
@@ -91,8 +98,12 @@ class PowerDialerApp:
         self._compat = compat.CompatEndpoint(
             self.settings, services.writer, services.limiter, self.keyauth, self._keyed
         )
-        if not self.settings.cors_origins:
+        if not self.settings.cors_origins and not self._telemetry:
             self._direct_compat = self._compat
+        if self.settings.metrics:
+            from powerdialer.telemetry.metrics import metrics
+
+            hooks.active = metrics()
         if self.freeze_gc:
             _freeze_long_lived_objects(self.settings.default_region)
 
@@ -100,6 +111,11 @@ class PowerDialerApp:
         if self.freeze_gc:
             gc.unfreeze()
         await self.services.stop()
+        if self.settings.metrics:
+            from powerdialer.telemetry.metrics import process_exits
+
+            hooks.active = None
+            process_exits()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The compatible path first, with no frame between: it is the hot path.

@@ -100,7 +100,7 @@ class CompatEndpoint:
             if not isinstance(found, VerifiedKey):
                 await send_json(send, *found)
                 return
-            verified = found
+            verified = scope[SCOPE_KEY] = found  # for the request log (telemetry)
         headers: list[tuple[bytes, bytes]] = []
         if self.limiter.enabled:
             decision = self.limiter.hit((verified.project_id, verified.key_id))

@@ -1,0 +1,110 @@
+"""The Prometheus objects, one set per process, and the scrape's text.
+
+One worker: a private registry.  ``serve --workers N`` sets ``PROMETHEUS_MULTIPROC_DIR``
+(``cli/serve.py``) before the workers start; prometheus-client then keeps every value in a
+file there, and a scrape, whichever worker answers it, reads all the workers' files
+(``MultiProcessCollector``), so the numbers are the service's, not one process's.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client import multiprocess as prom_multiprocess
+
+from powerdialer.dialer.outcomes import BUILT_IN
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+CUSTOM_OUTCOME = "custom"
+"""The label of every project-defined outcome code: the built-in codes are a fixed set, a
+project's own are not, and a label's values must stay few."""
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get(MULTIPROC_ENV) or None
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "powerdialer_http_requests",
+            "HTTP requests answered, by route template, method and status.",
+            ("route", "method", "status"),
+            registry=registry,
+        )
+        self.duration = Histogram(
+            "powerdialer_http_request_duration_seconds",
+            "Time from a request's arrival to the end of its answer.",
+            ("route", "method"),
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.batch_size = Histogram(
+            "powerdialer_writer_batch_size",
+            "Payloads the writer applied in one transaction.",
+            buckets=BATCH_BUCKETS,
+            registry=registry,
+        )
+        self.queue_depth = Gauge(
+            "powerdialer_writer_queue_depth",
+            "Payloads waiting for the writer when it took its last batch (summed over workers).",
+            multiprocess_mode="livesum",
+            registry=registry,
+        )
+        self.leases = Counter(
+            "powerdialer_leases", "Contacts leased to operators (dialer next).", registry=registry
+        )
+        self.outcomes = Counter(
+            "powerdialer_outcomes",
+            "Outcomes recorded, by code (project-defined codes as 'custom').",
+            ("outcome",),
+            registry=registry,
+        )
+
+    # The hooks (``telemetry.hooks``).
+    def writer_batch(self, size: int, waiting: int) -> None:
+        self.batch_size.observe(size)
+        self.queue_depth.set(waiting)
+
+    def leased(self) -> None:
+        self.leases.inc()
+
+    def recorded(self, outcome: str) -> None:
+        self.outcomes.labels(outcome if outcome in BUILT_IN else CUSTOM_OUTCOME).inc()
+
+    def request(self, route: str, method: str, status: int, seconds: float) -> None:
+        self.requests.labels(route, method, str(status)).inc()
+        self.duration.labels(route, method).observe(seconds)
+
+    def scrape(self) -> bytes:
+        """The text a scrape gets: every worker's numbers in multiprocess mode."""
+        if multiprocess_dir() is None:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        prom_multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+
+
+@cache
+def metrics() -> Metrics:
+    """This process's metrics, made once (a metric name can be registered once)."""
+    return Metrics()
+
+
+def process_exits() -> None:
+    """In multiprocess mode, drop this process's live gauges (its queue depth)."""
+    if multiprocess_dir() is not None:
+        prom_multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
