@@ -109,19 +109,19 @@ async def test_leases_and_outcomes_are_counted(
 
 
 async def test_a_token_is_required_when_set(started_app: StartApp) -> None:
-    async with started_app(metrics=True, metrics_token="s3cret-token") as app:
-        async with client_of(app) as client:
-            bare = await client.get("/metrics")
-            assert bare.status_code == 401
-            assert bare.json()["error"]["field"] == "Authorization"
-            assert bare.headers["www-authenticate"] == "Bearer"
-            wrong = await client.get("/metrics", headers={"Authorization": "Bearer s3cret"})
-            assert wrong.status_code == 401
-            basic = await client.get("/metrics", headers={"Authorization": "Basic s3cret-token"})
-            assert basic.status_code == 401
-            text = await scrape(client, Authorization="Bearer s3cret-token")
-            assert REQUESTS in text
-            assert (await client.post("/metrics")).status_code == 405
+    token = "s3cret-token"
+    async with started_app(metrics=True, metrics_token=token) as app, client_of(app) as client:
+        bare = await client.get("/metrics")
+        assert bare.status_code == 401
+        assert bare.json()["error"]["field"] == "Authorization"
+        assert bare.headers["www-authenticate"] == "Bearer"
+        wrong = await client.get("/metrics", headers={"Authorization": "Bearer s3cret"})
+        assert wrong.status_code == 401
+        basic = await client.get("/metrics", headers={"Authorization": "Basic s3cret-token"})
+        assert basic.status_code == 401
+        text = await scrape(client, Authorization="Bearer s3cret-token")
+        assert REQUESTS in text
+        assert (await client.post("/metrics")).status_code == 405
 
 
 async def test_an_incoming_request_id_is_echoed_when_well_formed(
@@ -142,4 +142,5 @@ async def test_an_incoming_request_id_is_echoed_when_well_formed(
             got = answer.headers["x-request-id"]
             assert (got == given) is echoed, (given, got)
             if not echoed:
-                assert len(got) == 32 and all(c in "0123456789abcdef" for c in got)
+                assert len(got) == 32
+                assert all(c in "0123456789abcdef" for c in got)
