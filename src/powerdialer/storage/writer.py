@@ -213,7 +213,7 @@ class GroupCommitter:
             batch, stopping = self._take_batch()
             stop = stop or stopping
             if batch and (m := hooks.active) is not None:  # metrics (off: a no-op)
-                m.writer_batch(len(batch), self._queue.qsize())
+                m.writer_batch(self._thread_name, len(batch), self._queue.qsize())
             if batch:
                 results = self._commit([payload for payload, _ in batch])
                 done = []

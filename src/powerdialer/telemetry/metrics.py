@@ -54,13 +54,15 @@ class Metrics:
         )
         self.batch_size = Histogram(
             "powerdialer_writer_batch_size",
-            "Payloads the writer applied in one transaction.",
+            "Payloads a writer applied in one transaction, by writer (its thread).",
+            ("writer",),
             buckets=BATCH_BUCKETS,
             registry=registry,
         )
         self.queue_depth = Gauge(
             "powerdialer_writer_queue_depth",
-            "Payloads waiting for the writer when it took its last batch (summed over workers).",
+            "Payloads waiting for a writer when it took its last batch (summed over workers).",
+            ("writer",),
             multiprocess_mode="livesum",
             registry=registry,
         )
@@ -75,9 +77,11 @@ class Metrics:
         )
 
     # The hooks (``telemetry.hooks``).
-    def writer_batch(self, size: int, waiting: int) -> None:
-        self.batch_size.observe(size)
-        self.queue_depth.set(waiting)
+    def writer_batch(self, writer: str, size: int, waiting: int) -> None:
+        """``writer``: the writer's thread name (``powerdialer-writer``, and on PostgreSQL
+        ``pd-lane`` for imports and ``pd-dialer`` for the dialer's payloads)."""
+        self.batch_size.labels(writer).observe(size)
+        self.queue_depth.labels(writer).set(waiting)
 
     def leased(self) -> None:
         self.leases.inc()
