@@ -56,6 +56,7 @@ async def test_counters_move_with_requests_labelled_by_route_template(
         campaign = f"/power-dialer/campaigns/{owner.campaign_id}"
         assert (await client.get(campaign, headers=owner.headers)).status_code == 200
         assert (await client.get("/no/such/path/42")).status_code == 404
+        await client.request("BREW", "/no/such/path/43")  # a method nobody answers
         after = await scrape(client)
 
     def moved(name: str, **labels: str) -> float:
@@ -66,6 +67,7 @@ async def test_counters_move_with_requests_labelled_by_route_template(
     template = "/power-dialer/campaigns/{campaign_id}"
     assert moved(REQUESTS, route=template, method="GET", status="200") == 1
     assert moved(REQUESTS, route="other", method="GET", status="404") == 1
+    assert moved(REQUESTS, route="other", method="OTHER") == 1  # not "BREW": labels stay few
     assert moved(REQUESTS, route="/metrics", method="GET", status="200") == 1  # the first
     duration = "powerdialer_http_request_duration_seconds_count"
     assert moved(duration, route=COMPAT, method="POST") == 4

@@ -75,6 +75,7 @@ class Metrics:
             ("outcome",),
             registry=registry,
         )
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     # The hooks (``telemetry.hooks``).
     def writer_batch(self, writer: str, size: int, waiting: int) -> None:
@@ -90,8 +91,17 @@ class Metrics:
         self.outcomes.labels(outcome if outcome in BUILT_IN else CUSTOM_OUTCOME).inc()
 
     def request(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(route, method, str(status)).inc()
-        self.duration.labels(route, method).observe(seconds)
+        # ``labels()`` costs half of a request's metrics (a lock, a tuple of checks): each
+        # label set's children are looked up once.  Routes, methods and statuses are few.
+        key = (route, method, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                self.requests.labels(route, method, str(status)),
+                self.duration.labels(route, method),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def scrape(self) -> bytes:
         """The text a scrape gets: every worker's numbers in multiprocess mode."""

@@ -13,8 +13,8 @@ from __future__ import annotations
 import hmac
 import logging
 import re
+import secrets
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ import orjson
 from starlette.types import ASGIApp
 
 from powerdialer.settings import Settings
-from powerdialer.telemetry.routes import METRICS_PATH, route_of
+from powerdialer.telemetry.routes import METRICS_PATH, method_of, route_of
 from powerdialer.web.middleware.keyauth import SCOPE_KEY, VerifiedKey
 from powerdialer.web.responses import Message, Receive, Scope, Send, error_body, send_json
 
@@ -68,11 +68,11 @@ class Telemetry:
                 await self.app(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
-            route = route_of(scope)
+            route, method = route_of(scope), method_of(scope)
             if self.metrics is not None:
-                self.metrics.request(route, scope["method"], status, seconds)
+                self.metrics.request(route, method, status, seconds)
             if self.log_json:
-                _log_line(scope, request_id, route, status, seconds)
+                _log_line(scope, request_id, route, method, status, seconds)
 
     async def _scrape(self, scope: Scope, send: Send) -> None:
         assert self.metrics is not None
@@ -112,20 +112,23 @@ class Telemetry:
 
 
 def _request_id(headers: list[tuple[bytes, bytes]]) -> bytes:
-    """The caller's ``X-Request-ID`` if it is 1-64 of ``A-Z a-z 0-9 . _ -``, else a new one."""
+    """The caller's ``X-Request-ID`` if it is 1-64 of ``A-Z a-z 0-9 . _ -``, else a new one:
+    16 random bytes in hex, as a uuid4's hex (``uuid.uuid4()`` costs five times as much)."""
     for name, value in headers:
         if name == _HEADER:
             if REQUEST_ID.fullmatch(value):
                 return value
             break
-    return uuid.uuid4().hex.encode()
+    return secrets.token_hex(16).encode()
 
 
-def _log_line(scope: Scope, request_id: bytes, route: str, status: int, seconds: float) -> None:
+def _log_line(
+    scope: Scope, request_id: bytes, route: str, method: str, status: int, seconds: float
+) -> None:
     line: dict[str, Any] = {
         "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "request_id": request_id.decode(),
-        "method": scope["method"],
+        "method": method,
         "route": route,
         "status": status,
         "latency_ms": round(seconds * 1000, 3),

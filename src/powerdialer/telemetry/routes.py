@@ -13,6 +13,7 @@ from powerdialer.web import compat, dialer_edge
 from powerdialer.web.responses import Scope
 
 OTHER = "other"
+METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 METRICS_PATH = "/metrics"
 NEXT = "/power-dialer/campaigns/{campaign_id}/dialer/next"
 OUTCOME = "/power-dialer/leases/{lease_id}/outcome"
@@ -28,3 +29,10 @@ def route_of(scope: Scope) -> str:
         return OUTCOME
     template = getattr(scope.get("route"), "path", None)
     return template if isinstance(template, str) and template.startswith("/") else OTHER
+
+
+def method_of(scope: Scope) -> str:
+    """The HTTP method, or ``OTHER`` for one the API never answers (a label stays bounded
+    whatever a client sends)."""
+    method: str = scope["method"]
+    return method if method in METHODS else "OTHER"
