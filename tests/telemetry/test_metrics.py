@@ -55,6 +55,12 @@ async def test_counters_move_with_requests_labelled_by_route_template(
         assert refused.status_code == 401
         campaign = f"/power-dialer/campaigns/{owner.campaign_id}"
         assert (await client.get(campaign, headers=owner.headers)).status_code == 200
+        bulk = await client.post(
+            f"/power-dialer/campaigns/{owner.campaign_id}/rows",
+            json={"rows": [{"phone_number": "380930000004"}, {"phone_number": "380930000005"}]},
+            headers=owner.headers,
+        )
+        assert bulk.status_code == 200, bulk.text
         assert (await client.get("/no/such/path/42")).status_code == 404
         await client.request("BREW", "/no/such/path/43")  # a method nobody answers
         after = await scrape(client)
@@ -74,6 +80,10 @@ async def test_counters_move_with_requests_labelled_by_route_template(
     assert moved("powerdialer_writer_batch_size_count") >= 1  # three rows, one batch or more
     assert moved("powerdialer_writer_batch_size_sum") >= 3
     assert "powerdialer_writer_queue_depth" in after
+    assert moved("powerdialer_rows_stored_total", source="compat") == 3
+    assert moved("powerdialer_rows_stored_total", source="api") == 2
+    bulk_route = "/power-dialer/campaigns/{campaign_id}/rows"
+    assert moved(REQUESTS, route=bulk_route, method="POST", status="200") == 1
 
 
 async def test_a_thousand_lease_ids_are_one_route_label(

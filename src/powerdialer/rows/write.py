@@ -45,6 +45,7 @@ from powerdialer.storage.campaigns import WriteTarget, write_targets
 from powerdialer.storage.imports import RejectValues
 from powerdialer.storage.payload import Payload, Writes
 from powerdialer.storage.writer import GroupCommitter
+from powerdialer.telemetry import hooks
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +180,8 @@ async def add_rows(
     outcomes: list[RowOutcome] = await writer.submit(
         BulkWrite(project_id, campaign_id, rows, source=source)
     )
+    if (m := hooks.active) is not None:  # metrics
+        m.stored(source, sum(o.status in ("inserted", "updated") for o in outcomes))
     return outcomes
 
 

@@ -75,6 +75,13 @@ class Metrics:
             ("outcome",),
             registry=registry,
         )
+        self.rows = Counter(
+            "powerdialer_rows_stored",
+            "Rows answered as stored, by source: compat, api (bulk), ui.",
+            ("source",),
+            registry=registry,
+        )
+        self._rows: dict[str, Counter] = {}
         self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     # The hooks (``telemetry.hooks``).
@@ -83,6 +90,14 @@ class Metrics:
         ``pd-lane`` for imports and ``pd-dialer`` for the dialer's payloads)."""
         self.batch_size.labels(writer).observe(size)
         self.queue_depth.labels(writer).set(waiting)
+
+    def stored(self, source: str, rows: int) -> None:
+        """``source``: ``compat``, or the bulk write's (``api``, ``ui``): a few literals."""
+        child = self._rows.get(source)
+        if child is None:
+            child = self._rows[source] = self.rows.labels(source)
+        if rows:
+            child.inc(rows)
 
     def leased(self) -> None:
         self.leases.inc()

@@ -17,6 +17,7 @@ from powerdialer.errors import AuthError, PowerDialerError
 from powerdialer.rows.intake import Intake, intake_for
 from powerdialer.settings import Settings
 from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
+from powerdialer.telemetry import hooks
 from powerdialer.web.credentials import scan_headers
 from powerdialer.web.middleware.keyauth import (
     MISS,
@@ -146,6 +147,8 @@ class CompatEndpoint:
             body = storage_unavailable_body(str(exc), "the row was NOT stored")
             await send_json(send, 503, body, [*headers, RETRY_AFTER])
         else:
+            if (m := hooks.active) is not None:  # metrics
+                m.stored("compat", 1)
             if headers:
                 await send_json(send, 200, SUCCESS_BODY, headers)
             else:
