@@ -9,6 +9,7 @@ row's transaction: an acknowledged row survives a crash the moment after.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import orjson
 from starlette.types import ASGIApp
@@ -42,6 +43,9 @@ from powerdialer.web.responses import (
     storage_unavailable_body,
 )
 
+if TYPE_CHECKING:
+    from powerdialer.web.middleware.ratelimit_shared import SharedRateLimiter
+
 log = logging.getLogger(__name__)
 
 PATH = "/power-dialer/campaigns/campaign-rows"
@@ -61,13 +65,16 @@ class CompatEndpoint:
         self,
         settings: Settings,
         committer: GroupCommitter,
-        limiter: RateLimiter,
+        limiter: RateLimiter | SharedRateLimiter,
         auth: KeyAuth,
         keyed: ASGIApp,
     ) -> None:
         self.settings = settings
         self.committer = committer
         self.limiter = limiter
+        # Memory: a plain call, no await (the hot path); shared (Redis): awaited.
+        self._local = limiter if isinstance(limiter, RateLimiter) else None
+        self._shared = None if isinstance(limiter, RateLimiter) else limiter
         self.auth = auth
         self.keyed = keyed
         self._verify_cached = auth.verifier.verify_cached
@@ -103,7 +110,12 @@ class CompatEndpoint:
             verified = found
         headers: list[tuple[bytes, bytes]] = []
         if self.limiter.enabled:
-            decision = self.limiter.hit((verified.project_id, verified.key_id))
+            key = (verified.project_id, verified.key_id)
+            if self._local is not None:
+                decision = self._local.hit(key)
+            else:
+                assert self._shared is not None
+                decision = await self._shared.hit(key)
             headers = headers_for(decision)
             if not decision.allowed:
                 await send_json(send, 429, rate_limited_body(decision, self.limiter), headers)
