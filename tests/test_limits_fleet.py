@@ -120,17 +120,13 @@ async def test_redis_down_fails_open_to_each_instances_own_bucket(
     started_app: StartApp, owner: Persona, caplog: pytest.LogCaptureFixture
 ) -> None:
     down = f"redis://127.0.0.1:{closed_port()}/0"
+    limited = {"rate_limit_per_second": 0.1, "rate_limit_burst": 2, "rate_limit_storage": down}
     with caplog.at_level(logging.WARNING, logger="powerdialer.web.middleware.ratelimit_shared"):
-        async with started_app(
-            rate_limit_per_second=0.1, rate_limit_burst=2, rate_limit_storage=down
-        ) as app:
-            async with client_of(app) as client:
-                answers = [
-                    await client.post(
-                        COMPAT, json=owner.row(f"38093000000{i}"), headers=owner.headers
-                    )
-                    for i in range(3)
-                ]
+        async with started_app(**limited) as app, client_of(app) as client:
+            answers = [
+                await client.post(COMPAT, json=owner.row(f"38093000000{i}"), headers=owner.headers)
+                for i in range(3)
+            ]
     # Served, and still limited: by this process's token bucket, headers and all.
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert [a.headers["ratelimit-remaining"] for a in answers] == ["1", "0", "0"]
@@ -168,7 +164,7 @@ def test_the_memory_backend_is_the_default_and_a_bad_storage_is_refused() -> Non
     env = {"POWERDIALER_RATE_LIMIT_STORAGE": "redis://cache.internal:6379/2"}
     assert Settings.from_env(env).rate_limit_storage == "redis://cache.internal:6379/2"
     assert Settings.from_env({}).rate_limit_storage == "memory"
-    with pytest.raises(SettingsError, match="POWERDIALER_RATE_LIMIT_STORAGE.*redis://"):
+    with pytest.raises(SettingsError, match=r"POWERDIALER_RATE_LIMIT_STORAGE.*redis://"):
         Settings.from_env({"POWERDIALER_RATE_LIMIT_STORAGE": "memcached://x"})
 
 

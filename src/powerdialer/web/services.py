@@ -107,6 +107,8 @@ class Services:
             self._checkpointer.stop()
         if self._store is not None:
             self._store.dispose()
+        if not isinstance(self.limiter, RateLimiter):
+            await self.limiter.close()
 
 
 def _started(part: T | None) -> T:

@@ -52,6 +52,7 @@ class SharedRateLimiter:
             from limits.aio.storage import RedisStorage
             from limits.aio.strategies import MovingWindowRateLimiter
             from limits.errors import StorageError
+            from redis.asyncio import ConnectionPool
         except ImportError:
             raise SettingsError(
                 "POWERDIALER_RATE_LIMIT_STORAGE names a Redis but the `limits` package is not "
@@ -68,13 +69,17 @@ class SharedRateLimiter:
         self.warn_every_seconds = warn_every_seconds
         self._down_at: float | None = None  # when Redis last failed; None: it answers
         self._warned_at: float | None = None
+        self._pool = ConnectionPool.from_url(
+            url,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        )
         self.storage = RedisStorage(
             "async+" + url,
             implementation="redispy",
             key_prefix=prefix,
             wrap_exceptions=True,
-            socket_timeout=REDIS_TIMEOUT_SECONDS,
-            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            connection_pool=self._pool,  # type: ignore[arg-type]  # passed on to redis-py
         )
         self.strategy = MovingWindowRateLimiter(self.storage)
 
@@ -99,6 +104,13 @@ class SharedRateLimiter:
         else:  # one slot is free once the oldest request leaves the window
             reset = max(1, math.ceil(stats.reset_time - time.time()))
         return Decision(allowed, self.burst, max(0, stats.remaining), reset)
+
+    async def close(self) -> None:
+        """Close the connections to Redis (the application's shutdown calls this)."""
+        try:
+            await self._pool.disconnect()
+        except self._errors as exc:
+            log.info("closing the rate limit storage: %s", exc)
 
     def _failed(self, now: float, exc: BaseException) -> None:
         self._down_at = now
