@@ -4,9 +4,9 @@ Run: ``.venv/bin/python benchmarks/bench_ratelimit.py [--duration 10] [--connect
 [--redis redis://127.0.0.1:6379/0] [--rounds 2] [--no-pin] [--json]``.
 
 In one run it starts two ``powerdialer serve`` processes (one worker each, a fresh SQLite
-database each) with the same limit (``--rate`` 4000/s, ``--burst`` 8000: the defaults' shape,
-"8000 per 2 seconds", above what one worker serves here, so nothing is refused and every
-request still counts; raise both on a faster machine, as a 429 fails the run): one with
+database each) with the same limit (``--rate`` 20000/s, ``--burst`` 20000: "20000 per
+second", above what one worker serves here, so nothing is refused and every request still
+counts; raise both on a faster machine, as a 429 fails the run): one with
 ``POWERDIALER_RATE_LIMIT_STORAGE=memory``, one with the Redis URL (keys under a prefix of this
 run's own, deleted at the end).  It loads them alternately with ``wrk`` (``rows.lua``) at each
 connection count, ``--rounds`` times, and prints rows/s and latency for both and the ratio
@@ -45,8 +45,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up a server")
     parser.add_argument("--connections", default="16,64", help="comma-separated (16,64)")
     parser.add_argument("--rounds", type=int, default=2, help="alternations a point (2)")
-    parser.add_argument("--rate", default="4000", help="POWERDIALER_RATE_LIMIT (4000)")
-    parser.add_argument("--burst", default="8000", help="POWERDIALER_RATE_LIMIT_BURST (8000)")
+    parser.add_argument("--rate", default="20000", help="POWERDIALER_RATE_LIMIT (20000)")
+    parser.add_argument("--burst", default="20000", help="POWERDIALER_RATE_LIMIT_BURST (20000)")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="the shared Redis")
     parser.add_argument("--no-pin", dest="pin", action="store_false", help="no taskset")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -115,7 +115,11 @@ def run(args: argparse.Namespace, tmp: Path, prefix: str) -> dict:
                     )
                     check(f"{name} at {c}", result)
                     point[name] = vars(result)
-                point["ratio"] = point["redis"]["rps"] / point["memory"]["rps"]
+                mem, red = point["memory"], point["redis"]
+                point["ratio"] = red["rps"] / mem["rps"]
+                point["ratio_per_cpu"] = (red["rps"] / red["server_cpu"]) / (
+                    mem["rps"] / mem["server_cpu"]
+                )
                 points.append(point)
     finally:
         for server, _ in servers.values():
@@ -155,14 +159,19 @@ def main() -> int:
         return 0
     m = report["machine"]
     print(f"{m['cpu']}, {m['cpus']} CPUs, {m['memory']}; {args.duration:g} s a point")
-    print("conns  memory rows/s  p50 ms  p99 ms   redis rows/s  p50 ms  p99 ms   redis/memory")
+    print(
+        "conns  memory rows/s  p50 ms  p99 ms  CPU   redis rows/s  p50 ms  p99 ms  CPU"
+        "   redis/memory  per CPU-s"
+    )
     for p in report["points"]:
         mem, red = p["memory"], p["redis"]
         print(
             f"{p['connections']:>5}  {mem['rps']:>13,.0f}  {mem['p50_ms']:>6.2f}  "
-            f"{mem['p99_ms']:>6.2f}   {red['rps']:>12,.0f}  {red['p50_ms']:>6.2f}  "
-            f"{red['p99_ms']:>6.2f}   {p['ratio']:>12.2f}"
+            f"{mem['p99_ms']:>6.2f}  {mem['server_cpu']:.2f}   {red['rps']:>12,.0f}  "
+            f"{red['p50_ms']:>6.2f}  {red['p99_ms']:>6.2f}  {red['server_cpu']:.2f}   "
+            f"{p['ratio']:>12.2f}  {p['ratio_per_cpu']:>9.2f}"
         )
+    print("CPU: share of one CPU the server process used; per CPU-s: the ratio of rows/s per it")
     return 0
 
 
