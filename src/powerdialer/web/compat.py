@@ -9,7 +9,6 @@ row's transaction: an acknowledged row survives a crash the moment after.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import orjson
 from starlette.types import ASGIApp
@@ -28,7 +27,12 @@ from powerdialer.web.middleware.keyauth import (
     VerifiedKey,
     key_refused,
 )
-from powerdialer.web.middleware.ratelimit import RateLimiter, headers_for, rate_limited_body
+from powerdialer.web.middleware.ratelimit import (
+    AwaitedLimiter,
+    RateLimiter,
+    headers_for,
+    rate_limited_body,
+)
 from powerdialer.web.middleware.textguard import json_error
 from powerdialer.web.responses import (
     RETRY_AFTER,
@@ -42,9 +46,6 @@ from powerdialer.web.responses import (
     status_for,
     storage_unavailable_body,
 )
-
-if TYPE_CHECKING:
-    from powerdialer.web.middleware.ratelimit_shared import SharedRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class CompatEndpoint:
         self,
         settings: Settings,
         committer: GroupCommitter,
-        limiter: RateLimiter | SharedRateLimiter,
+        limiter: RateLimiter | AwaitedLimiter,
         auth: KeyAuth,
         keyed: ASGIApp,
     ) -> None:

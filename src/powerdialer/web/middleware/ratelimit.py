@@ -13,13 +13,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from powerdialer.web.middleware.keyauth import SCOPE_KEY, VerifiedKey
 from powerdialer.web.responses import Message, Receive, Scope, Send, error_body, send_json
-
-if TYPE_CHECKING:
-    from powerdialer.web.middleware.ratelimit_shared import SharedRateLimiter
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -37,6 +34,15 @@ class Budget(Protocol):
 
     rate: float
     burst: int
+
+
+class AwaitedLimiter(Budget, Protocol):
+    """A limiter whose ``hit`` is awaited: ``ratelimit_shared.SharedRateLimiter`` (Redis)."""
+
+    @property
+    def enabled(self) -> bool: ...
+
+    async def hit(self, key: object, now: float | None = None) -> Decision: ...
 
 
 class RateLimiter:
@@ -101,7 +107,7 @@ class RateLimitMiddleware:
     key id, as on the compatible endpoint, so the two share one budget and a stranger who
     knows a key id but not its secret cannot spend it."""
 
-    def __init__(self, app: ASGIApp, limiter: RateLimiter | SharedRateLimiter) -> None:
+    def __init__(self, app: ASGIApp, limiter: RateLimiter | AwaitedLimiter) -> None:
         self.app = app
         self.limiter = limiter
         # Memory: a plain call, no await; shared: awaited.  Sorted out once, here.
