@@ -93,6 +93,17 @@ def env_origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return origins
 
 
+def env_rate_limit_storage(env: Mapping[str, str], name: str) -> str:
+    """``memory`` or a Redis URL (``redis://host:port/db``, ``rediss://`` for TLS)."""
+    value = env_str(env, name, "memory")
+    parsed = urlsplit(value)
+    if value != "memory" and not (parsed.scheme in ("redis", "rediss") and parsed.netloc):
+        raise SettingsError(
+            f"{name} must be memory or a Redis URL such as redis://127.0.0.1:6379/0, got {value!r}"
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service can be told.  Defaults suit a laptop; see docs/configuration.md."""
@@ -104,6 +115,10 @@ class Settings:
     # Per API key, token bucket: sustained requests a second and burst size. 0 disables.
     rate_limit_per_second: float = 2000.0
     rate_limit_burst: int = 4000
+    # Where the buckets live: "memory" (each process its own) or redis://host:port/db (one
+    # budget per key across every instance using that Redis; keys under the prefix).
+    rate_limit_storage: str = "memory"
+    rate_limit_prefix: str = "powerdialer"
     # Group commit: the most rows written in one transaction.
     max_batch_rows: int = 2000
     # The bulk endpoint: rows per request and body size.
@@ -142,6 +157,8 @@ class Settings:
             max_body_bytes=env_int(env, "POWERDIALER_MAX_BODY_BYTES", 16 * 1024, minimum=1024),
             rate_limit_per_second=env_float(env, "POWERDIALER_RATE_LIMIT", 2000.0),
             rate_limit_burst=env_int(env, "POWERDIALER_RATE_LIMIT_BURST", 4000, minimum=1),
+            rate_limit_storage=env_rate_limit_storage(env, "POWERDIALER_RATE_LIMIT_STORAGE"),
+            rate_limit_prefix=env_str(env, "POWERDIALER_RATE_LIMIT_PREFIX", "powerdialer"),
             max_batch_rows=env_int(env, "POWERDIALER_MAX_BATCH_ROWS", 2000, minimum=1),
             max_bulk_rows=env_int(env, "POWERDIALER_MAX_BULK_ROWS", 10_000, minimum=1),
             max_bulk_bytes=env_int(

@@ -28,7 +28,12 @@ from powerdialer.web.middleware.keyauth import (
     VerifiedKey,
     key_refused,
 )
-from powerdialer.web.middleware.ratelimit import RateLimiter, headers_for, rate_limited_body
+from powerdialer.web.middleware.ratelimit import (
+    AwaitedLimiter,
+    RateLimiter,
+    headers_for,
+    rate_limited_body,
+)
 from powerdialer.web.middleware.textguard import json_error
 from powerdialer.web.responses import (
     RETRY_AFTER,
@@ -62,13 +67,16 @@ class CompatEndpoint:
         self,
         settings: Settings,
         committer: GroupCommitter,
-        limiter: RateLimiter,
+        limiter: RateLimiter | AwaitedLimiter,
         auth: KeyAuth,
         keyed: ASGIApp,
     ) -> None:
         self.settings = settings
         self.committer = committer
         self.limiter = limiter
+        # Memory: a plain call, no await (the hot path); shared (Redis): awaited.
+        self._local = limiter if isinstance(limiter, RateLimiter) else None
+        self._shared = None if isinstance(limiter, RateLimiter) else limiter
         self.auth = auth
         self.keyed = keyed
         self._verify_cached = auth.verifier.verify_cached
@@ -104,7 +112,12 @@ class CompatEndpoint:
             verified = scope[SCOPE_KEY] = found  # for the request log (telemetry)
         headers: list[tuple[bytes, bytes]] = []
         if self.limiter.enabled:
-            decision = self.limiter.hit((verified.project_id, verified.key_id))
+            key = (verified.project_id, verified.key_id)
+            if self._local is not None:
+                decision = self._local.hit(key)
+            else:
+                assert self._shared is not None
+                decision = await self._shared.hit(key)
             headers = headers_for(decision)
             if not decision.allowed:
                 await send_json(send, 429, rate_limited_body(decision, self.limiter), headers)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from powerdialer.health import HealthCheck
 from powerdialer.importing.runner import ImportRunner
@@ -25,7 +25,22 @@ from powerdialer.storage.writer import GroupCommitter
 from powerdialer.web.exports import ExportSlots
 from powerdialer.web.middleware.ratelimit import RateLimiter
 
+if TYPE_CHECKING:
+    from powerdialer.web.middleware.ratelimit_shared import SharedRateLimiter
+
 T = TypeVar("T")
+
+
+def limiter_for(settings: Settings) -> RateLimiter | SharedRateLimiter:
+    """The per-process token bucket, or (``rate_limit_storage`` a Redis URL) the shared one."""
+    rate, burst = settings.rate_limit_per_second, settings.rate_limit_burst
+    if settings.rate_limit_storage == "memory":
+        return RateLimiter(rate, burst)
+    from powerdialer.web.middleware.ratelimit_shared import SharedRateLimiter
+
+    return SharedRateLimiter(
+        rate, burst, settings.rate_limit_storage, prefix=settings.rate_limit_prefix
+    )
 
 
 class NotMigrated(RuntimeError):
@@ -35,7 +50,7 @@ class NotMigrated(RuntimeError):
 class Services:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+        self.limiter = limiter_for(settings)
         self.exports = ExportSlots(settings.max_exports_per_key, settings.max_exports)
         self.health = HealthCheck(self)
         # The time the dialer's routes pass as ``now`` (leases, outcomes, explain): tests set
@@ -92,6 +107,8 @@ class Services:
             self._checkpointer.stop()
         if self._store is not None:
             self._store.dispose()
+        if not isinstance(self.limiter, RateLimiter):
+            await self.limiter.close()
 
 
 def _started(part: T | None) -> T:

@@ -1,7 +1,9 @@
 """Per-key token buckets: a sustained rate with a burst, published in ``RateLimit-*`` headers.
 
 In process memory on purpose: the check sits on the hot path and must cost nanoseconds.  With
-several instances each enforces its own share; docs/deployment.md says so.
+several instances each enforces its own share unless ``POWERDIALER_RATE_LIMIT_STORAGE`` names a
+Redis, where :mod:`.ratelimit_shared` counts one budget for all (awaitable there only); see
+docs/deployment.md.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from powerdialer.web.middleware.keyauth import SCOPE_KEY, VerifiedKey
 from powerdialer.web.responses import Message, Receive, Scope, Send, error_body, send_json
@@ -24,6 +27,22 @@ class Decision:
     limit: int
     remaining: int
     reset_seconds: int  # until the bucket is full again (or, when refused, until one token)
+
+
+class Budget(Protocol):
+    """What the 429 message names: either limiter's configured rate and burst."""
+
+    rate: float
+    burst: int
+
+
+class AwaitedLimiter(Budget, Protocol):
+    """A limiter whose ``hit`` is awaited: ``ratelimit_shared.SharedRateLimiter`` (Redis)."""
+
+    @property
+    def enabled(self) -> bool: ...
+
+    async def hit(self, key: object, now: float | None = None) -> Decision: ...
 
 
 class RateLimiter:
@@ -73,7 +92,7 @@ def headers_for(decision: Decision) -> list[tuple[bytes, bytes]]:
     return headers
 
 
-def rate_limited_body(decision: Decision, limiter: RateLimiter) -> bytes:
+def rate_limited_body(decision: Decision, limiter: Budget) -> bytes:
     return error_body(
         "rate_limited",
         f"too many requests for this key: retry after {decision.reset_seconds} s "
@@ -88,16 +107,24 @@ class RateLimitMiddleware:
     key id, as on the compatible endpoint, so the two share one budget and a stranger who
     knows a key id but not its secret cannot spend it."""
 
-    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
+    def __init__(self, app: ASGIApp, limiter: RateLimiter | AwaitedLimiter) -> None:
         self.app = app
         self.limiter = limiter
+        # Memory: a plain call, no await; shared: awaited.  Sorted out once, here.
+        self._local = limiter if isinstance(limiter, RateLimiter) else None
+        self._shared = None if isinstance(limiter, RateLimiter) else limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         verified = scope.get(SCOPE_KEY)
         if not isinstance(verified, VerifiedKey) or not self.limiter.enabled:
             await self.app(scope, receive, send)
             return
-        decision = self.limiter.hit((verified.project_id, verified.key_id))
+        key = (verified.project_id, verified.key_id)
+        if self._local is not None:
+            decision = self._local.hit(key)
+        else:
+            assert self._shared is not None
+            decision = await self._shared.hit(key)
         extra = headers_for(decision)
         if not decision.allowed:
             await send_json(send, 429, rate_limited_body(decision, self.limiter), extra)
