@@ -410,3 +410,24 @@ dnc_numbers = Table(
     Column("attempt_id", Id, nullable=True),  # the call whose outcome listed it
     Column("added_at", UTCDateTime, nullable=False),
 )
+
+# Operator presence (migration 0008): each member's state on the operator screen, one row a
+# member of a project.  ``since``: when this state began; ``seen_at``: the last heartbeat (a
+# state not heard of for a minute is shown ``offline``: dialer/presence.py).  Removing the
+# member removes the row.
+operator_states = Table(
+    "operator_states",
+    metadata,
+    Column("project_id", Id, primary_key=True),
+    Column("user_id", Id, primary_key=True),
+    Column("campaign_id", Id, nullable=True),
+    Column("state", String(16), nullable=False),  # ready | on_call | wrap_up | paused | offline
+    Column("reason", String(16), nullable=True),  # a pause's reason code
+    Column("since", UTCDateTime, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(
+        ["project_id", "user_id"],
+        ["memberships.project_id", "memberships.user_id"],
+        ondelete="CASCADE",
+    ),
+)

@@ -14,6 +14,7 @@ from powerdialer.web.ui.routes import (
     imports,
     members,
     overview,
+    presence,
     settings,
 )
 
@@ -30,5 +31,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         api_page,
         members,
         dnc,
+        presence,
     )
 )
