@@ -202,3 +202,14 @@ async def test_a_removed_member_loses_its_state(
         lambda c: c.execute(delete(memberships).where(memberships.c.project_id == oleh.project_id))
     )
     assert store.read(lambda c: c.execute(select(operator_states)).all()) == []
+
+
+def test_every_state_and_pause_reason_has_a_name_in_every_language() -> None:
+    from powerdialer.web.ui.i18n import Catalogs
+    from powerdialer.web.ui.presence_labels import pause_reason_names, presence_state_names
+
+    assert tuple(presence_state_names(Catalogs().get("en"))) == presence.STATES
+    assert tuple(pause_reason_names(Catalogs().get("en"))) == presence.PAUSE_REASONS
+    uk = Catalogs().get("uk")
+    assert presence_state_names(uk)["paused"] == "Пауза"
+    assert pause_reason_names(uk)["lunch"] == "Обід"
