@@ -380,6 +380,8 @@ attempts = Table(
     Index(None, "row_id", "id"),
     Index(None, "project_id", "phone_e164", "recorded_at"),
     Index(None, "project_id", "campaign_id", "id"),
+    # A day's attempts of a project, for the supervisor's live view (migration 0008).
+    Index(None, "project_id", "recorded_at"),
     sqlite_autoincrement=True,
 )
 

@@ -1,5 +1,6 @@
 """Operator presence: each member's state on the operator screen (ready, on a call, wrap-up,
-paused with a reason, offline), when it began and when it was last heard of.
+paused with a reason, offline), when it began and when it was last heard of; and an index
+on attempts by project and time, so the supervisor's live view reads one day's attempts.
 
 Revision ID: 0008
 Revises: 0005
@@ -39,7 +40,9 @@ def upgrade() -> None:
             name="fk_operator_states_project_id_user_id",
         ),
     )
+    op.create_index("ix_attempts_project_id_recorded_at", "attempts", ["project_id", "recorded_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_attempts_project_id_recorded_at", table_name="attempts")
     op.drop_table("operator_states")

@@ -12,6 +12,7 @@ from powerdialer.web.ui.routes import (
     dnc,
     edit,
     imports,
+    live,
     members,
     overview,
     presence,
@@ -32,5 +33,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         members,
         dnc,
         presence,
+        live,
     )
 )
