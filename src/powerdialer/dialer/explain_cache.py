@@ -81,6 +81,15 @@ class ExplainCache:
                 self._worker.submit(self._count, store, key, at)
             return last
 
+    def is_counting(self, project_id: int, campaign_id: int) -> bool:
+        with self._lock:
+            entry = self._entries.get((project_id, campaign_id))
+            return entry is not None and entry.running
+
+    def is_kept(self, project_id: int, campaign_id: int) -> bool:
+        with self._lock:
+            return (project_id, campaign_id) in self._entries
+
     def _count(self, store: Store, key: Key, at: Callable[[], dt.datetime]) -> None:
         started = self.clock()
         result: Counted | None = None
