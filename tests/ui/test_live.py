@@ -78,7 +78,7 @@ async def test_it_shows_operators_campaigns_and_the_day_after_outcomes(
     store: Store,
     at_ten: Clock,
 ) -> None:
-    as_anna.cookies.set("pd_tz", "Europe/Kyiv")
+    as_anna.cookies.set("pd_tz", "Europe%2FKyiv")  # as app.js writes it: URL-encoded
     oleh_id = user_id(store, oleh.email)
     assert (await set_rules(client, owner)).status_code == 200
     await add_rows(client, owner, "380930000001", "380930000002", "380930000003")

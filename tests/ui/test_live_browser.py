@@ -74,7 +74,9 @@ def test_an_outcome_shows_in_the_open_live_view_within_two_seconds(
         f"/power-dialer/campaigns/{owner.campaign_id}/dialer/next", json={"operator_id": oleh_id}
     ).json()["lease"]
 
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, timezone_id="Europe/Kyiv"
+    )
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -87,6 +89,8 @@ def test_an_outcome_shows_in_the_open_live_view_within_two_seconds(
         page.wait_for_url(re.compile(r"/settings/softphone/power-dialer"))
         page.get_by_role("link", name="Наживо").click()  # the sidebar's entry
         page.wait_for_url(re.compile(r"/dialer/live"))
+        # "Today" is the browser's day: its zone came through app.js's cookie.
+        expect(page.locator(".subtitle")).to_contain_text("Europe/Ki")
         row = page.locator(f'tr[data-operator="{oleh_id}"]')
         expect(row.locator("[data-state]")).to_have_text("На дзвінку")
         expect(row.locator("[data-calls]")).to_have_text("0")
