@@ -34,6 +34,9 @@ from powerdialer.telephony.settings import Secrets, TelephonySettings, load, sec
 MARGIN_SECONDS = 2.0
 
 
+Builder = Callable[[TelephonySettings, Secrets, Sequence[_outbound.Network]], Originator]
+
+
 @dataclass(frozen=True, slots=True)
 class CallPlaced:
     ok: bool
@@ -113,20 +116,16 @@ def _target(store: Store, project_id: int, lease_id: int, operator_id: int) -> s
     return target
 
 
-async def place_call(
+def _prepare(
     store: Store,
-    writer: GroupCommitter,
     box: SecretBox,
     project_id: int,
     lease_id: int,
     operator_id: int,
-    *,
-    now: dt.datetime,
-    allow: Sequence[_outbound.Network] = (),
-    build: Callable[
-        [TelephonySettings, Secrets, Sequence[_outbound.Network]], Originator
-    ] = originator_for,
-) -> CallPlaced:
+    allow: Sequence[_outbound.Network],
+    build: Builder,
+) -> tuple[sql.CallTarget, TelephonySettings, Originator]:
+    """The reads before the call (in a thread: the event loop does not wait on them)."""
     target = _target(store, project_id, lease_id, operator_id)
     found = load(store, project_id)
     if found.method not in SERVER_SIDE:
@@ -143,7 +142,25 @@ async def place_call(
             code="extension_missing",
             field="extension",
         )
-    originator = build(found, secrets_of(store, box, project_id), allow)
+    return target, found, build(found, secrets_of(store, box, project_id), allow)
+
+
+async def place_call(
+    store: Store,
+    writer: GroupCommitter,
+    box: SecretBox,
+    project_id: int,
+    lease_id: int,
+    operator_id: int,
+    *,
+    now: dt.datetime,
+    allow: Sequence[_outbound.Network] = (),
+    build: Builder = originator_for,
+) -> CallPlaced:
+    target, found, originator = await asyncio.to_thread(
+        _prepare, store, box, project_id, lease_id, operator_id, allow, build
+    )
+    assert target.extension is not None
     limit = found.timeout_seconds + MARGIN_SECONDS
     try:
         result = await asyncio.wait_for(

@@ -16,10 +16,10 @@ import hashlib
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from powerdialer.errors import PowerDialerError, ValidationError
+from powerdialer.errors import Conflict, ValidationError
 
 
-class SecretUnreadable(PowerDialerError):
+class SecretUnreadable(Conflict):
     """A stored secret that none of the configured keys opens (the key was changed)."""
 
     code = "secret_unreadable"

@@ -8,6 +8,7 @@ from powerdialer.web.ui.routes import (
     account,
     api_page,
     auth,
+    calls,
     campaigns,
     dnc,
     edit,
@@ -30,5 +31,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         api_page,
         members,
         dnc,
+        calls,
     )
 )
