@@ -23,7 +23,8 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection
 
-from powerdialer.errors import NotFound, PowerDialerError
+from powerdialer.errors import NotFound
+from powerdialer.errors import PowerDialerError as PowerDialerError
 from powerdialer.storage import Store
 from powerdialer.storage import telephony as sql
 from powerdialer.storage.payload import Payload, Writes
@@ -35,7 +36,7 @@ from powerdialer.telephony.base import (
     ScreenTelephony,
     check_link_template,
 )
-from powerdialer.telephony.secrets import SecretBox
+from powerdialer.telephony.secrets import SecretBox as SecretBox
 
 VENDOR = "vendor"  # the vendor's click-to-call: form extension + destination, header Auth-key
 GENERIC = "generic"  # a URL, a method, a body template, headers of the owner's choosing
