@@ -16,6 +16,7 @@ from powerdialer.web.ui.routes import (
     members,
     overview,
     settings,
+    telephony,
 )
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
@@ -32,5 +33,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         members,
         dnc,
         calls,
+        telephony,
     )
 )
