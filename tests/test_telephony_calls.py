@@ -244,3 +244,37 @@ async def test_a_link_project_or_a_member_without_an_extension_is_told_what_to_s
     assert bare.status_code == 409
     assert bare.json()["code"] == "extension_missing"
     assert fake.requests == []
+
+
+async def test_a_provider_failure_is_no_call_for_caps_and_gaps(
+    app: PowerDialerApp,
+    client: httpx.AsyncClient,
+    owner: Persona,
+    oleh: User,
+    ready: int,
+    store: Store,
+    clock: Clock,
+) -> None:
+    """A cap of one call a day and a 30-minute gap: the refused call used neither, so the
+    row is handed out again at once."""
+    rules = {"number_caps": {"per_day": 1}, "contact_caps": {"per_day": 1}, "min_gap_minutes": 30}
+    answer = await client.put(
+        f"/power-dialer/campaigns/{owner.campaign_id}/dialer/rules",
+        json=rules,
+        headers=owner.headers,
+    )
+    assert answer.status_code == 200, answer.text
+
+    async def refuse(request: web.Request) -> web.StreamResponse:
+        return web.Response(status=503, text="trunk down")
+
+    async with provider(refuse) as fake:
+        await configure(app, owner, fake.url)
+        lease = await lease_for(app, owner, ready)
+        async with browser_for(app, oleh) as browser:
+            failed = await browser.post(
+                f"/dialer/leases/{lease}/call", headers={"X-CSRF-Token": await csrf(browser)}
+            )
+    assert failed.json()["released"] is True
+    clock.advance(seconds=1)
+    assert await lease_for(app, owner, ready) != lease
