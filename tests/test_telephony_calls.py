@@ -5,6 +5,7 @@ unspent; only the lease's own operator, in its own project, may place it; CSRF h
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
 
@@ -278,3 +279,30 @@ async def test_a_provider_failure_is_no_call_for_caps_and_gaps(
     assert failed.json()["released"] is True
     clock.advance(seconds=1)
     assert await lease_for(app, owner, ready) != lease
+
+
+async def test_a_second_press_while_the_call_is_being_placed_rings_nobody_twice(
+    app: PowerDialerApp, owner: Persona, oleh: User, ready: int
+) -> None:
+    started, finish = asyncio.Event(), asyncio.Event()
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        started.set()
+        await finish.wait()
+        return web.json_response({"status": "ok"})
+
+    async with provider(slow) as fake:
+        await configure(app, owner, fake.url)
+        lease = await lease_for(app, owner, ready)
+        async with browser_for(app, oleh) as browser:
+            headers = {"X-CSRF-Token": await csrf(browser)}
+            first = asyncio.create_task(
+                browser.post(f"/dialer/leases/{lease}/call", headers=headers)
+            )
+            await started.wait()
+            second = await browser.post(f"/dialer/leases/{lease}/call", headers=headers)
+            finish.set()
+            assert (await first).json() == {"ok": True}
+    assert second.status_code == 409
+    assert second.json()["code"] == "call_in_progress"
+    assert len(fake.requests) == 1
