@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from aiohttp import web
-from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from powerdialer.accounts import passwords
 from powerdialer.accounts.models import Role
 from powerdialer.settings import Settings
 from powerdialer.storage import Store
@@ -27,31 +25,12 @@ from powerdialer.web.app import PowerDialerApp
 from tests.clock import Clock
 from tests.conftest import Persona
 from tests.dialer.helpers import WEDNESDAY_10_KYIV, add_rows, due_at
+from tests.telephony_people import KEY, user_id
+from tests.telephony_people import _cheap_password_hashing as _cheap_password_hashing
 from tests.test_telephony_http import Provider, provider
 from tests.ui.conftest import User, browser_for, make_user
 
 pytestmark = pytest.mark.anyio
-KEY = "a-test-secret-key-that-is-long-enough-0123456789"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=256))
-    passwords.dummy_hash.cache_clear()
-    yield
-    passwords.dummy_hash.cache_clear()
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return dataclasses.replace(settings, secret_key=KEY, outbound_allow=("127.0.0.1/32",))
-
-
-@pytest.fixture
-def clock(app: PowerDialerApp) -> Clock:
-    found = Clock(start=WEDNESDAY_10_KYIV)
-    app.services.clock = found.now
-    return found
 
 
 @pytest.fixture
@@ -69,14 +48,16 @@ def mallory(store: Store, stranger: Persona) -> User:
     return make_user(store, stranger, "mallory@example.com")
 
 
-def user_id(store: Store, user: User) -> int:
-    from powerdialer.storage.schema import users
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return dataclasses.replace(settings, secret_key=KEY, outbound_allow=("127.0.0.1/32",))
 
-    return int(
-        store.read(
-            lambda c: c.execute(select(users.c.id).where(users.c.email == user.email)).scalar_one()
-        )
-    )
+
+@pytest.fixture
+def clock(app: PowerDialerApp) -> Clock:
+    found = Clock(start=WEDNESDAY_10_KYIV)
+    app.services.clock = found.now
+    return found
 
 
 async def configure(app: PowerDialerApp, persona: Persona, url: str) -> None:
