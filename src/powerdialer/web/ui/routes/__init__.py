@@ -25,6 +25,8 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         auth,
         account,
         settings,
+        telephony,
+        calls,
         campaigns,
         edit,
         imports,
@@ -32,7 +34,5 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         api_page,
         members,
         dnc,
-        calls,
-        telephony,
     )
 )
