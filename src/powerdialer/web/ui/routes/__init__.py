@@ -8,6 +8,7 @@ from powerdialer.web.ui.routes import (
     account,
     api_page,
     auth,
+    calls,
     campaigns,
     dnc,
     edit,
@@ -17,6 +18,7 @@ from powerdialer.web.ui.routes import (
     overview,
     presence,
     settings,
+    telephony,
 )
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
@@ -25,6 +27,8 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         auth,
         account,
         settings,
+        telephony,
+        calls,
         campaigns,
         edit,
         imports,
