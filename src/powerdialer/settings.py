@@ -6,6 +6,7 @@ tests build ``Settings(...)`` directly.  A bad value fails loudly with the varia
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -104,6 +105,23 @@ def env_rate_limit_storage(env: Mapping[str, str], name: str) -> str:
     return value
 
 
+def env_cidrs(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Address blocks in CIDR form, separated by commas (``127.0.0.1/32,10.0.0.0/8``)."""
+    blocks = []
+    for part in env.get(name, "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            blocks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise SettingsError(
+                f"{name}: {part!r} is not an address block; use CIDR such as 10.0.0.0/8 "
+                "or ::1/128, separated by commas"
+            ) from None
+    return tuple(blocks)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service can be told.  Defaults suit a laptop; see docs/configuration.md."""
@@ -147,6 +165,12 @@ class Settings:
     metrics_token: str = ""
     # "json": one JSON line per request on the ``powerdialer.access`` logger; "off": none.
     log_format: str = "off"
+    # Requests to addresses users give (webhooks): CIDR blocks of non-public addresses that
+    # may be reached anyway (``outbound.py``); empty: public addresses only.
+    outbound_allow: tuple[str, ...] = ()
+    # Whether this process runs the webhook sender (docs/webhooks.md); off, events still
+    # queue (another instance, or this one restarted with it on, sends them).
+    webhook_sender: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -185,6 +209,11 @@ class Settings:
             metrics=env_flag(env, "POWERDIALER_METRICS"),
             metrics_token=env_str(env, "POWERDIALER_METRICS_TOKEN", ""),
             log_format=env_choice(env, "POWERDIALER_LOG_FORMAT", "off", ("off", "json")),
+            outbound_allow=env_cidrs(env, "POWERDIALER_OUTBOUND_ALLOW"),
+            webhook_sender=env_flag(
+                {"POWERDIALER_WEBHOOK_SENDER": env.get("POWERDIALER_WEBHOOK_SENDER", "1")},
+                "POWERDIALER_WEBHOOK_SENDER",
+            ),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean) if clean else settings
