@@ -20,6 +20,7 @@ from powerdialer.web.api import (
     openapi,
     outcomes,
     rows,
+    webhooks,
 )
 from powerdialer.web.services import Services
 
@@ -40,6 +41,11 @@ TAGS = [
         'history, rules, calling hours, "why is nothing dialing?".',
     },
     {"name": "dnc", "description": "The project's do-not-call list: add, check, remove, CSV."},
+    {
+        "name": "webhooks",
+        "description": "Events POSTed to your URLs, signed: subscriptions, secrets, the "
+        "delivery log, resend, a test event (docs/webhooks.md).",
+    },
     {"name": "operations", "description": "Health and published limits."},
 ]
 
@@ -55,5 +61,7 @@ def build_api(services: Services) -> FastAPI:
     routers = (limits, campaigns, rows, bulk, imports, dialer, dialer_campaigns, outcomes, dnc)
     for module in routers:
         api.include_router(module.router)
+    api.include_router(webhooks.router)
+    webhooks.install_webhooks(api)
     openapi.install(api)
     return api
