@@ -117,8 +117,8 @@ async def create(
     policy: outbound.Policy,
     now: dt.datetime | None = None,
 ) -> Created:
+    kinds = parse_types(types)  # first: a URL's check may resolve its name
     checked = await check_target(url, policy)
-    kinds = parse_types(types)
     when = now or utcnow()
     secret = signing.new_secret()
 

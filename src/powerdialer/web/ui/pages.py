@@ -62,6 +62,10 @@ NOTICES = {
     "password_changed": N_("The password was changed; your other sessions were signed out."),
     "project_switched": N_("The project was switched."),
     "signed_out": N_("You have signed out."),
+    "webhook_deleted": N_("The webhook was deleted."),
+    "webhook_test_queued": N_("A test event is on its way: see the webhook's deliveries."),
+    "webhook_enabled": N_("The webhook is enabled again: its queued events are being sent."),
+    "webhook_resend_queued": N_("The delivery will be sent again."),
 }
 
 

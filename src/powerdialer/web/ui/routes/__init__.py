@@ -15,6 +15,7 @@ from powerdialer.web.ui.routes import (
     members,
     overview,
     settings,
+    webhooks,
 )
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
@@ -30,5 +31,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         api_page,
         members,
         dnc,
+        webhooks,
     )
 )
