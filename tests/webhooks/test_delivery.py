@@ -290,3 +290,29 @@ async def test_an_address_inside_is_refused_at_create_and_at_send(
         error = delivery.attempts[0].error or ""
         assert "127.0.0.1 is a loopback address" in error
         assert "POWERDIALER_OUTBOUND_ALLOW" in error
+
+
+async def test_deliveries_and_their_lag_are_counted_in_the_metrics(
+    started_app: StartApp, clock: Clock, owner: Persona
+) -> None:
+    from tests.telemetry.scrape import value
+
+    async with (
+        receiver(500) as target,
+        started_app(webhook_sender=False, outbound_allow=("127.0.0.1/32",), metrics=True) as app,
+        client_of(app) as client,
+    ):
+        before = (await client.get("/metrics")).text
+        await subscribe(app.services.store, owner, target)
+        await add_row(client, owner, "380930000001")
+        clock.advance(minutes=1)
+        await app.services.webhooks.tick(clock.now())
+        clock.advance(hours=6)
+        await app.services.webhooks.tick(clock.now())
+        after = (await client.get("/metrics")).text
+        name = "powerdialer_webhook_deliveries_total"
+        for result, moved in (("failed", 1), ("delivered", 1), ("given_up", 0)):
+            assert value(after, name, result=result) - value(before, name, result=result) == moved
+        lag = "powerdialer_webhook_delivery_lag_seconds_count"
+        assert value(after, lag) - value(before, lag) == 1
+        assert value(after, "powerdialer_webhook_delivery_lag_seconds_sum") >= 6 * 3600

@@ -31,6 +31,7 @@ from powerdialer.models import utcnow
 from powerdialer.storage import Store
 from powerdialer.storage import webhooks as sql
 from powerdialer.storage.writer import GroupCommitter
+from powerdialer.telemetry import hooks
 from powerdialer.webhooks import deliveries, signing
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,8 @@ class Sender:
         results = [r for run in posted for r in run]
         done = await self.writer.submit(deliveries.Settle(self.owner, now, results, seed=self.seed))
         lags = [(now - r.delivery.created_at).total_seconds() for r in results if r.tried and r.ok]
+        if (m := hooks.active) is not None:  # metrics
+            m.webhooks(done.delivered, done.failed - done.given_up, done.given_up, lags)
         return Ticked(len(claimed), done.delivered, done.failed, done.given_up, lags)
 
     async def _post_run(
