@@ -222,7 +222,8 @@ def update_subscription(
 def delete_subscription(conn: Connection, project_id: int, sub_id: int) -> bool:
     c = deliveries.c
     mine = and_(c.project_id == project_id, c.subscription_id == sub_id)
-    # SQLite enforces no foreign keys unless told: remove the children here on both.
+    # ON DELETE CASCADE would do it (SQLite's foreign keys are on: storage/engine.py);
+    # spelled out so both databases run the same statements in the same order.
     ids = select(c.id).where(mine).scalar_subquery()
     conn.execute(delete(webhook_attempts).where(webhook_attempts.c.delivery_id.in_(ids)))
     conn.execute(delete(deliveries).where(mine))
@@ -330,8 +331,9 @@ def claim(
     return [[by_id[i] for i in ids if i in by_id] for ids in runs]
 
 
-def record_attempt(conn: Connection, values: dict[str, Any]) -> None:
-    conn.execute(insert(webhook_attempts).values(**values))
+def record_attempts(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(webhook_attempts), list(rows))
 
 
 def settle_delivery(conn: Connection, delivery_id: int, owner: str, values: dict[str, Any]) -> bool:
@@ -345,12 +347,14 @@ def settle_delivery(conn: Connection, delivery_id: int, owner: str, values: dict
     return bool(result.rowcount)
 
 
-def subscription_succeeded(conn: Connection, sub_id: int) -> None:
-    conn.execute(
-        update(subs)
-        .where(subs.c.id == sub_id, subs.c.consecutive_failures > 0)
-        .values(consecutive_failures=0, failing_since=None)
-    )
+def subscriptions_succeeded(conn: Connection, sub_ids: Iterable[int]) -> None:
+    ids = sorted(set(sub_ids))
+    if ids:
+        conn.execute(
+            update(subs)
+            .where(subs.c.id.in_(ids), subs.c.consecutive_failures > 0)
+            .values(consecutive_failures=0, failing_since=None)
+        )
 
 
 def subscription_failed(

@@ -125,6 +125,9 @@ def _settle(conn: Connection, item: Settle) -> Settled:
     now = item.now
     delivered = failed = given_up = 0
     disabled: list[int] = []
+    attempts: list[dict[str, object]] = []
+    succeeded: set[int] = set()
+    failures: list[Result] = []
     for result in item.results:
         d = result.delivery
         if not result.tried:
@@ -146,8 +149,7 @@ def _settle(conn: Connection, item: Settle) -> Settled:
             values["next_attempt_at"] = now + retry_delay(d.attempts + 1, rng, after)
         if not sql.settle_delivery(conn, d.id, item.owner, values):
             continue  # the lease ran out and another sender took it: its attempt counts
-        sql.record_attempt(
-            conn,
+        attempts.append(
             {
                 "project_id": d.project_id,
                 "delivery_id": d.id,
@@ -156,20 +158,27 @@ def _settle(conn: Connection, item: Settle) -> Settled:
                 "response_ms": result.elapsed_ms,
                 "response_head": head,
                 "error": result.error,
-            },
+            }
         )
         if result.ok:
             delivered += 1
-            sql.subscription_succeeded(conn, d.subscription_id)
+            succeeded.add(d.subscription_id)
             continue
         failed += 1
         given_up += values.get("status") == sql.FAILED
+        failures.append(result)
+    # A run stops at its first failure, so a subscription's successes in this settle came
+    # before its failure: reset first, then count the failure.
+    sql.subscriptions_succeeded(conn, succeeded)
+    for result in failures:
+        sub_id = result.delivery.subscription_id
         reason = (
             f"every delivery failed for {DISABLE_AFTER.days} days "
             f"(last: {result.error or f'HTTP {result.status}'})"
         )
-        if sql.subscription_failed(conn, d.subscription_id, now, now - DISABLE_AFTER, reason):
-            disabled.append(d.subscription_id)
+        if sql.subscription_failed(conn, sub_id, now, now - DISABLE_AFTER, reason):
+            disabled.append(sub_id)
+    sql.record_attempts(conn, attempts)
     return Settled(delivered, failed, given_up, disabled)
 
 
