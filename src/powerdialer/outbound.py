@@ -220,9 +220,13 @@ async def _exchange(
                 break
             name, _, value = line.decode("latin-1").partition(":")
             headers[name.strip().lower()] = value.strip()
+        wanted = policy.max_bytes
+        length = headers.get("content-length", "")
+        if length.isdigit():  # no need to wait for a keep-alive server to close
+            wanted = min(wanted, int(length))
         head = b""
-        while len(head) < policy.max_bytes:
-            chunk = await reader.read(policy.max_bytes - len(head))
+        while len(head) < wanted:
+            chunk = await reader.read(wanted - len(head))
             if not chunk:
                 break
             head += chunk

@@ -153,6 +153,24 @@ async def test_retry_after_is_honoured_and_the_log_keeps_each_attempt(
         assert first.response_ms >= 0
 
 
+async def test_nothing_is_due_while_the_head_waits_for_its_retry(
+    started_app: StartApp, clock: Clock, owner: Persona
+) -> None:
+    from powerdialer.storage import webhooks as sql
+
+    async with receiver(500) as target, sending(started_app, clock) as (app, client):
+        store = app.services.store
+        await subscribe(store, owner, target)
+        await add_row(client, owner, "380930000001")
+        await add_row(client, owner, "380930000002")
+        assert store.read(lambda conn: sql.any_due(conn, clock.now()))
+        await app.services.webhooks.tick(clock.now())
+        # The second delivery is due, but waits behind the first: the sender's loop need
+        # not even claim.
+        assert not store.read(lambda conn: sql.any_due(conn, clock.now()))
+        assert len(target.got) == 1
+
+
 def test_the_schedule_backs_off_to_its_cap_with_jitter() -> None:
     import random
 

@@ -124,3 +124,22 @@ async def test_the_answer_is_capped_and_a_slow_receiver_times_out() -> None:
 async def test_refused_before_any_connection() -> None:
     with pytest.raises(OutboundRefused, match=r"169\.254\.169\.254 is a cloud metadata address"):
         await post("http://169.254.169.254/latest/meta-data", b"{}", [], Policy())
+
+
+async def test_a_keep_alive_receiver_is_not_waited_for_past_its_content_length() -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        await asyncio.sleep(5)  # keeps the connection open
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    policy = Policy(allow=parse_allow("127.0.0.1/32"), timeout=1.0)
+    try:
+        answer = await post(f"http://127.0.0.1:{port}/h", b"{}", [], policy)
+    finally:
+        server.close()
+    assert answer.status == 204
+    assert answer.head == b"ok"

@@ -276,10 +276,11 @@ def _locking(conn: Connection, statement: str, of: str = "d") -> str:
 
 
 def any_due(conn: Connection, now: dt.datetime) -> bool:
-    """Whether a delivery is due (a cheap read before a claim takes the writer)."""
-    c = deliveries.c
+    """Whether a claim at ``now`` would find work: a subscription's due, unleased head (a
+    plain read, before a claim takes the writer)."""
     found = conn.execute(
-        select(c.id).where(c.status == PENDING, c.next_attempt_at <= now).limit(1)
+        text(_HEADS).bindparams(bindparam("now", type_=UTCDateTime)),
+        {"yes": True, "now": now, "subs": 1},
     ).first()
     return found is not None
 
