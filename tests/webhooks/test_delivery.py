@@ -334,3 +334,28 @@ async def test_deliveries_and_their_lag_are_counted_in_the_metrics(
         lag = "powerdialer_webhook_delivery_lag_seconds_count"
         assert value(after, lag) - value(before, lag) == 1
         assert value(after, "powerdialer_webhook_delivery_lag_seconds_sum") >= 6 * 3600
+
+
+async def test_two_senders_share_the_work_and_send_nothing_twice(
+    started_app: StartApp, clock: Clock, owner: Persona
+) -> None:
+    import asyncio
+
+    from powerdialer.webhooks.sender import Sender
+
+    async with (
+        receiver() as first,
+        receiver() as second,
+        sending(started_app, clock) as (app, client),
+    ):
+        await subscribe(app.services.store, owner, first)
+        await subscribe(app.services.store, owner, second)
+        for i in range(6):
+            await add_row(client, owner, f"38093000000{i}")
+        one = app.services.webhooks
+        other = Sender(app.services.store, app.services.writer, one.policy)
+        done = await asyncio.gather(one.tick(clock.now()), other.tick(clock.now()))
+        assert sum(t.claimed for t in done) == 12
+        for target in (first, second):
+            ids = [r.headers["webhook-id"] for r in target.got]
+            assert len(ids) == len(set(ids)) == 6
