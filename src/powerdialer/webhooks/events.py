@@ -9,7 +9,7 @@ Every body is one JSON object, the same for every type::
 also sent as the ``webhook-id`` header); ``version`` moves only when a body changes in a way
 that could break a receiver (a new key in ``data`` does not move it).  What ``data`` holds per
 type is documented in docs/webhooks.md and in the OpenAPI document's ``webhooks``
-(``web/api/schemas/webhooks.py``, which a test keeps in step with this module).
+(``web/api/schemas/webhook_events.py``, which a test keeps in step with this module).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from powerdialer.web.api.deps import Authed, ServicesDep, StoreDep
 from powerdialer.web.api.routing import ApiRoute
 from powerdialer.web.api.schemas import webhooks as schemas
 from powerdialer.web.api.schemas.error_codes import error_responses
+from powerdialer.web.api.schemas.webhook_events import EVENT_MODELS
 from powerdialer.webhooks import subscriptions
 
 router = APIRouter(prefix="/power-dialer", tags=["webhooks"], route_class=ApiRoute)
@@ -202,7 +203,7 @@ def resend(delivery_id: DeliveryId, auth: Authed, services: ServicesDep) -> sche
 
 def install_webhooks(api: FastAPI) -> None:
     """Every event body in the OpenAPI document's ``webhooks`` (OpenAPI 3.1)."""
-    for kind, model in schemas.EVENT_MODELS.items():
+    for kind, model in EVENT_MODELS.items():
 
         def receive(body: Any) -> None:
             """What your URL receives."""
