@@ -332,6 +332,43 @@ def claim(
     return [[by_id[i] for i in ids if i in by_id] for ids in runs]
 
 
+def release(conn: Connection, ids: Sequence[int], owner: str) -> None:
+    """Give back leases not used (a run stopped at a failure): due again at once."""
+    if ids:
+        c = deliveries.c
+        conn.execute(
+            update(deliveries)
+            .where(c.id.in_(list(ids)), c.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
+
+
+def settle_delivered(
+    conn: Connection, ids: Sequence[int], owner: str, status_code: int, now: dt.datetime
+) -> set[int]:
+    """Mark delivered, in one statement, deliveries this sender holds that were answered
+    ``status_code``; the ids it held (a lease that ran out and went to another sender is
+    left alone)."""
+    if not ids:
+        return set()
+    c = deliveries.c
+    rows = conn.execute(
+        update(deliveries)
+        .where(c.id.in_(list(ids)), c.lease_owner == owner)
+        .values(
+            status=DELIVERED,
+            finished_at=now,
+            attempts=c.attempts + 1,
+            first_attempt_at=func.coalesce(c.first_attempt_at, now),
+            last_status_code=status_code,
+            lease_owner=None,
+            lease_until=None,
+        )
+        .returning(c.id)
+    )
+    return set(rows.scalars())
+
+
 def record_attempts(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         conn.execute(insert(webhook_attempts), list(rows))

@@ -128,45 +128,42 @@ def _settle(conn: Connection, item: Settle) -> Settled:
     attempts: list[dict[str, object]] = []
     succeeded: set[int] = set()
     failures: list[Result] = []
+    answered: dict[int, list[Result]] = {}  # 2xx answers by status code: one UPDATE each
+    unused: list[int] = []
     for result in item.results:
         d = result.delivery
         if not result.tried:
-            sql.settle_delivery(conn, d.id, item.owner, {})
+            unused.append(d.id)
+            continue
+        if result.ok:
+            assert result.status is not None  # ok means a 2xx status
+            answered.setdefault(result.status, []).append(result)
             continue
         first = d.first_attempt_at or now
-        head = result.head[:HEAD_BYTES].decode("utf-8", errors="replace") or None
         values: dict[str, object] = {
             "attempts": d.attempts + 1,
             "first_attempt_at": first,
             "last_status_code": result.status,
         }
-        if result.ok:
-            values.update(status=sql.DELIVERED, finished_at=now)
-        elif now - first >= RETRY_FOR:
+        if now - first >= RETRY_FOR:
             values.update(status=sql.FAILED, finished_at=now)
         else:
             after = parse_retry_after(result.retry_after, now)
             values["next_attempt_at"] = now + retry_delay(d.attempts + 1, rng, after)
         if not sql.settle_delivery(conn, d.id, item.owner, values):
             continue  # the lease ran out and another sender took it: its attempt counts
-        attempts.append(
-            {
-                "project_id": d.project_id,
-                "delivery_id": d.id,
-                "attempted_at": now,
-                "status_code": result.status,
-                "response_ms": result.elapsed_ms,
-                "response_head": head,
-                "error": result.error,
-            }
-        )
-        if result.ok:
-            delivered += 1
-            succeeded.add(d.subscription_id)
-            continue
+        attempts.append(_attempt(result, now))
         failed += 1
         given_up += values.get("status") == sql.FAILED
         failures.append(result)
+    sql.release(conn, unused, item.owner)
+    for code, results in answered.items():
+        held = sql.settle_delivered(conn, [r.delivery.id for r in results], item.owner, code, now)
+        for result in results:
+            if result.delivery.id in held:
+                attempts.append(_attempt(result, now))
+                delivered += 1
+                succeeded.add(result.delivery.subscription_id)
     # A run stops at its first failure, so a subscription's successes in this settle came
     # before its failure: reset first, then count the failure.
     sql.subscriptions_succeeded(conn, succeeded)
@@ -180,6 +177,19 @@ def _settle(conn: Connection, item: Settle) -> Settled:
             disabled.append(sub_id)
     sql.record_attempts(conn, attempts)
     return Settled(delivered, failed, given_up, disabled)
+
+
+def _attempt(result: Result, now: dt.datetime) -> dict[str, object]:
+    d = result.delivery
+    return {
+        "project_id": d.project_id,
+        "delivery_id": d.id,
+        "attempted_at": now,
+        "status_code": result.status,
+        "response_ms": result.elapsed_ms,
+        "response_head": result.head[:HEAD_BYTES].decode("utf-8", errors="replace") or None,
+        "error": result.error,
+    }
 
 
 def apply_settles(conn: Connection, items: Sequence[Settle]) -> list[Settled]:
