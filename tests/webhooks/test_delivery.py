@@ -359,3 +359,26 @@ async def test_two_senders_share_the_work_and_send_nothing_twice(
         for target in (first, second):
             ids = [r.headers["webhook-id"] for r in target.got]
             assert len(ids) == len(set(ids)) == 6
+
+
+async def test_a_sender_whose_lease_ran_out_does_not_settle_what_another_took(
+    started_app: StartApp, clock: Clock, owner: Persona
+) -> None:
+    from powerdialer.storage.schema import webhook_attempts
+
+    async with receiver() as target, sending(started_app, clock) as (app, client):
+        await subscribe(app.services.store, owner, target)
+        await add_row(client, owner, "380930000001")
+        writer = app.services.writer
+        [[late]] = await writer.submit(deliveries.Claim("snd_a", clock.now()))
+        clock.advance(seconds=deliveries.LEASE.total_seconds() + 1)
+        [[taken]] = await writer.submit(deliveries.Claim("snd_b", clock.now()))
+        assert taken.id == late.id
+        ok = deliveries.Result(late, tried=True, status=200)
+        stale = await writer.submit(deliveries.Settle("snd_a", clock.now(), [ok]))
+        assert stale.delivered == 0
+        fresh = await writer.submit(
+            deliveries.Settle("snd_b", clock.now(), [deliveries.Result(taken, True, 200)])
+        )
+        assert fresh.delivered == 1
+        assert count(app.services.store, webhook_attempts) == 1
