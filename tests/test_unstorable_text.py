@@ -40,6 +40,9 @@ def fill_path(path: str, persona: Persona, **override: str) -> str:
         "lease_id": "1",
         "code": "sale",
         "user_id": "1",
+        "webhook_id": "1",
+        "delivery_id": "1",
+        "event_id": "evt_" + "0" * 24,
         **override,
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)

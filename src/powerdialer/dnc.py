@@ -18,12 +18,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from sqlalchemy import Connection
+
 from powerdialer.errors import Conflict, NotFound, ValidationError, invalid
 from powerdialer.models import DNC_SOURCES, DncEntry, utcnow
 from powerdialer.phones import normalize_phone
 from powerdialer.storage import Store
 from powerdialer.storage import dnc as sql
 from powerdialer.text import one_line
+from powerdialer.webhooks import events, outbox
 
 MAX_REASON = 500
 MAX_ADD = 10_000  # numbers in one add request
@@ -97,6 +100,24 @@ class AddOutcome:
     error: ValidationError | None = None
 
 
+def add_entries(
+    conn: Connection,
+    project_id: int,
+    entries: list[tuple[str, str | None]],
+    *,
+    source: str,
+    now: dt.datetime,
+    added_by: str | None = None,
+) -> set[str]:
+    """``storage.dnc.add_entries`` with its webhook event (``dnc.added``, the numbers newly
+    listed) in the same transaction."""
+    added = sql.add_entries(conn, project_id, entries, source=source, now=now, added_by=added_by)
+    if added:
+        data = {"numbers": sorted(added), "source": source, "attempt_id": None}
+        outbox.emit(conn, [outbox.Event(project_id, events.DNC_ADDED, data)], now)
+    return added
+
+
 def add_numbers(
     store: Store,
     project_id: int,
@@ -122,7 +143,7 @@ def add_numbers(
             first.setdefault(item[0], item[1])
     when = now or utcnow()
     added = store.write(
-        lambda conn: sql.add_entries(
+        lambda conn: add_entries(
             conn, project_id, list(first.items()), source=source, now=when, added_by=added_by
         )
     )

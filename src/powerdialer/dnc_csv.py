@@ -104,7 +104,7 @@ def import_csv(
     def flush() -> None:
         entries = list(batch.items())
         added = store.write(
-            lambda conn: sql.add_entries(
+            lambda conn: dnc.add_entries(
                 conn, project_id, entries, source=source, now=when, added_by=added_by
             )
         )

@@ -188,6 +188,9 @@ class Settings:
     # Requests to addresses users give (click-to-call, webhooks): CIDR blocks of non-public
     # addresses that may be reached anyway; empty: public addresses only.
     outbound_allow: tuple[str, ...] = ()
+    # Whether this process runs the webhook sender (docs/webhooks.md); off, events still
+    # queue (another instance, or this one restarted with it on, sends them).
+    webhook_sender: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -228,6 +231,10 @@ class Settings:
             log_format=env_choice(env, "POWERDIALER_LOG_FORMAT", "off", ("off", "json")),
             secret_key=env_secret_key(env, "POWERDIALER_SECRET_KEY"),
             outbound_allow=env_cidrs(env, "POWERDIALER_OUTBOUND_ALLOW"),
+            webhook_sender=env_flag(
+                {"POWERDIALER_WEBHOOK_SENDER": env.get("POWERDIALER_WEBHOOK_SENDER", "1")},
+                "POWERDIALER_WEBHOOK_SENDER",
+            ),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean) if clean else settings

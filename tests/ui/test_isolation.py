@@ -14,8 +14,10 @@ from fastapi.routing import APIRoute
 from powerdialer import campaigns, projects
 from powerdialer.accounts import members
 from powerdialer.importing import jobs
+from powerdialer.outbound import Policy, parse_allow
 from powerdialer.storage import Store
 from powerdialer.web.app import PowerDialerApp
+from powerdialer.webhooks import subscriptions
 from tests.conftest import Persona, stored_rows
 from tests.ui.conftest import API_PAGE, LIST, User, csrf_of
 
@@ -33,6 +35,8 @@ class Target:
     key: str
     mine_project: int  # the stranger's own project, to pair with the owner's ids
     member: int = 0  # a user id of a member of the owner's project
+    webhook: int = 0  # the owner's webhook, with one delivery
+    delivery: int = 0
 
 
 @pytest.fixture
@@ -57,8 +61,27 @@ async def target(
     )
     key = projects.list_keys(store, owner.project_id)[0].key_id
     (member,) = [m.user_id for m in members.list_members(store, owner.project_id)]
+    hook = await subscriptions.create(
+        store,
+        owner.project_id,
+        "http://127.0.0.1:9/hook",
+        ["row.added"],
+        per_row=False,
+        policy=Policy(allow=parse_allow("127.0.0.1/32")),
+    )
+    hook_id = hook.subscription.id
+    subscriptions.send_test(store, owner.project_id, hook_id)
+    [delivery] = subscriptions.deliveries(store, owner.project_id, hook_id)
     return Target(
-        owner.project_id, owner.campaign_id, row.id, job.id, key, stranger.project_id, member
+        owner.project_id,
+        owner.campaign_id,
+        row.id,
+        job.id,
+        key,
+        stranger.project_id,
+        member,
+        hook_id,
+        delivery.row.id,
     )
 
 
@@ -102,6 +125,11 @@ def attempts(t: Target) -> Iterator[tuple[str, str, str]]:
     # A real lease of the owner's is aimed at in tests/test_telephony_calls.py (it needs the
     # set clock inside calling hours); here an id of the owner's kind.
     yield "POST", "/dialer/leases/{lease_id}/call", f"/dialer/leases/{t.row}/call"
+    hooks = "/settings/integration/webhooks"
+    for action in ("delete", "test", "rotate", "enable"):
+        yield "POST", f"{hooks}/{{sub_id}}/{action}", f"{hooks}/{t.webhook}/{action}"
+    resend = f"{hooks}/deliveries/{{delivery_id}}/resend"
+    yield "POST", resend, f"{hooks}/deliveries/{t.delivery}/resend"
 
 
 # Routes with no owner id to aim at: they only ever show or change the signed-in user's own
@@ -132,6 +160,9 @@ OWN_ONLY = {
     # The current project's call settings (tests/test_telephony_ui.py).
     ("GET", "/settings/softphone/calls"),
     ("POST", "/settings/softphone/calls"),
+    # The current project's webhooks (tests/ui/test_webhooks_ui.py).
+    ("GET", "/settings/integration/webhooks"),
+    ("POST", "/settings/integration/webhooks"),
 }
 
 

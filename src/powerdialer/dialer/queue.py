@@ -30,6 +30,7 @@ from powerdialer.storage import dialer as sql
 from powerdialer.storage import dialer_read, wrapup
 from powerdialer.storage import leases as lease_sql
 from powerdialer.storage.payload import Payload, Writes
+from powerdialer.webhooks import events, outbox
 
 # Candidates read at a time: a few first (on PostgreSQL each is locked until the commit, and
 # the first is nearly always callable), more if those were all held back.
@@ -169,7 +170,10 @@ def _lease(conn: Connection, item: Lease) -> Leased | NoContact:
                 wrapup.settle_row(
                     conn, row.id, status=sql.FINAL, final_state=FinalState.EXHAUSTED.value
                 )
-                wrapup.complete_if_done(conn, item.project_id, item.campaign_id, item.now)
+                completed = wrapup.complete_if_done(
+                    conn, item.project_id, item.campaign_id, item.now
+                )
+                outbox.emit(conn, _exhausted(item, row, completed), item.now)
             else:
                 until = verdict.until or item.now + dt.timedelta(days=1)
                 sql.hold(conn, row.id, until, verdict.kind)
@@ -177,6 +181,23 @@ def _lease(conn: Connection, item: Lease) -> Leased | NoContact:
         "nothing_callable",
         "no row may be called now: see GET /power-dialer/campaigns/{id}/dialer/explain for why.",
     )
+
+
+def _exhausted(item: Lease, row: sql.QueueRow, completed: bool) -> list[outbox.Event]:
+    """A row found used up while looking for a contact: its webhook events."""
+    data = {
+        "campaign_id": item.campaign_id,
+        "row_id": row.id,
+        "phone_e164": row.phone_e164,
+        "final_state": FinalState.EXHAUSTED.value,
+        "last_outcome": None,
+        "attempts": row.attempts,
+    }
+    found = [outbox.Event(item.project_id, events.CONTACT_FINAL, data)]
+    if completed:
+        done = {"campaign_id": item.campaign_id, "completed_at": events.timestamp(item.now)}
+        found.append(outbox.Event(item.project_id, events.CAMPAIGN_COMPLETED, done))
+    return found
 
 
 def _judge(

@@ -38,8 +38,16 @@ from powerdialer.storage import dnc as dnc_sql
 from powerdialer.storage import leases as lease_sql
 from powerdialer.storage import wrapup as wrap_sql
 from powerdialer.storage.payload import Payload, Writes
+from powerdialer.webhooks import events, outbox
+from powerdialer.webhooks.events import timestamp
 
 MAX_NOTE = 4000
+
+
+def stamp(when: dt.datetime | None) -> str | None:
+    return None if when is None else timestamp(when)
+
+
 MAX_DURATION = 86_400
 MAX_CALLBACK_AHEAD = dt.timedelta(days=366)
 
@@ -206,8 +214,9 @@ def _record(conn: Connection, item: Record) -> Recorded:
             if outcome.code == CALLBACK and item.callback_personal
             else None,
         )
+    listed = False
     if outcome.code == DO_NOT_CALL:
-        dnc_sql.add_entry(
+        listed = dnc_sql.add_entry(
             conn,
             item.project_id,
             row.phone_e164,
@@ -220,7 +229,7 @@ def _record(conn: Connection, item: Record) -> Recorded:
     completed = False
     if final_state is not None or outcome.code == DO_NOT_CALL:
         completed = wrap_sql.complete_if_done(conn, item.project_id, lease.campaign_id, item.now)
-    return Recorded(
+    record = Recorded(
         attempt_id,
         lease.row_id,
         outcome.code,
@@ -229,6 +238,61 @@ def _record(conn: Connection, item: Record) -> Recorded:
         moved,
         completed,
     )
+    found = _events(item, lease.campaign_id, row.phone_e164, attempts, record, listed)
+    outbox.emit(conn, found, item.now)
+    return record
+
+
+def _events(
+    item: Record,
+    campaign_id: int,
+    phone_e164: str,
+    attempts: int,
+    done: Recorded,
+    listed: bool,
+) -> list[outbox.Event]:
+    """The webhook events of an outcome (``webhooks.outbox``: written only for a project
+    that has a subscription to them)."""
+    project = item.project_id
+    row = {"campaign_id": campaign_id, "row_id": done.row_id, "phone_e164": phone_e164}
+    found = [
+        outbox.Event(
+            project,
+            events.OUTCOME_RECORDED,
+            {
+                **row,
+                "attempt_id": done.attempt_id,
+                "lease_id": item.lease_id,
+                "operator_id": item.operator_id,
+                "outcome": done.outcome,
+                "final_state": done.final_state,
+                "note": item.note,
+                "duration_seconds": item.duration_seconds,
+                "attempts": attempts,
+                "next_attempt_at": stamp(done.next_attempt_at),
+                "recorded_at": stamp(item.now),
+            },
+        )
+    ]
+    if done.outcome == CALLBACK and done.next_attempt_at is not None:
+        data = {
+            **row,
+            "attempt_id": done.attempt_id,
+            "operator_id": item.operator_id if item.callback_personal else None,
+            "callback_at": stamp(done.next_attempt_at),
+            "moved": done.callback_moved,
+        }
+        found.append(outbox.Event(project, events.CALLBACK_SCHEDULED, data))
+    if done.final_state is not None:
+        data = {**row, "final_state": done.final_state, "last_outcome": done.outcome}
+        found.append(outbox.Event(project, events.CONTACT_FINAL, {**data, "attempts": attempts}))
+    if listed:  # the outcome put the number on the do-not-call list
+        data = {"numbers": [phone_e164], "source": "outcome", "attempt_id": done.attempt_id}
+        found.append(outbox.Event(project, events.DNC_ADDED, data))
+    if done.campaign_completed:
+        data = {"campaign_id": campaign_id, "completed_at": stamp(item.now)}
+        found.append(outbox.Event(project, events.CAMPAIGN_COMPLETED, data))
+    return found
 
 
 WRITES: Writes = {Record: apply_records}

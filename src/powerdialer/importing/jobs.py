@@ -33,6 +33,7 @@ from powerdialer.storage import Store
 from powerdialer.storage import campaigns as campaigns_sql
 from powerdialer.storage import imports as sql
 from powerdialer.storage.payload import Payload, Writes
+from powerdialer.webhooks import events, outbox
 
 log = logging.getLogger(__name__)
 
@@ -220,25 +221,75 @@ class JobUpdate(Payload[bool]):
 
 def apply_job_updates(conn: Connection, items: Sequence[JobUpdate]) -> list[bool]:
     """The writer's apply function for :class:`JobUpdate`: per item, False when the job is
-    gone (its campaign was deleted meanwhile, and the job with it)."""
-    return [sql.update_job(conn, i.project_id, i.job_id, i.values) for i in items]
+    gone (its campaign was deleted meanwhile, and the job with it).  A job's end writes its
+    webhook events (``import.finished``, and ``row.added`` with its counts) with it."""
+    done = []
+    for i in items:
+        updated = sql.update_job(conn, i.project_id, i.job_id, i.values)
+        if updated and i.values.get("status") not in (None, *sql.UNFINISHED):
+            finished(conn, i.project_id, i.job_id, utcnow())
+        done.append(updated)
+    return done
+
+
+def finished(conn: Connection, project_id: int, job_id: int, now: dt.datetime) -> None:
+    """The webhook events of a job that has just ended, in the transaction that ends it."""
+    if not (
+        outbox.wants(conn, project_id, events.IMPORT_FINISHED)
+        or outbox.wants(conn, project_id, events.ROW_ADDED)
+    ):
+        return
+    job = sql.get_job(conn, project_id, job_id)
+    if job is None:
+        return
+    counts = {
+        "inserted": job.inserted,
+        "updated": job.updated,
+        "duplicates": job.duplicates,
+        "rejected": job.rejected,
+    }
+    found = [
+        outbox.Event(
+            project_id,
+            events.IMPORT_FINISHED,
+            {
+                "job_id": job.id,
+                "campaign_id": job.campaign_id,
+                "status": job.status,
+                "error_code": job.error_code,
+                "filename": job.filename,
+                "supplied": job.supplied,
+                **counts,
+            },
+        )
+    ]
+    if job.inserted or job.updated:
+        data = events.rows_data(job.campaign_id, job.source, job_id=job.id, **counts)
+        found.append(outbox.Event(project_id, events.ROW_ADDED, data))
+    outbox.emit(conn, found, now)
 
 
 WRITES: Writes = {JobUpdate: apply_job_updates}
 """This module's writes, for the app's group-commit writer (``storage/payload.py``)."""
 
 
+def _fail(conn: Connection, project_id: int, job_id: int, code: str, message: str) -> bool:
+    now = utcnow()
+    if not sql.fail_unfinished(conn, project_id, job_id, code, message, now):
+        return False
+    finished(conn, project_id, job_id, now)
+    return True
+
+
 def fail_job(store: Store, job: ImportJob, code: str, message: str) -> None:
-    store.write(
-        lambda conn: sql.fail_unfinished(conn, job.project_id, job.id, code, message, utcnow())
-    )
+    store.write(lambda conn: _fail(conn, job.project_id, job.id, code, message))
 
 
 INTERRUPTED = "the server stopped while the import ran; upload the file again."
 
 
 def _interrupt(project_id: int, job_id: int, conn: Connection) -> bool:
-    return sql.fail_unfinished(conn, project_id, job_id, "interrupted", INTERRUPTED, utcnow())
+    return _fail(conn, project_id, job_id, "interrupted", INTERRUPTED)
 
 
 def sweep_interrupted(store: Store, is_abandoned: Callable[[str], bool]) -> int:

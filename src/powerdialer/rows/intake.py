@@ -27,6 +27,7 @@ from powerdialer.storage import rows_intake as sql
 from powerdialer.storage.campaigns import WriteTarget, write_targets
 from powerdialer.storage.payload import Payload, Writes
 from powerdialer.storage.rows_write import lock_campaigns
+from powerdialer.webhooks import events, outbox
 
 IntakeValues = tuple[int, int, str | None, str, str, str]
 """A valid row in ``storage.rows_intake.ROW_COLUMNS`` order: ``(project_id, campaign_id,
@@ -146,23 +147,41 @@ def apply_intakes(conn: Connection, items: Sequence[Intake]) -> list[bool | Powe
             key = (project_id, campaign_id, source, target.duplicate_policy)
             others.setdefault(key, []).append(values)
     now = utcnow()
-    sql.insert_rows(conn, to_insert, now)
+    projects = {values[0] for values in to_insert} | {key[0] for key in others}
+    # The webhook outbox (webhooks.outbox): rows read back only when a subscription asks.
+    wanted = any(outbox.wants(conn, project, events.ROW_ADDED) for project in projects)
+    inserted = sql.insert_rows(conn, to_insert, now, returning=wanted)
     if others:
-        _write_by_policy(conn, others, now)
+        inserted += _write_by_policy(conn, others, now)
+    if wanted:
+        outbox.emit(conn, [_row_added(*row) for row in inserted], now)
     return results
+
+
+def _row_added(project_id: int, campaign_id: int, _e164: str, row_id: int) -> outbox.Event:
+    """One compatible request's ``row.added``: its request is one row, so the same event
+    goes to subscriptions with and without the per-row flag."""
+    data = events.rows_data(campaign_id, "compat", inserted=1, row_ids=[row_id])
+    return outbox.Event(project_id, events.ROW_ADDED, data)
 
 
 def _write_by_policy(
     conn: Connection,
     groups: dict[tuple[int, int, str, str], list[IntakeValues]],
     now: dt.datetime,
-) -> None:
+) -> list[tuple[int, int, str, int]]:
     """Compatible rows of campaigns whose duplicate policy is not "skip", stored the way the
-    bulk endpoint stores them (one implementation of the policies)."""
+    bulk endpoint stores them (one implementation of the policies); the rows inserted or
+    updated, as ``storage.rows_intake.insert_rows`` answers them."""
     lock_campaigns(conn, {campaign_id for _, campaign_id, _, _ in groups})
+    stored: list[tuple[int, int, str, int]] = []
     for (project_id, campaign_id, source, policy), group in groups.items():
         new = [NewRow(phone_raw=raw, phone_e164=e164, fio=fio) for _, _, fio, raw, e164, _ in group]
-        write_rows(conn, project_id, campaign_id, policy, new, source=source, now=now)
+        outcomes = write_rows(conn, project_id, campaign_id, policy, new, source=source, now=now)
+        for row, outcome in zip(new, outcomes, strict=True):
+            if outcome.status in ("inserted", "updated"):
+                stored.append((project_id, campaign_id, row.phone_e164, outcome.id))
+    return stored
 
 
 WRITES: Writes = {Intake: apply_intakes}

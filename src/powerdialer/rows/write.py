@@ -37,6 +37,7 @@ from powerdialer.models import utcnow
 from powerdialer.rows.dialer_fields import ImportDialer, consent_refusal
 from powerdialer.rows.models import ImportRow, NewRow
 from powerdialer.rows.policies import RowOutcome, write_rows
+from powerdialer.rows.webhook_events import rows_added
 from powerdialer.storage import dnc as dnc_sql
 from powerdialer.storage import imports as jobs_sql
 from powerdialer.storage import rows_import
@@ -46,6 +47,7 @@ from powerdialer.storage.imports import RejectValues
 from powerdialer.storage.payload import Payload, Writes
 from powerdialer.storage.writer import GroupCommitter
 from powerdialer.telemetry import hooks
+from powerdialer.webhooks import events, outbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +162,10 @@ def apply_bulk(
         stored = iter(
             write_rows(conn, project_id, campaign_id, policy, kept, source=item.source, now=now)
         )
-        results.append([next(stored) if refused is None else refused for refused in screened])
+        answer = [next(stored) if refused is None else refused for refused in screened]
+        results.append(answer)
+        if outbox.wants(conn, project_id, events.ROW_ADDED):
+            outbox.emit(conn, rows_added(project_id, campaign_id, item.source, answer), now)
     return results
 
 

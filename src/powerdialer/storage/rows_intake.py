@@ -23,24 +23,30 @@ _WIDTH = len(ROW_COLUMNS) + 3  # + created_at, updated_at, next_attempt_at (due 
 
 
 @functools.cache
-def _insert_sql(dialect: str, count: int) -> str:
+def _insert_sql(dialect: str, count: int, returning: bool = False) -> str:
     one = f"({placeholders(dialect, _WIDTH)})"
+    tail = " RETURNING project_id, campaign_id, phone_e164, id" if returning else ""
     return (
         f"INSERT INTO campaign_rows ({', '.join(ROW_COLUMNS)}, "  # noqa: S608
         "created_at, updated_at, next_attempt_at) "
         f"VALUES {', '.join([one] * count)} "
         # ON CONFLICT DO NOTHING on the unique index: concurrent identical requests store one
         # row and none of them fails, which a check-then-insert could not promise.
-        "ON CONFLICT (project_id, campaign_id, phone_e164, duplicate_no) DO NOTHING"
+        "ON CONFLICT (project_id, campaign_id, phone_e164, duplicate_no) DO NOTHING" + tail
     )
 
 
-def insert_rows(conn: Connection, rows: Sequence[tuple[Any, ...]], now: dt.datetime) -> None:
+def insert_rows(
+    conn: Connection, rows: Sequence[tuple[Any, ...]], now: dt.datetime, *, returning: bool = False
+) -> list[tuple[int, int, str, int]]:
     """Insert ``ROW_COLUMNS`` tuples in the caller's transaction with multi-row VALUES (one
     driver call per chunk, not one GIL round-trip per row); numbers already in the campaign
-    are left alone (the campaign policy "skip"; see rows_write.py for the others)."""
+    are left alone (the campaign policy "skip"; see rows_write.py for the others).  With
+    ``returning`` (a webhook subscription wants the rows), ``(project_id, campaign_id,
+    phone_e164, id)`` of each row inserted; else nothing is read back."""
+    inserted: list[tuple[int, int, str, int]] = []
     if not rows:
-        return
+        return inserted
     dialect = conn.dialect.name
     when = stamp(dialect, now)
     cur = cursor(conn)
@@ -52,5 +58,8 @@ def insert_rows(conn: Connection, rows: Sequence[tuple[Any, ...]], now: dt.datet
             params.append(when)
             params.append(when)
             params.append(when)
-        cur.execute(_insert_sql(dialect, size), params)
+        cur.execute(_insert_sql(dialect, size, returning), params)
+        if returning:
+            inserted.extend(cur.fetchall())
         start += size
+    return inserted

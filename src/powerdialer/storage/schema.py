@@ -480,3 +480,111 @@ operator_states = Table(
         ondelete="CASCADE",
     ),
 )
+# Webhooks out (docs/webhooks.md, migration 0007).  Their indexes on subscription_id and
+# delivery_id lead with them because deleting a subscription cascades through them, and the
+# sender's scan of what is due (``ix_webhook_deliveries_due``) spans every project.
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("event_types", Text, nullable=False),  # comma-separated, sorted
+    Column("per_row", Boolean, nullable=False, server_default=false()),
+    Column("enabled", Boolean, nullable=False, server_default=true()),
+    Column("disabled_reason", Text, nullable=True),
+    Column("disabled_at", UTCDateTime, nullable=True),
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),
+    Column("failing_since", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_webhook_subscriptions_project_id", "project_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+# A subscription's signing secrets: the current one (expires_at NULL) and, after a rotation,
+# the previous one until it expires; a delivery is signed with every one not yet expired.
+webhook_secrets = Table(
+    "webhook_secrets",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "subscription_id",
+        Id,
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("secret", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Index("ix_webhook_secrets_subscription_id", "subscription_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+# The outbox: an event, written in the transaction of the change it reports.
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_webhook_events_project_id", "project_id", "created_at"),
+)
+
+# One event for one subscription: sent in id order per subscription (the next only after
+# the previous was delivered or given up), under a lease while a sender posts it.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "subscription_id",
+        Id,
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column(
+        "event_id",
+        String(40),
+        ForeignKey("webhook_events.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("status", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("first_attempt_at", UTCDateTime, nullable=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_webhook_deliveries_queue", "subscription_id", "status", "id"),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_event_id", "project_id", "event_id"),
+    sqlite_autoincrement=True,
+)
+
+# Every attempt of a delivery, as the delivery log shows it.
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "delivery_id",
+        Id,
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("attempted_at", UTCDateTime, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("response_ms", Integer, nullable=True),
+    Column("response_head", Text, nullable=True),
+    Column("error", Text, nullable=True),
+    Index("ix_webhook_attempts_delivery_id", "delivery_id", "id"),
+    sqlite_autoincrement=True,
+)

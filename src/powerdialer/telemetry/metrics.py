@@ -26,6 +26,7 @@ from powerdialer.dialer.outcomes import BUILT_IN
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+LAG_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0)
 BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 CUSTOM_OUTCOME = "custom"
 """The label of every project-defined outcome code: the built-in codes are a fixed set, a
@@ -81,6 +82,19 @@ class Metrics:
             ("source",),
             registry=registry,
         )
+        self.deliveries = Counter(
+            "powerdialer_webhook_deliveries",
+            "Webhook delivery attempts, by result: delivered, failed (to be retried), "
+            "given_up (after 24 hours of retries).",
+            ("result",),
+            registry=registry,
+        )
+        self.lag = Histogram(
+            "powerdialer_webhook_delivery_lag_seconds",
+            "From an event's commit to its delivery's 2xx answer.",
+            buckets=LAG_BUCKETS,
+            registry=registry,
+        )
         self._rows: dict[str, Counter] = {}
         self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
@@ -104,6 +118,14 @@ class Metrics:
 
     def recorded(self, outcome: str) -> None:
         self.outcomes.labels(outcome if outcome in BUILT_IN else CUSTOM_OUTCOME).inc()
+
+    def webhooks(self, delivered: int, failed: int, given_up: int, lags: list[float]) -> None:
+        """One sender tick's results (``webhooks.sender``)."""
+        for result, count in (("delivered", delivered), ("failed", failed), ("given_up", given_up)):
+            if count:
+                self.deliveries.labels(result).inc(count)
+        for lag in lags:
+            self.lag.observe(lag)
 
     def request(self, route: str, method: str, status: int, seconds: float) -> None:
         # ``labels()`` costs half of a request's metrics (a lock, a tuple of checks): each

@@ -36,6 +36,7 @@ from powerdialer.web.middleware.ratelimit import RateLimitMiddleware
 from powerdialer.web.middleware.textguard import NulGuardMiddleware
 from powerdialer.web.responses import Receive, Scope, Send
 from powerdialer.web.services import Services
+from powerdialer.webhooks import deliveries
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ WRITES = merge_writes(
     leasing.WRITES,
     wrapup.WRITES,
     presence.WRITES,
+    deliveries.WRITES,
 )
 """Every package's writes (``storage/payload.py``): what the app's one writer applies."""
 

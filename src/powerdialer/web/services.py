@@ -25,6 +25,7 @@ from powerdialer.storage.payload import Writes
 from powerdialer.storage.writer import GroupCommitter
 from powerdialer.web.exports import ExportSlots
 from powerdialer.web.middleware.ratelimit import RateLimiter
+from powerdialer.webhooks.sender import Sender, policy_of
 
 if TYPE_CHECKING:
     from powerdialer.web.middleware.ratelimit_shared import SharedRateLimiter
@@ -63,6 +64,7 @@ class Services:
         self._writer: GroupCommitter | None = None
         self._imports: ImportRunner | None = None
         self._checkpointer: Checkpointer | None = None
+        self._webhooks: Sender | None = None
 
     @property
     def store(self) -> Store:
@@ -78,6 +80,11 @@ class Services:
         """This process's import jobs, run in the background."""
         return _started(self._imports)
 
+    @property
+    def webhooks(self) -> Sender:
+        """The webhook sender (``webhooks.sender``); its loop runs if ``webhook_sender``."""
+        return _started(self._webhooks)
+
     async def start(self, writes: Writes) -> None:
         """Open the store (refused unless migrated), start the writer with ``writes`` (each
         payload type and the function that applies it) and the import runner."""
@@ -91,7 +98,7 @@ class Services:
             writes,
             max_batch=self.settings.max_batch_rows,
             background_lane=store.engine.dialect.name == "postgresql",
-            lanes=("dialer",) if store.engine.dialect.name == "postgresql" else (),
+            lanes=("dialer", "webhooks") if store.engine.dialect.name == "postgresql" else (),
         )
         self._writer.start()
         if Checkpointer.possible(store.engine):
@@ -99,9 +106,14 @@ class Services:
             self._checkpointer.start()
         self._imports = ImportRunner(store, self._writer, self.settings)
         await self._imports.start()
+        self._webhooks = Sender(store, self._writer, policy_of(self.settings.outbound_allow))
+        if self.settings.webhook_sender:
+            self._webhooks.start()
 
     async def stop(self) -> None:
         """Stop what :meth:`start` started, also after it failed midway."""
+        if self._webhooks is not None:  # before the writer: it settles what it posted
+            await self._webhooks.stop()
         if self._imports is not None:  # before the writer: running jobs still write
             await self._imports.stop()
         if self._writer is not None:

@@ -1,10 +1,10 @@
-"""Webhooks out: telling a CRM what happened (issue 14; not built yet, this is its home).
+"""Webhooks out: telling a CRM what happened (issue 14; docs/webhooks.md).
 
-What lands here: ``events`` (the typed, versioned event bodies: rows added, outcome recorded,
-callback scheduled, contact final, campaign completed, import finished, number added to the
-do-not-call list), ``outbox`` (events written by the apply function that makes the change, in
-its transaction), ``signing`` (Standard Webhooks headers, HMAC-SHA256, rotating secrets) and
-``sender`` (delivers after commit, retries with back-off, refuses internal addresses). Storage
-in ``storage/webhooks.py``, routes in ``web/api/webhooks.py``. The outbox rule is in
+``events`` (the types and their versioned JSON bodies), ``outbox`` (events written by the
+apply function that makes the change, in its transaction), ``signing`` (Standard Webhooks
+headers, HMAC-SHA256, rotating secrets), ``deliveries`` (the sender's writer payloads: claim
+under a lease, settle with back-off), ``sender`` (the asyncio task that posts after commit)
+and ``subscriptions`` (what the API and the UI call).  The safe-target checks are in
+``powerdialer.outbound``; the SQL in ``storage/webhooks.py``.  The outbox rule is in
 docs/architecture.md.
 """

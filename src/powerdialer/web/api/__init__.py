@@ -21,6 +21,7 @@ from powerdialer.web.api import (
     outcomes,
     rows,
     telephony,
+    webhooks,
 )
 from powerdialer.web.services import Services
 
@@ -45,6 +46,11 @@ TAGS = [
         "name": "telephony",
         "description": "How the project places calls (link, softphone, HTTP click-to-call, "
         "AMI, ESL), its members' extensions, and server-side calls.",
+    },
+    {
+        "name": "webhooks",
+        "description": "Events POSTed to your URLs, signed: subscriptions, secrets, the "
+        "delivery log, resend, a test event (docs/webhooks.md).",
     },
     {"name": "operations", "description": "Health and published limits."},
 ]
@@ -72,5 +78,7 @@ def build_api(services: Services) -> FastAPI:
     )
     for module in routers:
         api.include_router(module.router)
+    api.include_router(webhooks.router)
+    webhooks.install_webhooks(api)
     openapi.install(api)
     return api

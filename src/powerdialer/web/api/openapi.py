@@ -369,6 +369,7 @@ def install(api: FastAPI) -> None:
             description=api.description,
             routes=api.routes,
             tags=api.openapi_tags,
+            webhooks=api.webhooks.routes,  # the event bodies (web/api/webhooks.py)
         )
         _add_models(schema, CompatRow, ResultTrue, ErrorAnswer)
         schema["paths"] = {COMPAT_PATH: {"post": COMPAT_OPERATION}, **schema.get("paths", {})}

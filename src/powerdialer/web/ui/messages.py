@@ -23,6 +23,14 @@ PHONE_REASONS = {
 }
 
 BY_CODE = {
+    ("invalid_url", None): N_("Enter an address that starts with https:// (or http://)."),
+    ("url_refused", None): N_(
+        "This address is not allowed: it leads inside the network (a local, private or "
+        "metadata address), or its name does not resolve."
+    ),
+    ("invalid_event_types", None): N_("Choose at least one event."),
+    ("webhook_disabled", None): N_("The webhook is disabled: enable it first."),
+    ("too_many_webhooks", None): N_("A project has at most 20 webhooks: delete one first."),
     ("invalid_name", "missing"): N_("Enter a name."),
     ("invalid_name", "too_long"): N_("The name is too long: at most 200 characters."),
     ("invalid_fio", "too_long"): N_("The contact's name is too long: at most 255 characters."),

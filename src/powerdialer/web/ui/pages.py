@@ -64,6 +64,10 @@ NOTICES = {
     "signed_out": N_("You have signed out."),
     "telephony_saved": N_("The call settings were saved."),
     "extension_saved": N_("The extension was saved."),
+    "webhook_deleted": N_("The webhook was deleted."),
+    "webhook_test_queued": N_("A test event is on its way: see the webhook's deliveries."),
+    "webhook_enabled": N_("The webhook is enabled again: its queued events are being sent."),
+    "webhook_resend_queued": N_("The delivery will be sent again."),
 }
 
 

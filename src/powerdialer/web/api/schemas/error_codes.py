@@ -149,6 +149,42 @@ _ERRORS: dict[str, tuple[int, str, dict[str, str]]] = {
         "The project's method of placing calls is not available on this server.",
         {"field": "method", "message": "placing calls by kamailio is not available on this …"},
     ),
+    # Webhooks (web/api/webhooks.py).
+    "webhook_not_found": (
+        404,
+        "No such webhook in this project.",
+        {"field": "webhook_id", "message": "webhook 3 is not a webhook subscription of …"},
+    ),
+    "webhook_event_not_found": (
+        404,
+        "No such event in this project.",
+        {"field": "event_id", "message": "event evt_… is not an event of this project: …"},
+    ),
+    "delivery_not_found": (
+        404,
+        "No such delivery in this project.",
+        {"field": "delivery_id", "message": "delivery 41 is not a webhook delivery of …"},
+    ),
+    "invalid_url": (
+        422,
+        "The URL is not an http(s) URL with a host.",
+        {"field": "url", "message": "url must start with https:// (or http://), e.g. …"},
+    ),
+    "url_refused": (
+        422,
+        "The URL's host resolves to an internal address (loopback, private, metadata…).",
+        {"field": "url", "message": "url is refused: 127.0.0.1 refused: 127.0.0.1 is a …"},
+    ),
+    "too_many_webhooks": (
+        409,
+        "The project has its most webhooks already.",
+        {"field": "url", "message": "a project has at most 20 webhook subscriptions: …"},
+    ),
+    "webhook_disabled": (
+        409,
+        "The webhook is disabled: enable it first.",
+        {"field": "webhook_id", "message": "webhook 3 is disabled (…): enable it first."},
+    ),
 }
 
 

@@ -19,6 +19,7 @@ from powerdialer.web.ui.routes import (
     presence,
     settings,
     telephony,
+    webhooks,
 )
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
@@ -38,5 +39,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         dnc,
         presence,
         live,
+        webhooks,
     )
 )
