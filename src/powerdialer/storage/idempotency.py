@@ -3,6 +3,11 @@
 A key is claimed by inserting its row with ``status_code`` NULL (``ON CONFLICT DO NOTHING`` on
 the unique ``(project_id, key)``: of two processes claiming at once exactly one wins, no
 check-then-insert); the answer is written into the same row when the request is done.
+A claim holds the key until ``claimed_until`` (its lease, renewed while its request runs:
+:func:`renew`); a claim whose lease has passed was left by a process that died, and the next
+request with the key takes it over.  On the compatible and bulk endpoints the claim, the row
+and the answer are one transaction (``web/middleware/idempotency_rows.py``), so no claim of
+theirs is ever seen unfinished.
 """
 
 from __future__ import annotations
@@ -41,11 +46,13 @@ def claim(
     *,
     now: dt.datetime,
     expires_at: dt.datetime,
+    claimed_until: dt.datetime,
     stale_before: dt.datetime,
 ) -> Record | None:
-    """Claim ``key`` for a request: ``None`` when this request now owns it (it is new, or its
-    row had expired, or its first request was abandoned before ``stale_before``), else the
-    row as it stands."""
+    """Claim ``key`` for a request until ``claimed_until``: ``None`` when this request now
+    owns it (it is new, or its row had expired, or the lease of its unfinished first request
+    had passed by ``now``), else the row as it stands.  A claim made before the leases
+    (``claimed_until`` NULL) counts as abandoned when it was made before ``stale_before``."""
     inserted = conn.execute(
         _insert(conn)
         .values(
@@ -54,6 +61,7 @@ def claim(
             fingerprint=fingerprint,
             created_at=now,
             expires_at=expires_at,
+            claimed_until=claimed_until,
         )
         .on_conflict_do_nothing(index_elements=["project_id", "key"])
         .returning(keys.c.id)
@@ -67,7 +75,12 @@ def claim(
             keys.c.key == key,
             or_(
                 keys.c.expires_at <= now,
-                and_(keys.c.status_code.is_(None), keys.c.created_at < stale_before),
+                and_(keys.c.status_code.is_(None), keys.c.claimed_until < now),
+                and_(
+                    keys.c.status_code.is_(None),
+                    keys.c.claimed_until.is_(None),
+                    keys.c.created_at < stale_before,
+                ),
             ),
         )
         .values(
@@ -77,6 +90,7 @@ def claim(
             response_body=None,
             created_at=now,
             expires_at=expires_at,
+            claimed_until=claimed_until,
         )
     )
     if taken.rowcount:
@@ -119,6 +133,19 @@ def save(
         .where(_running(project_id, key, fingerprint))
         .values(status_code=status_code, response_headers=headers, response_body=body)
     )
+
+
+def renew(
+    conn: Connection, project_id: int, key: str, fingerprint: str, claimed_until: dt.datetime
+) -> bool:
+    """Extend the lease of a claim whose request still runs; False when it is no longer this
+    request's (taken over, or answered)."""
+    result = conn.execute(
+        update(keys)
+        .where(_running(project_id, key, fingerprint))
+        .values(claimed_until=claimed_until)
+    )
+    return bool(result.rowcount)
 
 
 def release(conn: Connection, project_id: int, key: str, fingerprint: str) -> None:

@@ -26,7 +26,7 @@ from powerdialer.telemetry.middleware import Telemetry
 from powerdialer.web import compat, dialer_edge, ui
 from powerdialer.web.api import build_api
 from powerdialer.web.api.openapi import PUBLIC_PATHS
-from powerdialer.web.middleware import idempotency_writes
+from powerdialer.web.middleware import idempotency_rows, idempotency_writes
 from powerdialer.web.middleware.bodylimit import BodyLimitMiddleware
 from powerdialer.web.middleware.cors import ApiCors
 from powerdialer.web.middleware.idempotency import IdempotencyMiddleware
@@ -43,6 +43,7 @@ WRITES = merge_writes(
     write.WRITES,
     jobs.WRITES,
     idempotency_writes.WRITES,
+    idempotency_rows.WRITES,
     queue.WRITES,
     leasing.WRITES,
     wrapup.WRITES,
