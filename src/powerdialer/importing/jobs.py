@@ -8,10 +8,12 @@ done, and ``inserted`` always the rows it stored); rejected rows are kept with t
 numbers for a CSV download.  This module is the jobs' lifecycle in the database; reading the file is
 :mod:`~powerdialer.importing.worker`'s job, scheduling the runner's.
 
-Jobs survive nothing across restarts: the upload lives on the disk of the instance that
-received it, and the work in that instance's memory.  A job left ``queued``/``running`` by a
-process that died is marked ``failed`` (``interrupted``) by :func:`sweep_interrupted` when an
-instance with the same data directory starts.
+Any instance can finish a job: its upload is stored in the database
+(:mod:`~powerdialer.importing.stored_uploads`), and the process working on it holds a lease
+that its heartbeat renews (:mod:`~powerdialer.importing.leases`).  A job whose process died
+is taken over by another instance (or the same one, restarted) once the lease lapses, and
+resumes after the records already accounted for (``supplied``: every write of the job covers
+the next records of the file, and is fenced by the owner and that count).
 """
 
 from __future__ import annotations
@@ -19,9 +21,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, ClassVar
 
 from sqlalchemy import Connection
@@ -82,6 +83,14 @@ class ImportJob:
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    owner: str | None = None
+    """The process working on the job (``leases.new_owner()``), while it holds its lease."""
+    lease_until: dt.datetime | None = None
+    upload_size: int | None = None
+    """Bytes of the upload stored in the database; None until it is stored whole."""
+    requested_mapping: str | None = None
+    """The ``mapping`` form field as sent."""
+    attempts: int = 0
 
     @property
     def progress(self) -> float:
@@ -123,6 +132,11 @@ def _job(row: Any) -> ImportJob:
         created_at=row.created_at,
         started_at=row.started_at,
         finished_at=row.finished_at,
+        owner=row.owner,
+        lease_until=row.lease_until,
+        upload_size=row.upload_size,
+        requested_mapping=row.requested_mapping,
+        attempts=row.attempts,
     )
 
 
@@ -163,7 +177,14 @@ def create_job(
     file_path: str,
     keep_valid: bool,
     source: str = "import",
+    owner: str | None = None,
+    lease_until: dt.datetime | None = None,
+    requested_mapping: str | None = None,
+    now: dt.datetime | None = None,
 ) -> ImportJob:
+    """A new ``queued`` job, held by ``owner`` until ``lease_until`` (the process that took
+    the upload; without an owner, any instance may take it at once)."""
+
     def run(conn: Connection) -> ImportJob:
         _require_accepting(conn, project_id, campaign_id)
         values = {
@@ -174,7 +195,11 @@ def create_job(
             "filename": filename[:255],
             "file_path": file_path,
             "keep_valid": keep_valid,
-            "created_at": utcnow(),
+            "created_at": now or utcnow(),
+            "owner": owner,
+            "lease_until": lease_until,
+            "requested_mapping": requested_mapping,
+            "attempts": 1 if owner else 0,
         }
         return _job(sql.insert_job(conn, values))
 
@@ -210,44 +235,43 @@ class JobUpdate(Payload[bool]):
     project_id: int
     job_id: int
     values: dict[str, Any]
+    owner: str | None = None
+    """Set: only while this process holds the job (False otherwise, as for a gone job)."""
 
     @property
     def durable(self) -> bool:
-        """Only a change of status is fsynced before it is answered: the job's end makes
-        every earlier write of the job durable with it (``storage/writer.py``)."""
-        return "status" in self.values
+        """Only a change of status, or the upload stored whole, is fsynced before it is
+        answered: the job's end makes every earlier write of the job durable with it
+        (``storage/writer.py``)."""
+        return "status" in self.values or "upload_size" in self.values
 
 
 def apply_job_updates(conn: Connection, items: Sequence[JobUpdate]) -> list[bool]:
     """The writer's apply function for :class:`JobUpdate`: per item, False when the job is
-    gone (its campaign was deleted meanwhile, and the job with it)."""
-    return [sql.update_job(conn, i.project_id, i.job_id, i.values) for i in items]
+    gone (its campaign was deleted meanwhile, and the job with it) or no longer the owner's.
+    A job that ends has its stored upload deleted with it."""
+    results = []
+    for i in items:
+        done = sql.update_job(conn, i.project_id, i.job_id, i.values, i.owner)
+        if done and i.values.get("status") in ("done", "failed"):
+            sql.delete_upload(conn, i.project_id, i.job_id)
+        results.append(done)
+    return results
 
 
 WRITES: Writes = {JobUpdate: apply_job_updates}
 """This module's writes, for the app's group-commit writer (``storage/payload.py``)."""
 
 
-def fail_job(store: Store, job: ImportJob, code: str, message: str) -> None:
+def fail_job(
+    store: Store, job: ImportJob, code: str, message: str, owner: str | None = None
+) -> None:
+    """Fail the job unless it has ended (or ``owner`` no longer holds it)."""
     store.write(
-        lambda conn: sql.fail_unfinished(conn, job.project_id, job.id, code, message, utcnow())
+        lambda conn: sql.fail_unfinished(
+            conn, job.project_id, job.id, code, message, utcnow(), owner
+        )
     )
 
 
 INTERRUPTED = "the server stopped while the import ran; upload the file again."
-
-
-def _interrupt(project_id: int, job_id: int, conn: Connection) -> bool:
-    return sql.fail_unfinished(conn, project_id, job_id, "interrupted", INTERRUPTED, utcnow())
-
-
-def sweep_interrupted(store: Store, is_abandoned: Callable[[str], bool]) -> int:
-    """Mark failed (``interrupted``) the unfinished jobs whose upload ``is_abandoned(path)``
-    says no live process holds; returns how many.  Jobs of other instances are left alone."""
-    swept = 0
-    for project_id, job_id, path in store.read(sql.unfinished_jobs):
-        if path and is_abandoned(path):
-            swept += store.write(partial(_interrupt, project_id, job_id))
-    if swept:
-        log.warning("marked %d interrupted import job(s) as failed", swept)
-    return swept

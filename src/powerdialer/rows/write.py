@@ -32,7 +32,7 @@ from sqlalchemy import Connection
 
 from powerdialer.campaigns import refusal
 from powerdialer.dnc import do_not_call
-from powerdialer.errors import PowerDialerError
+from powerdialer.errors import PowerDialerError, job_lost
 from powerdialer.models import utcnow
 from powerdialer.rows.dialer_fields import ImportDialer, consent_refusal
 from powerdialer.rows.models import ImportRow, NewRow
@@ -83,6 +83,11 @@ class ImportChunk(Payload["ImportCounts"]):
     # Each row's dialer fields, when the file has such columns (then the rows are stored
     # the way bulk rows are: ``write_rows``); ``None``: the plain INSERT of ``rows_import``.
     dialer: list[ImportDialer] | None = None
+    # The process that holds the job, and the records the job has accounted for before
+    # this write: stored only if both still hold (``storage.imports.fence``), so a job
+    # taken over by another instance stores each record once.  No owner: no fence.
+    owner: str | None = None
+    offset: int = 0
 
     @property
     def weight(self) -> int:
@@ -257,8 +262,23 @@ def apply_imports(
             results.append(target)
             continue
         item = _screen_import(conn, item, target)
+        if item.job_id is not None and item.owner is not None:
+            fenced = jobs_sql.fence(
+                conn,
+                item.project_id,
+                item.job_id,
+                item.owner,
+                item.offset,
+                item.read,
+                len(item.rejects),
+            )
+            if not fenced:
+                results.append(job_lost(item.job_id))
+                continue
         counts = _import(conn, item, target.duplicate_policy, now)
-        if item.job_id is not None:
+        if item.job_id is not None and item.owner is not None:
+            jobs_sql.count_stored(conn, item.project_id, item.job_id, counts, item.rejects)
+        elif item.job_id is not None:
             jobs_sql.count_progress(
                 conn, item.project_id, item.job_id, item.read, counts, item.rejects
             )

@@ -237,10 +237,12 @@ import_jobs = Table(
     Column("finished_at", UTCDateTime, nullable=True),
     # Migration 0009: the process working on the job and until when it holds it (renewed by
     # its heartbeat; past it, another instance takes the job over), the upload's size once it
-    # is stored whole in import_uploads, and how many times the job was claimed.
+    # is stored whole in import_uploads, the ``mapping`` field as sent, and how many times
+    # the job was claimed.
     Column("owner", String(64), nullable=True),
     Column("lease_until", UTCDateTime, nullable=True),
     Column("upload_size", BigInteger, nullable=True),
+    Column("requested_mapping", Text, nullable=True),  # the upload's ``mapping`` field
     Column("attempts", Integer, nullable=False, server_default="0"),
     ForeignKeyConstraint(
         ["project_id", "campaign_id"], ["campaigns.project_id", "campaigns.id"], ondelete="CASCADE"

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 
 from powerdialer.dialer import leasing, queue, wrapup
 from powerdialer.errors import ValidationError
-from powerdialer.importing import jobs
+from powerdialer.importing import jobs, leases, stored_uploads
 from powerdialer.phones import normalize_phone
 from powerdialer.rows import intake, write
 from powerdialer.settings import Settings
@@ -42,6 +42,8 @@ WRITES = merge_writes(
     intake.WRITES,
     write.WRITES,
     jobs.WRITES,
+    leases.WRITES,
+    stored_uploads.WRITES,
     idempotency_writes.WRITES,
     idempotency_rows.WRITES,
     queue.WRITES,

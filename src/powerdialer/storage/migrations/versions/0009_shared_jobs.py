@@ -1,6 +1,7 @@
 """Jobs any instance can finish, idempotency claims with a lease: an import job's owner (the
 process that works on it) and its lease, the upload's size once it is stored in the database,
-the upload itself in bounded chunks (``import_uploads``), and an ``Idempotency-Key`` claim's
+the ``mapping`` field as sent (a job taken over reads the file the same way), the upload
+itself in bounded chunks (``import_uploads``), and an ``Idempotency-Key`` claim's
 lease (``claimed_until``).
 
 Revision ID: 0009
@@ -27,6 +28,7 @@ def upgrade() -> None:
     op.add_column("import_jobs", sa.Column("owner", sa.String(64), nullable=True))
     op.add_column("import_jobs", sa.Column("lease_until", UTCDateTime, nullable=True))
     op.add_column("import_jobs", sa.Column("upload_size", sa.BigInteger, nullable=True))
+    op.add_column("import_jobs", sa.Column("requested_mapping", sa.Text, nullable=True))
     op.add_column(
         "import_jobs", sa.Column("attempts", sa.Integer, nullable=False, server_default="0")
     )
@@ -55,6 +57,7 @@ def downgrade() -> None:
     op.drop_index("ix_import_jobs_status", table_name="import_jobs")
     with op.batch_alter_table("import_jobs") as batch:
         batch.drop_column("attempts")
+        batch.drop_column("requested_mapping")
         batch.drop_column("upload_size")
         batch.drop_column("lease_until")
         batch.drop_column("owner")
