@@ -32,6 +32,7 @@ from powerdialer.errors import NotFound
 from powerdialer.models import utcnow
 from powerdialer.storage import Store
 from powerdialer.storage import campaigns as campaigns_sql
+from powerdialer.storage import import_uploads as uploads_sql
 from powerdialer.storage import imports as sql
 from powerdialer.storage.payload import Payload, Writes
 
@@ -254,7 +255,7 @@ def apply_job_updates(conn: Connection, items: Sequence[JobUpdate]) -> list[bool
     for i in items:
         done = sql.update_job(conn, i.project_id, i.job_id, i.values, i.owner)
         if done and i.values.get("status") in ("done", "failed"):
-            sql.delete_upload(conn, i.project_id, i.job_id)
+            uploads_sql.delete_upload(conn, i.project_id, i.job_id)
         results.append(done)
     return results
 

@@ -27,7 +27,7 @@ from sqlalchemy import Connection
 from powerdialer.importing.jobs import ImportJob, JobUpdate
 from powerdialer.importing.uploads import Upload
 from powerdialer.storage import Store
-from powerdialer.storage import imports as sql
+from powerdialer.storage import import_uploads as sql
 from powerdialer.storage.payload import Payload, Writes
 from powerdialer.storage.writer import GroupCommitter
 

@@ -68,8 +68,7 @@ class ImportChunk(Payload["ImportCounts"]):
 
     With a ``job_id``, the job's counters move in the very transaction that stores the rows:
     ``read`` records handled (``rows`` plus ``rejects``), what became of the rows, and the
-    rejected records themselves.  So a poll, or a job a crash interrupted, never counts a row
-    that is not stored nor misses one that is."""
+    rejected records themselves: a poll, or a crash, never sees a row counted and not stored."""
 
     background: ClassVar[bool] = True
     project_id: int
@@ -83,9 +82,8 @@ class ImportChunk(Payload["ImportCounts"]):
     # Each row's dialer fields, when the file has such columns (then the rows are stored
     # the way bulk rows are: ``write_rows``); ``None``: the plain INSERT of ``rows_import``.
     dialer: list[ImportDialer] | None = None
-    # The process that holds the job, and the records the job has accounted for before
-    # this write: stored only if both still hold (``storage.imports.fence``), so a job
-    # taken over by another instance stores each record once.  No owner: no fence.
+    # The job's owner and its records accounted for before this write: stored only if both
+    # still hold (``storage.imports.fence``: a job taken over stores each record once).
     owner: str | None = None
     offset: int = 0
 

@@ -7,9 +7,10 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
-from powerdialer.storage.schema import import_jobs, import_rejects, import_uploads
+from powerdialer.storage.import_uploads import delete_upload
+from powerdialer.storage.schema import import_jobs, import_rejects
 
 UNFINISHED = ("queued", "running")
 
@@ -176,28 +177,6 @@ def count_stored(
         )
     )
     insert_rejects(conn, project_id, job_id, rejects)
-
-
-# --- the upload, in the database -------------------------------------------------------------
-
-
-def put_upload_part(conn: Connection, project_id: int, job_id: int, seq: int, data: bytes) -> None:
-    conn.execute(
-        insert(import_uploads).values(project_id=project_id, job_id=job_id, seq=seq, data=data)
-    )
-
-
-def upload_part(conn: Connection, project_id: int, job_id: int, seq: int) -> bytes | None:
-    """The ``seq``-th part of a job's upload (None past the last): one part in memory."""
-    u = import_uploads.c
-    query = select(u.data).where(u.project_id == project_id, u.job_id == job_id, u.seq == seq)
-    found = conn.execute(query).first()
-    return None if found is None else bytes(found.data)
-
-
-def delete_upload(conn: Connection, project_id: int, job_id: int) -> None:
-    u = import_uploads.c
-    conn.execute(delete(import_uploads).where(u.project_id == project_id, u.job_id == job_id))
 
 
 def count_progress(
