@@ -275,4 +275,7 @@ def fail_job(
     )
 
 
-INTERRUPTED = "the server stopped while the import ran; upload the file again."
+INTERRUPTED = (
+    "the server that took the upload stopped before the file was stored in the database, so "
+    "no server can read it; upload the file again."
+)
