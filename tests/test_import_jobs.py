@@ -743,9 +743,15 @@ async def test_shutdown_lets_go_of_the_jobs_still_queued_or_running(
         async with client_of(application) as client:
             job = await start_import(client, owner, UA_CSV.encode())
         await run_ready_tasks()
-        assert not [p for p in seen if isinstance(p, jobs.JobUpdate)]  # it has not started
-        queued = jobs.get_job(store, owner.project_id, job["id"])
+        for _ in range(500):  # the upload is stored before the job waits for its slot
+            queued = jobs.get_job(store, owner.project_id, job["id"])
+            if queued.upload_size is not None:
+                break
+            await asyncio.sleep(0.01)
+        started = [p for p in seen if isinstance(p, jobs.JobUpdate) and "status" in p.values]
+        assert not started  # it has not started...
         assert (queued.status, queued.owner) == ("queued", imports.owner)
+        assert queued.upload_size == len(UA_CSV.encode())  # ...but any instance can finish it
     stopped = jobs.get_job(store, owner.project_id, job["id"])
     assert (stopped.status, stopped.error, stopped.owner) == ("queued", None, None)
     assert uploads_left(settings) == []

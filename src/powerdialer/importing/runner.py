@@ -179,9 +179,8 @@ class ImportRunner:
         if not isinstance(taken, ImportJob):
             return None
         log.warning(
-            "import %d taken over from %s (attempt %d), from record %d",
+            "import %d taken over (its lease lapsed; attempt %d): resumed from record %d",
             taken.id,
-            "a process that let go" if taken.owner is None else "a lapsed lease",
             taken.attempts,
             taken.supplied,
         )
@@ -242,11 +241,12 @@ class ImportRunner:
                 adopt = LeaseOp("take", self.owner, utcnow(), self.lease, (job.project_id, job.id))
                 if await self.committer.submit(adopt) is None:
                     raise _Gone
+            # Stored before the job waits for a slot: from now on any instance can finish it.
+            if fresh and not await stored_uploads.store_upload(
+                self.committer, job, upload.path, self.owner
+            ):
+                raise _Gone
             async with self._slots:
-                if fresh and not await stored_uploads.store_upload(
-                    self.committer, job, upload.path, self.owner
-                ):
-                    raise _Gone
                 await _Job(self, job, upload).run(mapping)
         except asyncio.CancelledError:
             raise  # stopping: the job's lease is released, and another instance resumes it

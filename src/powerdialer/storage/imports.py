@@ -205,15 +205,6 @@ def count_progress(
     insert_rejects(conn, project_id, job_id, rejects)
 
 
-def unfinished_jobs(conn: Connection) -> list[tuple[int, int, str | None]]:
-    """``(project_id, id, file_path)`` of every queued or running job, of every project: only
-    the startup sweep, which has no project in hand, calls this."""
-    query = select(import_jobs.c.project_id, import_jobs.c.id, import_jobs.c.file_path).where(
-        import_jobs.c.status.in_(UNFINISHED)
-    )
-    return [(r.project_id, r.id, r.file_path) for r in conn.execute(query)]
-
-
 def fail_unfinished(
     conn: Connection,
     project_id: int,
