@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from powerdialer.storage.schema import idempotency_keys as keys
@@ -163,3 +163,60 @@ def purge(conn: Connection, project_id: int, now: dt.datetime) -> int:
     )
     result = conn.execute(delete(keys).where(keys.c.id.in_(doomed)))
     return int(result.rowcount or 0)
+
+
+# --- a batch at once (the compatible and bulk endpoints' keyed writes) -----------------------
+
+ClaimValues = tuple[int, str, str, dt.datetime, dt.datetime, dt.datetime]
+"""``(project_id, key, fingerprint, now, expires_at, claimed_until)`` of one claim."""
+
+
+def insert_claims(conn: Connection, claims: list[ClaimValues]) -> set[tuple[int, str]]:
+    """Claim new keys in one statement: the ``(project_id, key)`` pairs inserted (the others
+    exist already: :func:`claim` each of them)."""
+    if not claims:
+        return set()
+    statement = (
+        _insert(conn)
+        .on_conflict_do_nothing(index_elements=["project_id", "key"])
+        .returning(keys.c.project_id, keys.c.key)
+    )
+    rows = [
+        {
+            "project_id": project_id,
+            "key": key,
+            "fingerprint": fingerprint,
+            "created_at": now,
+            "expires_at": expires_at,
+            "claimed_until": claimed_until,
+        }
+        for project_id, key, fingerprint, now, expires_at, claimed_until in claims
+    ]
+    return {(r.project_id, r.key) for r in conn.execute(statement, rows)}
+
+
+def save_many(
+    conn: Connection, answers: list[tuple[int, str, str, int, str, bytes | None]]
+) -> None:
+    """:func:`save` for ``(project_id, key, fingerprint, status_code, headers, body)`` rows,
+    in one executemany."""
+    if not answers:
+        return
+    statement = (
+        update(keys)
+        .where(
+            keys.c.project_id == bindparam("p"),
+            keys.c.key == bindparam("k"),
+            keys.c.fingerprint == bindparam("f"),
+            keys.c.status_code.is_(None),
+        )
+        .values(
+            status_code=bindparam("s"),
+            response_headers=bindparam("h"),
+            response_body=bindparam("b"),
+        )
+    )
+    conn.execute(
+        statement,
+        [{"p": p, "k": k, "f": f, "s": s, "h": h, "b": b} for p, k, f, s, h, b in answers],
+    )

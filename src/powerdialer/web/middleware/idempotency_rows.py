@@ -18,6 +18,7 @@ answer in the same transaction.  So:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,13 +27,21 @@ from typing import Any, Generic, TypeVar
 import orjson
 from sqlalchemy import Connection
 
+from powerdialer import keys
 from powerdialer.errors import AuthError, PowerDialerError
 from powerdialer.models import utcnow
+from powerdialer.projects import invalid_key
 from powerdialer.rows.intake import Intake, apply_intakes
 from powerdialer.rows.write import BulkWrite, RowOutcome, apply_bulk
 from powerdialer.storage import idempotency as sql
+from powerdialer.storage import projects as project_sql
 from powerdialer.storage.payload import Payload, Writes
-from powerdialer.web.middleware.idempotency_writes import IdempotencyOp, claim, is_final
+from powerdialer.web.middleware.idempotency_writes import (
+    IN_PROGRESS_LEASE,
+    IdempotencyOp,
+    claim,
+    is_final,
+)
 from powerdialer.web.responses import SUCCESS_BODY, body_for, error_body, status_for
 
 __all__ = [
@@ -106,6 +115,18 @@ def _bulk_answer(item: KeyedBulk, outcome: Any) -> Answer:
     return 200, item.render(outcome)
 
 
+def _verified(conn: Connection, ops: Sequence[IdempotencyOp]) -> list[bool]:
+    """Whether each op's ``Auth-key`` is an active key of its project: one query for the
+    batch (``projects.authenticate``'s check, batched)."""
+    split = [keys.split_key(op.presented_key) for op in ops]
+    pairs = {(op.project_id, parts[0]) for op, parts in zip(ops, split, strict=True) if parts}
+    hashes = project_sql.key_hashes(conn, pairs)
+    return [
+        parts is not None and keys.secret_matches(parts[1], hashes.get((op.project_id, parts[0])))
+        for op, parts in zip(ops, split, strict=True)
+    ]
+
+
 def _apply_keyed(
     conn: Connection,
     items: Sequence[Any],
@@ -113,46 +134,62 @@ def _apply_keyed(
     payload: Callable[[Any], Any],
     answer: Callable[[Any, Any], Answer],
 ) -> list[Keyed[Any] | PowerDialerError]:
-    """Claim, write, save for a batch: a key that comes twice in one batch is claimed by its
-    first request, and its later ones (a second pass) find the first one's answer."""
+    """Claim, write, save for a batch, in a few statements whatever its size (new keys are
+    claimed in one INSERT, the answers saved in one executemany); a key that comes twice in
+    one batch is claimed by its first request, and its later ones (a second pass) find the
+    first one's answer."""
     stored_at = utcnow()
     results: list[Keyed[Any] | PowerDialerError] = [Keyed(None) for _ in items]
-    pending = list(range(len(items)))
+    ops: list[IdempotencyOp] = [item.claim for item in items]
+    pending = []
+    for index, ok in enumerate(_verified(conn, ops)):
+        if ok:
+            pending.append(index)
+        else:
+            results[index] = invalid_key()
+    for project_id in {ops[i].project_id for i in pending if ops[i].purge}:
+        sql.purge(conn, project_id, stored_at)
     while pending:
         seen: set[tuple[int, str]] = set()
-        claimed: list[int] = []
+        first: list[int] = []
         later: list[int] = []
         for index in pending:
-            op: IdempotencyOp = items[index].claim
-            if (op.project_id, op.key) in seen:
-                later.append(index)
+            pair = (ops[index].project_id, ops[index].key)
+            (later if pair in seen else first).append(index)
+            seen.add(pair)
+        claims = []
+        for index in first:
+            op = ops[index]
+            now = op.now or stored_at
+            claims.append(
+                (op.project_id, op.key, op.fingerprint, now, now + op.ttl, now + IN_PROGRESS_LEASE)
+            )
+        inserted = sql.insert_claims(conn, claims)
+        claimed: list[int] = []
+        for index in first:
+            op = ops[index]
+            if (op.project_id, op.key) in inserted:
+                claimed.append(index)
                 continue
-            seen.add((op.project_id, op.key))
-            found = claim(conn, op, stored_at)
+            found = claim(conn, dataclasses.replace(op, purge=False), stored_at)
             if isinstance(found, AuthError):
                 results[index] = found
             elif found is not None:
                 results[index] = Keyed(found)
-            else:
+            else:  # an expired or abandoned claim, taken over
                 claimed.append(index)
         outcomes = inner(conn, [payload(items[i]) for i in claimed]) if claimed else []
+        saves = []
         for index, outcome in zip(claimed, outcomes, strict=True):
-            op = items[index].claim
+            op = ops[index]
             status, body = answer(items[index], outcome)
             if not is_final(status):
                 sql.release(conn, op.project_id, op.key, op.fingerprint)
             else:
                 kept = body if len(body) <= REPLAY_MAX_BYTES else None
-                sql.save(
-                    conn,
-                    op.project_id,
-                    op.key,
-                    op.fingerprint,
-                    status_code=status,
-                    headers=_JSON_HEADERS,
-                    body=kept,
-                )
+                saves.append((op.project_id, op.key, op.fingerprint, status, _JSON_HEADERS, kept))
             results[index] = Keyed(None, outcome)
+        sql.save_many(conn, saves)
         pending = later
     return results
 
