@@ -162,3 +162,17 @@ async def test_another_projects_key_of_the_same_name_is_its_own(
     bulk = await post(client, stranger, "shared", one_row(), path=bulk_path(stranger))
     assert bulk.status_code == 422  # its own key, used for the compatible row just now
     assert bulk.json()["error"]["code"] == "idempotency_key_reused"
+
+
+async def test_a_refused_compatible_row_saves_its_own_answer_not_the_usual_one(
+    client: httpx.AsyncClient, owner: Persona, store: Store
+) -> None:
+    first = await post(client, owner, "bad", owner.row("12"), path=COMPAT)
+    assert first.status_code in (400, 422)
+    assert first.json()["error"]["code"] == "invalid_phone_number"
+    [saved] = key_rows(store)
+    assert (saved["status_code"], saved["response_body"]) == (first.status_code, first.content)
+    again = await post(client, owner, "bad", owner.row("12"), path=COMPAT)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert (again.status_code, again.content) == (first.status_code, first.content)
+    assert row_count(store) == 0

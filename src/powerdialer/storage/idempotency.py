@@ -148,8 +148,15 @@ def renew(
     return bool(result.rowcount)
 
 
-def release(conn: Connection, project_id: int, key: str, fingerprint: str) -> None:
-    """Forget a claim whose request failed in a way a retry should act on (401, 429, 5xx)."""
+def release(
+    conn: Connection, project_id: int, key: str, fingerprint: str, *, settled: bool = False
+) -> None:
+    """Forget a claim whose request failed in a way a retry should act on (401, 429, 5xx);
+    ``settled``: one that :func:`insert_claims` wrote with an answer, in this transaction."""
+    if settled:
+        mine = and_(keys.c.project_id == project_id, keys.c.key == key)
+        conn.execute(delete(keys).where(mine, keys.c.fingerprint == fingerprint))
+        return
     conn.execute(delete(keys).where(_running(project_id, key, fingerprint)))
 
 
@@ -171,11 +178,19 @@ ClaimValues = tuple[int, str, str, dt.datetime, dt.datetime, dt.datetime]
 """``(project_id, key, fingerprint, now, expires_at, claimed_until)`` of one claim."""
 
 
-def insert_claims(conn: Connection, claims: list[ClaimValues]) -> set[tuple[int, str]]:
+def insert_claims(
+    conn: Connection,
+    claims: list[ClaimValues],
+    answer: tuple[int, str, bytes] | None = None,
+) -> set[tuple[int, str]]:
     """Claim new keys in one statement: the ``(project_id, key)`` pairs inserted (the others
-    exist already: :func:`claim` each of them)."""
+    exist already: :func:`claim` each of them).  ``answer`` (status, headers, body): the
+    answer the caller expects to save, written with the claim (in the caller's transaction,
+    so nobody sees it before the write it answers; :func:`save_many` with ``settled`` corrects
+    it, :func:`release` with ``settled`` forgets it)."""
     if not claims:
         return set()
+    status, headers, body = answer if answer is not None else (None, None, None)
     statement = (
         _insert(conn)
         .on_conflict_do_nothing(index_elements=["project_id", "key"])
@@ -189,26 +204,32 @@ def insert_claims(conn: Connection, claims: list[ClaimValues]) -> set[tuple[int,
             "created_at": now,
             "expires_at": expires_at,
             "claimed_until": claimed_until,
+            "status_code": status,
+            "response_headers": headers,
+            "response_body": body,
         }
         for project_id, key, fingerprint, now, expires_at, claimed_until in claims
     ]
     return {(r.project_id, r.key) for r in conn.execute(statement, rows)}
 
 
-def save_many(
-    conn: Connection, answers: list[tuple[int, str, str, int, str, bytes | None]]
-) -> None:
-    """:func:`save` for ``(project_id, key, fingerprint, status_code, headers, body)`` rows,
-    in one executemany."""
+Answer = tuple[int, str, str, int, str, bytes | None]
+"""``(project_id, key, fingerprint, status_code, headers, body)``: an answer to save."""
+
+
+def save_many(conn: Connection, answers: list[Answer], *, settled: bool = False) -> None:
+    """:func:`save` for many answers in one executemany (``settled``: over the answer that
+    :func:`insert_claims` wrote with the claim, in this transaction)."""
     if not answers:
         return
+    running = [] if settled else [keys.c.status_code.is_(None)]
     statement = (
         update(keys)
         .where(
             keys.c.project_id == bindparam("p"),
             keys.c.key == bindparam("k"),
             keys.c.fingerprint == bindparam("f"),
-            keys.c.status_code.is_(None),
+            *running,
         )
         .values(
             status_code=bindparam("s"),

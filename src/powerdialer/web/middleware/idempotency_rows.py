@@ -133,11 +133,14 @@ def _apply_keyed(
     inner: Callable[[Connection, list[Any]], Sequence[Any]],
     payload: Callable[[Any], Any],
     answer: Callable[[Any, Any], Answer],
+    presumed: Answer | None = None,
 ) -> list[Keyed[Any] | PowerDialerError]:
     """Claim, write, save for a batch, in a few statements whatever its size (new keys are
     claimed in one INSERT, the answers saved in one executemany); a key that comes twice in
     one batch is claimed by its first request, and its later ones (a second pass) find the
-    first one's answer."""
+    first one's answer.  ``presumed``: the answer nearly every write gets (a compatible row:
+    200 ``{"result":true}``), written with the claim, so only the others are saved apart."""
+    preset = None if presumed is None else (presumed[0], _JSON_HEADERS, presumed[1])
     stored_at = utcnow()
     results: list[Keyed[Any] | PowerDialerError] = [Keyed(None) for _ in items]
     ops: list[IdempotencyOp] = [item.claim for item in items]
@@ -164,7 +167,7 @@ def _apply_keyed(
             claims.append(
                 (op.project_id, op.key, op.fingerprint, now, now + op.ttl, now + IN_PROGRESS_LEASE)
             )
-        inserted = sql.insert_claims(conn, claims)
+        inserted = sql.insert_claims(conn, claims, preset)
         claimed: list[int] = []
         for index in first:
             op = ops[index]
@@ -179,17 +182,23 @@ def _apply_keyed(
             else:  # an expired or abandoned claim, taken over
                 claimed.append(index)
         outcomes = inner(conn, [payload(items[i]) for i in claimed]) if claimed else []
-        saves = []
+        saves: list[sql.Answer] = []
+        corrections: list[sql.Answer] = []
         for index, outcome in zip(claimed, outcomes, strict=True):
             op = ops[index]
             status, body = answer(items[index], outcome)
-            if not is_final(status):
-                sql.release(conn, op.project_id, op.key, op.fingerprint)
-            else:
-                kept = body if len(body) <= REPLAY_MAX_BYTES else None
-                saves.append((op.project_id, op.key, op.fingerprint, status, _JSON_HEADERS, kept))
+            settled = preset is not None and (op.project_id, op.key) in inserted
             results[index] = Keyed(None, outcome)
+            if settled and (status, body) == presumed:
+                continue  # saved with its claim
+            if not is_final(status):
+                sql.release(conn, op.project_id, op.key, op.fingerprint, settled=settled)
+                continue
+            kept = body if len(body) <= REPLAY_MAX_BYTES else None
+            saved = (op.project_id, op.key, op.fingerprint, status, _JSON_HEADERS, kept)
+            (corrections if settled else saves).append(saved)
         sql.save_many(conn, saves)
+        sql.save_many(conn, corrections, settled=True)
         pending = later
     return results
 
@@ -198,7 +207,9 @@ def apply_keyed_intakes(
     conn: Connection, items: Sequence[KeyedIntake]
 ) -> list[Keyed[Any] | PowerDialerError]:
     """The writer's apply function for :class:`KeyedIntake`."""
-    return _apply_keyed(conn, items, apply_intakes, lambda i: i.intake, _intake_answer)
+    return _apply_keyed(
+        conn, items, apply_intakes, lambda i: i.intake, _intake_answer, (200, SUCCESS_BODY)
+    )
 
 
 def apply_keyed_bulk(
