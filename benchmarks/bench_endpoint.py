@@ -1,7 +1,11 @@
 """Throughput and latency of ``POST /power-dialer/campaigns/campaign-rows``, against a baseline.
 
 Run: ``.venv/bin/python benchmarks/bench_endpoint.py [--duration 10] [--connections 1,16,64]
-[--database-url postgresql://postgres@127.0.0.1/test] [--no-pin] [--json]``.
+[--database-url postgresql://postgres@127.0.0.1/test] [--no-pin] [--idempotency] [--json]``.
+
+``--idempotency`` also loads the service with every request carrying its own
+``Idempotency-Key`` (right after the same point without), and reports the keyed rows/s and
+their share of the unkeyed (the issue's target: at least 0.8).
 
 In one run it starts, as real processes on free ports, ``powerdialer serve`` (one worker, a
 fresh database, durable commits as always, the per-key rate limit off) and the minimal ASGI app
@@ -60,6 +64,11 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--no-pin", dest="pin", action="store_false", help="no taskset")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--idempotency",
+        action="store_true",
+        help="also measure each point with an Idempotency-Key on every request",
+    )
     args = parser.parse_args()
     args.connections = [int(c) for c in args.connections.split(",")]
     if not 1 <= args.threads <= 7 or min(args.connections) < 1:
@@ -121,8 +130,8 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
         key = powerdialer("key", "create", "--project", str(project), url=url)["key"]
         campaigns = {
             c: powerdialer("campaign", "create", "--project", str(project), f"c{c}", url=url)["id"]
-            for c in [0, *args.connections]
-        }  # 0: warm-up
+            for c in [0, *args.connections, *(-c for c in args.connections if args.idempotency)]
+        }  # 0: warm-up; -c: the keyed run at c connections
         headers = {
             "Content-Type": "application/json",
             "x-project-id": str(project),
@@ -152,6 +161,13 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
                 result = run_wrk(svc, headers, campaigns[c], c, threads, args.duration, args.pin)
                 check(f"powerdialer at {c}", result)
                 service[c] = result
+                if args.idempotency:
+                    keyed = run_wrk(
+                        svc, headers, campaigns[-c], c, threads, args.duration, args.pin,
+                        ("idempotency",),
+                    )  # fmt: skip
+                    check(f"powerdialer with Idempotency-Key at {c}", keyed)
+                    service[-c] = keyed
                 points.append(
                     {
                         "connections": c,
@@ -164,6 +180,9 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
                         / (base.rps / base.server_cpu),
                     }
                 )
+                if args.idempotency:
+                    points[-1]["keyed"] = vars(service[-c])
+                    points[-1]["keyed_ratio"] = service[-c].rps / result.rps
         except BenchError:
             print(svc.tail(), file=sys.stderr)
             raise
@@ -174,12 +193,13 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
         stored = {c: by_campaign[campaigns[c]] for c in service}
         for c, result in service.items():
             # Requests in flight when wrk stopped may be stored without wrk seeing the answer.
-            if not result.ok <= stored[c] <= result.ok + c:
+            if not result.ok <= stored[c] <= result.ok + abs(c):
                 raise BenchError(
                     f"at {c} connections wrk counted {result.ok} answers 200 but "
                     f"the database holds {stored[c]} rows: a lost or bogus ack"
                 )
-            points[args.connections.index(c)]["rows_stored"] = stored[c]
+            if c > 0:
+                points[args.connections.index(c)]["rows_stored"] = stored[c]
     return {**facts, "points": points}
 
 
@@ -223,6 +243,14 @@ def show(report: dict) -> None:
             f"{p['rows_stored']:,}",
         )
     console.print(table)
+    for p in report["points"]:
+        if "keyed" in p:
+            k = p["keyed"]
+            console.print(
+                f"with Idempotency-Key at {p['connections']} connections: {k['rps']:,.0f} rows/s "
+                f"(p50 {k['p50_ms']:.2f} ms, p99 {k['p99_ms']:.2f} ms), "
+                f"{p['keyed_ratio']:.2f} of without"
+            )
     console.print("latency in ms; CPU: share of one CPU used, service/raw; stored: rows in the db")
     last = max(report["points"], key=lambda p: p["connections"])
     verdict = "meets" if last["ratio"] >= TARGET else "is BELOW"

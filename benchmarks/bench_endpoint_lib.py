@@ -190,6 +190,7 @@ def run_wrk(
     threads: int,
     duration: float,
     pin: bool,
+    lua_args: tuple[str, ...] = (),
 ) -> WrkResult:
     cmd = [
         "wrk",
@@ -202,7 +203,7 @@ def run_wrk(
     ]
     for name, value in headers.items():
         cmd += ["-H", f"{name}: {value}"]
-    cmd += [server.url + PATH, "--", str(campaign)]
+    cmd += [server.url + PATH, "--", str(campaign), *lua_args]
     before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     before_server, started = server.cpu_seconds(), time.monotonic()
     done = subprocess.run(pinned(cmd, WRK_CPU, pin), capture_output=True, text=True, check=False)

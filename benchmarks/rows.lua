@@ -7,6 +7,9 @@
 -- valid Ukrainian mobile numbers (operator codes 93..99), distinct across threads for up to
 -- 7 threads and 10^7 requests a thread. The Content-Type, x-project-id and Auth-key headers
 -- come from wrk's -H flags (wrk.format adds wrk.headers to every request).
+--
+-- With a second argument "idempotency" (bench_endpoint.py --idempotency) every request also
+-- carries its own Idempotency-Key (campaign, thread and request number: never repeated).
 
 local threads = 0
 
@@ -20,10 +23,19 @@ function init(args)
   base = 930000000 + tid * 10000000
   counter = 0
   prefix = '{"campaignId": ' .. campaign .. ', "fio": "Test", "phone_number": "380'
+  keyed = args[2] == "idempotency"
+  if keyed then
+    headers = {}
+    for name, value in pairs(wrk.headers) do headers[name] = value end
+  end
 end
 
 function request()
   local n = base + counter
   counter = counter + 1
+  if keyed then
+    headers["Idempotency-Key"] = "bench-" .. campaign .. "-" .. n
+    return wrk.format("POST", nil, headers, prefix .. n .. '"}')
+  end
   return wrk.format("POST", nil, nil, prefix .. n .. '"}')
 end

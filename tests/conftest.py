@@ -130,7 +130,12 @@ def stranger(store: Store) -> Persona:
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
-        database_url=database_url, rate_limit_per_second=0, data_dir=str(tmp_path / "data")
+        database_url=database_url,
+        rate_limit_per_second=0,
+        data_dir=str(tmp_path / "data"),
+        # The import heartbeat never comes by itself in a test (every 20 minutes): a test
+        # beats with a set clock (``ImportRunner.beat(now)``).
+        import_lease_seconds=3600.0,
     )
 
 

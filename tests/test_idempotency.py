@@ -19,7 +19,7 @@ from powerdialer.storage import Store
 from powerdialer.storage import rows_write as bulk_sql
 from powerdialer.storage.schema import campaign_rows, campaigns, idempotency_keys
 from powerdialer.web.app import PowerDialerApp, create_app
-from powerdialer.web.middleware import idempotency, idempotency_writes
+from powerdialer.web.middleware import idempotency, idempotency_rows, idempotency_writes
 from tests.clock import Clock
 from tests.conftest import COMPAT, Persona, StartApp, client_of
 
@@ -345,6 +345,7 @@ async def test_an_answer_too_large_to_keep_is_not_replayed_nor_repeated(
     client: httpx.AsyncClient, owner: Persona, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(idempotency, "REPLAY_MAX_BYTES", 100)
+    monkeypatch.setattr(idempotency_rows, "REPLAY_MAX_BYTES", 100)  # bulk saves in its write
     body = {"rows": [{"phone_number": f"38093{n:07d}"} for n in range(10)]}
     first = await post(client, owner, "huge", body)
     assert first.status_code == 200

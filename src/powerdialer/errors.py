@@ -52,3 +52,15 @@ class AuthError(PowerDialerError):
 def invalid(field: str, reason: str, message: str, *, code: str | None = None) -> ValidationError:
     """The ``ValidationError`` of one field: code ``invalid_<field>`` unless ``code`` is given."""
     return ValidationError(message, code=code or f"invalid_{field}", field=field, reason=reason)
+
+
+class JobLost(PowerDialerError):
+    """An import job's write by a process that no longer holds the job (another instance took
+    it over, or the job ended): the write stored nothing."""
+
+
+def job_lost(job_id: int) -> JobLost:
+    return JobLost(
+        f"import {job_id} is no longer this process's: another instance took it over.",
+        code="import_taken_over",
+    )

@@ -166,6 +166,9 @@ class Settings:
     max_workbook_bytes: int = 1024 * 1024 * 1024
     reader_memory_mb: int = 2048
     preview_timeout_seconds: float = 60.0
+    # How long an import job's lease lasts without its process's heartbeat (renewed every
+    # third of it): how soon another instance takes over the job of a process that died.
+    import_lease_seconds: float = 30.0
     # How long an Idempotency-Key's first answer is kept and replayed.
     idempotency_ttl_hours: int = 24
     # Web origins whose pages may call the API from a browser (CORS); empty: none, "*": any.
@@ -221,6 +224,9 @@ class Settings:
             reader_memory_mb=env_int(env, "POWERDIALER_READER_MEMORY_MB", 2048, minimum=256),
             preview_timeout_seconds=env_float(
                 env, "POWERDIALER_PREVIEW_TIMEOUT", 60.0, minimum=1.0
+            ),
+            import_lease_seconds=env_float(
+                env, "POWERDIALER_IMPORT_LEASE_SECONDS", 30.0, minimum=1.0
             ),
             idempotency_ttl_hours=env_int(env, "POWERDIALER_IDEMPOTENCY_TTL_HOURS", 24, minimum=24),
             cors_origins=env_origins(env, "POWERDIALER_CORS_ORIGINS"),

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
-import sqlalchemy
 
 from tests.conftest import COMPAT, Persona
 from tests.e2e.conftest import Server, rows_via_cli
@@ -114,54 +113,5 @@ async def test_every_acknowledged_row_survives_a_kill_9_and_none_is_stored_twice
     assert stored_numbers(server, owner) == Counter({f"+{n}": 1 for n in sent})
 
 
-def job_and_stored(database_url: str, job_id: int) -> tuple[str, int, int, int, int, int, int]:
-    """``(status, supplied, inserted, duplicates, updated, rejected, stored)`` of an import job
-    and its campaign, read in one statement (one snapshot) from outside the server."""
-    engine = sqlalchemy.create_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            row = conn.execute(
-                sqlalchemy.text(
-                    "SELECT status, supplied, inserted, duplicates, updated, rejected, "
-                    "(SELECT count(*) FROM campaign_rows r WHERE r.project_id = j.project_id "
-                    "AND r.campaign_id = j.campaign_id) FROM import_jobs j WHERE j.id = :id"
-                ),
-                {"id": job_id},
-            ).one()
-    finally:
-        engine.dispose()
-    return (row[0], *(int(v) for v in row[1:]))  # type: ignore[return-value]
-
-
-async def test_an_import_killed_mid_way_counts_exactly_the_rows_it_stored(
-    server: Server, owner: Persona
-) -> None:
-    lines = [f"38067{i:07d};Клієнт {i}" if i % 17 else f"{i};погано" for i in range(200_000)]
-    content = ("Телефон;ПІБ\n" + "\n".join(lines) + "\n").encode()
-    async with httpx.AsyncClient(base_url=server.url, trust_env=False, timeout=30) as client:
-        answer = await client.post(
-            f"/power-dialer/campaigns/{owner.campaign_id}/imports",
-            headers=owner.headers,
-            files={"file": ("leads.csv", content)},
-        )
-        assert answer.status_code == 202, answer.text
-        job_id = answer.json()["id"]
-        for _ in range(3000):
-            snapshot = job_and_stored(server.database_url, job_id)
-            if snapshot[6] > 0:
-                break
-            await asyncio.sleep(0.005)
-    server.kill9()
-    status, supplied, inserted, duplicates, updated, rejected, stored = job_and_stored(
-        server.database_url, job_id
-    )
-    assert status == "running", "the kill should come mid-import"
-    assert 0 < stored < 150_000, "the kill should come mid-import"
-    server.restart()  # the startup sweep fails the job the dead process left
-    status, supplied, inserted, duplicates, updated, rejected, stored = job_and_stored(
-        server.database_url, job_id
-    )
-    assert status == "failed"
-    assert inserted == stored
-    assert supplied >= inserted + duplicates + updated + rejected
-    assert rejected > 0
+# An import killed mid-way is resumed by the restarted instance (or another one):
+# tests/e2e/test_fleet_imports.py.

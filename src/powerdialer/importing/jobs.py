@@ -8,10 +8,12 @@ done, and ``inserted`` always the rows it stored); rejected rows are kept with t
 numbers for a CSV download.  This module is the jobs' lifecycle in the database; reading the file is
 :mod:`~powerdialer.importing.worker`'s job, scheduling the runner's.
 
-Jobs survive nothing across restarts: the upload lives on the disk of the instance that
-received it, and the work in that instance's memory.  A job left ``queued``/``running`` by a
-process that died is marked ``failed`` (``interrupted``) by :func:`sweep_interrupted` when an
-instance with the same data directory starts.
+Any instance can finish a job: its upload is stored in the database
+(:mod:`~powerdialer.importing.stored_uploads`), and the process working on it holds a lease
+that its heartbeat renews (:mod:`~powerdialer.importing.leases`).  A job whose process died
+is taken over by another instance (or the same one, restarted) once the lease lapses, and
+resumes after the records already accounted for (``supplied``: every write of the job covers
+the next records of the file, and is fenced by the owner and that count).
 """
 
 from __future__ import annotations
@@ -19,21 +21,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, ClassVar
 
 from sqlalchemy import Connection
 
 from powerdialer.campaigns import campaign_not_found, refusal
 from powerdialer.errors import NotFound
+from powerdialer.importing import job_events
 from powerdialer.models import utcnow
 from powerdialer.storage import Store
 from powerdialer.storage import campaigns as campaigns_sql
+from powerdialer.storage import import_uploads as uploads_sql
 from powerdialer.storage import imports as sql
 from powerdialer.storage.payload import Payload, Writes
-from powerdialer.webhooks import events, outbox
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,14 @@ class ImportJob:
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    owner: str | None = None
+    """The process working on the job (``leases.new_owner()``), while it holds its lease."""
+    lease_until: dt.datetime | None = None
+    upload_size: int | None = None
+    """Bytes of the upload stored in the database; None until it is stored whole."""
+    requested_mapping: str | None = None
+    """The ``mapping`` form field as sent."""
+    attempts: int = 0
 
     @property
     def progress(self) -> float:
@@ -124,6 +134,11 @@ def _job(row: Any) -> ImportJob:
         created_at=row.created_at,
         started_at=row.started_at,
         finished_at=row.finished_at,
+        owner=row.owner,
+        lease_until=row.lease_until,
+        upload_size=row.upload_size,
+        requested_mapping=row.requested_mapping,
+        attempts=row.attempts,
     )
 
 
@@ -164,7 +179,14 @@ def create_job(
     file_path: str,
     keep_valid: bool,
     source: str = "import",
+    owner: str | None = None,
+    lease_until: dt.datetime | None = None,
+    requested_mapping: str | None = None,
+    now: dt.datetime | None = None,
 ) -> ImportJob:
+    """A new ``queued`` job, held by ``owner`` until ``lease_until`` (the process that took
+    the upload; without an owner, any instance may take it at once)."""
+
     def run(conn: Connection) -> ImportJob:
         _require_accepting(conn, project_id, campaign_id)
         values = {
@@ -175,7 +197,11 @@ def create_job(
             "filename": filename[:255],
             "file_path": file_path,
             "keep_valid": keep_valid,
-            "created_at": utcnow(),
+            "created_at": now or utcnow(),
+            "owner": owner,
+            "lease_until": lease_until,
+            "requested_mapping": requested_mapping,
+            "attempts": 1 if owner else 0,
         }
         return _job(sql.insert_job(conn, values))
 
@@ -211,94 +237,57 @@ class JobUpdate(Payload[bool]):
     project_id: int
     job_id: int
     values: dict[str, Any]
+    owner: str | None = None
+    """Set: only while this process holds the job (False otherwise, as for a gone job)."""
 
     @property
     def durable(self) -> bool:
-        """Only a change of status is fsynced before it is answered: the job's end makes
-        every earlier write of the job durable with it (``storage/writer.py``)."""
-        return "status" in self.values
+        """Only a change of status, or the upload stored whole, is fsynced before it is
+        answered: the job's end makes every earlier write of the job durable with it
+        (``storage/writer.py``)."""
+        return "status" in self.values or "upload_size" in self.values
 
 
 def apply_job_updates(conn: Connection, items: Sequence[JobUpdate]) -> list[bool]:
     """The writer's apply function for :class:`JobUpdate`: per item, False when the job is
-    gone (its campaign was deleted meanwhile, and the job with it).  A job's end writes its
-    webhook events (``import.finished``, and ``row.added`` with its counts) with it."""
-    done = []
+    gone (its campaign was deleted meanwhile, and the job with it) or no longer the owner's.
+    A job that ends has its stored upload deleted with it, and writes its webhook events
+    (``import.finished``, and ``row.added`` with its counts) with it."""
+    results = []
     for i in items:
-        updated = sql.update_job(conn, i.project_id, i.job_id, i.values)
-        if updated and i.values.get("status") not in (None, *sql.UNFINISHED):
-            finished(conn, i.project_id, i.job_id, utcnow())
-        done.append(updated)
-    return done
-
-
-def finished(conn: Connection, project_id: int, job_id: int, now: dt.datetime) -> None:
-    """The webhook events of a job that has just ended, in the transaction that ends it."""
-    if not (
-        outbox.wants(conn, project_id, events.IMPORT_FINISHED)
-        or outbox.wants(conn, project_id, events.ROW_ADDED)
-    ):
-        return
-    job = sql.get_job(conn, project_id, job_id)
-    if job is None:
-        return
-    counts = {
-        "inserted": job.inserted,
-        "updated": job.updated,
-        "duplicates": job.duplicates,
-        "rejected": job.rejected,
-    }
-    found = [
-        outbox.Event(
-            project_id,
-            events.IMPORT_FINISHED,
-            {
-                "job_id": job.id,
-                "campaign_id": job.campaign_id,
-                "status": job.status,
-                "error_code": job.error_code,
-                "filename": job.filename,
-                "supplied": job.supplied,
-                **counts,
-            },
-        )
-    ]
-    if job.inserted or job.updated:
-        data = events.rows_data(job.campaign_id, job.source, job_id=job.id, **counts)
-        found.append(outbox.Event(project_id, events.ROW_ADDED, data))
-    outbox.emit(conn, found, now)
+        done = sql.update_job(conn, i.project_id, i.job_id, i.values, i.owner)
+        if done and i.values.get("status") in ("done", "failed"):
+            uploads_sql.delete_upload(conn, i.project_id, i.job_id)
+        if done and i.values.get("status") not in (None, *sql.UNFINISHED):
+            job_events.finished(conn, i.project_id, i.job_id, utcnow())
+        results.append(done)
+    return results
 
 
 WRITES: Writes = {JobUpdate: apply_job_updates}
 """This module's writes, for the app's group-commit writer (``storage/payload.py``)."""
 
 
-def _fail(conn: Connection, project_id: int, job_id: int, code: str, message: str) -> bool:
+def _fail(
+    conn: Connection, project_id: int, job_id: int, code: str, message: str, owner: str | None
+) -> bool:
+    """Fail the job unless it has ended (or ``owner`` no longer holds it); a job that ends
+    so writes its webhook events (``job_events.finished``) in the same transaction."""
     now = utcnow()
-    if not sql.fail_unfinished(conn, project_id, job_id, code, message, now):
+    if not sql.fail_unfinished(conn, project_id, job_id, code, message, now, owner):
         return False
-    finished(conn, project_id, job_id, now)
+    job_events.finished(conn, project_id, job_id, now)
     return True
 
 
-def fail_job(store: Store, job: ImportJob, code: str, message: str) -> None:
-    store.write(lambda conn: _fail(conn, job.project_id, job.id, code, message))
+def fail_job(
+    store: Store, job: ImportJob, code: str, message: str, owner: str | None = None
+) -> None:
+    """Fail the job unless it has ended (or ``owner`` no longer holds it)."""
+    store.write(lambda conn: _fail(conn, job.project_id, job.id, code, message, owner))
 
 
-INTERRUPTED = "the server stopped while the import ran; upload the file again."
-
-
-def _interrupt(project_id: int, job_id: int, conn: Connection) -> bool:
-    return _fail(conn, project_id, job_id, "interrupted", INTERRUPTED)
-
-
-def sweep_interrupted(store: Store, is_abandoned: Callable[[str], bool]) -> int:
-    """Mark failed (``interrupted``) the unfinished jobs whose upload ``is_abandoned(path)``
-    says no live process holds; returns how many.  Jobs of other instances are left alone."""
-    swept = 0
-    for project_id, job_id, path in store.read(sql.unfinished_jobs):
-        if path and is_abandoned(path):
-            swept += store.write(partial(_interrupt, project_id, job_id))
-    if swept:
-        log.warning("marked %d interrupted import job(s) as failed", swept)
-    return swept
+INTERRUPTED = (
+    "the server that took the upload stopped before the file was stored in the database, so "
+    "no server can read it; upload the file again."
+)

@@ -17,6 +17,15 @@ change in the transaction that stores the rows they count, so a poll, or a job i
 by a crash, always reads ``supplied ≥ inserted + duplicates + updated + rejected`` with
 ``inserted`` the rows stored.  Only the job's status goes as a write of its own.
 
+Any instance finishes a job (:mod:`~powerdialer.importing.leases`): the upload is stored in
+the database before the import starts (:mod:`~powerdialer.importing.stored_uploads`); each
+write covers the next records of the file, in order, and is fenced by this process's
+ownership and the job's count so far (``ImportChunk.owner``/``offset``), so ``supplied`` is
+a durable checkpoint.  Every ``lease / 3`` the runner renews its jobs' leases and, with a
+slot free, takes over a job whose lease lapsed: it copies the upload back from the database
+and resumes after the ``supplied`` records, counting on from the job's counters.  On a clean
+stop its jobs' leases are released, for another instance (or this one, restarted).
+
 Past 300 lines on purpose: one job's life (start, pump, count, finish, fail, sweep) is one
 state machine; split, its states would live in different modules.
 """
@@ -24,17 +33,19 @@ state machine; split, its states would live in different modules.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 from collections import Counter, deque
-from functools import partial
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, TypeVar
 
-from powerdialer.errors import PowerDialerError
-from powerdialer.importing import jobs, sandbox, worker
+from powerdialer.errors import JobLost, PowerDialerError
+from powerdialer.importing import jobs, sandbox, stored_uploads, worker
 from powerdialer.importing.jobs import ImportJob
+from powerdialer.importing.leases import LeaseOp, new_owner
+from powerdialer.importing.mapping import parse_mapping
 from powerdialer.importing.previews import FilePreview
 from powerdialer.importing.uploads import Upload, instance_dir, is_abandoned, known_instance_dir
 from powerdialer.models import utcnow
@@ -90,7 +101,8 @@ def read_limits(settings: Settings) -> sandbox.ReadLimits:
 
 
 class _Gone(Exception):
-    """The job's row has vanished: its campaign was deleted, and its jobs with it."""
+    """The job's row has vanished (its campaign was deleted, and its jobs with it), or this
+    process no longer holds it (another instance took it over)."""
 
 
 class ImportRunner:
@@ -102,10 +114,15 @@ class ImportRunner:
         self.settings = settings
         self.chunk_rows = CHUNK_ROWS
         self.write_rows = WRITE_ROWS
+        self.owner = new_owner()
+        """This process, as the owner of the jobs it works on."""
+        self.lease = dt.timedelta(seconds=settings.import_lease_seconds)
         self._folder: Path | None = None
         self._slots = asyncio.Semaphore(MAX_RUNNING)
         self._previews = asyncio.Semaphore(MAX_PREVIEWS)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._watcher: asyncio.Task[None] | None = None
+        self._held = 0  # jobs of this process, running or waiting for a slot
         self.limits = read_limits(settings)
 
     @property
@@ -115,21 +132,66 @@ class ImportRunner:
             self._folder = instance_dir(self.settings.data_dir)
         return self._folder
 
-    async def start(self) -> None:
-        """Start the worker children's forkserver; fail the jobs that a dead process left
-        unfinished on this instance's disk (a server that never took an upload has none, and
-        gets no folder)."""
+    async def start(self, *, watch: bool = True) -> None:
+        """Start the worker children's forkserver, delete the local copies of uploads that
+        no live process holds, and start the heartbeat (``watch``: off in tests that beat
+        with a set clock themselves)."""
         await asyncio.to_thread(worker.prepare)
         folder = await asyncio.to_thread(known_instance_dir, self.settings.data_dir)
-        if folder is not None:
-            abandoned = partial(is_abandoned, folder)
-            await asyncio.to_thread(jobs.sweep_interrupted, self.store, abandoned)
+        if folder is not None and folder.is_dir():
+            for path in await asyncio.to_thread(lambda: list(folder.iterdir())):
+                await asyncio.to_thread(is_abandoned, folder, str(path))
+        if watch:
+            self._watcher = asyncio.create_task(self._watch(), name="import-leases")
 
     async def stop(self) -> None:
-        """Interrupt the running jobs (they are marked failed) and wait for them."""
+        """Stop the running jobs and let go of their leases: another instance (or this one,
+        restarted) takes them over and resumes them."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+            await asyncio.gather(self._watcher, return_exceptions=True)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        try:
+            await self.committer.submit(LeaseOp("release", self.owner, utcnow()))
+        except (StorageUnavailable, PowerDialerError) as exc:
+            log.warning("import leases not released (they lapse by themselves): %s", exc)
+
+    async def _watch(self) -> None:
+        every = max(self.lease.total_seconds() / 3, 0.1)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.beat(utcnow())
+            except StorageUnavailable as exc:
+                log.warning("import heartbeat failed (retried): %s", exc)
+            except Exception:
+                log.exception("import heartbeat failed (retried)")
+
+    async def beat(self, now: dt.datetime) -> ImportJob | None:
+        """The heartbeat at ``now``: renew this process's leases and, with a slot free, take
+        over a job whose lease lapsed (returned, and resumed in the background)."""
+        await self.committer.submit(LeaseOp("renew", self.owner, now, self.lease))
+        if self._held >= MAX_RUNNING:
+            return None
+        taken = await self.committer.submit(LeaseOp("take", self.owner, now, self.lease))
+        if not isinstance(taken, ImportJob):
+            return None
+        log.warning(
+            "import %d taken over (its lease lapsed; attempt %d): resumed from record %d",
+            taken.id,
+            taken.attempts,
+            taken.supplied,
+        )
+        self._spawn(self._resume(taken), taken)
+        return taken
+
+    def _spawn(self, work: Any, job: ImportJob) -> None:
+        self._held += 1
+        task = asyncio.create_task(work, name=f"import-{job.id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def preview(
         self, upload: Upload, filename: str, mapping: Mapping | None, region: str
@@ -144,27 +206,65 @@ class ImportRunner:
         return Upload(self.folder, Path(filename).suffix)
 
     def launch(self, job: ImportJob, upload: Upload, mapping: Mapping | None) -> None:
-        """Run ``job`` in the background; the runner owns ``upload`` from now on."""
-        task = asyncio.create_task(self._run(job, upload, mapping), name=f"import-{job.id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Run a new ``job`` in the background; the runner owns ``upload`` from now on."""
+        self._spawn(self._run(job, upload, mapping, fresh=True), job)
 
-    async def _run(self, job: ImportJob, upload: Upload, mapping: Mapping | None) -> None:
+    async def _resume(self, job: ImportJob) -> None:
+        """A job taken over: its upload copied back from the database, then run on from
+        its checkpoint; a job whose upload never reached the database whole fails."""
         try:
+            upload = self.new_upload(job.filename)
+        except BaseException:
+            self._held -= 1
+            raise
+        try:
+            whole = await asyncio.to_thread(stored_uploads.restore_upload, self.store, job, upload)
+            mapping = parse_mapping(job.requested_mapping) if whole else None
+        except BaseException:
+            upload.release()
+            self._held -= 1
+            raise
+        if not whole:
+            upload.release()
+            self._held -= 1
+            await asyncio.to_thread(
+                jobs.fail_job, self.store, job, "interrupted", jobs.INTERRUPTED, self.owner
+            )
+            return
+        await self._run(job, upload, mapping, fresh=False)
+
+    async def _run(
+        self, job: ImportJob, upload: Upload, mapping: Mapping | None, *, fresh: bool
+    ) -> None:
+        try:
+            if job.owner != self.owner:  # a job made without an owner: this process's now
+                adopt = LeaseOp("take", self.owner, utcnow(), self.lease, (job.project_id, job.id))
+                if await self.committer.submit(adopt) is None:
+                    raise _Gone
+            # Stored before the job waits for a slot: from now on any instance can finish it.
+            if fresh and not await stored_uploads.store_upload(
+                self.committer, job, upload.path, self.owner
+            ):
+                raise _Gone
             async with self._slots:
                 await _Job(self, job, upload).run(mapping)
         except asyncio.CancelledError:
-            await asyncio.to_thread(jobs.fail_job, self.store, job, "interrupted", jobs.INTERRUPTED)
-            raise
+            raise  # stopping: the job's lease is released, and another instance resumes it
         except _Gone:
-            log.info("import %d stopped: its campaign was deleted", job.id)
+            log.info("import %d stopped: its campaign was deleted, or it was taken over", job.id)
         except Exception:
             log.exception("import %d failed", job.id)
             await asyncio.to_thread(
-                jobs.fail_job, self.store, job, "internal_error", "the import failed; try again."
+                jobs.fail_job,
+                self.store,
+                job,
+                "internal_error",
+                "the import failed; try again.",
+                self.owner,
             )
         finally:
             upload.release()
+            self._held -= 1
 
 
 class _Job:
@@ -174,19 +274,25 @@ class _Job:
         self.runner = runner
         self.job = job
         self.upload = upload
-        self.counts: Counter[str] = Counter()  # what the stored chunks added to the job
+        # The job's counters as this run goes: from where the job stood when it began (a job
+        # taken over resumes after the ``supplied`` records its earlier runs accounted for).
+        self.counts: Counter[str] = Counter(supplied=job.supplied, rejected=job.rejected)
+        self.offset = job.supplied  # records accounted for before the next write
         self.counted = False
         self.processes: list[BaseProcess] = []
 
     async def save(self, **values: Any) -> None:
         """``values`` to the job's row, via the writer (the counters move with the rows)."""
-        update = jobs.JobUpdate(self.job.project_id, self.job.id, values)
+        update = jobs.JobUpdate(self.job.project_id, self.job.id, values, self.runner.owner)
         if not await self.runner.committer.submit(update):
             raise _Gone
 
     async def run(self, mapping: Mapping | None) -> None:
         runner = self.runner
-        await self.save(status="running", started_at=utcnow())
+        if self.job.started_at is None:
+            await self.save(status="running", started_at=utcnow())
+        else:
+            await self.save(status="running")
         task = worker.Task(
             path=str(self.upload.path),
             filename=self.job.filename,
@@ -195,6 +301,7 @@ class _Job:
             region=runner.settings.default_region,
             chunk_rows=runner.chunk_rows,
             limits=runner.limits,
+            skip=self.job.supplied,
         )
         children: list[tuple[BaseProcess, Any]] = []
         try:
@@ -296,6 +403,10 @@ class _Job:
                 if isinstance(event, worker.Finished):
                     await self.finish("done")
                     return
+        except JobLost:
+            # Another instance holds the job now: it stores the rest; this run stops.
+            await asyncio.gather(*(w for _, w in inflight if w is not None), return_exceptions=True)
+            raise _Gone from None
         except (PowerDialerError, StorageUnavailable) as exc:
             # The campaign was archived or deleted, or the database gave up: what is stored
             # stays stored, and the counters say how much that is.  Writes already queued
@@ -307,18 +418,32 @@ class _Job:
             await self.finish("failed", code, message)
 
     def submit(self, chunk: worker.Chunk) -> asyncio.Future[None] | None:
-        """Queue the chunk's rows now, in writes of ``runner.write_rows`` (stored in the order
-        queued: the file's first row of a number is the one kept); the live API's rows,
-        queued meanwhile, wait for one such write at most.  The first write carries the
-        chunk's rejects; each counts the records it accounts for, so the job's counters are
-        those of the writes stored."""
+        """Queue the chunk's records now, in writes of ``runner.write_rows`` rows (stored in
+        the order queued: the file's first row of a number is the one kept); the live API's
+        rows, queued meanwhile, wait for one such write at most.  Each write covers the next
+        records of the file, its rows and the rejects among them (by line), and is fenced by
+        the job's count so far (``offset``): the job's ``supplied`` is always a prefix of the
+        file, where a job taken over resumes."""
         if not chunk.read:
             return None
         rows, step = chunk.rows, self.runner.write_rows
+        starts = range(0, max(len(rows), 1), step)
+        by_line = len(chunk.lines) >= len(rows)  # else (hand-made chunks) rejects go first
+        taken = 0  # rejects handed out so far
         writes = []
-        for start in range(0, max(len(rows), 1), step):
+        for start in starts:
             part = rows[start : start + step] if step < len(rows) else rows
-            rejects = chunk.rejects if start == 0 else []
+            if start == starts[-1]:
+                end = len(chunk.rejects)
+            elif not by_line:
+                end = len(chunk.rejects) if start == 0 else taken
+            else:
+                bound = chunk.lines[start + len(part) - 1]
+                end = taken
+                while end < len(chunk.rejects) and chunk.rejects[end][0] < bound:
+                    end += 1
+            rejects, taken = chunk.rejects[taken:end], end
+            read = len(part) + len(rejects)
             writes.append(
                 self.runner.committer.enqueue(
                     ImportChunk(
@@ -327,13 +452,16 @@ class _Job:
                         rows=part,
                         source=self.job.source,
                         job_id=self.job.id,
-                        read=len(part) + len(rejects),
+                        read=read,
                         rejects=rejects,
                         lines=part_of(chunk.lines, start, step),
                         dialer=None if chunk.dialer is None else part_of(chunk.dialer, start, step),
+                        owner=self.runner.owner,
+                        offset=self.offset,
                     )
                 )
             )
+            self.offset += read
         return asyncio.ensure_future(self.count(writes))
 
     async def count(self, writes: list[asyncio.Future[ImportCounts]]) -> None:

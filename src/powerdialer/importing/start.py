@@ -2,6 +2,9 @@
 both upload surfaces make (the API's ``/power-dialer/campaigns/{id}/imports`` and
 ``/power-dialer/imports/preview``, and the web UI's upload forms).
 
+The job is held by this process (``runner.owner``) from its creation; the runner stores the
+upload in the database before the import starts, so any instance can finish it.
+
 The edge streams the multipart body to this instance's disk (:mod:`powerdialer.web.uploads`)
 through the ``receive`` it hands in, and formats what comes back.  The steps in between are
 here, in this order: the campaign is checked before a byte of the body is read; the body is
@@ -24,6 +27,7 @@ from powerdialer.importing.mapping import parse_mapping
 from powerdialer.importing.previews import FilePreview
 from powerdialer.importing.runner import ImportRunner
 from powerdialer.importing.uploads import ReceivedUpload, Upload
+from powerdialer.models import utcnow
 
 __all__ = ["ReceiveUpload", "preview_import", "start_import"]
 
@@ -55,6 +59,9 @@ async def start_import(
             filename=received.filename,
             file_path=str(upload.path),
             keep_valid=_flag(received.fields.get("keep_valid"), "keep_valid"),
+            owner=runner.owner,
+            lease_until=utcnow() + runner.lease,
+            requested_mapping=received.fields.get("mapping"),
         )
         job = await anyio.to_thread.run_sync(create)
     except BaseException:

@@ -85,6 +85,8 @@ class Task:
     region: str
     chunk_rows: int = 5000
     limits: sandbox.ReadLimits = sandbox.DEFAULT_READ_LIMITS
+    skip: int = 0
+    """Records already accounted for by the job (it was taken over): read, not sent."""
 
 
 @dataclass(frozen=True)
@@ -162,8 +164,12 @@ def _validate(table: Table, task: Task) -> Iterator[Event]:
     # Columns of dialer fields (priority, tz, consent…): taken out of the custom fields.
     columns = dialer_columns(table.headers)
     dialer: list[ImportDialer] | None = [] if columns else None
+    skip = task.skip
     try:
         for record in table:
+            if skip:
+                skip -= 1
+                continue
             if record.error is not None:  # a JSON Lines line that is not an object
                 rejects.append((record.line, None, None, "malformed_line", None, record.error))
             else:

@@ -32,7 +32,7 @@ from sqlalchemy import Connection
 
 from powerdialer.campaigns import refusal
 from powerdialer.dnc import do_not_call
-from powerdialer.errors import PowerDialerError
+from powerdialer.errors import PowerDialerError, job_lost
 from powerdialer.models import utcnow
 from powerdialer.rows.dialer_fields import ImportDialer, consent_refusal
 from powerdialer.rows.models import ImportRow, NewRow
@@ -70,8 +70,7 @@ class ImportChunk(Payload["ImportCounts"]):
 
     With a ``job_id``, the job's counters move in the very transaction that stores the rows:
     ``read`` records handled (``rows`` plus ``rejects``), what became of the rows, and the
-    rejected records themselves.  So a poll, or a job a crash interrupted, never counts a row
-    that is not stored nor misses one that is."""
+    rejected records themselves: a poll, or a crash, never sees a row counted and not stored."""
 
     background: ClassVar[bool] = True
     project_id: int
@@ -85,6 +84,10 @@ class ImportChunk(Payload["ImportCounts"]):
     # Each row's dialer fields, when the file has such columns (then the rows are stored
     # the way bulk rows are: ``write_rows``); ``None``: the plain INSERT of ``rows_import``.
     dialer: list[ImportDialer] | None = None
+    # The job's owner and its records accounted for before this write: stored only if both
+    # still hold (``storage.imports.fence``: a job taken over stores each record once).
+    owner: str | None = None
+    offset: int = 0
 
     @property
     def weight(self) -> int:
@@ -262,8 +265,23 @@ def apply_imports(
             results.append(target)
             continue
         item = _screen_import(conn, item, target)
+        if item.job_id is not None and item.owner is not None:
+            fenced = jobs_sql.fence(
+                conn,
+                item.project_id,
+                item.job_id,
+                item.owner,
+                item.offset,
+                item.read,
+                len(item.rejects),
+            )
+            if not fenced:
+                results.append(job_lost(item.job_id))
+                continue
         counts = _import(conn, item, target.duplicate_policy, now)
-        if item.job_id is not None:
+        if item.job_id is not None and item.owner is not None:
+            jobs_sql.count_stored(conn, item.project_id, item.job_id, counts, item.rejects)
+        elif item.job_id is not None:
             jobs_sql.count_progress(
                 conn, item.project_id, item.job_id, item.read, counts, item.rejects
             )

@@ -3,6 +3,11 @@
 A key is claimed by inserting its row with ``status_code`` NULL (``ON CONFLICT DO NOTHING`` on
 the unique ``(project_id, key)``: of two processes claiming at once exactly one wins, no
 check-then-insert); the answer is written into the same row when the request is done.
+A claim holds the key until ``claimed_until`` (its lease, renewed while its request runs:
+:func:`renew`); a claim whose lease has passed was left by a process that died, and the next
+request with the key takes it over.  On the compatible and bulk endpoints the claim, the row
+and the answer are one transaction (``web/middleware/idempotency_rows.py``), so no claim of
+theirs is ever seen unfinished.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from powerdialer.storage.schema import idempotency_keys as keys
@@ -41,11 +46,13 @@ def claim(
     *,
     now: dt.datetime,
     expires_at: dt.datetime,
+    claimed_until: dt.datetime,
     stale_before: dt.datetime,
 ) -> Record | None:
-    """Claim ``key`` for a request: ``None`` when this request now owns it (it is new, or its
-    row had expired, or its first request was abandoned before ``stale_before``), else the
-    row as it stands."""
+    """Claim ``key`` for a request until ``claimed_until``: ``None`` when this request now
+    owns it (it is new, or its row had expired, or the lease of its unfinished first request
+    had passed by ``now``), else the row as it stands.  A claim made before the leases
+    (``claimed_until`` NULL) counts as abandoned when it was made before ``stale_before``."""
     inserted = conn.execute(
         _insert(conn)
         .values(
@@ -54,6 +61,7 @@ def claim(
             fingerprint=fingerprint,
             created_at=now,
             expires_at=expires_at,
+            claimed_until=claimed_until,
         )
         .on_conflict_do_nothing(index_elements=["project_id", "key"])
         .returning(keys.c.id)
@@ -67,7 +75,12 @@ def claim(
             keys.c.key == key,
             or_(
                 keys.c.expires_at <= now,
-                and_(keys.c.status_code.is_(None), keys.c.created_at < stale_before),
+                and_(keys.c.status_code.is_(None), keys.c.claimed_until < now),
+                and_(
+                    keys.c.status_code.is_(None),
+                    keys.c.claimed_until.is_(None),
+                    keys.c.created_at < stale_before,
+                ),
             ),
         )
         .values(
@@ -77,6 +90,7 @@ def claim(
             response_body=None,
             created_at=now,
             expires_at=expires_at,
+            claimed_until=claimed_until,
         )
     )
     if taken.rowcount:
@@ -121,8 +135,28 @@ def save(
     )
 
 
-def release(conn: Connection, project_id: int, key: str, fingerprint: str) -> None:
-    """Forget a claim whose request failed in a way a retry should act on (401, 429, 5xx)."""
+def renew(
+    conn: Connection, project_id: int, key: str, fingerprint: str, claimed_until: dt.datetime
+) -> bool:
+    """Extend the lease of a claim whose request still runs; False when it is no longer this
+    request's (taken over, or answered)."""
+    result = conn.execute(
+        update(keys)
+        .where(_running(project_id, key, fingerprint))
+        .values(claimed_until=claimed_until)
+    )
+    return bool(result.rowcount)
+
+
+def release(
+    conn: Connection, project_id: int, key: str, fingerprint: str, *, settled: bool = False
+) -> None:
+    """Forget a claim whose request failed in a way a retry should act on (401, 429, 5xx);
+    ``settled``: one that :func:`insert_claims` wrote with an answer, in this transaction."""
+    if settled:
+        mine = and_(keys.c.project_id == project_id, keys.c.key == key)
+        conn.execute(delete(keys).where(mine, keys.c.fingerprint == fingerprint))
+        return
     conn.execute(delete(keys).where(_running(project_id, key, fingerprint)))
 
 
@@ -136,3 +170,74 @@ def purge(conn: Connection, project_id: int, now: dt.datetime) -> int:
     )
     result = conn.execute(delete(keys).where(keys.c.id.in_(doomed)))
     return int(result.rowcount or 0)
+
+
+# --- a batch at once (the compatible and bulk endpoints' keyed writes) -----------------------
+
+ClaimValues = tuple[int, str, str, dt.datetime, dt.datetime, dt.datetime]
+"""``(project_id, key, fingerprint, now, expires_at, claimed_until)`` of one claim."""
+
+
+def insert_claims(
+    conn: Connection,
+    claims: list[ClaimValues],
+    answer: tuple[int, str, bytes] | None = None,
+) -> set[tuple[int, str]]:
+    """Claim new keys in one statement: the ``(project_id, key)`` pairs inserted (the others
+    exist already: :func:`claim` each of them).  ``answer`` (status, headers, body): the
+    answer the caller expects to save, written with the claim (in the caller's transaction,
+    so nobody sees it before the write it answers; :func:`save_many` with ``settled`` corrects
+    it, :func:`release` with ``settled`` forgets it)."""
+    if not claims:
+        return set()
+    status, headers, body = answer if answer is not None else (None, None, None)
+    statement = (
+        _insert(conn)
+        .on_conflict_do_nothing(index_elements=["project_id", "key"])
+        .returning(keys.c.project_id, keys.c.key)
+    )
+    rows = [
+        {
+            "project_id": project_id,
+            "key": key,
+            "fingerprint": fingerprint,
+            "created_at": now,
+            "expires_at": expires_at,
+            "claimed_until": claimed_until,
+            "status_code": status,
+            "response_headers": headers,
+            "response_body": body,
+        }
+        for project_id, key, fingerprint, now, expires_at, claimed_until in claims
+    ]
+    return {(r.project_id, r.key) for r in conn.execute(statement, rows)}
+
+
+Answer = tuple[int, str, str, int, str, bytes | None]
+"""``(project_id, key, fingerprint, status_code, headers, body)``: an answer to save."""
+
+
+def save_many(conn: Connection, answers: list[Answer], *, settled: bool = False) -> None:
+    """:func:`save` for many answers in one executemany (``settled``: over the answer that
+    :func:`insert_claims` wrote with the claim, in this transaction)."""
+    if not answers:
+        return
+    running = [] if settled else [keys.c.status_code.is_(None)]
+    statement = (
+        update(keys)
+        .where(
+            keys.c.project_id == bindparam("p"),
+            keys.c.key == bindparam("k"),
+            keys.c.fingerprint == bindparam("f"),
+            *running,
+        )
+        .values(
+            status_code=bindparam("s"),
+            response_headers=bindparam("h"),
+            response_body=bindparam("b"),
+        )
+    )
+    conn.execute(
+        statement,
+        [{"p": p, "k": k, "f": f, "s": s, "h": h, "b": b} for p, k, f, s, h, b in answers],
+    )

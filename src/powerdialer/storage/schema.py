@@ -199,6 +199,9 @@ idempotency_keys = Table(
     Column("response_body", LargeBinary, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+    # Until when a first request still running holds the key (renewed while it runs); past
+    # it, the claim is taken over (migration 0009).  NULL: claimed before 0009.
+    Column("claimed_until", UTCDateTime, nullable=True),
     UniqueConstraint("project_id", "key"),
     Index(None, "project_id", "expires_at"),
     sqlite_autoincrement=True,
@@ -232,12 +235,39 @@ import_jobs = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("started_at", UTCDateTime, nullable=True),
     Column("finished_at", UTCDateTime, nullable=True),
+    # Migration 0009: the process working on the job and until when it holds it (renewed by
+    # its heartbeat; past it, another instance takes the job over), the upload's size once it
+    # is stored whole in import_uploads, the ``mapping`` field as sent, and how many times
+    # the job was claimed.
+    Column("owner", String(64), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("upload_size", BigInteger, nullable=True),
+    Column("requested_mapping", Text, nullable=True),  # the upload's ``mapping`` field
+    Column("attempts", Integer, nullable=False, server_default="0"),
     ForeignKeyConstraint(
         ["project_id", "campaign_id"], ["campaigns.project_id", "campaigns.id"], ondelete="CASCADE"
     ),
     UniqueConstraint("project_id", "id"),
     Index(None, "project_id", "campaign_id", "created_at"),
+    Index("ix_import_jobs_status", "status", "lease_until"),
     sqlite_autoincrement=True,
+)
+
+# An import job's upload, in chunks of ``importing.uploads.BLOB_CHUNK`` bytes (migration
+# 0009): every instance reads it, so any can finish the job.  Deleted when the job ends.
+import_uploads = Table(
+    "import_uploads",
+    metadata,
+    Column("project_id", Id, primary_key=True),
+    Column("job_id", Id, primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+    ForeignKeyConstraint(
+        ["project_id", "job_id"],
+        ["import_jobs.project_id", "import_jobs.id"],
+        ondelete="CASCADE",
+        name="fk_import_uploads_job",
+    ),
 )
 
 import_rejects = Table(

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 
 from powerdialer.dialer import leasing, presence, queue, wrapup
 from powerdialer.errors import ValidationError
-from powerdialer.importing import jobs
+from powerdialer.importing import jobs, leases, stored_uploads
 from powerdialer.phones import normalize_phone
 from powerdialer.rows import intake, write
 from powerdialer.settings import Settings
@@ -27,7 +27,7 @@ from powerdialer.telephony import settings as telephony_settings
 from powerdialer.web import compat, dialer_edge, ui
 from powerdialer.web.api import build_api
 from powerdialer.web.api.openapi import PUBLIC_PATHS
-from powerdialer.web.middleware import idempotency_writes
+from powerdialer.web.middleware import idempotency_rows, idempotency_writes
 from powerdialer.web.middleware.bodylimit import BodyLimitMiddleware
 from powerdialer.web.middleware.cors import ApiCors
 from powerdialer.web.middleware.idempotency import IdempotencyMiddleware
@@ -45,7 +45,10 @@ WRITES = merge_writes(
     write.WRITES,
     telephony_settings.WRITES,
     jobs.WRITES,
+    leases.WRITES,
+    stored_uploads.WRITES,
     idempotency_writes.WRITES,
+    idempotency_rows.WRITES,
     queue.WRITES,
     leasing.WRITES,
     wrapup.WRITES,

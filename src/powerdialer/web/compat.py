@@ -19,6 +19,12 @@ from powerdialer.settings import Settings
 from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
 from powerdialer.telemetry import hooks
 from powerdialer.web.credentials import scan_headers
+from powerdialer.web.middleware.idempotency_rows import (
+    REPLAYED,
+    SCOPE_CLAIM,
+    KeyedIntake,
+    found_answer,
+)
 from powerdialer.web.middleware.keyauth import (
     MISS,
     SCOPE_KEY,
@@ -147,7 +153,46 @@ class CompatEndpoint:
             body,
             self.settings.default_region,
         )
-        await self._store(intake, send, headers)
+        claim = scope.get(SCOPE_CLAIM)
+        if claim is not None:
+            await self._store_keyed(KeyedIntake(claim, intake), send, headers)
+        else:
+            await self._store(intake, send, headers)
+
+    async def _store_keyed(
+        self, keyed: KeyedIntake, send: Send, headers: list[tuple[bytes, bytes]]
+    ) -> None:
+        """The row, its ``Idempotency-Key`` claim and its saved answer: one write
+        (``web/middleware/idempotency_rows.py``)."""
+        try:
+            answer = await self.committer.submit(keyed)
+        except AuthError as exc:  # revoked since the verifier cached it
+            self.auth.verifier.forget(keyed.intake.project_id, keyed.intake.key_id)
+            await send_json(send, status_for(exc), body_for(exc), headers)
+            return
+        except StorageUnavailable as exc:
+            body = storage_unavailable_body(str(exc), "the row was NOT stored")
+            await send_json(send, 503, body, [*headers, RETRY_AFTER])
+            return
+        if answer.found is not None:
+            status, extra, body = found_answer(answer.found, keyed.claim.fingerprint)
+            if REPLAYED in extra:
+                length = (b"content-length", str(len(body)).encode())
+                start = {"type": "http.response.start", "status": status}
+                await send({**start, "headers": [*headers, *extra, length]})
+                await send({"type": "http.response.body", "body": body})
+            else:
+                await send_json(send, status, body, [*headers, *extra])
+            return
+        outcome = answer.result
+        if isinstance(outcome, PowerDialerError):
+            if isinstance(outcome, AuthError):
+                self.auth.verifier.forget(keyed.intake.project_id, keyed.intake.key_id)
+            await send_json(send, status_for(outcome), body_for(outcome), headers)
+            return
+        if (m := hooks.active) is not None:  # metrics
+            m.stored("compat", 1)
+        await send_json(send, 200, SUCCESS_BODY, headers)
 
     async def _store(self, intake: Intake, send: Send, headers: list[tuple[bytes, bytes]]) -> None:
         try:

@@ -9,6 +9,7 @@ are committed in one transaction or not at all, and a 200 means they are on disk
 from __future__ import annotations
 
 from collections import Counter
+from functools import partial
 from typing import Any
 
 import orjson
@@ -20,10 +21,13 @@ from powerdialer.rows import write
 from powerdialer.rows.models import NewRow
 from powerdialer.rows.validate import parse_rows
 from powerdialer.rows.write import RowOutcome
+from powerdialer.telemetry import hooks
 from powerdialer.web.api.deps import Authed, CampaignId, ServicesDep
 from powerdialer.web.api.routing import ApiRoute
 from powerdialer.web.api.schemas import bulk as schemas
+from powerdialer.web.middleware.idempotency_rows import SCOPE_CLAIM, KeyedBulk, found_answer
 from powerdialer.web.middleware.textguard import json_error
+from powerdialer.web.services import Services
 
 router = APIRouter(tags=["bulk"], route_class=ApiRoute)
 
@@ -235,6 +239,33 @@ async def add_rows(
         parse_body, raw, settings.max_bulk_rows, settings.default_region
     )
     valid = [item for item in parsed if isinstance(item, NewRow)]
+    claim = request.scope.get(SCOPE_CLAIM)
+    if claim is not None:  # Idempotency-Key: claimed, stored and saved in one write
+        return await _add_keyed(
+            services,
+            KeyedBulk(
+                claim,
+                write.BulkWrite(auth.project_id, campaign_id, valid),
+                partial(answer, parsed),
+            ),
+        )
     # StorageUnavailable: the API's one 503 answer (web/api/errors.py).
     outcomes = await write.add_rows(services.writer, auth.project_id, campaign_id, valid)
     return Response(answer(parsed, outcomes), media_type=_JSON)
+
+
+async def _add_keyed(services: Services, keyed: KeyedBulk) -> Response:
+    """A keyed bulk request's one write; the answer is the saved one (replayed or new)."""
+    found = await services.writer.submit(keyed)
+    if found.found is not None:
+        status, extra, body = found_answer(found.found, keyed.claim.fingerprint)
+        headers = {n.decode("latin-1"): v.decode("latin-1") for n, v in extra}
+        headers.setdefault("content-type", _JSON)
+        return Response(body, status_code=status, headers=headers)
+    outcome = found.result
+    if isinstance(outcome, PowerDialerError):
+        raise outcome  # the API's error answer (web/api/errors.py), already saved or released
+    assert outcome is not None
+    if (m := hooks.active) is not None:  # metrics
+        m.stored("api", sum(o.status in ("inserted", "updated") for o in outcome))
+    return Response(keyed.render(outcome), media_type=_JSON)

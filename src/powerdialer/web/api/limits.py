@@ -10,7 +10,7 @@ from powerdialer.web.api.deps import ServicesDep
 from powerdialer.web.api.routing import ApiRoute
 from powerdialer.web.api.schemas.limits import LimitsOut
 from powerdialer.web.middleware.bodylimit import DEFAULT_BODY_BYTES
-from powerdialer.web.middleware.idempotency import REPLAY_MAX_BYTES
+from powerdialer.web.middleware.idempotency_rows import REPLAY_MAX_BYTES
 
 router = APIRouter(tags=["operations"], route_class=ApiRoute)
 

@@ -14,15 +14,18 @@ never reaches a caller whose key was revoked meanwhile (:mod:`.idempotency_write
 
 Answers over ``REPLAY_MAX_BYTES`` are passed through as they stream and not kept: a retry is
 told so (409 ``idempotency_not_replayable``) rather than acted on twice.  A first request
-that died with its process is taken over after ``idempotency_writes.IN_PROGRESS_LEASE``.
+that died with its process is taken over once its lease (``idempotency_writes.IN_PROGRESS_LEASE``,
+renewed while the request runs) has passed.  On the compatible and bulk endpoints the claim,
+the rows and the answer are one write instead (:mod:`.idempotency_rows`).
 
 Without the header a request pays one scan of its header list.  The claim, the answer and
 the release are :class:`~.idempotency_writes.IdempotencyOp` writes to the group-commit
-writer.
+writer; on the compatible and bulk endpoints, part of the endpoint's one write.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import logging
@@ -30,14 +33,18 @@ import re
 import time
 from typing import IO, Protocol
 
-import orjson
-
 from powerdialer.errors import AuthError
 from powerdialer.settings import Settings
-from powerdialer.storage import idempotency as sql
 from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
 from powerdialer.web.middleware.bodylimit import body_limit, declared_length, too_large_body
-from powerdialer.web.middleware.idempotency_writes import IdempotencyOp
+from powerdialer.web.middleware.idempotency_rows import (
+    REPLAY_MAX_BYTES,
+    REPLAYED,
+    SCOPE_CLAIM,
+    found_answer,
+    in_transaction,
+)
+from powerdialer.web.middleware.idempotency_writes import RENEW_EVERY, IdempotencyOp, is_final
 from powerdialer.web.middleware.keyauth import SCOPE_KEY, VerifiedKey
 from powerdialer.web.middleware.ratelimit import ASGIApp
 from powerdialer.web.middleware.recording import Capture, replaying, spool_body
@@ -54,12 +61,8 @@ from powerdialer.web.responses import (
 log = logging.getLogger(__name__)
 
 HEADER = b"idempotency-key"
-REPLAYED = (b"idempotent-replayed", b"true")
-# A full 10,000-row bulk answer with an error on every row is ~3 MB; 8 MiB keeps it.
-REPLAY_MAX_BYTES = 8 * 1024 * 1024
 PURGE_EVERY_SECONDS = 60.0
 _KEY = re.compile(rb"[\x20-\x7e]{1,255}")
-_NOT_FINAL = frozenset({401, 403, 408, 409, 423, 425, 429})
 
 
 class _Services(Protocol):
@@ -157,7 +160,13 @@ class IdempotencyMiddleware:
                 ttl=dt.timedelta(hours=self.services.settings.idempotency_ttl_hours),
                 purge=self._purge_due(verified.project_id),
             )
-            await self._claimed(op, scope, replaying(spool, size, receive), send)
+            body = replaying(spool, size, receive)
+            if in_transaction(scope["path"]):
+                # The endpoint claims the key in the transaction that stores its rows.
+                scope[SCOPE_CLAIM] = op
+                await self.app(scope, body, send)
+            else:
+                await self._claimed(op, scope, body, send)
         finally:
             spool.close()
 
@@ -173,46 +182,27 @@ class IdempotencyMiddleware:
             return
         if found is None:
             await self._run(op, scope, receive, send)
-        elif found.fingerprint != op.fingerprint:
-            await _answer(
-                send,
-                422,
-                "idempotency_key_reused",
-                "this Idempotency-Key was already used for a different request (method, path, "
-                "query or body): use a new key for a new operation.",
-            )
-        elif found.status_code is None:
-            await _answer(
-                send,
-                409,
-                "idempotency_in_progress",
-                "the first request with this Idempotency-Key is still running: retry after "
-                "the time in Retry-After to get its answer.",
-                [(b"retry-after", b"1")],
-            )
-        elif found.response_body is None:
-            await _answer(
-                send,
-                409,
-                "idempotency_not_replayable",
-                f"the request with this Idempotency-Key was carried out (status "
-                f"{found.status_code}) but its answer was over {REPLAY_MAX_BYTES} bytes and "
-                "was not kept: read the result back, or use a new key to run it again.",
-            )
+            return
+        status, headers, body = found_answer(found, op.fingerprint)
+        if REPLAYED in headers:
+            await _replay(send, status, headers, body)
         else:
-            await _replay(send, found)
+            await send_json(send, status, body, headers)
 
     async def _run(self, op: IdempotencyOp, scope: Scope, receive: Receive, send: Send) -> None:
         capture = Capture(send, REPLAY_MAX_BYTES)
+        renewing = asyncio.ensure_future(self._renew(op))
         try:
             await self.app(scope, receive, capture.send)
         except BaseException:
+            renewing.cancel()
             await self._submit(op.released())
             if capture.complete and not capture.streaming:
                 await capture.flush()  # answered in full, then failed (a background task)
             raise
+        renewing.cancel()
         status = capture.status
-        if capture.complete and 200 <= status < 500 and status not in _NOT_FINAL:
+        if capture.complete and is_final(status):
             kept = None if capture.streaming else b"".join(capture.chunks)
             saved = op.saved(status, capture.kept_headers(), kept)
             await self._submit(saved)
@@ -220,6 +210,12 @@ class IdempotencyMiddleware:
             await self._submit(op.released())
         if not capture.streaming:
             await capture.flush()
+
+    async def _renew(self, op: IdempotencyOp) -> None:
+        """Keep the claim's lease while its request runs (cancelled when it ends)."""
+        while True:
+            await asyncio.sleep(RENEW_EVERY)
+            await self._submit(op.renewed())
 
     async def _submit(self, op: IdempotencyOp) -> None:
         """Save or release; if the database is down the claim stays and is taken over after
@@ -230,12 +226,7 @@ class IdempotencyMiddleware:
             log.exception("could not %s Idempotency-Key %r", op.kind, op.key)
 
 
-async def _replay(send: Send, record: sql.Record) -> None:
-    body = record.response_body or b""
-    headers = [
-        (n.encode("latin-1"), v.encode("latin-1"))
-        for n, v in orjson.loads(record.response_headers or "[]")
-    ]
-    headers += [(b"content-length", str(len(body)).encode()), REPLAYED]
-    await send({"type": "http.response.start", "status": record.status_code, "headers": headers})
+async def _replay(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    headers = [*headers, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

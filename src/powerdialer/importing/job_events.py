@@ -1,0 +1,48 @@
+"""The webhook events of an import job that has just ended (``import.finished``, and
+``row.added`` with its counts), written in the transaction that ends it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Connection
+
+from powerdialer.storage import imports as sql
+from powerdialer.webhooks import events, outbox
+
+
+def finished(conn: Connection, project_id: int, job_id: int, now: dt.datetime) -> None:
+    """The webhook events of a job that has just ended, in the transaction that ends it."""
+    if not (
+        outbox.wants(conn, project_id, events.IMPORT_FINISHED)
+        or outbox.wants(conn, project_id, events.ROW_ADDED)
+    ):
+        return
+    job = sql.get_job(conn, project_id, job_id)
+    if job is None:
+        return
+    counts = {
+        "inserted": job.inserted,
+        "updated": job.updated,
+        "duplicates": job.duplicates,
+        "rejected": job.rejected,
+    }
+    found = [
+        outbox.Event(
+            project_id,
+            events.IMPORT_FINISHED,
+            {
+                "job_id": job.id,
+                "campaign_id": job.campaign_id,
+                "status": job.status,
+                "error_code": job.error_code,
+                "filename": job.filename,
+                "supplied": job.supplied,
+                **counts,
+            },
+        )
+    ]
+    if job.inserted or job.updated:
+        data = events.rows_data(job.campaign_id, job.source, job_id=job.id, **counts)
+        found.append(outbox.Event(project_id, events.ROW_ADDED, data))
+    outbox.emit(conn, found, now)
