@@ -23,6 +23,15 @@ from tests.telephony.lab import (
     session_pids,
     write_tone,
 )
+from tests.ui.conftest import (  # noqa: F401 (fixtures: UI users, in-process browsers)
+    _cheap_password_hashing,
+    anna,
+    anonymous,
+    as_mallory,
+    as_oleh,
+    mallory,
+    oleh,
+)
 
 
 def require_lab() -> None:

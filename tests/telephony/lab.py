@@ -73,16 +73,16 @@ def _port_is_free(port: int, udp_too: bool) -> bool:
     return True
 
 
-def write_tone(path: Path, seconds: float = 2.0, rate: int = 8000) -> Path:
-    """An 8 kHz mono 16-bit WAV of a 440 Hz tone: what aufile plays into a call."""
-    frames = bytearray()
-    for i in range(int(seconds * rate)):
-        frames += struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
+def write_tone(path: Path, seconds: float = 30.0, rate: int = 8000) -> Path:
+    """An 8 kHz mono 16-bit WAV of a 440 Hz tone: what aufile plays into a call.  Longer than
+    any call of the lab: at the file's end baresip 1.0 hangs the call up."""
+    period = [int(8000 * math.sin(2 * math.pi * 440 * i / rate)) for i in range(rate)]
+    second = struct.pack(f"<{rate}h", *period)  # 440 Hz fits a second exactly
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(rate)
-        out.writeframes(bytes(frames))
+        out.writeframes(second * int(seconds))
     return path
 
 
@@ -383,6 +383,14 @@ class Sipp:
             LOCALHOST,
             "-p",
             str(self.port),
+            "-mi",  # its media socket on loopback too
+            LOCALHOST,
+            "-mp",
+            str(free_port(udp_too=True, gap=4)),
+            "-ci",  # and its control socket (default 0.0.0.0:8888)
+            LOCALHOST,
+            "-cp",
+            str(free_port(udp_too=True)),
             "-nostdin",
             "-trace_err",
         ]

@@ -15,6 +15,7 @@ from powerdialer.web.ui.routes import (
     members,
     overview,
     settings,
+    softphone,
 )
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
@@ -30,5 +31,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         api_page,
         members,
         dnc,
+        softphone,
     )
 )
