@@ -142,7 +142,7 @@ def wait_for(check: Any, timeout: float, what: str, poll: float = 0.02) -> Any:
 
 
 class Kamailio:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, relay_allow: str | None = None) -> None:
         self.workdir = workdir
         self.sip_port = free_port(udp_too=True)
         self.http_port = free_port()
@@ -164,6 +164,8 @@ class Kamailio:
             "-A",
             f'BRIDGE_URI="sip:controller@{LOCALHOST}:{self.sip_port}"',
         ]
+        if relay_allow is not None:
+            command += ["-A", f'RELAY_ALLOW="{relay_allow}"']
         self.process = Process("kamailio", command, workdir / "kamailio.log", workdir)
         self._http = httpx.Client(trust_env=False, timeout=5.0)
         wait_for(self._ready, 10.0, "Kamailio's /RPC did not answer")

@@ -55,6 +55,9 @@ def test_the_operator_leg_then_the_contact_leg_are_up_within_a_second(lab: Lab) 
     # Operator first: the bridge rang their phone (answered before originate returned), then
     # transferred it (REFER) to the contact. baresip's events may come in either order.
     assert operator.wait_event("TRANSFER", started).body["param"].startswith(f"sip:{CONTACT[1:]}@")
+    print(
+        f"operator leg {operator_leg.at - started:.4f} s, contact {contact_leg.at - started:.4f} s"
+    )
     assert contact_leg.at - started < 1.0, f"contact leg after {contact_leg.at - started:.3f} s"
     # The operator's phone and the contact are talking: Kamailio tracks their dialog.
     talking = [

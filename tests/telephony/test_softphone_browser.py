@@ -204,6 +204,7 @@ def test_the_softphone_calls_a_sip_contact_and_its_outcome_lands_in_the_history(
     assert setup_ms < 2000, f"established after {setup_ms:.0f} ms"
     page.wait_for_timeout(3000)  # media flows for three seconds
     packets = page.evaluate(INBOUND_PACKETS)
+    print(f"registered in {register_ms:.0f} ms, call up in {setup_ms:.0f} ms, {packets} RTP in 3 s")
     assert packets > 0, (page.evaluate(STATS), page.evaluate("window.events"))
     assert server.proc is not None
     held = sockets_of(lab.pids() | {server.proc.pid})
