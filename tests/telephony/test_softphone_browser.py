@@ -210,6 +210,13 @@ def test_the_softphone_calls_a_sip_contact_and_its_outcome_lands_in_the_history(
     held = sockets_of(lab.pids() | {server.proc.pid})
     assert off_loopback(held, lab.baresip_pids()) == []
 
+    # DTMF reaches the contact (RFC 4733 events in the media); mute holds until unmuted.
+    page.evaluate("window.call.dtmf('5')")
+    assert contact.wait_event("CALL_DTMF_START").body["param"] == "5"
+    assert page.evaluate("window.call.mute(true), window.call.isMuted()") is True
+    assert page.evaluate("window.call.mute(false), window.call.isMuted()") is False
+    with pytest.raises(Exception, match="DTMF digit must be"):
+        page.evaluate("window.call.dtmf('x')")
     page.evaluate(
         "window.ending = new Promise((r) => window.call.on('ended', r)); window.call.hangup()"
     )
