@@ -12,8 +12,10 @@ from powerdialer.web.ui.routes import (
     dnc,
     edit,
     imports,
+    live,
     members,
     overview,
+    presence,
     settings,
     softphone,
 )
@@ -31,6 +33,8 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         api_page,
         members,
         dnc,
+        presence,
+        live,
         softphone,
     )
 )
