@@ -14,15 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import start_server  # noqa: F401 (a fixture: a real server process)
-from tests.telephony.lab import (
-    Baresip,
-    Kamailio,
-    Process,
-    Sipp,
-    missing_binaries,
-    session_pids,
-    write_tone,
-)
+from tests.telephony.agents import Baresip, Sipp
+from tests.telephony.lab import Kamailio, Process, missing_binaries, write_tone
+from tests.telephony.sockets import session_pids
 from tests.ui.conftest import (  # noqa: F401 (fixtures: UI users, in-process browsers)
     _cheap_password_hashing,
     anna,
@@ -79,7 +73,7 @@ class Lab:
         return found
 
     def baresip_pids(self) -> set[int]:
-        """baresip's, whose wildcard UDP sockets lab.off_loopback explains and tolerates."""
+        """baresip's, whose wildcard UDP sockets sockets.off_loopback explains and tolerates."""
         return {a.process.pid for a in self.agents if isinstance(a, Baresip)}
 
     def stop(self) -> None:

@@ -14,7 +14,8 @@ import httpx
 from powerdialer.telephony.base import CallResult, Originator
 from powerdialer.telephony.kamailio import KamailioBridge
 from tests.telephony.conftest import Lab
-from tests.telephony.lab import free_port, off_loopback, sockets_of
+from tests.telephony.lab import free_port
+from tests.telephony.sockets import off_loopback, sockets_of
 
 OPERATOR = "101"
 CONTACT = "+380931234567"

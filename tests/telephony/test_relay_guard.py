@@ -8,8 +8,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from tests.telephony.agents import Baresip
 from tests.telephony.conftest import require_lab
-from tests.telephony.lab import LOCALHOST, Baresip, Kamailio, write_tone
+from tests.telephony.lab import LOCALHOST, Kamailio, write_tone
 
 
 def register(kamailio: Kamailio, user: str, contact: str) -> None:

@@ -24,7 +24,7 @@ from tests.conftest import COMPAT, Persona
 from tests.dialer.helpers import ALWAYS
 from tests.e2e.conftest import Server
 from tests.telephony.conftest import Lab
-from tests.telephony.lab import off_loopback, sockets_of
+from tests.telephony.sockets import off_loopback, sockets_of
 from tests.ui.browser import CHROMIUM, require_chromium
 from tests.ui.conftest import User, make_user
 
