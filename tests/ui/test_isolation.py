@@ -97,6 +97,11 @@ def attempts(t: Target) -> Iterator[tuple[str, str, str]]:
         route = f"/settings/team/{{user_id}}/{action}"
         yield "POST", route, f"/settings/team/{t.member}/{action}"
     yield "POST", "/session/project", "/session/project"
+    extension = "/settings/softphone/calls/extensions/{user_id}"
+    yield "POST", extension, f"/settings/softphone/calls/extensions/{t.member}"
+    # A real lease of the owner's is aimed at in tests/test_telephony_calls.py (it needs the
+    # set clock inside calling hours); here an id of the owner's kind.
+    yield "POST", "/dialer/leases/{lease_id}/call", f"/dialer/leases/{t.row}/call"
 
 
 # Routes with no owner id to aim at: they only ever show or change the signed-in user's own
@@ -125,6 +130,9 @@ OWN_ONLY = {
     ("POST", "/settings/dnc/remove"),
     ("POST", "/settings/dnc/import"),
     ("GET", "/settings/dnc/export.csv"),
+    # The current project's call settings (tests/test_telephony_ui.py).
+    ("GET", "/settings/softphone/calls"),
+    ("POST", "/settings/softphone/calls"),
 }
 
 

@@ -23,6 +23,7 @@ from powerdialer.settings import Settings
 from powerdialer.storage.payload import merge_writes
 from powerdialer.telemetry import hooks
 from powerdialer.telemetry.middleware import Telemetry
+from powerdialer.telephony import settings as telephony_settings
 from powerdialer.web import compat, dialer_edge, ui
 from powerdialer.web.api import build_api
 from powerdialer.web.api.openapi import PUBLIC_PATHS
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 WRITES = merge_writes(
     intake.WRITES,
     write.WRITES,
+    telephony_settings.WRITES,
     jobs.WRITES,
     idempotency_writes.WRITES,
     queue.WRITES,

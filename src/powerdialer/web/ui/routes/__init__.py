@@ -8,6 +8,7 @@ from powerdialer.web.ui.routes import (
     account,
     api_page,
     auth,
+    calls,
     campaigns,
     dnc,
     edit,
@@ -18,6 +19,7 @@ from powerdialer.web.ui.routes import (
     presence,
     settings,
     softphone,
+    telephony,
 )
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
@@ -26,6 +28,8 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         auth,
         account,
         settings,
+        telephony,
+        calls,
         campaigns,
         edit,
         imports,
