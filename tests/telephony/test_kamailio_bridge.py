@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import ipaddress
 import time
-
-import httpx
 
 from powerdialer.telephony.base import CallResult, Originator
 from powerdialer.telephony.kamailio import KamailioBridge
@@ -22,12 +21,16 @@ CONTACT = "+380931234567"
 NOW = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC)
 
 
+LOOPBACK = [ipaddress.ip_network("127.0.0.0/8")]  # POWERDIALER_OUTBOUND_ALLOW=127.0.0.0/8
+
+
 def bridge_for(lab: Lab, **options: object) -> KamailioBridge:
     port = lab.kamailio.sip_port
     return KamailioBridge(
         lab.kamailio.rpc_url,
         sip_domain=f"127.0.0.1:{port}",
         outbound_proxy=f"sip:127.0.0.1:{port}",
+        allow=LOOPBACK,
         **options,  # type: ignore[arg-type]
     )
 
@@ -103,12 +106,27 @@ def test_a_kamailio_that_does_not_answer_is_a_provider_failure_in_words() -> Non
         sip_domain="127.0.0.1",
         outbound_proxy="sip:127.0.0.1:5060",
         timeout=1.0,
+        allow=LOOPBACK,
     )
 
     result = originate(bridge)
 
     assert not result.ok
-    assert result.message == "Kamailio's JSON-RPC did not answer: ConnectError"
+    assert result.message.startswith("Kamailio's JSON-RPC was not reached: could not connect")
+
+
+def test_an_rpc_address_outside_the_allowed_networks_is_never_contacted(lab: Lab) -> None:
+    bridge = bridge_for(lab)
+    bridge.allow = ()  # loopback is not public: without POWERDIALER_OUTBOUND_ALLOW, refused
+
+    result = originate(bridge)
+
+    assert result == CallResult(
+        False,
+        "Kamailio's JSON-RPC was not reached: 127.0.0.1 is not a public address "
+        "(allow it with POWERDIALER_OUTBOUND_ALLOW)",
+    )
+    assert lab.kamailio.rpc("dlg.list") == []  # nothing was bridged
 
 
 def test_an_address_that_is_not_kamailios_rpc_is_a_provider_failure_in_words(lab: Lab) -> None:
@@ -123,15 +141,12 @@ def test_an_address_that_is_not_kamailios_rpc_is_a_provider_failure_in_words(lab
 
 
 def test_nothing_is_sent_for_an_extension_or_number_that_is_not_sip() -> None:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise AssertionError(f"sent {request.content!r}")
-
-    client = httpx.AsyncClient(transport=httpx.MockTransport(refuse))
+    # Were anything sent, the answer would be the closed port's "was not reached".
     bridge = KamailioBridge(
-        "http://127.0.0.1:1/RPC",
+        f"http://127.0.0.1:{free_port()}/RPC",
         sip_domain="pbx.example",
         outbound_proxy="sip:127.0.0.1:5060",
-        client=client,
+        allow=LOOPBACK,
     )
 
     bad_operator = originate(bridge, operator="101>\r\nX-Evil: 1")

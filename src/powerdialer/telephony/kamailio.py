@@ -25,10 +25,10 @@ import datetime as dt
 import json
 import re
 import time
+from collections.abc import Sequence
 from typing import Any
 
-import httpx
-
+from powerdialer.telephony import _outbound
 from powerdialer.telephony.base import CallResult
 
 DEFAULT_DESTINATION_TEMPLATE = "sip:{digits}@{domain}"
@@ -46,8 +46,9 @@ class KamailioBridge:
     ``outbound_proxy`` is Kamailio's own SIP address (``sip:127.0.0.1:5060``): the bridge's
     INVITE goes through Kamailio's routing, so the operator is found in its registrar.
     ``answer_timeout``: seconds to wait for the operator to answer; ``None`` answers at once.
-    ``client``: an ``httpx.AsyncClient`` to use (tests, a shared pool); one is made per call
-    otherwise."""
+    ``allow``: the networks ``rpc_url`` may be in besides public ones (JSON-RPC is usually on
+    loopback or a private network: ``POWERDIALER_OUTBOUND_ALLOW``); every request goes through
+    the checked outbound HTTP of :mod:`powerdialer.telephony._outbound`."""
 
     def __init__(
         self,
@@ -58,7 +59,7 @@ class KamailioBridge:
         destination_template: str = DEFAULT_DESTINATION_TEMPLATE,
         answer_timeout: float | None = 30.0,
         timeout: float = 5.0,
-        client: httpx.AsyncClient | None = None,
+        allow: Sequence[_outbound.Network] = (),
     ) -> None:
         if not rpc_url.startswith(("http://", "https://")):
             raise ValueError("rpc_url must start with http:// or https://")
@@ -76,7 +77,7 @@ class KamailioBridge:
         self.destination_template = destination_template
         self.answer_timeout = answer_timeout
         self.timeout = timeout
-        self._client = client
+        self.allow = tuple(allow)
 
     def operator_uri(self, operator: str) -> str | None:
         text = operator.strip()
@@ -105,37 +106,24 @@ class KamailioBridge:
         contact_uri = self.destination_uri(destination)
         if contact_uri is None:
             return CallResult(False, f"the number {destination[:32]!r} cannot be dialled as SIP")
-        if self._client is not None:
-            return await self._originate(self._client, operator_uri, contact_uri)
-        async with httpx.AsyncClient(
-            timeout=self.timeout, trust_env=False, follow_redirects=False
-        ) as client:
-            return await self._originate(client, operator_uri, contact_uri)
+        return await self._originate(operator_uri, contact_uri)
 
-    async def _originate(
-        self, client: httpx.AsyncClient, operator_uri: str, contact_uri: str
-    ) -> CallResult:
+    async def _originate(self, operator_uri: str, contact_uri: str) -> CallResult:
         try:
-            before = (
-                _dialog_ids(await self._rpc(client, "dlg.list")) if self.answer_timeout else set()
-            )
-            await self._rpc(
-                client, "dlg.bridge_dlg", operator_uri, contact_uri, self.outbound_proxy
-            )
+            before = _dialog_ids(await self._rpc("dlg.list")) if self.answer_timeout else set()
+            await self._rpc("dlg.bridge_dlg", operator_uri, contact_uri, self.outbound_proxy)
         except _RpcError as exc:
             return CallResult(False, exc.message, provider_status=exc.status)
         if not self.answer_timeout:
             return CallResult(True, "the operator's phone is ringing")
-        return await self._await_operator(client, operator_uri, before)
+        return await self._await_operator(operator_uri, before)
 
-    async def _await_operator(
-        self, client: httpx.AsyncClient, operator_uri: str, before: set[tuple[Any, Any]]
-    ) -> CallResult:
+    async def _await_operator(self, operator_uri: str, before: set[tuple[Any, Any]]) -> CallResult:
         assert self.answer_timeout is not None
         deadline = time.monotonic() + self.answer_timeout
         while True:
             try:
-                dialogs = await self._rpc(client, "dlg.list")
+                dialogs = await self._rpc("dlg.list")
             except _RpcError as exc:
                 return CallResult(False, exc.message, provider_status=exc.status)
             leg = _operator_leg(dialogs, operator_uri, before)
@@ -149,24 +137,22 @@ class KamailioBridge:
                 return CallResult(False, "the operator did not answer", provider_status="timeout")
             await asyncio.sleep(0.05)
 
-    async def _rpc(self, client: httpx.AsyncClient, method: str, *params: str) -> Any:
+    async def _rpc(self, method: str, *params: str) -> Any:
         body = {"jsonrpc": "2.0", "method": method, "params": list(params), "id": 1}
         try:
-            async with client.stream(
-                "POST", self.rpc_url, json=body, timeout=self.timeout
-            ) as answer:
-                raw = b""
-                async for chunk in answer.aiter_bytes():
-                    raw += chunk
-                    if len(raw) > MAX_ANSWER_BYTES:
-                        raise _RpcError(
-                            f"Kamailio's {method} answer is over {MAX_ANSWER_BYTES} bytes"
-                        )
-                status = answer.status_code
-        except httpx.HTTPError as exc:
-            raise _RpcError(f"Kamailio's JSON-RPC did not answer: {type(exc).__name__}") from exc
+            answer = await _outbound.post(
+                self.rpc_url,
+                json=body,
+                headers={},
+                timeout=self.timeout,
+                allow=self.allow,
+                max_bytes=MAX_ANSWER_BYTES,
+            )
+        except _outbound.OutboundRefused as exc:
+            raise _RpcError(f"Kamailio's JSON-RPC was not reached: {exc}") from None
+        status = answer.status
         try:
-            parsed = json.loads(raw)
+            parsed = json.loads(answer.body)
         except ValueError:
             raise _RpcError(
                 f"Kamailio's JSON-RPC answered HTTP {status} without JSON", str(status)
