@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from powerdialer.dialer import control
 from powerdialer.dialer.outcomes import PROVIDER_FAILED
@@ -27,6 +28,7 @@ from powerdialer.telephony.ami import AmiOriginator
 from powerdialer.telephony.base import SERVER_SIDE, CallResult, Method, Originator
 from powerdialer.telephony.esl import EslOriginator
 from powerdialer.telephony.http import HttpOriginator
+from powerdialer.telephony.kamailio import KamailioBridge
 from powerdialer.telephony.secrets import SecretBox
 from powerdialer.telephony.settings import Secrets, TelephonySettings, load, secrets_of
 
@@ -87,7 +89,20 @@ def originator_for(
             caller_id=found.caller_id,
             timeout=timeout,
         )
-    # Kamailio's dialog bridge (telephony/kamailio.py) is wired here when it lands.
+    if found.method is Method.KAMAILIO:
+        url = found.kamailio_url or ""
+        domain = found.softphone_domain or urlsplit(url).hostname or ""
+        # The whole call fits in the timeout: two JSON-RPC requests around the operator's
+        # ringing (docs/telephony.md, "Kamailio click-to-call").
+        request_timeout = min(5.0, timeout / 3)
+        return KamailioBridge(
+            url,
+            sip_domain=domain,
+            outbound_proxy=f"sip:{domain}",
+            answer_timeout=max(1.0, timeout - 2 * request_timeout),
+            timeout=request_timeout,
+            allow=allow,
+        )
     raise Conflict(
         f"placing calls by {found.method.value} is not available on this server yet: choose "
         "another method in Settings → Softphone settings → Calls.",

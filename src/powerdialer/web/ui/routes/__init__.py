@@ -18,6 +18,7 @@ from powerdialer.web.ui.routes import (
     overview,
     presence,
     settings,
+    softphone,
     telephony,
     webhooks,
 )
@@ -40,5 +41,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         presence,
         live,
         webhooks,
+        softphone,
     )
 )
