@@ -17,6 +17,7 @@ from powerdialer.importing import jobs
 from powerdialer.storage import Store
 from powerdialer.web.app import PowerDialerApp
 from tests.conftest import Persona, stored_rows
+from tests.dialer.helpers import next_for, set_rules
 from tests.ui.conftest import API_PAGE, LIST, User, csrf_of
 
 pytestmark = pytest.mark.anyio
@@ -33,6 +34,7 @@ class Target:
     key: str
     mine_project: int  # the stranger's own project, to pair with the owner's ids
     member: int = 0  # a user id of a member of the owner's project
+    lease: int = 0  # a lease of the owner's campaign, held by that member
 
 
 @pytest.fixture
@@ -57,8 +59,10 @@ async def target(
     )
     key = projects.list_keys(store, owner.project_id)[0].key_id
     (member,) = [m.user_id for m in members.list_members(store, owner.project_id)]
+    await set_rules(client, owner)
+    lease = (await next_for(client, owner, member))["lease"]["lease_id"]
     return Target(
-        owner.project_id, owner.campaign_id, row.id, job.id, key, stranger.project_id, member
+        owner.project_id, owner.campaign_id, row.id, job.id, key, stranger.project_id, member, lease
     )
 
 
@@ -92,6 +96,10 @@ def attempts(t: Target) -> Iterator[tuple[str, str, str]]:
         route = f"/settings/team/{{user_id}}/{action}"
         yield "POST", route, f"/settings/team/{t.member}/{action}"
     yield "POST", "/session/project", "/session/project"
+    # The operator screen's calls (tests/ui/test_operator_api.py).
+    yield "POST", "/dialer/campaigns/{campaign_id}/next", f"/dialer/campaigns/{c}/next"
+    for action in ("renew", "release", "skip", "outcome"):
+        yield "POST", f"/dialer/leases/{{lease_id}}/{action}", f"/dialer/leases/{t.lease}/{action}"
 
 
 # Routes with no owner id to aim at: they only ever show or change the signed-in user's own
@@ -119,6 +127,7 @@ OWN_ONLY = {
     ("POST", "/settings/dnc/remove"),
     ("POST", "/settings/dnc/import"),
     ("GET", "/settings/dnc/export.csv"),
+    ("GET", "/dialer"),  # the operator screen: the current project's campaigns only
 }
 
 
@@ -154,6 +163,14 @@ async def test_no_ui_route_reaches_another_projects_data(
         if url == "/session/project":
             data = {"csrf_token": token, "project_id": str(target.project)}
             answer = await as_mallory.post(url, data=data)
+        elif method == "POST" and url.startswith("/dialer/"):
+            body: dict[str, str] = {}
+            if url.endswith("/skip"):
+                body = {"reason": "hijack"}
+            elif url.endswith("/outcome"):
+                body = {"outcome": "do_not_call", "note": "hijack"}
+            headers = {"X-CSRF-Token": token, "Accept": "application/json"}
+            answer = await as_mallory.post(url, json=body, headers=headers)
         elif method == "POST" and "/ui/" in url:
             files = {"file": ("leads.csv", b"phone\n380930000001\n")}
             answer = await as_mallory.post(

@@ -13,6 +13,7 @@ from powerdialer.web.ui.routes import (
     edit,
     imports,
     members,
+    operator,
     overview,
     settings,
 )
@@ -30,5 +31,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         api_page,
         members,
         dnc,
+        operator,
     )
 )
