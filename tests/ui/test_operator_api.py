@@ -327,3 +327,38 @@ async def test_the_screen_rules_are_settable_through_the_rules_api(
     bad = await set_rules(client, ready, dialing_mode="predictive")
     assert bad.status_code == 422
     assert bad.json()["error"]["field"] == "rules.dialing_mode"
+
+
+async def test_an_outcome_can_bring_the_next_contact_in_the_same_answer(
+    as_oleh: httpx.AsyncClient, ready: Persona, store: Store
+) -> None:
+    lease_id = await lease_for(as_oleh, ready)
+    answer = await call(
+        as_oleh,
+        f"/dialer/leases/{lease_id}/outcome",
+        {"outcome": "answered", "next_campaign_id": ready.campaign_id},
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["outcome"] == "answered"
+    assert body["next"]["contact"]["fio"] == "Марія Коваль"
+    assert body["next"]["lease"]["resumed"] is False
+    assert [a.outcome for a in control.attempts(store, ready.project_id)] == ["answered"]
+
+
+async def test_the_next_of_another_projects_campaign_is_not_found_after_the_outcome(
+    as_oleh: httpx.AsyncClient, ready: Persona, stranger: Persona, store: Store
+) -> None:
+    lease_id = await lease_for(as_oleh, ready)
+    answer = await call(
+        as_oleh,
+        f"/dialer/leases/{lease_id}/outcome",
+        {"outcome": "busy", "next_campaign_id": stranger.campaign_id},
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["next"] is None
+    assert body["next_error"]["code"] == "campaign_not_found"
+    assert "Stranger leads" not in answer.text
+    assert [a.outcome for a in control.attempts(store, ready.project_id)] == ["busy"]
+    assert control.attempts(store, stranger.project_id) == []

@@ -27,7 +27,7 @@ from powerdialer.dialer import control
 from powerdialer.dialer.queue import Leased
 from powerdialer.dialer.wrapup import MAX_DURATION, MAX_NOTE, Record
 from powerdialer.errors import PowerDialerError
-from powerdialer.models import CampaignState
+from powerdialer.models import MAX_ID, CampaignState
 from powerdialer.telephony.base import ScreenTelephony
 from powerdialer.web.responses import status_for
 from powerdialer.web.ui.messages import error_text
@@ -55,6 +55,10 @@ class OutcomeBody(_Body):
     duration_seconds: int | None = Field(default=None, ge=0, le=MAX_DURATION)
     callback_at: dt.datetime | None = None
     callback_scope: Literal["personal", "anyone"] = "anyone"
+    # The screen's "record, then the next contact of this campaign" in one round trip: the
+    # same two domain calls as outcome then next, one request fewer between the keypress and
+    # the next contact (docs/ui.md).
+    next_campaign_id: int | None = Field(default=None, gt=0, le=MAX_ID)
 
 
 B = TypeVar("B", bound=_Body)
@@ -104,6 +108,7 @@ def screen(page: PageDep, campaign: int | None = None) -> Response:
         "operator_id": page.session.user.id,
         "campaign": campaign if any(c.id == campaign for c in active) else None,
         "outcomes": operator_labels.outcome_buttons(page.i18n, outcomes),
+        "outcome_labels": operator_labels.outcome_labels(page.i18n, outcomes),
         "pause_reasons": operator_labels.pause_reasons(page.i18n),
         "telephony": views.telephony_view(telephony),
         "presence_url": "/dialer/presence" if _has_route(page, "/dialer/presence") else None,
@@ -129,14 +134,18 @@ def _has_route(page: Page, path: str) -> bool:
 async def next_contact(page: FormDep, campaign_id: ObjectId) -> Response:
     """The next contact (or the same one again, ``resumed``, for a reload), the row's
     earlier attempts and the campaign's screen rules; with nothing to hand out, ``none``."""
-    now = page.services.clock()
     try:
-        found = await control.next_contact(
-            page.services.writer, page.project_id, campaign_id, page.session.user.id, now
-        )
-        rules, history = await run_in_threadpool(_rules_and_history, page, campaign_id, found)
+        return _json(await _next_answer(page, campaign_id))
     except PowerDialerError as exc:
         return _domain_problem(page, exc)
+
+
+async def _next_answer(page: Page, campaign_id: int) -> dict[str, Any]:
+    now = page.services.clock()
+    found = await control.next_contact(
+        page.services.writer, page.project_id, campaign_id, page.session.user.id, now
+    )
+    rules, history = await run_in_threadpool(_rules_and_history, page, campaign_id, found)
     answer: dict[str, Any] = {"campaign": views.screen_rules(rules), "history": history}
     if isinstance(found, Leased):
         answer["lease"] = views.lease_view(found)
@@ -144,7 +153,7 @@ async def next_contact(page: FormDep, campaign_id: ObjectId) -> Response:
         answer["none"] = None
     else:
         answer.update(lease=None, contact=None, none=views.none_view(found))
-    return _json(answer)
+    return answer
 
 
 def _rules_and_history(page: Page, campaign_id: int, found: object) -> tuple[Any, list[Any]]:
@@ -219,12 +228,19 @@ async def outcome(page: FormDep, lease_id: ObjectId) -> Response:
         callback_personal=body.callback_scope == "personal",
         added_by=page.session.user.email,
     )
-    return await _record(page, record)
+    return await _record(page, record, body.next_campaign_id)
 
 
-async def _record(page: Page, record: Record) -> Response:
+async def _record(page: Page, record: Record, next_campaign_id: int | None = None) -> Response:
     try:
         recorded = await control.record(page.services.writer, record)
     except PowerDialerError as exc:
         return _domain_problem(page, exc)
-    return _json(views.recorded_view(recorded))
+    answer = views.recorded_view(recorded)
+    if next_campaign_id is not None:
+        try:
+            answer["next"] = await _next_answer(page, next_campaign_id)
+        except PowerDialerError as exc:  # recorded all the same: the screen asks again
+            answer["next"] = None
+            answer["next_error"] = {"code": exc.code, "error": error_text(page.i18n, exc)}
+    return _json(answer)

@@ -56,6 +56,16 @@ def outcome_buttons(i18n: I18n, outcomes: list[Outcome]) -> list[dict[str, Any]]
     return buttons
 
 
+def outcome_labels(i18n: I18n, outcomes: list[Outcome]) -> dict[str, str]:
+    """Every outcome's name, buttons or not (the history shows skips too)."""
+    return {
+        o.code: i18n.gettext(OUTCOME_NAMES[o.code])
+        if o.built_in and o.code in OUTCOME_NAMES
+        else o.label
+        for o in outcomes
+    }
+
+
 def pause_reasons(i18n: I18n) -> list[dict[str, str]]:
     return [
         {"code": code, "label": i18n.gettext(label), "key": str(n)}

@@ -159,7 +159,7 @@
     items.slice().reverse().forEach(function (a) {
       const li = document.createElement("li");
       const head = document.createElement("span"); head.className = "op-history-head";
-      const label = outcomeByCode[a.outcome] ? outcomeByCode[a.outcome].label : a.outcome;
+      const label = config.outcome_labels[a.outcome] || a.outcome;
       const when = new Date(a.recorded_at).toLocaleString(document.documentElement.lang);
       const who = a.operator_id === config.operator_id ? T.you : fmt(T.operator, { id: a.operator_id });
       head.textContent = when + " · " + label + " · " + who + (a.duration_seconds != null ? " · " + fmt(T.seconds, { seconds: a.duration_seconds }) : "");
@@ -184,20 +184,24 @@
     setState("loading");
     post("/dialer/campaigns/" + s.campaignId + "/next").then(function (answer) {
       s.busy = false;
-      showRules(answer.campaign);
-      if (!answer.lease) {
-        s.contact = null; els.contact.dataset.lease = "";
-        say(answer.none ? answer.none.message : "");
-        setState("none"); presence("ready");
-        s.retryTimer = setTimeout(function () { if (s.state === "none") { next(); } }, 15000);
-        return;
-      }
-      say("");
-      showContact(answer);
-      setState("contact"); presence("ready");
-      if (s.rules.dialing_mode === "power") { s.autoCalled = true; placeCall(); }
-      else if (s.rules.preview_countdown_seconds) { s.countdownEndsAt = Date.now() + s.rules.preview_countdown_seconds * 1000; }
+      took(answer);
     }).catch(function (e) { s.busy = false; failed(e); });
+  }
+
+  function took(answer) {
+    showRules(answer.campaign);
+    if (!answer.lease) {
+      s.contact = null; els.contact.dataset.lease = "";
+      say(answer.none ? answer.none.message : "");
+      setState("none"); presence("ready");
+      s.retryTimer = setTimeout(function () { if (s.state === "none") { next(); } }, 15000);
+      return;
+    }
+    say("");
+    showContact(answer);
+    setState("contact"); presence("ready");
+    if (s.rules.dialing_mode === "power") { s.autoCalled = true; placeCall(); }
+    else if (s.rules.preview_countdown_seconds) { s.countdownEndsAt = Date.now() + s.rules.preview_countdown_seconds * 1000; }
   }
 
   function failed(e) {
@@ -332,11 +336,13 @@
     s.busy = true;
     const lease = s.lease;
     const body = outcomeBody();
+    // Record and take the next contact in one round trip, unless a pause is asked for.
+    if (!s.pauseAfter) { body.next_campaign_id = s.campaignId; }
     post("/dialer/leases/" + lease.lease_id + "/outcome", body).then(function (recorded) {
       s.busy = false; s.lease = null; s.chosen = null; clearTimers();
       if (recorded.campaign_completed) { say(T.campaign_completed); }
       if (s.pauseAfter) { const reason = s.pauseAfter; s.pauseAfter = null; enterPause(reason); return; }
-      next();
+      if (recorded.next) { took(recorded.next); } else { next(); }
     }).catch(function (e) { s.busy = false; if (e.status === 422) { say(e.message); s.chosen = null; setState("contact"); return; } failed(e); });
   }
 
@@ -402,6 +408,10 @@
     els.callbackPersonal.checked = false; els.callbackError.textContent = "";
     els.callbackDialog.showModal(); els.callbackAt.focus();
   }
+  els.callbackDialog.addEventListener("keydown", function (event) {
+    // Enter schedules from any field (the date's segments, the checkbox).
+    if (event.key === "Enter" && event.target.tagName !== "BUTTON") { event.preventDefault(); els.callbackDialog.close("ok"); }
+  });
   els.callbackDialog.addEventListener("close", function () {
     if (els.callbackDialog.returnValue !== "ok") { return; }
     const when = new Date(els.callbackAt.value);
