@@ -6,6 +6,8 @@ surface: what the screen is sent, CSRF, the error shape naming the field, and is
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from typing import Any
 
 import httpx
@@ -362,3 +364,14 @@ async def test_the_next_of_another_projects_campaign_is_not_found_after_the_outc
     assert "Stranger leads" not in answer.text
     assert [a.outcome for a in control.attempts(store, ready.project_id)] == ["busy"]
     assert control.attempts(store, stranger.project_id) == []
+
+
+async def test_the_screen_is_told_where_presence_is(
+    as_oleh: httpx.AsyncClient, ready: Persona
+) -> None:
+    page = (await as_oleh.get("/dialer")).text
+    found = re.search(r'<script type="application/json" id="op-config">(.*?)</script>', page)
+    assert found
+    config = json.loads(found.group(1))
+    assert config["presence_url"] == "/dialer/presence"
+    assert [r["code"] for r in config["pause_reasons"]][:2] == ["break", "lunch"]

@@ -22,7 +22,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
-from powerdialer.dialer import control
+from powerdialer.dialer import control, presence
 from powerdialer.dialer.rules import Rules
 from powerdialer.rows.models import NewRow
 from powerdialer.rows.write import write_rows
@@ -195,7 +195,7 @@ def test_an_operators_shift_by_keyboard_alone(
     page.keyboard.press("Enter")
     again = wait_for_contact(page, first)
     expect(page.locator("#op-name")).to_have_text("Марія Коваль 1")
-    expect(page.locator("#op-history")).to_contain_text("Пропустити")
+    expect(page.locator("#op-history")).to_contain_text("Пропущено")
     expect(page.locator("#op-history")).to_contain_text("wrong language")
 
     # Each built-in outcome once, by its digit; the callback asks when (Shift+Tab to "only I",
@@ -241,10 +241,12 @@ def test_an_operators_shift_by_keyboard_alone(
     expect(page.locator("#op-pause-dialog")).to_be_visible()
     page.keyboard.press("2")
     page.wait_for_function("() => window.pdOperator.state() === 'paused'")
-    expect(page.locator("#op-status")).to_contain_text("На паузі · Обід")
+    expect(page.locator("#op-status")).to_contain_text("Пауза · Обід")
     wait_released(store, int(lease))
+    wait_presence(store, shift, oleh, ("paused", "lunch"))
     page.keyboard.press("p")
     lease = wait_for_contact(page, lease)
+    wait_presence(store, shift, oleh, ("ready", None))
 
     # The note holds the automatic advance: a 1-second wrap-up waits while the note has focus.
     set_rules(store, shift, wrap_up_seconds=1)
@@ -279,6 +281,7 @@ def test_an_operators_shift_by_keyboard_alone(
     # Leaving the page gives the contact back (keepalive release, CSRF checked).
     page.goto(server.url + "/settings")
     wait_released(store, int(lease))
+    wait_presence(store, shift, oleh, ("offline", None))
     page.context.close()
     assert errors == [], f"the page logged errors: {errors}"
 
@@ -300,6 +303,22 @@ def wait_released(store: Store, lease_id: int, timeout: float = 5.0) -> None:
         if reason == "released":
             return
         assert time.monotonic() < deadline, f"lease {lease_id}: {reason}"
+        time.sleep(0.05)
+
+
+def wait_presence(
+    store: Store, persona: Persona, user: User, wanted: tuple[str, str | None]
+) -> None:
+    """The operator's presence (dialer.presence) as the screen last set it."""
+    deadline = time.monotonic() + 5.0
+    while True:
+        now = dt.datetime.now(dt.UTC)
+        (mine,) = [
+            s for s in presence.list_states(store, persona.project_id, now) if s.email == user.email
+        ]
+        if (mine.state, mine.reason) == wanted:
+            return
+        assert time.monotonic() < deadline, (mine.state, mine.reason)
         time.sleep(0.05)
 
 

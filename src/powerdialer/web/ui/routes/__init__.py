@@ -12,9 +12,11 @@ from powerdialer.web.ui.routes import (
     dnc,
     edit,
     imports,
+    live,
     members,
     operator,
     overview,
+    presence,
     settings,
 )
 
@@ -32,5 +34,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         members,
         dnc,
         operator,
+        presence,
+        live,
     )
 )

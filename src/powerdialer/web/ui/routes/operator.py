@@ -34,6 +34,7 @@ from powerdialer.web.ui.messages import error_text
 from powerdialer.web.ui.pages import FormDep, ObjectId, Page, PageDep
 from powerdialer.web.ui.routes import operator_labels
 from powerdialer.web.ui.routes import operator_views as views
+from powerdialer.web.ui.routes import presence as presence_routes
 from powerdialer.web.ui.routing import UIRoute
 
 router = APIRouter(route_class=UIRoute, include_in_schema=False)
@@ -111,7 +112,7 @@ def screen(page: PageDep, campaign: int | None = None) -> Response:
         "outcome_labels": operator_labels.outcome_labels(page.i18n, outcomes),
         "pause_reasons": operator_labels.pause_reasons(page.i18n),
         "telephony": views.telephony_view(telephony),
-        "presence_url": "/dialer/presence" if _has_route(page, "/dialer/presence") else None,
+        "presence_url": presence_routes.PATH,
         "text": operator_labels.screen_text(page.i18n),
     }
     return page.render(
@@ -122,12 +123,6 @@ def screen(page: PageDep, campaign: int | None = None) -> Response:
         config=config,
         telephony=telephony,
     )
-
-
-def _has_route(page: Page, path: str) -> bool:
-    """Whether a route another part of the UI provides is installed (presence, the
-    server-side call), so the screen never calls what is not there."""
-    return any(getattr(route, "path", None) == path for route in page.request.app.routes)
 
 
 @router.post(SCREEN + "/campaigns/{campaign_id}/next")

@@ -1,40 +1,20 @@
-"""The operator screen's words: the built-in outcomes' and pause reasons' names in the
-operator's language, the digit each outcome button answers to, and the sentences
-operator.js shows (it has no catalog of its own: the page hands them over)."""
+"""The operator screen's words: the outcome buttons and the pause reasons, each with the
+digit that picks it (names shared with the live view: ``outcome_labels``,
+``presence_labels``), and the sentences operator.js shows (it has no catalog of its own: the
+page hands them over)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from powerdialer.dialer.outcomes import SKIP, Outcome
-from powerdialer.web.ui.i18n import N_, I18n
-
-OUTCOME_NAMES = {
-    "answered": N_("Answered"),
-    "no_answer": N_("No answer"),
-    "busy": N_("Busy"),
-    "voicemail": N_("Voicemail"),
-    "failed": N_("Failed"),
-    "wrong_number": N_("Wrong number"),
-    "callback": N_("Callback"),
-    "do_not_call": N_("Do not call"),
-    "not_interested": N_("Not interested"),
-    "skip": N_("Skip"),
-}
+from powerdialer.web.ui.i18n import I18n
+from powerdialer.web.ui.outcome_labels import OUTCOME_NAMES, outcome_names
+from powerdialer.web.ui.presence_labels import pause_reason_names
 
 # Outcomes that are not buttons: skip has its own key (S, with a reason); a provider's failure
 # is recorded by the server when a server-side call fails, never chosen by the operator.
 NOT_BUTTONS = frozenset({SKIP, "provider_failed"})
-
-# The pause reason codes (the presence's list, docs/ui.md).
-PAUSE_REASONS = {
-    "break": N_("Break"),
-    "lunch": N_("Lunch"),
-    "meeting": N_("Meeting"),
-    "training": N_("Training"),
-    "technical": N_("Technical problem"),
-    "other": N_("Other"),
-}
 
 
 def outcome_buttons(i18n: I18n, outcomes: list[Outcome]) -> list[dict[str, Any]]:
@@ -58,18 +38,15 @@ def outcome_buttons(i18n: I18n, outcomes: list[Outcome]) -> list[dict[str, Any]]
 
 def outcome_labels(i18n: I18n, outcomes: list[Outcome]) -> dict[str, str]:
     """Every outcome's name, buttons or not (the history shows skips too)."""
-    return {
-        o.code: i18n.gettext(OUTCOME_NAMES[o.code])
-        if o.built_in and o.code in OUTCOME_NAMES
-        else o.label
-        for o in outcomes
-    }
+    return outcome_names(i18n, {o.code: o.label for o in outcomes if not o.built_in})
 
 
 def pause_reasons(i18n: I18n) -> list[dict[str, str]]:
+    """The presence's pause reason codes (``dialer.presence.PAUSE_REASONS``), each with
+    the digit that picks it in the pause dialog."""
     return [
-        {"code": code, "label": i18n.gettext(label), "key": str(n)}
-        for n, (code, label) in enumerate(PAUSE_REASONS.items(), start=1)
+        {"code": code, "label": label, "key": str(n)}
+        for n, (code, label) in enumerate(pause_reason_names(i18n).items(), start=1)
     ]
 
 
