@@ -39,6 +39,7 @@ def fill_path(path: str, persona: Persona, **override: str) -> str:
         "number": "380930000000",
         "lease_id": "1",
         "code": "sale",
+        "user_id": "1",
         **override,
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)

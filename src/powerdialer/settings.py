@@ -6,6 +6,7 @@ tests build ``Settings(...)`` directly.  A bad value fails loudly with the varia
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -104,6 +105,38 @@ def env_rate_limit_storage(env: Mapping[str, str], name: str) -> str:
     return value
 
 
+def env_cidrs(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Address blocks in CIDR form, separated by commas (``127.0.0.1/32,10.0.0.0/8``)."""
+    blocks = []
+    for part in env.get(name, "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            blocks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise SettingsError(
+                f"{name}: {part!r} is not an address block; use CIDR such as 10.0.0.0/8 "
+                "or ::1/128, separated by commas"
+            ) from None
+    return tuple(blocks)
+
+
+MIN_SECRET_KEY = 32
+
+
+def env_secret_key(env: Mapping[str, str], name: str) -> str:
+    """Comma-separated keys of at least 32 characters each (``openssl rand -base64 32``)."""
+    raw = env.get(name, "").strip()
+    for part in raw.split(",") if raw else ():
+        if len(part.strip()) < MIN_SECRET_KEY:
+            raise SettingsError(
+                f"{name}: each key must be at least {MIN_SECRET_KEY} characters (make one with "
+                "`openssl rand -base64 32`); separate an old key with a comma to rotate."
+            )
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service can be told.  Defaults suit a laptop; see docs/configuration.md."""
@@ -147,6 +180,14 @@ class Settings:
     metrics_token: str = ""
     # "json": one JSON line per request on the ``powerdialer.access`` logger; "off": none.
     log_format: str = "off"
+    # The key that encrypts the telephony secrets a project stores (a click-to-call
+    # Auth-key, an AMI secret, an ESL password) so they can be sent but not read from the
+    # database: one or more comma-separated keys, the first encrypts, all decrypt (rotation).
+    # Empty: such secrets cannot be saved.  docs/configuration.md, docs/telephony.md.
+    secret_key: str = ""
+    # Requests to addresses users give (click-to-call, webhooks): CIDR blocks of non-public
+    # addresses that may be reached anyway; empty: public addresses only.
+    outbound_allow: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -185,6 +226,8 @@ class Settings:
             metrics=env_flag(env, "POWERDIALER_METRICS"),
             metrics_token=env_str(env, "POWERDIALER_METRICS_TOKEN", ""),
             log_format=env_choice(env, "POWERDIALER_LOG_FORMAT", "off", ("off", "json")),
+            secret_key=env_secret_key(env, "POWERDIALER_SECRET_KEY"),
+            outbound_allow=env_cidrs(env, "POWERDIALER_OUTBOUND_ALLOW"),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean) if clean else settings

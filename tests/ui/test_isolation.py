@@ -105,6 +105,10 @@ def attempts(t: Target) -> Iterator[tuple[str, str, str]]:
     yield "POST", "/dialer/campaigns/{campaign_id}/next", f"/dialer/campaigns/{c}/next"
     for action in ("renew", "release", "skip", "outcome"):
         yield "POST", f"/dialer/leases/{{lease_id}}/{action}", f"/dialer/leases/{t.lease}/{action}"
+    extension = "/settings/softphone/calls/extensions/{user_id}"
+    yield "POST", extension, f"/settings/softphone/calls/extensions/{t.member}"
+    # The owner's member's real lease (also aimed at in tests/test_telephony_calls.py).
+    yield "POST", "/dialer/leases/{lease_id}/call", f"/dialer/leases/{t.lease}/call"
 
 
 # Routes with no owner id to aim at: they only ever show or change the signed-in user's own
@@ -133,6 +137,9 @@ OWN_ONLY = {
     ("POST", "/settings/dnc/import"),
     ("GET", "/settings/dnc/export.csv"),
     ("GET", "/dialer"),  # the operator screen: the current project's campaigns only
+    # The current project's call settings (tests/test_telephony_ui.py).
+    ("GET", "/settings/softphone/calls"),
+    ("POST", "/settings/softphone/calls"),
 }
 
 

@@ -9,9 +9,12 @@ An outcome is a code with three flags and a final state:
 - ``refusal``: the contact declined (a profile's cool-down after a refusal, e.g. France's 60
   days, counts from it).
 
-``skip`` is the one outcome that is not a call: it is recorded in the history (who skipped,
-why) but counts toward no cap.  ``do_not_call`` also lists the number on the project's
-do-not-call list, in the transaction that records it.
+``skip`` and ``provider_failed`` are the outcomes that are not calls: they are recorded in
+the history (who skipped and why; the provider's words when a server-side originate was
+refused) but count toward no cap and use no attempt.  ``provider_failed`` is what the server
+records when a server-side call is refused: the row comes back at once (no retry delay).
+``do_not_call`` also lists the number on the project's do-not-call list, in the transaction
+that records it.
 """
 
 from __future__ import annotations
@@ -47,10 +50,12 @@ class Outcome:
     @property
     def called(self) -> bool:
         """Whether a call was made (every outcome but ``skip``): what caps and gaps count."""
-        return self.code != SKIP
+        return self.code not in NOT_CALLS
 
 
 SKIP = "skip"
+PROVIDER_FAILED = "provider_failed"  # the PBX or provider refused to place the call
+NOT_CALLS = (SKIP, PROVIDER_FAILED)  # recorded, but no call reached the network
 CALLBACK = "callback"
 DO_NOT_CALL = "do_not_call"
 
@@ -83,6 +88,7 @@ BUILT_IN: dict[str, Outcome] = {
             built_in=True,
         ),
         Outcome(SKIP, "Skip", counts_as_attempt=False, built_in=True),
+        Outcome(PROVIDER_FAILED, "Provider failure", counts_as_attempt=False, built_in=True),
     )
 }
 

@@ -90,6 +90,7 @@ DEFAULT_RETRY = {
     "voicemail": Retry(delay_minutes=120, max=2),
     "failed": Retry(delay_minutes=15, max=3),
     "skip": Retry(delay_minutes=15),
+    "provider_failed": Retry(delay_minutes=0),  # the call never left: the row is due again
 }
 
 

@@ -13,6 +13,9 @@ from powerdialer.storage.schema import attempts, campaign_rows
 
 PAGE = 5000
 
+# Outcomes recorded without a call (dialer.outcomes.NOT_CALLS): no cap or gap counts them.
+NOT_CALLS = ("skip", "provider_failed")
+
 
 def campaign_pages(conn: Connection, project_id: int, campaign_id: int) -> Iterator[list[Any]]:
     """Every row of a campaign, ``PAGE`` at a time, by id: what the explanation judges."""
@@ -49,7 +52,7 @@ def calls_by_row(
     found: dict[int, tuple[int, list[dt.datetime]]] = {}
     for start in range(0, len(row_ids), 500):
         part = list(row_ids[start : start + 500])
-        called = and_(a.project_id == project_id, a.row_id.in_(part), a.outcome != "skip")
+        called = and_(a.project_id == project_id, a.row_id.in_(part), a.outcome.not_in(NOT_CALLS))
         for row_id, total in conn.execute(
             select(a.row_id, func.count()).where(called).group_by(a.row_id)
         ):
@@ -94,7 +97,7 @@ def calls_to(
     }
     if not wanted:
         return found
-    called = and_(a.project_id == project_id, a.phone_e164.in_(wanted), a.outcome != "skip")
+    called = and_(a.project_id == project_id, a.phone_e164.in_(wanted), a.outcome.not_in(NOT_CALLS))
     totals = conn.execute(
         select(a.phone_e164, func.count(), func.max(a.recorded_at).filter(a.refusal))
         .where(called)
@@ -116,7 +119,7 @@ def calls_of_row(
     conn: Connection, project_id: int, row_id: int, since: dt.datetime
 ) -> tuple[int, list[dt.datetime]]:
     a = attempts.c
-    called = and_(a.project_id == project_id, a.row_id == row_id, a.outcome != "skip")
+    called = and_(a.project_id == project_id, a.row_id == row_id, a.outcome.not_in(NOT_CALLS))
     total = conn.execute(select(func.count()).where(called)).scalar_one()
     times = list(
         conn.execute(

@@ -23,6 +23,7 @@ from powerdialer.settings import Settings
 from powerdialer.storage.payload import merge_writes
 from powerdialer.telemetry import hooks
 from powerdialer.telemetry.middleware import Telemetry
+from powerdialer.telephony import settings as telephony_settings
 from powerdialer.web import compat, dialer_edge, ui
 from powerdialer.web.api import build_api
 from powerdialer.web.api.openapi import PUBLIC_PATHS
@@ -47,6 +48,7 @@ WRITES = merge_writes(
     leasing.WRITES,
     wrapup.WRITES,
     presence.WRITES,
+    telephony_settings.WRITES,
 )
 """Every package's writes (``storage/payload.py``): what the app's one writer applies."""
 

@@ -20,6 +20,7 @@ from powerdialer.web.api import (
     openapi,
     outcomes,
     rows,
+    telephony,
 )
 from powerdialer.web.services import Services
 
@@ -40,6 +41,11 @@ TAGS = [
         'history, rules, calling hours, "why is nothing dialing?".',
     },
     {"name": "dnc", "description": "The project's do-not-call list: add, check, remove, CSV."},
+    {
+        "name": "telephony",
+        "description": "How the project places calls (link, softphone, HTTP click-to-call, "
+        "AMI, ESL), its members' extensions, and server-side calls.",
+    },
     {"name": "operations", "description": "Health and published limits."},
 ]
 
@@ -52,7 +58,18 @@ def build_api(services: Services) -> FastAPI:
     api.state.services = services  # for web.api.deps.get_services
     errors.install(api)
     api.include_router(health.router)
-    routers = (limits, campaigns, rows, bulk, imports, dialer, dialer_campaigns, outcomes, dnc)
+    routers = (
+        limits,
+        campaigns,
+        rows,
+        bulk,
+        imports,
+        dialer,
+        dialer_campaigns,
+        outcomes,
+        dnc,
+        telephony,
+    )
     for module in routers:
         api.include_router(module.router)
     openapi.install(api)

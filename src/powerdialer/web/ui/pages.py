@@ -62,6 +62,8 @@ NOTICES = {
     "password_changed": N_("The password was changed; your other sessions were signed out."),
     "project_switched": N_("The project was switched."),
     "signed_out": N_("You have signed out."),
+    "telephony_saved": N_("The call settings were saved."),
+    "extension_saved": N_("The extension was saved."),
 }
 
 

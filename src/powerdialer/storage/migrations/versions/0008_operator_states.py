@@ -15,7 +15,7 @@ from alembic import op
 from powerdialer.storage.schema import UTCDateTime
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0006"  # re-chained after 0006 (w/pbx) when both branches met
 branch_labels = None
 depends_on = None
 

@@ -113,6 +113,37 @@ _ERRORS: dict[str, tuple[int, str, dict[str, str]]] = {
         "callback_at is in the past, more than a year ahead, or given without callback.",
         {"field": "callback_at", "message": "callback_at must be in the future and …"},
     ),
+    # Telephony (web/api/telephony.py).
+    "invalid_telephony": (
+        422,
+        "A telephony setting is invalid.",
+        {"field": "http_url", "message": "http_url must be a full URL starting with https:// …"},
+    ),
+    "secret_key_missing": (
+        422,
+        "A secret was sent but the server has no POWERDIALER_SECRET_KEY to encrypt it with.",
+        {"field": "http_secret", "message": "http_secret cannot be stored: the server has no …"},
+    ),
+    "secret_unreadable": (
+        409,
+        "A stored secret was encrypted with a key the server no longer has: enter it again.",
+        {"field": "pbx_secret", "message": "pbx_secret was encrypted with a key the server …"},
+    ),
+    "not_server_side": (
+        409,
+        "The project places calls on the operator's side (a link or the browser softphone).",
+        {"field": "method", "message": "this project places calls by link, on the operator's …"},
+    ),
+    "extension_missing": (
+        409,
+        "The operator has no extension for server-side calls.",
+        {"field": "extension", "message": "you have no extension for server-side calls: …"},
+    ),
+    "method_unavailable": (
+        409,
+        "The project's method of placing calls is not available on this server.",
+        {"field": "method", "message": "placing calls by kamailio is not available on this …"},
+    ),
 }
 
 

@@ -8,6 +8,7 @@ from powerdialer.web.ui.routes import (
     account,
     api_page,
     auth,
+    calls,
     campaigns,
     dnc,
     edit,
@@ -18,6 +19,7 @@ from powerdialer.web.ui.routes import (
     overview,
     presence,
     settings,
+    telephony,
 )
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
@@ -36,5 +38,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         operator,
         presence,
         live,
+        calls,
+        telephony,
     )
 )

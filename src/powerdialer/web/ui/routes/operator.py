@@ -28,6 +28,7 @@ from powerdialer.dialer.queue import Leased
 from powerdialer.dialer.wrapup import MAX_DURATION, MAX_NOTE, Record
 from powerdialer.errors import PowerDialerError
 from powerdialer.models import MAX_ID, CampaignState
+from powerdialer.telephony import settings as telephony_settings
 from powerdialer.telephony.base import ScreenTelephony
 from powerdialer.web.responses import status_for
 from powerdialer.web.ui.messages import error_text
@@ -66,8 +67,8 @@ B = TypeVar("B", bound=_Body)
 
 
 def telephony_of(page: Page) -> ScreenTelephony:
-    # TODO(lead): screen_settings — powerdialer.telephony.settings.screen_settings(store, project)
-    return ScreenTelephony()
+    """The project's way of placing calls as the screen sees it (no secrets)."""
+    return telephony_settings.screen_settings(page.store, page.project_id)
 
 
 def _problem(page: Page, code: str, text: str, status: int, field: str | None) -> JSONResponse:
@@ -140,23 +141,26 @@ async def _next_answer(page: Page, campaign_id: int) -> dict[str, Any]:
     found = await control.next_contact(
         page.services.writer, page.project_id, campaign_id, page.session.user.id, now
     )
-    rules, history = await run_in_threadpool(_rules_and_history, page, campaign_id, found)
+    rules, history, telephony = await run_in_threadpool(_reads, page, campaign_id, found)
     answer: dict[str, Any] = {"campaign": views.screen_rules(rules), "history": history}
     if isinstance(found, Leased):
         answer["lease"] = views.lease_view(found)
-        answer["contact"] = views.contact_view(found, now, page.i18n, telephony_of(page))
+        answer["contact"] = views.contact_view(found, now, page.i18n, telephony)
         answer["none"] = None
     else:
         answer.update(lease=None, contact=None, none=views.none_view(found))
     return answer
 
 
-def _rules_and_history(page: Page, campaign_id: int, found: object) -> tuple[Any, list[Any]]:
+def _reads(page: Page, campaign_id: int, found: object) -> tuple[Any, list[Any], ScreenTelephony]:
+    """What the screen shows beside the lease: the campaign's rules, the row's attempts and
+    the project's way of calling (reads, in the thread pool)."""
     rules = control.get_rules(page.store, page.project_id, campaign_id)
     if not isinstance(found, Leased):
-        return rules, []
+        return rules, [], ScreenTelephony()
     rows = control.attempts(page.store, page.project_id, row_id=found.row_id, limit=100)
-    return rules, [views.attempt_view(row) for row in rows[-views.HISTORY_SHOWN :]]
+    shown = [views.attempt_view(row) for row in rows[-views.HISTORY_SHOWN :]]
+    return rules, shown, telephony_of(page)
 
 
 @router.post(SCREEN + "/leases/{lease_id}/renew")
