@@ -119,7 +119,7 @@ def lease_shown(page: Any) -> str:
 def wait_for_contact(page: Any, old: str) -> str:
     page.wait_for_function(
         "old => { const l = document.getElementById('op-contact').dataset.lease;"
-        " return l && l !== old && window.pdOperator.state() === 'contact'; }",
+        " return l && l !== old && ['contact', 'calling'].includes(window.pdOperator.state()); }",
         arg=old,
     )
     return lease_shown(page)

@@ -131,7 +131,6 @@
     }
     showHistory(answer.history);
     els.note.value = "";
-    say(answer.lease.resumed ? "" : "");
     const method = config.telephony.method;
     els.callLink.hidden = method !== "link";
     els.callButton.hidden = method === "link";
@@ -197,8 +196,8 @@
       s.retryTimer = setTimeout(function () { if (s.state === "none") { next(); } }, 15000);
       return;
     }
-    say("");
     showContact(answer);
+    say(softphoneMissing() ? T.softphone_missing : "");
     setState("contact"); presence("ready");
     if (s.rules.dialing_mode === "power") { s.autoCalled = true; placeCall(); }
     else if (s.rules.preview_countdown_seconds) { s.countdownEndsAt = Date.now() + s.rules.preview_countdown_seconds * 1000; }
@@ -257,6 +256,8 @@
     }
     if (released) { setState("none"); } else { setState("contact"); }
   }
+
+  function softphoneMissing() { return config.telephony.method === "softphone" && !window.PDSoftphone; }
 
   function softphone() {
     if (!window.PDSoftphone) { return null; }
@@ -503,7 +504,7 @@
     const url = new URL(window.location.href);
     url.searchParams.set("campaign", String(s.campaignId));
     history.replaceState(null, "", url.pathname + url.search);
-    if (config.telephony.method === "softphone" && !window.PDSoftphone) { say(T.softphone_missing); }
+    if (softphoneMissing()) { say(T.softphone_missing); }
     next();
   }
   if (els.start) {
