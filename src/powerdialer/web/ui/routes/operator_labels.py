@@ -53,6 +53,8 @@ def pause_reasons(i18n: I18n) -> list[dict[str, str]]:
 def screen_text(i18n: I18n) -> dict[str, str]:
     _ = i18n.gettext
     return {
+        "mode_preview": _("Preview"),
+        "mode_power": _("Power"),
         "loading": _("Taking the next contact…"),
         "nothing": _("Nothing to call now."),
         "try_again": _("Press N to try again."),

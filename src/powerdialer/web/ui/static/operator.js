@@ -170,7 +170,7 @@
 
   function showRules(rules) {
     s.rules = rules;
-    els.mode.textContent = rules.dialing_mode === "power" ? "Power" : "Preview";
+    els.mode.textContent = rules.dialing_mode === "power" ? T.mode_power : T.mode_preview;
     els.campaignName.textContent = s.campaignName;
     els.scriptCard.hidden = !rules.script;
     els.script.textContent = rules.script || "";  // text, never HTML; CSS keeps the line breaks
