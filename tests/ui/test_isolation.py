@@ -123,6 +123,7 @@ OWN_ONLY = {
     ("POST", "/logout"),
     ("GET", "/account"),
     ("POST", "/account/password"),
+    ("GET", "/account/softphone"),  # only the page; the SIP account is in the browser
     ("GET", LIST),
     ("POST", f"{LIST}/campaigns"),
     ("GET", API_PAGE),

@@ -216,5 +216,17 @@ def test_the_call_link_follows_the_template_and_a_missing_softphone_says_so(
     page.keyboard.press("c")
     expect(page.locator("#op-message")).to_contain_text("Браузерний софтфон не встановлено")
     assert state(page) == "contact"
+
+    # With the softphone installed but no SIP account on this browser, C says where to enter it.
+    page.keyboard.press("p")
+    page.keyboard.press("1")
+    page.wait_for_function("() => window.pdOperator.state() === 'paused'")
+    page.unroute("**/static/softphone.js*")
+    page.reload()
+    page.keyboard.press("n")
+    wait_for_contact(page, "")
+    page.keyboard.press("c")
+    expect(page.locator("#op-message")).to_contain_text("Спершу введіть свій SIP-обліковий запис")
+    assert state(page) == "contact"
     page.context.close()
     assert errors == [], f"the page logged errors: {errors}"

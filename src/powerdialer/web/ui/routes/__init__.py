@@ -19,6 +19,7 @@ from powerdialer.web.ui.routes import (
     overview,
     presence,
     settings,
+    softphone,
     telephony,
 )
 
@@ -40,5 +41,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         live,
         calls,
         telephony,
+        softphone,
     )
 )

@@ -29,11 +29,11 @@ from powerdialer.dialer.wrapup import MAX_DURATION, MAX_NOTE, Record
 from powerdialer.errors import PowerDialerError
 from powerdialer.models import MAX_ID, CampaignState
 from powerdialer.telephony import settings as telephony_settings
-from powerdialer.telephony.base import ScreenTelephony
+from powerdialer.telephony.base import Method, ScreenTelephony
 from powerdialer.web.responses import status_for
 from powerdialer.web.ui.messages import error_text
 from powerdialer.web.ui.pages import FormDep, ObjectId, Page, PageDep
-from powerdialer.web.ui.routes import operator_labels
+from powerdialer.web.ui.routes import operator_labels, softphone
 from powerdialer.web.ui.routes import operator_views as views
 from powerdialer.web.ui.routes import presence as presence_routes
 from powerdialer.web.ui.routing import UIRoute
@@ -116,14 +116,17 @@ def screen(page: PageDep, campaign: int | None = None) -> Response:
         "presence_url": presence_routes.PATH,
         "text": operator_labels.screen_text(page.i18n),
     }
-    return page.render(
+    response = page.render(
         "operator.html",
         nav="operator",
         active_campaigns=active,
         chosen=config["campaign"],
         config=config,
         telephony=telephony,
+        softphone_scope=softphone.softphone_scope(page.session.user.id),
     )
+    # The browser softphone needs a WebSocket to the SIP server and the microphone.
+    return softphone.allow_softphone(response) if telephony.method is Method.SOFTPHONE else response
 
 
 @router.post(SCREEN + "/campaigns/{campaign_id}/next")

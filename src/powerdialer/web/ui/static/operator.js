@@ -262,14 +262,16 @@
   function softphone() {
     if (!window.PDSoftphone) { return null; }
     if (s.phone) { return s.phone; }
-    let account = null;
-    try { account = JSON.parse(localStorage.getItem("pd_sip_account") || "null"); } catch (e) { account = null; }
+    // The SIP account lives in this browser only (Account → Softphone, docs/telephony.md).
+    const account = window.PDSoftphone.account.load(window.PDSoftphone.scope());
     if (!account || !account.uri) { return "no_credentials"; }
     s.phone = window.PDSoftphone.create({
       wsUrl: account.wsUrl || config.telephony.softphone_ws_url, uri: account.uri,
       password: account.password, displayName: account.displayName || "",
     });
-    s.phone.register();
+    Promise.resolve(s.phone.register()).catch(function (e) {
+      say(fmt(T.call_failed, { error: (e && (e.cause || e.sipStatus)) || "" }));
+    });
     return s.phone;
   }
 
