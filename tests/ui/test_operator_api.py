@@ -1,7 +1,9 @@
 """The operator screen's JSON calls (``/dialer/…``, web/ui/routes/operator.py) in process: the
 signed-in member is the operator, the session's project the scope; the same domain calls as
 the key-based API, so what they do is the API's (tests/dialer/) and these tests pin the
-surface: what the screen is sent, CSRF, the error shape naming the field, and isolation."""
+surface: what the screen is sent, CSRF, the error shape naming the field, and isolation.
+
+Past 300 lines on purpose: one short test per call and per refusal, sharing two helpers."""
 
 from __future__ import annotations
 

@@ -5,7 +5,10 @@ automatic advance; the next contact appears within 300 ms (p95) of the keypress;
 left and the contact goes back; a 375 px screen scrolls no sideways.
 
 ``POWERDIALER_SCREENSHOTS=1`` also writes docs/screenshots/operator-screen.png and
-operator-screen-narrow.png."""
+operator-screen-narrow.png.
+
+Past 300 lines on purpose: one shift is one story, told in order, with the helpers the call
+tests (test_operator_calls_browser.py) share."""
 
 from __future__ import annotations
 

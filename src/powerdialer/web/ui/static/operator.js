@@ -4,6 +4,8 @@
 // none (nothing to call) wait for N or P. The server's JSON calls are /dialer/… with the
 // session's CSRF token in X-CSRF-Token; leaving the page sends the release (or the chosen
 // outcome) with fetch keepalive.
+// Past 300 lines on purpose: one state machine (its states, keys and server calls) reads best
+// in one closure; placing the call (link, softphone, server-side) is the part to split out next.
 "use strict";
 
 (function () {
@@ -89,7 +91,7 @@
     } else if (s.state === "contact" && s.countdownEndsAt) {
       text = fmt(T.calling_in, { seconds: Math.max(0, Math.ceil((s.countdownEndsAt - now) / 1000)) });
     }
-    els.status.textContent = text;
+    if (els.status.textContent !== text) { els.status.textContent = text; }  // no re-announcing
     if (s.callStartedAt && s.state === "calling") {
       els.timer.textContent = fmt(T.seconds, { seconds: Math.floor((now - s.callStartedAt) / 1000) });
     }
