@@ -38,7 +38,9 @@ def originator(port: int, **changes: object) -> AmiOriginator:
     return AmiOriginator(**values)  # type: ignore[arg-type]
 
 
-def ami_pbx(*, login_ok: bool = True, reason: str = "4", response: str = "Success") -> Handler:
+def ami_pbx(
+    *, login_ok: bool = True, reason: str = "4", response: str = "Success", hangup: str = ""
+) -> Handler:
     async def handler(reader: Reader, writer: Writer, fake: Fake) -> None:
         writer.write(BANNER)
         login = fields(await fake.message(reader))
@@ -64,6 +66,7 @@ def ami_pbx(*, login_ok: bool = True, reason: str = "4", response: str = "Succes
             "ChannelState: 0\r\nUniqueid: 1733140800.7\r\n\r\n"
             "Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: other-1\r\n"
             "Response: Failure\r\nReason: 5\r\n\r\n"
+            f"{hangup}"
             f"Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: {action}\r\n"
             f"Response: {response}\r\nChannel: PJSIP/101-00000007\r\nContext: from-internal\r\n"
             f"Exten: +380931234567\r\nApplication: \r\nData: \r\nReason: {reason}\r\n"
@@ -187,3 +190,18 @@ async def test_a_real_asterisk_places_the_call() -> None:
     found = AmiOriginator(host, int(port), user, secret, context, timeout=30)
     result = await found.originate(operator=ext, destination="+380931234567", now=NOW)
     assert result.ok, result.message
+
+
+async def test_the_operator_channels_hangup_cause_is_told_with_the_reason() -> None:
+    hangup = (
+        "Event: Hangup\r\nPrivilege: call,all\r\nChannel: PJSIP/999-00000001\r\n"
+        "Cause: 16\r\nCause-txt: Normal Clearing\r\n\r\n"  # another channel's
+        "Event: Hangup\r\nPrivilege: call,all\r\nChannel: PJSIP/101-00000007\r\n"
+        "Uniqueid: 1733140800.7\r\nCause: 17\r\nCause-txt: User busy\r\n\r\n"
+    )
+    async with fake_server(ami_pbx(response="Failure", reason="5", hangup=hangup)) as fake:
+        result = await originator(fake.port).originate(
+            operator="101", destination="+380931234567", now=NOW
+        )
+    assert not result.ok
+    assert result.message == "Asterisk: the operator's phone is busy (User busy)"

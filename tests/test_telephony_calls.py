@@ -5,16 +5,15 @@ unspent; only the lease's own operator, in its own project, may place it; CSRF h
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from aiohttp import web
-from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from powerdialer.accounts import passwords
 from powerdialer.accounts.models import Role
 from powerdialer.settings import Settings
 from powerdialer.storage import Store
@@ -26,31 +25,12 @@ from powerdialer.web.app import PowerDialerApp
 from tests.clock import Clock
 from tests.conftest import Persona
 from tests.dialer.helpers import WEDNESDAY_10_KYIV, add_rows, due_at
+from tests.telephony_people import KEY, user_id
+from tests.telephony_people import _cheap_password_hashing as _cheap_password_hashing
 from tests.test_telephony_http import Provider, provider
 from tests.ui.conftest import User, browser_for, make_user
 
 pytestmark = pytest.mark.anyio
-KEY = "a-test-secret-key-that-is-long-enough-0123456789"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=256))
-    passwords.dummy_hash.cache_clear()
-    yield
-    passwords.dummy_hash.cache_clear()
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return dataclasses.replace(settings, secret_key=KEY, outbound_allow=("127.0.0.1/32",))
-
-
-@pytest.fixture
-def clock(app: PowerDialerApp) -> Clock:
-    found = Clock(start=WEDNESDAY_10_KYIV)
-    app.services.clock = found.now
-    return found
 
 
 @pytest.fixture
@@ -68,14 +48,16 @@ def mallory(store: Store, stranger: Persona) -> User:
     return make_user(store, stranger, "mallory@example.com")
 
 
-def user_id(store: Store, user: User) -> int:
-    from powerdialer.storage.schema import users
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return dataclasses.replace(settings, secret_key=KEY, outbound_allow=("127.0.0.1/32",))
 
-    return int(
-        store.read(
-            lambda c: c.execute(select(users.c.id).where(users.c.email == user.email)).scalar_one()
-        )
-    )
+
+@pytest.fixture
+def clock(app: PowerDialerApp) -> Clock:
+    found = Clock(start=WEDNESDAY_10_KYIV)
+    app.services.clock = found.now
+    return found
 
 
 async def configure(app: PowerDialerApp, persona: Persona, url: str) -> None:
@@ -278,3 +260,30 @@ async def test_a_provider_failure_is_no_call_for_caps_and_gaps(
     assert failed.json()["released"] is True
     clock.advance(seconds=1)
     assert await lease_for(app, owner, ready) != lease
+
+
+async def test_a_second_press_while_the_call_is_being_placed_rings_nobody_twice(
+    app: PowerDialerApp, owner: Persona, oleh: User, ready: int
+) -> None:
+    started, finish = asyncio.Event(), asyncio.Event()
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        started.set()
+        await finish.wait()
+        return web.json_response({"status": "ok"})
+
+    async with provider(slow) as fake:
+        await configure(app, owner, fake.url)
+        lease = await lease_for(app, owner, ready)
+        async with browser_for(app, oleh) as browser:
+            headers = {"X-CSRF-Token": await csrf(browser)}
+            first = asyncio.create_task(
+                browser.post(f"/dialer/leases/{lease}/call", headers=headers)
+            )
+            await started.wait()
+            second = await browser.post(f"/dialer/leases/{lease}/call", headers=headers)
+            finish.set()
+            assert (await first).json() == {"ok": True}
+    assert second.status_code == 409
+    assert second.json()["code"] == "call_in_progress"
+    assert len(fake.requests) == 1

@@ -5,13 +5,11 @@ operator edits only their own; nothing crosses projects; CSRF holds; three langu
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 
-from powerdialer.accounts import passwords
 from powerdialer.accounts.models import Role
 from powerdialer.settings import Settings
 from powerdialer.storage import Store
@@ -19,25 +17,11 @@ from powerdialer.telephony import settings as telephony
 from powerdialer.telephony.base import Method
 from powerdialer.web.app import PowerDialerApp
 from tests.conftest import Persona
-from tests.test_telephony_calls import user_id
+from tests.telephony_people import KEY, user_id
+from tests.telephony_people import _cheap_password_hashing as _cheap_password_hashing
 from tests.ui.conftest import User, browser_for, csrf_of, make_user, text_of
 
 pytestmark = pytest.mark.anyio
-KEY = "a-test-secret-key-that-is-long-enough-0123456789"
-PAGE = "/settings/softphone/calls"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=256))
-    passwords.dummy_hash.cache_clear()
-    yield
-    passwords.dummy_hash.cache_clear()
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return dataclasses.replace(settings, secret_key=KEY)
 
 
 @pytest.fixture
@@ -53,6 +37,14 @@ def oleh(store: Store, owner: Persona) -> User:
 @pytest.fixture
 def mallory(store: Store, stranger: Persona) -> User:
     return make_user(store, stranger, "mallory@example.com")
+
+
+PAGE = "/settings/softphone/calls"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return dataclasses.replace(settings, secret_key=KEY)
 
 
 @pytest.fixture

@@ -204,3 +204,30 @@ def test_a_day_with_a_clock_change_has_one_bucket_an_hour() -> None:
     assert (end - start) == dt.timedelta(hours=23)
     start, end = day_of(dt.datetime(2026, 10, 25, 12, tzinfo=dt.UTC), kyiv)
     assert (end - start) == dt.timedelta(hours=25)
+
+
+async def test_names_are_shown_as_text_never_as_markup(
+    as_anna: httpx.AsyncClient, anna: User, store: Store, at_ten: Clock
+) -> None:
+    from powerdialer import campaigns
+    from powerdialer.accounts import users as accounts
+    from powerdialer.accounts.models import Role
+
+    campaigns.create_campaign(store, anna.project_id, "<script>alert(1)</script>")
+    accounts.create_user(
+        store,
+        "eve@example.com",
+        None,
+        project_id=anna.project_id,
+        role=Role.OPERATOR,
+        name="<b>Eve",
+    )
+    body = await live(as_anna)
+    for part in body["html"].values():
+        assert "<script>" not in part
+        assert "<b>" not in part
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body["html"]["campaigns"]
+    assert "&lt;b&gt;Eve" in body["html"]["operators"]
+    page = await as_anna.get(PAGE)
+    assert "<script>alert(1)" not in page.text
+    assert "&lt;b&gt;Eve" in page.text

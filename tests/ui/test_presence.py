@@ -213,3 +213,13 @@ def test_every_state_and_pause_reason_has_a_name_in_every_language() -> None:
     uk = Catalogs().get("uk")
     assert presence_state_names(uk)["paused"] == "Пауза"
     assert pause_reason_names(uk)["lunch"] == "Обід"
+
+
+async def test_unstorable_text_is_refused_never_a_5xx(
+    as_oleh: httpx.AsyncClient, store: Store, set_clock: Clock
+) -> None:
+    not_utf8 = await post_state(as_oleh, b'{"state": "\xed\xa0\x80"}')
+    ui_error(not_utf8, 400, "invalid_json")
+    nul = await post_state(as_oleh, {"campaign_id": None, "state": "paused", "reason": "x\x00"})
+    assert 400 <= nul.status_code < 500, nul.text
+    assert store.read(lambda c: c.execute(select(operator_states)).all()) == []

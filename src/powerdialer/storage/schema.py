@@ -307,6 +307,53 @@ login_throttle = Table(
     Column("locked_until", UTCDateTime, nullable=True),
 )
 
+# How a project places its calls (migration 0006, telephony/settings.py): the method and the
+# fields of each.  ``*_secret`` columns hold Fernet tokens (telephony/secrets.py), never the
+# secret itself.
+telephony_settings = Table(
+    "telephony_settings",
+    metadata,
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("method", String(16), nullable=False, server_default="link"),
+    Column("link_template", String(500), nullable=False, server_default="tel:{e164}"),
+    Column("softphone_ws_url", String(500), nullable=True),
+    Column("softphone_domain", String(255), nullable=True),
+    Column("http_url", String(2000), nullable=True),
+    Column("http_shape", String(16), nullable=True),  # vendor | generic
+    Column("http_method", String(8), nullable=True),  # POST | PUT | GET
+    Column("http_content_type", String(8), nullable=True),  # form | json
+    Column("http_body", Text, nullable=True),  # the generic body template
+    Column("http_headers", Text, nullable=True),  # JSON object: header → value
+    Column("http_secret_header", String(100), nullable=True),
+    Column("http_secret", Text, nullable=True),
+    Column("pbx_host", String(255), nullable=True),  # AMI / ESL
+    Column("pbx_port", Integer, nullable=True),
+    Column("pbx_username", String(200), nullable=True),
+    Column("pbx_secret", Text, nullable=True),
+    Column("pbx_context", String(80), nullable=True),
+    Column("pbx_channel", String(200), nullable=True),  # e.g. PJSIP/{extension}
+    Column("caller_id", String(64), nullable=True),
+    Column("kamailio_url", String(500), nullable=True),
+    Column("timeout_seconds", Integer, nullable=False, server_default="10"),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# A member's own phone for server-side originate: the extension or SIP URI their phone
+# answers on, which the PBX rings first.  Goes with the membership.
+operator_telephony = Table(
+    "operator_telephony",
+    metadata,
+    Column("project_id", Id, primary_key=True),
+    Column("user_id", Id, primary_key=True),
+    Column("extension", String(200), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(
+        ["project_id", "user_id"],
+        ["memberships.project_id", "memberships.user_id"],
+        ondelete="CASCADE",
+    ),
+)
+
 
 # The dialer (migration 0005).  A lease is one operator's hold on one row; the partial unique
 # index is the database's promise that a row has at most one open lease at a time.
@@ -427,53 +474,6 @@ operator_states = Table(
     Column("reason", String(16), nullable=True),  # a pause's reason code
     Column("since", UTCDateTime, nullable=False),
     Column("seen_at", UTCDateTime, nullable=False),
-    ForeignKeyConstraint(
-        ["project_id", "user_id"],
-        ["memberships.project_id", "memberships.user_id"],
-        ondelete="CASCADE",
-    ),
-)
-
-# How a project places its calls (migration 0006, telephony/settings.py): the method and the
-# fields of each.  ``*_secret`` columns hold Fernet tokens (telephony/secrets.py), never the
-# secret itself.
-telephony_settings = Table(
-    "telephony_settings",
-    metadata,
-    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
-    Column("method", String(16), nullable=False, server_default="link"),
-    Column("link_template", String(500), nullable=False, server_default="tel:{e164}"),
-    Column("softphone_ws_url", String(500), nullable=True),
-    Column("softphone_domain", String(255), nullable=True),
-    Column("http_url", String(2000), nullable=True),
-    Column("http_shape", String(16), nullable=True),  # vendor | generic
-    Column("http_method", String(8), nullable=True),  # POST | PUT | GET
-    Column("http_content_type", String(8), nullable=True),  # form | json
-    Column("http_body", Text, nullable=True),  # the generic body template
-    Column("http_headers", Text, nullable=True),  # JSON object: header → value
-    Column("http_secret_header", String(100), nullable=True),
-    Column("http_secret", Text, nullable=True),
-    Column("pbx_host", String(255), nullable=True),  # AMI / ESL
-    Column("pbx_port", Integer, nullable=True),
-    Column("pbx_username", String(200), nullable=True),
-    Column("pbx_secret", Text, nullable=True),
-    Column("pbx_context", String(80), nullable=True),
-    Column("pbx_channel", String(200), nullable=True),  # e.g. PJSIP/{extension}
-    Column("caller_id", String(64), nullable=True),
-    Column("kamailio_url", String(500), nullable=True),
-    Column("timeout_seconds", Integer, nullable=False, server_default="10"),
-    Column("updated_at", UTCDateTime, nullable=False),
-)
-
-# A member's own phone for server-side originate: the extension or SIP URI their phone
-# answers on, which the PBX rings first.  Goes with the membership.
-operator_telephony = Table(
-    "operator_telephony",
-    metadata,
-    Column("project_id", Id, primary_key=True),
-    Column("user_id", Id, primary_key=True),
-    Column("extension", String(200), nullable=False),
-    Column("updated_at", UTCDateTime, nullable=False),
     ForeignKeyConstraint(
         ["project_id", "user_id"],
         ["memberships.project_id", "memberships.user_id"],

@@ -15,7 +15,8 @@ connection a call:
    queued;
 4. wait for the ``OriginateResponse`` event of that ``ActionID``: ``Response: Success`` means
    the operator answered (the PBX now dials the contact); ``Failure`` carries a ``Reason``
-   (:data:`REASONS`);
+   (:data:`REASONS`), told with the ``Cause-txt`` of the operator channel's ``Hangup`` event
+   when one came first;
 5. ``Action: Logoff``.
 
 A message is ``Key: Value`` lines ended by an empty line (CRLF; bare LF is read too).
@@ -138,9 +139,10 @@ class AmiOriginator:
             if queued.get("response", "").lower() != "success":
                 words = queued.get("message") or "Originate refused"
                 return CallResult(ok=False, message=f"Asterisk: {words}")
-            event = await self._event(reader, call_id)
+            leg = self.channel.replace("{extension}", operator)
+            event, cause = await self._event(reader, call_id, leg)
             writer.write(encode([("Action", "Logoff")]))
-            return self._result(event)
+            return self._result(event, cause)
         finally:
             writer.close()
             with contextlib.suppress(OSError, ProtocolError, asyncio.TimeoutError):
@@ -153,21 +155,28 @@ class AmiOriginator:
                 return message
         raise ProtocolError("no reply to our action")
 
-    async def _event(self, reader: asyncio.StreamReader, action_id: str) -> dict[str, str]:
+    async def _event(
+        self, reader: asyncio.StreamReader, action_id: str, leg: str
+    ) -> tuple[dict[str, str], str | None]:
+        """Our OriginateResponse, and the hangup cause of the operator's channel if it hung
+        up before (``Hangup`` events of channels named ``<leg>-…``)."""
+        cause = None
         for _ in range(MAX_MESSAGES):
             message = await read_message(reader)
-            if (
-                message.get("event", "").lower() == "originateresponse"
-                and message.get("actionid") == action_id
-            ):
-                return message
+            kind = message.get("event", "").lower()
+            if kind == "originateresponse" and message.get("actionid") == action_id:
+                return message, cause
+            if kind == "hangup" and message.get("channel", "").startswith(f"{leg}-"):
+                cause = message.get("cause-txt") or message.get("cause") or cause
         raise ProtocolError("no OriginateResponse for our call")
 
     @staticmethod
-    def _result(event: dict[str, str]) -> CallResult:
+    def _result(event: dict[str, str], cause: str | None = None) -> CallResult:
         reason = event.get("reason", "")
         unique = event.get("uniqueid") or None
         if event.get("response", "").lower() == "success":
             return CallResult(ok=True, provider_status=reason or None, call_id=unique)
         words = REASONS.get(reason, f"the call failed (Reason {reason or 'unknown'})")
+        if cause:
+            words = f"{words} ({cause[:80]})"
         return CallResult(ok=False, message=f"Asterisk: {words}", provider_status=reason or None)

@@ -32,6 +32,9 @@ from powerdialer.telephony.settings import Secrets, TelephonySettings, load, sec
 
 # A little over the originator's own timeout: its answer, not ours, should say what waited.
 MARGIN_SECONDS = 2.0
+# Leases whose call is being placed in this process: a second press of Call (a double click,
+# a retry while the PBX is slow) must not ring the operator twice.
+_PLACING: set[tuple[int, int]] = set()
 
 
 Builder = Callable[[TelephonySettings, Secrets, Sequence[_outbound.Network]], Originator]
@@ -157,18 +160,33 @@ async def place_call(
     allow: Sequence[_outbound.Network] = (),
     build: Builder = originator_for,
 ) -> CallPlaced:
-    target, found, originator = await asyncio.to_thread(
-        _prepare, store, box, project_id, lease_id, operator_id, allow, build
-    )
-    assert target.extension is not None
-    limit = found.timeout_seconds + MARGIN_SECONDS
-    try:
-        result = await asyncio.wait_for(
-            originator.originate(operator=target.extension, destination=target.phone_e164, now=now),
-            limit,
+    key = (project_id, lease_id)
+    if key in _PLACING:
+        raise Conflict(
+            f"the call of lease {lease_id} is being placed already: wait for its answer.",
+            code="call_in_progress",
+            field="lease_id",
         )
-    except TimeoutError:
-        result = CallResult(ok=False, message=f"no answer from the PBX within {limit:g} seconds")
+    _PLACING.add(key)
+    try:
+        target, found, originator = await asyncio.to_thread(
+            _prepare, store, box, project_id, lease_id, operator_id, allow, build
+        )
+        assert target.extension is not None
+        limit = found.timeout_seconds + MARGIN_SECONDS
+        try:
+            result = await asyncio.wait_for(
+                originator.originate(
+                    operator=target.extension, destination=target.phone_e164, now=now
+                ),
+                limit,
+            )
+        except TimeoutError:
+            result = CallResult(
+                ok=False, message=f"no answer from the PBX within {limit:g} seconds"
+            )
+    finally:
+        _PLACING.discard(key)
     if result.ok:
         return CallPlaced(ok=True, call_id=result.call_id)
     message = result.message or "the provider refused the call"

@@ -176,10 +176,12 @@ def check(asked: TelephonySettings) -> dict[str, Any]:
             ),
             pbx_channel=checks.channel(asked.pbx_channel, AMI_CHANNEL if ami else ESL_CHANNEL),
         )
-    elif method is Method.KAMAILIO:
+    elif method is Method.KAMAILIO:  # the dialog bridge's JSON-RPC, and its SIP domain
         values["kamailio_url"] = checks.web_url(
             asked.kamailio_url, "kamailio_url", ("http", "https")
         )
+        domain = _text(asked.softphone_domain)
+        values["softphone_domain"] = checks.host(domain, "softphone_domain") if domain else None
     return values
 
 

@@ -42,13 +42,13 @@ log = logging.getLogger(__name__)
 WRITES = merge_writes(
     intake.WRITES,
     write.WRITES,
+    telephony_settings.WRITES,
     jobs.WRITES,
     idempotency_writes.WRITES,
     queue.WRITES,
     leasing.WRITES,
     wrapup.WRITES,
     presence.WRITES,
-    telephony_settings.WRITES,
 )
 """Every package's writes (``storage/payload.py``): what the app's one writer applies."""
 

@@ -116,6 +116,7 @@ def set_extension(
         "extension_missing",
         "method_unavailable",
         "secret_unreadable",
+        "call_in_progress",
         "invalid_field",
     ),
 )

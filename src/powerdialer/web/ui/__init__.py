@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from powerdialer.dialer.explain_cache import ExplainCache
 from powerdialer.web.services import Services
 from powerdialer.web.ui.i18n import Catalogs
 from powerdialer.web.ui.pages import UIState
@@ -23,8 +22,6 @@ from powerdialer.web.ui.templating import STATIC_DIR, Templates
 
 def install(api: FastAPI, services: Services) -> None:
     api.state.ui = UIState(Templates(), Catalogs(), services)
-    # The live view's "why not" counts, counted in the background (dialer/explain_cache.py).
-    api.state.explain_cache = ExplainCache()
     api.mount("/static", StaticAssets(STATIC_DIR), name="ui-static")
     for router in ROUTERS:
         api.include_router(router)

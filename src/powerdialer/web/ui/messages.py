@@ -36,6 +36,25 @@ BY_CODE = {
         "or turn the requirement off in the campaign's settings."
     ),
     ("row_not_found", None): N_("There is no such row."),
+    # Telephony (powerdialer.telephony): a server-side call and the call settings.
+    ("extension_missing", None): N_(
+        "You have no extension for server-side calls: set the extension or SIP URI your phone "
+        "answers on under Settings → Calls, or ask an owner to."
+    ),
+    ("not_server_side", None): N_(
+        "This project places calls from the operator's side (a link or the browser softphone)."
+    ),
+    ("method_unavailable", None): N_(
+        "This way of placing calls is not available on this server: choose another under "
+        "Settings → Calls."
+    ),
+    ("secret_key_missing", None): N_(
+        "The server cannot store secrets: whoever runs it must set POWERDIALER_SECRET_KEY."
+    ),
+    ("secret_unreadable", None): N_(
+        "A stored secret can no longer be read (the server's key changed): enter it again "
+        "under Settings → Calls."
+    ),
     ("key_not_found", None): N_("There is no such key (or it is already revoked)."),
     ("wrong_password", None): N_("The current password is wrong."),
     ("invalid_email", None): N_("Enter an email address such as anna@example.com."),

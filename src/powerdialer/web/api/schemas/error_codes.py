@@ -139,6 +139,11 @@ _ERRORS: dict[str, tuple[int, str, dict[str, str]]] = {
         "The operator has no extension for server-side calls.",
         {"field": "extension", "message": "you have no extension for server-side calls: …"},
     ),
+    "call_in_progress": (
+        409,
+        "The lease's call is being placed already (a second press of Call).",
+        {"field": "lease_id", "message": "the call of lease 31 is being placed already: …"},
+    ),
     "method_unavailable": (
         409,
         "The project's method of placing calls is not available on this server.",

@@ -29,6 +29,8 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         auth,
         account,
         settings,
+        telephony,
+        calls,
         campaigns,
         edit,
         imports,
@@ -36,11 +38,9 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         api_page,
         members,
         dnc,
-        operator,
         presence,
         live,
-        calls,
-        telephony,
+        operator,
         softphone,
     )
 )

@@ -7,7 +7,8 @@ writes may come from another server process, and nothing tells this one), so a h
 connection would only poll the database itself, while costing a connection per open view
 that would need bounds, and proxies that buffer streams would need configuring; a poll is
 one short request a second per open view, through the same proxies and limits as every
-page.  The "why not" counts come from the app's ``ExplainCache`` (counted in the background).
+page.  The "why not" counts come from ``services.explains`` (an ``ExplainCache``: counted
+in the background).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from starlette.responses import Response
 
 from powerdialer.dialer import control, live
 from powerdialer.dialer.explain import REASONS
-from powerdialer.dialer.explain_cache import ExplainCache
 from powerdialer.web.ui.i18n import N_
 from powerdialer.web.ui.live_chart import hourly_chart, outcome_css
 from powerdialer.web.ui.outcome_labels import outcome_names
@@ -44,11 +44,6 @@ EXPLAIN_NAMES = {
 }
 
 
-def explain_cache(page: Page) -> ExplainCache:
-    cache: ExplainCache = page.request.app.state.explain_cache
-    return cache
-
-
 def _scoped(page: Page, project_raw: str | None) -> Page:
     scoped = page if project_raw is None else page.for_project(parse_id(project_raw))
     scoped.require_owner()
@@ -62,7 +57,7 @@ def _view(page: Page) -> tuple[live.LiveView, dict[str, Any]]:
         page.project_id,
         services.clock(),
         page.i18n.tz,
-        explain_cache(page),
+        services.explains,
         services.clock,
     )
     own = {o.code: o.label for o in control.list_outcomes(page.store, page.project_id)}
