@@ -42,7 +42,8 @@ pytestmark = pytest.mark.e2e
 SCRIPT = "Добрий день, {name}!\nМене звати Олег.\n<b>не HTML</b>"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 NAMES = ["Іван Петренко", "Марія Коваль", "Олена Шевченко", "Петро Бондар", "Оксана Мельник"]
-ROWS = 36
+ROWS = 60
+PRESSES = 40  # timed keypresses: enough that one stall of a loaded machine is not the p95
 
 
 @pytest.fixture(scope="module")
@@ -272,13 +273,13 @@ def test_an_operators_shift_by_keyboard_alone(
     noted = control.attempts(store, shift.project_id)[-1]
     assert (noted.outcome, noted.note) == ("busy", "Передзвонити після обіду")
 
-    # The next contact within 300 ms of the keypress, p95 over at least 20 presses.
+    # The next contact within 300 ms of the keypress, p95 over PRESSES presses.
     set_rules(store, shift, wrap_up_seconds=60)
     lease = wait_for_contact_after(page, lambda: outcome_then_next(page, "2"), lease)
-    while len(timings) < 21:
+    while len(timings) < PRESSES:
         timings.append(outcome_then_next(page, "2"))
     lease = lease_shown(page)
-    p95 = statistics.quantiles(timings, n=20)[-1]
+    p95 = statistics.quantiles(timings, n=20, method="inclusive")[-1]
     print(
         f"next contact after the keypress: n={len(timings)} median "
         f"{statistics.median(timings):.1f} ms, p95 {p95:.1f} ms, max {max(timings):.1f} ms"
