@@ -313,9 +313,8 @@
     if (code === "callback" && !extra) { openCallback(); return; }
     s.chosen = Object.assign({ code: code }, extra || {});
     if (s.call) { hangup(); }
-    if (s.duration == null && s.callStartedAt && config.telephony.method !== "link") {
-      s.duration = Math.round((Date.now() - s.callStartedAt) / 1000);
-    }
+    // The duration recorded is the call's own (the softphone's, from answer to hang-up); a
+    // link or a server-side call does not tell the screen when the talk began or ended.
     say(fmt(T.chosen, { outcome: outcomeByCode[code] ? outcomeByCode[code].label : code }));
     if (s.state !== "wrapup") {
       s.countdownEndsAt = 0;
