@@ -60,11 +60,17 @@
   }
 
   // Presence (ready, on_call, wrap_up, paused, offline): only where the server has it.
+  // One at a time, in order: "ready" then "on_call" sent together could land the other way.
   let presenceState = null;
+  let presenceQueue = Promise.resolve();
   function presence(state, reason, keepalive) {
     presenceState = { state: state, reason: reason || null };
     if (!config.presence_url) { return; }
-    post(config.presence_url, { campaign_id: s.campaignId, state: state, reason: reason || null }, keepalive).catch(function () {});
+    const body = { campaign_id: s.campaignId, state: state, reason: reason || null };
+    if (keepalive) { post(config.presence_url, body, true).catch(function () {}); return; }
+    presenceQueue = presenceQueue.then(function () {
+      return post(config.presence_url, body).catch(function () {});
+    });
   }
   setInterval(function () { if (presenceState && s.campaignId) { presence(presenceState.state, presenceState.reason); } }, 20000);
 
