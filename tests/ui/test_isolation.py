@@ -19,6 +19,7 @@ from powerdialer.storage import Store
 from powerdialer.web.app import PowerDialerApp
 from powerdialer.webhooks import subscriptions
 from tests.conftest import Persona, stored_rows
+from tests.dialer.helpers import next_for, set_rules
 from tests.ui.conftest import API_PAGE, LIST, User, csrf_of
 
 pytestmark = pytest.mark.anyio
@@ -37,6 +38,7 @@ class Target:
     member: int = 0  # a user id of a member of the owner's project
     webhook: int = 0  # the owner's webhook, with one delivery
     delivery: int = 0
+    lease: int = 0  # a lease of the owner's campaign, held by that member
 
 
 @pytest.fixture
@@ -72,6 +74,8 @@ async def target(
     hook_id = hook.subscription.id
     subscriptions.send_test(store, owner.project_id, hook_id)
     [delivery] = subscriptions.deliveries(store, owner.project_id, hook_id)
+    await set_rules(client, owner)
+    lease = (await next_for(client, owner, member))["lease"]["lease_id"]
     return Target(
         owner.project_id,
         owner.campaign_id,
@@ -82,6 +86,7 @@ async def target(
         member,
         hook_id,
         delivery.row.id,
+        lease,
     )
 
 
@@ -120,11 +125,14 @@ def attempts(t: Target) -> Iterator[tuple[str, str, str]]:
         route = f"/settings/team/{{user_id}}/{action}"
         yield "POST", route, f"/settings/team/{t.member}/{action}"
     yield "POST", "/session/project", "/session/project"
+    # The operator screen's calls (tests/ui/test_operator_api.py).
+    yield "POST", "/dialer/campaigns/{campaign_id}/next", f"/dialer/campaigns/{c}/next"
+    for action in ("renew", "release", "skip", "outcome"):
+        yield "POST", f"/dialer/leases/{{lease_id}}/{action}", f"/dialer/leases/{t.lease}/{action}"
     extension = "/settings/softphone/calls/extensions/{user_id}"
     yield "POST", extension, f"/settings/softphone/calls/extensions/{t.member}"
-    # A real lease of the owner's is aimed at in tests/test_telephony_calls.py (it needs the
-    # set clock inside calling hours); here an id of the owner's kind.
-    yield "POST", "/dialer/leases/{lease_id}/call", f"/dialer/leases/{t.row}/call"
+    # The owner's member's real lease (also aimed at in tests/test_telephony_calls.py).
+    yield "POST", "/dialer/leases/{lease_id}/call", f"/dialer/leases/{t.lease}/call"
     hooks = "/settings/integration/webhooks"
     for action in ("delete", "test", "rotate", "enable"):
         yield "POST", f"{hooks}/{{sub_id}}/{action}", f"{hooks}/{t.webhook}/{action}"
@@ -158,6 +166,7 @@ OWN_ONLY = {
     ("POST", "/settings/dnc/remove"),
     ("POST", "/settings/dnc/import"),
     ("GET", "/settings/dnc/export.csv"),
+    ("GET", "/dialer"),  # the operator screen: the current project's campaigns only
     # The current project's call settings (tests/test_telephony_ui.py).
     ("GET", "/settings/softphone/calls"),
     ("POST", "/settings/softphone/calls"),
@@ -199,6 +208,14 @@ async def test_no_ui_route_reaches_another_projects_data(
         if url == "/session/project":
             data = {"csrf_token": token, "project_id": str(target.project)}
             answer = await as_mallory.post(url, data=data)
+        elif method == "POST" and url.startswith("/dialer/"):
+            body: dict[str, str] = {}
+            if url.endswith("/skip"):
+                body = {"reason": "hijack"}
+            elif url.endswith("/outcome"):
+                body = {"outcome": "do_not_call", "note": "hijack"}
+            headers = {"X-CSRF-Token": token, "Accept": "application/json"}
+            answer = await as_mallory.post(url, json=body, headers=headers)
         elif method == "POST" and "/ui/" in url:
             files = {"file": ("leads.csv", b"phone\n380930000001\n")}
             answer = await as_mallory.post(

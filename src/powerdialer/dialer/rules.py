@@ -9,13 +9,19 @@ so the API document shows it field by field and a bad value is refused naming it
 Defaults (docs/dialer.md): a 10-minute lease; 5 attempts; no answer back in 60 minutes (at most
 3 times), busy in 10 (5 times), voicemail in 120 (2 times), failed in 15 (3 times), a skipped
 row in 15; no caps; the ``default`` hours profile (09:00-20:00 in the contact's zone).
+
+The operator's screen reads four more: ``dialing_mode`` (``preview``: the operator presses
+Call; ``power``: the next contact's call is placed by itself after the wrap-up),
+``preview_countdown_seconds`` (in preview, place the call by itself after this long; none by
+default), ``wrap_up_seconds`` (the pause after an outcome before the next contact, 10 by
+default) and ``script``, the owner's text shown beside the contact (plain text, never HTML).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -26,6 +32,8 @@ from powerdialer.dialer.hours import Window
 from powerdialer.dialer.outcomes import check_code
 from powerdialer.dialer.profiles import Profile, profile
 from powerdialer.errors import PowerDialerError, ValidationError
+
+MAX_SCRIPT = 20_000
 
 
 class _Model(BaseModel):
@@ -126,6 +134,32 @@ class Rules(_Model):
     hours: Hours = Field(default_factory=Hours)
     fallback_tz: str = Field(
         default="Europe/Kyiv", description="For numbers whose zone phonenumbers does not know."
+    )
+    # What the operator's screen reads (docs/ui.md, "Operator screen").
+    dialing_mode: Literal["preview", "power"] = Field(
+        default="preview",
+        description="preview: the operator presses Call; power: after the wrap-up the next "
+        "contact's call is placed by itself.",
+    )
+    preview_countdown_seconds: int | None = Field(
+        default=None,
+        ge=1,
+        le=600,
+        description="In preview mode, place the call by itself this long after the contact "
+        "appears (null: only when the operator presses Call).",
+    )
+    wrap_up_seconds: int = Field(
+        default=10,
+        ge=0,
+        le=3600,
+        description="After an outcome, this long before the next contact comes by itself (it "
+        "waits while the operator types a note).",
+    )
+    script: str | None = Field(
+        default=None,
+        max_length=MAX_SCRIPT,
+        description="The campaign's script, shown to the operator beside the contact as plain "
+        "text (line breaks kept, never HTML).",
     )
 
     @field_validator("retry")

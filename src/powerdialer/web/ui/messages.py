@@ -105,6 +105,19 @@ BY_CODE = {
     ),
     ("body_too_large", None): N_("The file is larger than the upload limit: split it."),
     ("form_too_large", None): N_("The form has too many or too long fields: reload the page."),
+    # The operator screen's calls (web/ui/routes/operator.py).
+    ("lease_not_found", None): N_("There is no such contact on your screen: take the next one."),
+    ("lease_not_yours", None): N_("This contact is another operator's."),
+    ("lease_ended", None): N_(
+        "This contact is no longer yours (the lease ended): take the next one."
+    ),
+    ("skip_reason_required", None): N_("A skip needs a reason: write it."),
+    ("callback_at_required", None): N_("Enter the callback time."),
+    ("invalid_callback_at", None): N_(
+        "The callback time must be in the future and at most a year ahead."
+    ),
+    ("outcome_not_found", None): N_("There is no such outcome in this project."),
+    ("campaign_paused", None): N_("The campaign is paused."),
 }
 
 

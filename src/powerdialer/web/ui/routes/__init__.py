@@ -15,6 +15,7 @@ from powerdialer.web.ui.routes import (
     imports,
     live,
     members,
+    operator,
     overview,
     presence,
     settings,
@@ -41,6 +42,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         presence,
         live,
         webhooks,
+        operator,
         softphone,
     )
 )
