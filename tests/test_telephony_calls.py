@@ -175,7 +175,7 @@ async def test_a_provider_that_is_not_reached_is_a_provider_failure_too(
     found = answer.json()
     assert found["ok"] is False
     assert found["released"] is True
-    assert "not a public address" in found["error"]
+    assert "10.255.255.1 is a private address" in found["error"]
 
 
 async def test_another_members_lease_is_refused_and_another_projects_is_not_found(

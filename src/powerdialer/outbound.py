@@ -1,5 +1,6 @@
-"""Requests this service makes to addresses its users give it (webhooks; later telephony):
-never to the inside of the network it runs in, unless the operator of the service allows it.
+"""Requests this service makes to addresses its users give it (webhooks, HTTP click-to-call,
+Kamailio's JSON-RPC): never to the inside of the network it runs in, unless the operator of the
+service allows it.
 
 - ``check_url`` reads a URL a user gives (http or https, a host, no credentials) and raises a
   ``ValidationError`` naming the field;
@@ -8,27 +9,28 @@ never to the inside of the network it runs in, unless the operator of the servic
   the clouds' metadata addresses 169.254.169.254 and fd00:ec2::254, an IPv4 address mapped
   into IPv6…: everything ``ipaddress`` does not call global), unless it is in the allow-list
   (``POWERDIALER_OUTBOUND_ALLOW``, CIDR blocks);
-- ``post`` resolves the host *at send time*, checks the addresses, and connects to the checked
-  address itself (TLS still verifies the certificate of the name, and ``Host`` is the name), so
-  a name that resolves inward later, or differently a second time (DNS rebinding), is refused
-  or never asked again; it bounds the connect and the whole exchange by a timeout and reads at
-  most ``max_bytes`` of the answer.
-
-A small HTTP/1.1 client of its own, because none of the usual ones connects to an address
-chosen in advance while keeping the name for TLS and ``Host``.
+- ``request`` (and ``post``) resolve the host *at send time* and check the addresses in the
+  resolver that aiohttp asks, so the connection is made to the checked address itself and
+  nothing resolves the name a second time (DNS rebinding), while TLS still verifies the
+  certificate of the name and ``Host`` is the name.  No redirects are followed, proxies from
+  the environment are ignored, the connect and the whole exchange are bounded by timeouts,
+  and at most ``max_bytes`` of the answer are read (a keep-alive receiver is not waited for
+  past its ``Content-Length``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ipaddress
 import socket
-import ssl
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from powerdialer.errors import ValidationError
 
@@ -54,9 +56,13 @@ class Target:
 @dataclass(frozen=True, slots=True)
 class Answer:
     status: int
-    headers: dict[str, str]  # lower-case names; the last of a repeated one
-    head: bytes  # the first ``max_bytes`` of the body
-    elapsed_ms: int
+    body: bytes  # the first ``max_bytes`` of it
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    elapsed_ms: int = 0
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,94 +184,86 @@ async def resolve(target: Target, policy: Policy) -> list[Address]:
     return found
 
 
-def _request(target: Target, body: bytes, headers: Iterable[tuple[str, str]]) -> bytes:
-    host = target.host if ":" not in target.host else f"[{target.host}]"
-    default = 443 if target.scheme == "https" else 80
-    if target.port != default:
-        host += f":{target.port}"
-    lines = [f"POST {target.path} HTTP/1.1", f"Host: {host}"]
-    lines += [f"{name}: {value}" for name, value in headers]
-    lines += [f"Content-Length: {len(body)}", "Connection: close", "", ""]
-    return "\r\n".join(lines).encode("latin-1") + body
+def networks(blocks: Sequence[str]) -> tuple[Network, ...]:
+    """CIDR blocks as networks (already checked when the settings were read)."""
+    return tuple(ipaddress.ip_network(block, strict=False) for block in blocks)
 
 
-async def _exchange(
-    target: Target, address: Address, request: bytes, policy: Policy
-) -> tuple[int, dict[str, str], bytes]:
-    context = ssl.create_default_context() if target.scheme == "https" else None
-    reader, writer = await asyncio.wait_for(
-        asyncio.open_connection(
-            str(address),
-            target.port,
-            ssl=context,
-            server_hostname=target.host if context is not None else None,
-        ),
-        policy.connect_timeout,
-    )
+class _CheckedResolver(AbstractResolver):
+    """What aiohttp connects to: the name's addresses, each checked, or ``OutboundRefused``."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        addresses = await resolve(Target("http", host, port, "/"), self.policy)
+        return [
+            ResolveResult(
+                hostname=host,
+                host=str(address),
+                port=port,
+                family=socket.AF_INET6 if address.version == 6 else socket.AF_INET,
+                proto=0,
+                flags=socket.AI_NUMERICHOST,
+            )
+            for address in addresses
+        ]
+
+    async def close(self) -> None:
+        return None
+
+
+async def request(
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
+    policy: Policy,
+    data: bytes | str | Mapping[str, str] | None = None,
+    json: Any = None,
+) -> Answer:
+    """One request to ``url`` on addresses checked now.  Raises ``OutboundRefused`` with the
+    reason: a refused target, a connection that failed, no answer within the timeout."""
     try:
-        writer.write(request)
-        await writer.drain()
-        status_line = await reader.readline()
-        parts = status_line.decode("latin-1").split(" ", 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
-            raise OutboundRefused(f"not an HTTP answer: {status_line[:80]!r}")
-        headers: dict[str, str] = {}
-        size = 0
-        while True:
-            line = await reader.readline()
-            size += len(line)
-            if size > policy.max_bytes:
-                raise OutboundRefused("the answer's headers are too large")
-            if line in (b"\r\n", b"\n", b""):
-                break
-            name, _, value = line.decode("latin-1").partition(":")
-            headers[name.strip().lower()] = value.strip()
-        wanted = policy.max_bytes
-        length = headers.get("content-length", "")
-        if length.isdigit():  # no need to wait for a keep-alive server to close
-            wanted = min(wanted, int(length))
-        head = b""
-        while len(head) < wanted:
-            chunk = await reader.read(wanted - len(head))
-            if not chunk:
-                break
-            head += chunk
-        return int(parts[1]), headers, head
-    finally:
-        writer.close()
-        with contextlib.suppress(OSError, TimeoutError, ssl.SSLError):
-            await asyncio.wait_for(writer.wait_closed(), 1.0)
+        target = check_url(url)
+    except ValidationError as exc:
+        raise OutboundRefused(str(exc)) from None
+    literal = _literal(target.host)
+    if literal is not None:  # aiohttp connects to an address literal without asking
+        await resolve(target, policy)
+    connector = aiohttp.TCPConnector(resolver=_CheckedResolver(policy), use_dns_cache=False)
+    limit = aiohttp.ClientTimeout(total=policy.timeout, sock_connect=policy.connect_timeout)
+    started = time.monotonic()
+    try:
+        async with (
+            aiohttp.ClientSession(connector=connector, timeout=limit, trust_env=False) as session,
+            session.request(
+                method, url, data=data, json=json, headers=dict(headers), allow_redirects=False
+            ) as answer,
+        ):
+            body = b""
+            while len(body) < policy.max_bytes:
+                part = await answer.content.read(policy.max_bytes - len(body))
+                if not part:
+                    break
+                body += part
+            elapsed = int((time.monotonic() - started) * 1000)
+            found = {name.lower(): value for name, value in answer.headers.items()}
+            return Answer(answer.status, body, found, elapsed)
+    except OutboundRefused:
+        raise
+    except TimeoutError:
+        raise OutboundRefused(f"no answer within {policy.timeout:g} seconds") from None
+    except aiohttp.ClientConnectorError as exc:
+        if isinstance(exc.os_error, OutboundRefused):
+            raise exc.os_error from None
+        raise OutboundRefused(f"could not connect ({exc.os_error.strerror or exc})") from None
+    except aiohttp.ClientError as exc:
+        raise OutboundRefused(f"the request failed ({type(exc).__name__})") from None
 
 
 async def post(url: str, body: bytes, headers: Iterable[tuple[str, str]], policy: Policy) -> Answer:
-    """POST ``body`` to ``url`` on an address checked now; raises ``OutboundRefused`` (the
-    target may not be reached), ``OSError`` / ``TimeoutError`` (it could not be)."""
-    target = check_url(url)
-    addresses = await resolve(target, policy)
-    request = _request(target, body, headers)
-    started = time.monotonic()
-    status, answer_headers, head = await asyncio.wait_for(
-        _exchange(target, addresses[0], request, policy), policy.timeout
-    )
-    if answer_headers.get("transfer-encoding", "").lower() == "chunked":
-        head = _dechunk(head)
-    elapsed = int((time.monotonic() - started) * 1000)
-    return Answer(status, answer_headers, head, elapsed)
-
-
-def _dechunk(data: bytes) -> bytes:
-    """The first bytes of a chunked body (as much as was read)."""
-    out = b""
-    while data:
-        size_line, sep, rest = data.partition(b"\r\n")
-        if not sep:
-            break
-        try:
-            size = int(size_line.split(b";")[0], 16)
-        except ValueError:
-            break
-        if size == 0:
-            break
-        out += rest[:size]
-        data = rest[size + 2 :]
-    return out
+    """POST ``body`` to ``url`` (:func:`request`)."""
+    return await request("POST", url, headers=headers, policy=policy, data=body)

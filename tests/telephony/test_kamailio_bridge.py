@@ -123,8 +123,8 @@ def test_an_rpc_address_outside_the_allowed_networks_is_never_contacted(lab: Lab
 
     assert result == CallResult(
         False,
-        "Kamailio's JSON-RPC was not reached: 127.0.0.1 is not a public address "
-        "(allow it with POWERDIALER_OUTBOUND_ALLOW)",
+        "Kamailio's JSON-RPC was not reached: 127.0.0.1 refused: 127.0.0.1 is a loopback "
+        "address (allow it with POWERDIALER_OUTBOUND_ALLOW)",
     )
     assert lab.kamailio.rpc("dlg.list") == []  # nothing was bridged
 

@@ -107,10 +107,10 @@ async def test_the_answer_is_capped_and_a_slow_receiver_times_out() -> None:
     finally:
         server.close()
     assert answer.status == 200
-    assert len(answer.head) == 1000
+    assert len(answer.body) == 1000
     server, port = await _server(b"HTTP/1.1 200 OK\r\n\r\n", delay=5.0)
     try:
-        with pytest.raises(TimeoutError):
+        with pytest.raises(OutboundRefused, match="no answer within"):
             await post(
                 f"http://127.0.0.1:{port}/h",
                 b"{}",
@@ -129,7 +129,7 @@ async def test_refused_before_any_connection() -> None:
 async def test_a_keep_alive_receiver_is_not_waited_for_past_its_content_length() -> None:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
-        writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 2\r\n\r\nok")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
         await writer.drain()
         await asyncio.sleep(5)  # keeps the connection open
         writer.close()
@@ -141,5 +141,5 @@ async def test_a_keep_alive_receiver_is_not_waited_for_past_its_content_length()
         answer = await post(f"http://127.0.0.1:{port}/h", b"{}", [], policy)
     finally:
         server.close()
-    assert answer.status == 204
-    assert answer.head == b"ok"
+    assert answer.status == 200
+    assert answer.body == b"ok"

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from powerdialer import outbound
 from powerdialer.dialer import control
 from powerdialer.dialer.outcomes import PROVIDER_FAILED
 from powerdialer.dialer.wrapup import Record
@@ -23,7 +24,6 @@ from powerdialer.errors import Conflict, NotFound, PowerDialerError
 from powerdialer.storage import Store
 from powerdialer.storage import telephony as sql
 from powerdialer.storage.writer import GroupCommitter
-from powerdialer.telephony import _outbound
 from powerdialer.telephony.ami import AmiOriginator
 from powerdialer.telephony.base import SERVER_SIDE, CallResult, Method, Originator
 from powerdialer.telephony.esl import EslOriginator
@@ -39,7 +39,7 @@ MARGIN_SECONDS = 2.0
 _PLACING: set[tuple[int, int]] = set()
 
 
-Builder = Callable[[TelephonySettings, Secrets, Sequence[_outbound.Network]], Originator]
+Builder = Callable[[TelephonySettings, Secrets, Sequence[outbound.Network]], Originator]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ class CallPlaced:
 
 
 def originator_for(
-    found: TelephonySettings, secrets: Secrets, allow: Sequence[_outbound.Network]
+    found: TelephonySettings, secrets: Secrets, allow: Sequence[outbound.Network]
 ) -> Originator:
     """The project's server-side way of placing a call, built from its settings."""
     timeout = float(found.timeout_seconds)
@@ -140,7 +140,7 @@ def _prepare(
     project_id: int,
     lease_id: int,
     operator_id: int,
-    allow: Sequence[_outbound.Network],
+    allow: Sequence[outbound.Network],
     build: Builder,
 ) -> tuple[sql.CallTarget, TelephonySettings, Originator]:
     """The reads before the call (in a thread: the event loop does not wait on them)."""
@@ -172,7 +172,7 @@ async def place_call(
     operator_id: int,
     *,
     now: dt.datetime,
-    allow: Sequence[_outbound.Network] = (),
+    allow: Sequence[outbound.Network] = (),
     build: Builder = originator_for,
 ) -> CallPlaced:
     key = (project_id, lease_id)

@@ -11,8 +11,8 @@ Any 2xx answer is success unless its JSON body says otherwise (``"result": false
 ``"success": false``, ``"status": "error"`` or an ``error``); anything else carries the
 provider's own words (its JSON ``message``/``error``, else the body's text, else the status),
 bounded to :data:`MAX_MESSAGE` characters and without control characters (the screen escapes
-them again when it shows them).  The request is made through :mod:`._outbound`: resolved at
-send time, inward addresses refused unless allowed, a timeout, a bounded answer.
+them again when it shows them).  The request is made through :mod:`powerdialer.outbound`:
+resolved at send time, inward addresses refused unless allowed, a timeout, a bounded answer.
 """
 
 from __future__ import annotations
@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from powerdialer.telephony import _outbound
+from powerdialer import outbound
 from powerdialer.telephony.base import CallResult
 
 MAX_MESSAGE = 300
 USER_AGENT = "powerdialer click-to-call"
+MAX_ANSWER_BYTES = 16 * 1024  # of the provider's answer: its words are cut to MAX_MESSAGE
 
 
 def _clean(text: str) -> str:
@@ -66,7 +67,7 @@ def _refused(found: Any) -> bool:
     )
 
 
-def result_of(answer: _outbound.Answer) -> CallResult:
+def result_of(answer: outbound.Answer) -> CallResult:
     text = answer.body.decode("utf-8", "replace")
     try:
         found = json.loads(text) if text.strip() else None
@@ -102,7 +103,7 @@ class HttpOriginator:
     headers: Mapping[str, str] = field(default_factory=dict)
     secret_header: str | None = None  # generic: the header the secret goes in
     timeout: float = 10.0
-    allow: Sequence[_outbound.Network] = ()
+    allow: Sequence[outbound.Network] = ()
 
     def request_parts(
         self, operator: str, destination: str
@@ -146,15 +147,16 @@ class HttpOriginator:
     async def originate(self, *, operator: str, destination: str, now: dt.datetime) -> CallResult:
         method, url, headers, data, body_json = self.request_parts(operator, destination)
         try:
-            answer = await _outbound.request(
+            answer = await outbound.request(
                 method,
                 url,
                 data=data,
                 json=body_json,
                 headers=headers,
-                timeout=self.timeout,
-                allow=self.allow,
+                policy=outbound.Policy(
+                    allow=tuple(self.allow), timeout=self.timeout, max_bytes=MAX_ANSWER_BYTES
+                ),
             )
-        except _outbound.OutboundRefused as exc:
+        except outbound.OutboundRefused as exc:
             return CallResult(ok=False, message=_clean(f"the provider was not reached: {exc}"))
         return result_of(answer)

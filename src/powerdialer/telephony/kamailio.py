@@ -28,7 +28,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from powerdialer.telephony import _outbound
+from powerdialer import outbound
 from powerdialer.telephony.base import CallResult
 
 DEFAULT_DESTINATION_TEMPLATE = "sip:{digits}@{domain}"
@@ -48,7 +48,7 @@ class KamailioBridge:
     ``answer_timeout``: seconds to wait for the operator to answer; ``None`` answers at once.
     ``allow``: the networks ``rpc_url`` may be in besides public ones (JSON-RPC is usually on
     loopback or a private network: ``POWERDIALER_OUTBOUND_ALLOW``); every request goes through
-    the checked outbound HTTP of :mod:`powerdialer.telephony._outbound`."""
+    the checked outbound HTTP of :mod:`powerdialer.outbound`."""
 
     def __init__(
         self,
@@ -59,7 +59,7 @@ class KamailioBridge:
         destination_template: str = DEFAULT_DESTINATION_TEMPLATE,
         answer_timeout: float | None = 30.0,
         timeout: float = 5.0,
-        allow: Sequence[_outbound.Network] = (),
+        allow: Sequence[outbound.Network] = (),
     ) -> None:
         if not rpc_url.startswith(("http://", "https://")):
             raise ValueError("rpc_url must start with http:// or https://")
@@ -140,15 +140,16 @@ class KamailioBridge:
     async def _rpc(self, method: str, *params: str) -> Any:
         body = {"jsonrpc": "2.0", "method": method, "params": list(params), "id": 1}
         try:
-            answer = await _outbound.post(
+            answer = await outbound.request(
+                "POST",
                 self.rpc_url,
                 json=body,
                 headers={},
-                timeout=self.timeout,
-                allow=self.allow,
-                max_bytes=MAX_ANSWER_BYTES,
+                policy=outbound.Policy(
+                    allow=tuple(self.allow), timeout=self.timeout, max_bytes=MAX_ANSWER_BYTES
+                ),
             )
-        except _outbound.OutboundRefused as exc:
+        except outbound.OutboundRefused as exc:
             raise _RpcError(f"Kamailio's JSON-RPC was not reached: {exc}") from None
         status = answer.status
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 
-from powerdialer.telephony import _outbound
+from powerdialer import outbound
 from powerdialer.telephony.secrets import SecretBox
 
 
@@ -15,5 +15,5 @@ def secret_box(keys: str) -> SecretBox:
 
 
 @functools.lru_cache(maxsize=8)
-def allowed(blocks: tuple[str, ...]) -> tuple[_outbound.Network, ...]:
-    return tuple(_outbound.networks(blocks))
+def allowed(blocks: tuple[str, ...]) -> tuple[outbound.Network, ...]:
+    return outbound.networks(blocks)

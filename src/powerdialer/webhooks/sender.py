@@ -152,7 +152,7 @@ class Sender:
             True,
             status=answer.status,
             elapsed_ms=answer.elapsed_ms,
-            head=answer.head[: deliveries.HEAD_BYTES],
+            head=answer.body[: deliveries.HEAD_BYTES],
             retry_after=answer.headers.get("retry-after"),
         )
 
