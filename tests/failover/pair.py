@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+import pytest
 
 BIN = Path("/usr/lib/postgresql/15/bin")
 TOOLS = ("initdb", "pg_ctl", "pg_basebackup", "postgres")
@@ -130,10 +131,20 @@ class Pair:
         )
 
 
-def start_pair() -> Pair:
+def require() -> None:
+    """Skip a test that needs servers of its own where they cannot start; fail in CI."""
+    why = missing()
+    if why is not None:
+        message = f"this test starts PostgreSQL servers of its own and cannot: {why}"
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+
+
+def start_pair(*, standby: bool = True) -> Pair:
     """initdb a primary, clone a synchronous standby from it, start both, and create the
     (empty) ``powerdialer`` database.  The caller stops them (``Pair.stop``) and removes
-    ``Pair.root``."""
+    ``Pair.root``.  ``standby=False``: the primary alone, with no synchronous standby."""
     root = Path(tempfile.mkdtemp(prefix="pd-failover-"))
     if os.geteuid() == 0:
         entry = pwd.getpwnam(OS_USER)
@@ -144,15 +155,15 @@ def start_pair() -> Pair:
         Node("standby", root / "standby", free_port()),
     )
     try:
-        _start(pair)
+        _start(pair, standby)
     except BaseException:
         pair.stop()
         raise
     return pair
 
 
-def _start(pair: Pair) -> None:
-    primary, standby = pair.primary, pair.standby
+def _start(pair: Pair, with_standby: bool) -> None:
+    primary = pair.primary
     _run(BIN / "initdb", "-D", str(primary.folder), "-U", "postgres", "--auth=trust",
          "-E", "UTF8", "--no-sync", "--locale=C.UTF-8")  # fmt: skip
     _append(
@@ -164,13 +175,21 @@ def _start(pair: Pair) -> None:
             "wal_level": "replica",
             "max_wal_senders": "4",
             "synchronous_commit": "on",
-            "synchronous_standby_names": f"'FIRST 1 ({STANDBY_NAME})'",
+            "synchronous_standby_names": f"'FIRST 1 ({STANDBY_NAME})'" if with_standby else "''",
             "shared_buffers": "32MB",
             "max_connections": "50",
         },
     )
     _run(BIN / "pg_ctl", "start", "-w", "-t", "30", "-D", str(primary.folder),
          "-l", str(primary.log))  # fmt: skip
+    if with_standby:
+        _start_standby(pair)
+    with psycopg.connect(primary.conninfo("postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{DATABASE}"')
+
+
+def _start_standby(pair: Pair) -> None:
+    primary, standby = pair.primary, pair.standby
     _run(BIN / "pg_basebackup", "-h", LOCALHOST, "-p", str(primary.port), "-U", "postgres",
          "-D", str(standby.folder), "-R", "-X", "stream", "--no-sync")  # fmt: skip
     # The clone copied the primary's settings; the standby differs in its port, how it
@@ -191,8 +210,6 @@ def _start(pair: Pair) -> None:
     _run(BIN / "pg_ctl", "start", "-w", "-t", "30", "-D", str(standby.folder),
          "-l", str(standby.log))  # fmt: skip
     pair.ensure_sync()
-    with psycopg.connect(primary.conninfo("postgres"), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{DATABASE}"')
 
 
 def _append(path: Path, settings: dict[str, str]) -> None:

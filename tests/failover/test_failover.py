@@ -14,7 +14,6 @@ instead under CI=true."""
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import time
 from collections import Counter
@@ -43,11 +42,7 @@ AFTER_PROMOTION = 200  # rows acknowledged by the new primary before the clients
 def pair() -> Iterator[pg.Pair]:
     if not PG_URL:
         pytest.skip("runs once, in the PostgreSQL pass (POWERDIALER_TEST_DATABASE_URL set)")
-    why = pg.missing()
-    if why is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"the failover test cannot start PostgreSQL: {why}", pytrace=False)
-        pytest.skip(f"the failover test cannot start PostgreSQL: {why}")
+    pg.require()
     started = pg.start_pair()
     try:
         yield started
