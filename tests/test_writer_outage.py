@@ -20,6 +20,8 @@ from sqlalchemy import event, text
 
 from powerdialer.storage import Store
 from powerdialer.storage.engine import make_engine
+from powerdialer.storage.writer import StorageUnavailable
+from powerdialer.web.api.errors import failure_response
 from powerdialer.web.app import PowerDialerApp
 from tests.conftest import PG_URL, Persona
 from tests.test_writer_reconnect import (
@@ -100,3 +102,11 @@ async def test_a_batch_meeting_a_database_that_refuses_connections_costs_two_att
         admin.dispose()
     assert (await post(client, owner, phone(99))).status_code == 200
     assert stored_numbers(store, owner) == {phone(0), phone(99)}
+
+
+def test_the_apis_503_for_a_write_cut_in_its_commit_says_it_may_be_stored() -> None:
+    cut = failure_response(StorageUnavailable("the connection broke", uncertain=True))
+    refused = failure_response(StorageUnavailable("the database is unavailable"))
+    assert (cut.status_code, cut.headers["retry-after"]) == (503, "1")
+    assert b"may or may not be stored" in bytes(cut.body)
+    assert b"nothing was stored" in bytes(refused.body)
