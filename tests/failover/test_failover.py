@@ -149,7 +149,9 @@ async def test_the_service_survives_the_primarys_loss_and_keeps_every_acknowledg
     server.start()
     record = Record()
     try:
-        limits = httpx.Limits(max_connections=CLIENTS + 1)
+        # Idle connections closed by the client well before the server's 5 s keep-alive
+        # (httpx's default is also 5 s): else one may be reused just as the server closes it.
+        limits = httpx.Limits(max_connections=CLIENTS + 1, keepalive_expiry=1.0)
         async with httpx.AsyncClient(
             base_url=server.url, trust_env=False, timeout=30, limits=limits
         ) as client:
