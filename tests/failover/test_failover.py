@@ -1,6 +1,7 @@
 """The primary's loss (issue 15, item 6): a real ``powerdialer serve`` on a multi-host URL over a
 PostgreSQL primary and its synchronous standby (tests/failover/pair.py), 16 clients filling a
-campaign through the compatible endpoint and one reading the campaign through the API; the
+campaign through the compatible endpoint, one more sending each row with an Idempotency-Key
+and resending it on a 503, and one reading the campaign and /healthz through the API; the
 primary is killed (SIGKILL, all its processes), the standby promoted.
 
 Meanwhile every answer is a 200 ``{"result": true}`` or a 503 ``storage_unavailable`` with
@@ -101,6 +102,26 @@ async def fill(client: httpx.AsyncClient, persona: Persona, worker: int, record:
             record.wrong.append(f"POST {number}: {why}")
 
 
+async def resend(client: httpx.AsyncClient, persona: Persona, record: Record) -> None:
+    """A client that sends each row with an ``Idempotency-Key`` and resends it, same key, on a
+    503 until it is answered 200: every key's row is stored once, whatever the switch did."""
+    n = 0
+    while not record.stop:
+        number, key = f"38094{n:07d}", f"failover-{n}"
+        headers = {**persona.headers, "Idempotency-Key": key}
+        while True:
+            answer = await client.post(COMPAT, json=persona.row(number), headers=headers)
+            record.statuses["keyed", answer.status_code] += 1
+            if answer.status_code == 200 and answer.json() == {"result": True}:
+                record.acknowledged.append(number)
+                break
+            if (why := check_refusal(answer)) is not None:
+                record.wrong.append(f"POST {number} ({key}): {why}")
+                break
+            await asyncio.sleep(0.05)
+        n += 1
+
+
 async def read(client: httpx.AsyncClient, persona: Persona, record: Record) -> None:
     """The API (FastAPI, its own reads of the pool) during the switch: 200 or the 503."""
     while not record.stop:
@@ -151,13 +172,14 @@ async def test_the_service_survives_the_primarys_loss_and_keeps_every_acknowledg
     try:
         # Idle connections closed by the client well before the server's 5 s keep-alive
         # (httpx's default is also 5 s): else one may be reused just as the server closes it.
-        limits = httpx.Limits(max_connections=CLIENTS + 1, keepalive_expiry=1.0)
+        limits = httpx.Limits(max_connections=CLIENTS + 2, keepalive_expiry=1.0)
         async with httpx.AsyncClient(
             base_url=server.url, trust_env=False, timeout=30, limits=limits
         ) as client:
             await asyncio.gather(
                 *(fill(client, owner, worker, record) for worker in range(CLIENTS)),
                 read(client, owner, record),
+                resend(client, owner, record),
                 switch(pair, record),
             )
             assert server.proc is not None

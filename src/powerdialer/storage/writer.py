@@ -255,6 +255,7 @@ class GroupCommitter:
 
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.invalidated or self._conn.closed:
+            self._conn = None  # none until one is made: a failed attempt leaves none
             self._conn = self._engine.connect().execution_options(sqlite_begin="IMMEDIATE")
         return self._conn
 
