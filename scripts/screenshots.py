@@ -16,8 +16,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
+from sqlalchemy import Connection, insert, select, update
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for tests.ui.browser (the shared Chromium launcher)
@@ -29,6 +31,8 @@ from powerdialer.models import CampaignState  # noqa: E402
 from powerdialer.rows.models import NewRow  # noqa: E402
 from powerdialer.rows.write import write_rows  # noqa: E402
 from powerdialer.storage import Store, open_store  # noqa: E402
+from powerdialer.storage import presence as presence_sql  # noqa: E402
+from powerdialer.storage.schema import attempts, campaign_rows  # noqa: E402
 from tests.ui.browser import chromium  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
@@ -91,6 +95,105 @@ def crm_rows() -> list[NewRow]:
     return rows
 
 
+OPERATORS = [  # name, state, reason, minutes in it
+    ("Олег Бондар", "on_call", None, 3.3),
+    ("Софія Мельник", "ready", None, 0.7),
+    ("Дмитро Кравець", "paused", "lunch", 12.1),
+    ("Марко Ткаченко", "wrap_up", None, 0.4),
+]
+LIVE_OUTCOMES = [
+    "no_answer",
+    "answered",
+    "busy",
+    "no_answer",
+    "voicemail",
+    "answered",
+    "callback",
+    "not_interested",
+    "no_answer",
+    "failed",
+    "answered",
+    "skip",
+]
+ZONE = "Europe/Kyiv"
+
+
+def live_demo(store: Store, project_id: int, campaign_id: int) -> None:
+    """Operators on the screen and the morning's calls, for the live view."""
+    now = dt.datetime.now(dt.UTC)
+    local = now.astimezone(ZoneInfo(ZONE))
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
+    start = max(day, now - dt.timedelta(hours=9))
+    rows = store.read(
+        lambda c: c.execute(
+            select(campaign_rows.c.id, campaign_rows.c.phone_e164)
+            .where(campaign_rows.c.campaign_id == campaign_id)
+            .order_by(campaign_rows.c.id)
+        ).all()
+    )
+    ids = []
+    for n, (name, state, reason, minutes) in enumerate(OPERATORS):
+        made = users.create_user(
+            store,
+            f"operator{n + 1}@example.com",
+            PASSWORD,
+            project_id=project_id,
+            role=Role.OPERATOR,
+            name=name,
+        )
+        ids.append(made.user.id)
+        since = now - dt.timedelta(minutes=minutes)
+
+        def put(
+            conn: Connection,
+            user_id: int = made.user.id,
+            state: str = state,
+            reason: str | None = reason,
+            since: dt.datetime = since,
+        ) -> None:
+            presence_sql.put_state(conn, project_id, user_id, campaign_id, state, reason, since)
+            # Heard of "in the future": the screenshot is taken within the next minutes.
+            presence_sql.touch(conn, project_id, user_id, now + dt.timedelta(minutes=30))
+
+        store.write(put)
+    span = (now - start).total_seconds()
+    made_calls = []
+    for n, (row_id, phone) in enumerate(rows[:150]):
+        code = LIVE_OUTCOMES[(n * 7) % len(LIVE_OUTCOMES)]
+        when = start + dt.timedelta(seconds=span * ((n * 37) % 150) / 150)
+        reached = code in ("answered", "callback", "not_interested")
+        made_calls.append(
+            {
+                "project_id": project_id,
+                "campaign_id": campaign_id,
+                "row_id": row_id,
+                "operator_id": ids[n % len(ids)],
+                "phone_e164": phone,
+                "outcome": code,
+                "duration_seconds": 30 + n % 90 if reached else None,
+                "counted": code != "callback" and code != "skip",
+                "reached": reached,
+                "refusal": code == "not_interested",
+                "final_state": "contact_reached"
+                if code in ("answered", "not_interested")
+                else None,
+                "leased_at": when,
+                "recorded_at": when,
+            }
+        )
+    final = [c["row_id"] for c in made_calls if c["final_state"]]
+
+    def write(conn: Connection) -> None:
+        conn.execute(insert(attempts), made_calls)
+        conn.execute(
+            update(campaign_rows)
+            .where(campaign_rows.c.id.in_(final))
+            .values(status="final", final_state="contact_reached")
+        )
+
+    store.write(write)
+
+
 def demo(url: str) -> tuple[int, int, int]:
     store = open_store(url)
     project = projects.create_project(store, "Відділ продажів")
@@ -108,6 +211,7 @@ def demo(url: str) -> tuple[int, int, int]:
     old = campaigns.create_campaign(store, project.id, "Архів 2025")
     campaigns.set_campaign_state(store, project.id, old.id, CampaignState.ARCHIVED)
     users.create_user(store, EMAIL, PASSWORD, project_id=project.id, role=Role.OWNER)
+    live_demo(store, project.id, spring.id)
     store.dispose()
     return project.id, spring.id, crm.id
 
@@ -142,7 +246,9 @@ def main() -> None:
 def shoot(base: str, project_id: int, campaign_ids: tuple[int, int], tmp: Path) -> None:
     campaign_id, crm_id = campaign_ids
     with chromium() as browser:
-        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="uk-UA")
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 800}, locale="uk-UA", timezone_id=ZONE
+        )
         page = context.new_page()
         page.goto(base + "/login")
         page.screenshot(path=OUT / "login.png")
@@ -200,6 +306,11 @@ def shoot(base: str, project_id: int, campaign_ids: tuple[int, int], tmp: Path) 
         page.get_by_role("button", name="Додати", exact=True).click()
         page.locator("#member-added").wait_for()
         page.screenshot(path=OUT / "team.png")
+
+        page.goto(f"{base}/dialer/live")
+        # The "why not" counts come from a background count: wait for the poll that has them.
+        page.locator("[data-callable]").first.filter(has_not_text="…").wait_for()
+        page.screenshot(path=OUT / "live.png", full_page=True)
 
         page.goto(f"{base}/settings/softphone/power-dialer?lang=en")
         page.screenshot(path=OUT / "campaigns-en.png")

@@ -80,13 +80,15 @@ def test_a_slow_vendor_is_filled_concurrently(vendor: Vendor, tmp_path: Path) ->
     fake = vendor(lambda index, body: Answer(delay=0.3) if index else None)
     source = leads_csv(tmp_path / "leads.csv", 80)
 
-    started = time.monotonic()
     done = run_fill(source, 1, fake.url, 1, fake.key, "--concurrency", "16")
-    elapsed = time.monotonic() - started
+    # Timed at the vendor, first request to last: the CLI's start-up is not the vendor's
+    # wait, and a loaded box can take seconds to start a Python process.
+    arrivals = [r.at for r in fake.received]
+    span = max(arrivals) - min(arrivals)
 
     assert done.code == 0, done.stderr
     assert fake.max_in_flight == 16
-    assert elapsed < 80 * 0.3 / 3  # one after another would take 24 s
+    assert span < 80 * 0.3 / 3  # one after another would take 24 s
     assert len(fake.stored) == 80
 
 

@@ -2,14 +2,15 @@
 
 Operators are asyncio tasks with httpx, each looping next → outcome with random outcomes
 (answered, no_answer, busy, voicemail, failed, wrong_number, callback, skip) and no think time.
-During the first ``ABANDON_FOR`` seconds 5 % of the leases are abandoned: the operator never
-answers and carries on under a spare operator id (asking again under the same id would be
-answered with the same lease, ``resumed``).  The campaign's leases last 30 s (the minimum),
-so every abandoned lease runs out during the run and its row is handed out again; abandoning
-only early keeps the run short (it ends when the last row is done, which is at least 30 s
-after the last abandonment).  Rules make retries immediate (retry delays 0, hours always open)
-with ``max_attempts`` 3 and a per-day cap of 4 calls a number (a callback uses no attempt,
-so callbacks can meet the per-day cap: those rows end held until tomorrow).  Under this box's
+During the first ``ABANDON_FOR`` seconds 5 % of the leases (and always the run's first) are
+abandoned: the operator never answers and carries on under a spare operator id (asking again
+under the same id would be answered with the same lease, ``resumed``).  The campaign's leases
+last 30 s (the minimum), so every abandoned lease runs out during the run and its row is
+handed out again; abandoning only early keeps the run short (it ends when the last row is
+done, which is at least 30 s after the last abandonment).  Rules make retries immediate
+(retry delays 0, hours always open) with ``max_attempts`` 3 and a per-day cap of 4 calls a
+number (a callback uses no attempt, so callbacks can meet the per-day cap: those rows end
+held until tomorrow).  Under this box's
 load a request can wait many seconds: a callback time that passed meanwhile (422) is answered
 no_answer instead, and an outcome refused ``lease_ended`` after its lease's expiry is a lease
 that ran out and was taken over (counted, expected among the expired leases); any other
@@ -95,6 +96,7 @@ class Tally:
     resumed: int = 0
     late_callbacks: int = 0
     ran_out: int = 0
+    retried: int = 0  # `next` asked again after a dropped connection
     waits: dict[str, list[float]] = field(default_factory=lambda: {"next": [], "outcome": []})
 
     def slowest(self) -> str:
@@ -121,7 +123,14 @@ async def operator(
     path = f"/power-dialer/campaigns/{persona.campaign_id}/dialer/next"
     while not done.is_set():
         asked = time.monotonic()
-        answer = await client.post(path, json={"operator_id": me}, headers=persona.headers)
+        try:
+            answer = await client.post(path, json={"operator_id": me}, headers=persona.headers)
+        except httpx.TransportError:
+            # A reused keep-alive connection the server was closing (a loaded box can take
+            # longer than the client's 2 s expiry to reuse one): ask again, as a real client
+            # should, since `next` is safe to repeat (it answers the lease already held).
+            tally.retried += 1
+            continue
         tally.waits["next"].append(time.monotonic() - asked)
         if answer.status_code != 200:
             tally.refused.append(f"next {answer.status_code} {answer.text[:200]}")
@@ -132,7 +141,10 @@ async def operator(
             continue
         tally.leases += 1
         tally.resumed += lease["resumed"]
-        abandoning = time.monotonic() - started < ABANDON_FOR and rng.random() < ABANDON_RATE
+        # The first lease of the run is always abandoned, so the run-out path is exercised
+        # however few leases a loaded box hands out in the first ABANDON_FOR seconds.
+        early = time.monotonic() - started < ABANDON_FOR and rng.random() < ABANDON_RATE
+        abandoning = early or tally.abandoned == 0
         if abandoning and ids:  # a spare id is left to carry on with
             tally.abandoned += 1
             me = ids.pop()  # this id holds the lease until it runs out
@@ -270,7 +282,7 @@ async def test_200_operators_drain_a_campaign_without_overlap_loss_or_a_cap_exce
     print(f"answering: {tally.ran_out}")
     assert elapsed < DEADLINE, f"the campaign was not drained in {DEADLINE:g} s"
     assert tally.refused == []
-    assert tally.resumed == 0
+    assert tally.resumed <= tally.retried  # only a retried `next` resumes a lease
     assert tally.abandoned > 0  # the run-out path was exercised
     audit = read_audit(store, owner.campaign_id)
     assert overlapping_leases(audit) == []

@@ -88,6 +88,11 @@ def attempts(t: Target) -> Iterator[tuple[str, str, str]]:
         rejected = "/ui/imports/{job_id}/rejected.csv"
         yield "GET", rejected, f"/ui/imports/{t.job}/rejected.csv?projectId={project}"
     yield "POST", f"{API_PAGE}/keys/{{key_id}}/revoke", f"{API_PAGE}/keys/{t.key}/revoke"
+    # The live view and presence name a project; in one's own, the view shows only its own
+    # figures and presence refuses the owner's campaign (tests/ui/test_live.py, test_presence.py).
+    for route in ("/dialer/live", "/dialer/live.json"):
+        yield "GET", route, f"{route}?projectId={p}"
+    yield "POST", "/dialer/presence", f"/dialer/presence?projectId={p}"
     for action in ("role", "remove"):
         route = f"/settings/team/{{user_id}}/{action}"
         yield "POST", route, f"/settings/team/{t.member}/{action}"

@@ -13,6 +13,9 @@ One module a concern, on the domain floor beside ``rows/`` and ``campaigns.py`` 
 - ``windows``, ``hours``, ``profiles``: calling hours in the contact's own IANA zones;
 - ``explain``: "why is nothing dialing?", every row counted under what decides it;
 - ``history``: the call history as CSV; ``control``: what the routes and the CLI call.
+- ``presence``: each operator's state on the operator screen (ready, on a call, wrap-up,
+  paused with a reason, offline); ``live``: the supervisor's live view at an instant, with
+  ``explain_cache`` counting its "why not" figures in the background.
 
 The rules it follows are in docs/architecture.md: leases, outcomes and the do-not-call check at
 lease time are writer payloads (one writer on SQLite; ``FOR UPDATE SKIP LOCKED`` on

@@ -382,6 +382,8 @@ attempts = Table(
     Index(None, "row_id", "id"),
     Index(None, "project_id", "phone_e164", "recorded_at"),
     Index(None, "project_id", "campaign_id", "id"),
+    # A day's attempts of a project, for the supervisor's live view (migration 0008).
+    Index(None, "project_id", "recorded_at"),
     sqlite_autoincrement=True,
 )
 
@@ -411,4 +413,25 @@ dnc_numbers = Table(
     Column("added_by", String(320), nullable=True),  # a user's e-mail, a key's id
     Column("attempt_id", Id, nullable=True),  # the call whose outcome listed it
     Column("added_at", UTCDateTime, nullable=False),
+)
+
+# Operator presence (migration 0008): each member's state on the operator screen, one row a
+# member of a project.  ``since``: when this state began; ``seen_at``: the last heartbeat (a
+# state not heard of for a minute is shown ``offline``: dialer/presence.py).  Removing the
+# member removes the row.
+operator_states = Table(
+    "operator_states",
+    metadata,
+    Column("project_id", Id, primary_key=True),
+    Column("user_id", Id, primary_key=True),
+    Column("campaign_id", Id, nullable=True),
+    Column("state", String(16), nullable=False),  # ready | on_call | wrap_up | paused | offline
+    Column("reason", String(16), nullable=True),  # a pause's reason code
+    Column("since", UTCDateTime, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(
+        ["project_id", "user_id"],
+        ["memberships.project_id", "memberships.user_id"],
+        ondelete="CASCADE",
+    ),
 )

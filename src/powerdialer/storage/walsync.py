@@ -1,18 +1,34 @@
-"""Commits without an fsync of their own (an import's), and SQLite's WAL flushed to disk in
-the background meanwhile.
+"""SQLite's WAL flushed to disk by a thread of its own, beside the writer: every commit of the
+server's writer is made without an fsync of its own, and what waits for durability waits for
+this thread.
 
-An import's own transactions commit with ``synchronous=NORMAL`` (:func:`transaction`, which
-``storage/writer.py`` uses): the WAL frames they write sit in the OS page cache until
-something syncs the file.  That something would otherwise be the next live row's commit,
-which would then wait for every frame written since the last sync (seconds of an import's
-writes: p99 of the live endpoint went from 0.2 s to 1 s during a 1M-row import;
-benchmarks/results/import.md).  So after each such commit this thread syncs the WAL file
-itself, beside the writer thread that goes on with the next transaction: a live commit finds
-at most the last transaction unsynced.
+**Why.**  With ``synchronous=FULL`` each commit fsyncs the WAL inside the writer's turn, so
+the writer's cycle is "apply a batch, then wait for the disk", and the next batch's apply
+waits for the last one's fsync.  Instead the writer commits with ``synchronous=NORMAL``
+(:func:`transaction`) and goes straight on to the next batch, while this thread syncs the
+WAL; a batch that carries durable payloads (a compatible row, a lease, an outcome: anyone
+who will be told "stored") is answered only after a sync that *began after its commit*
+(:meth:`WalFlusher.after_sync`).  The cycle becomes the longer of the two, not their sum,
+and the dialer's heavier writes ride in the time the disk takes anyway (BENCHMARKS.md,
+"Commits answered after a background sync").
 
-An ``fdatasync`` on any descriptor of a file flushes all of that file's dirty pages, so this
-needs no part of SQLite; it changes nothing that SQLite promises, it only does early what a
-later commit or checkpoint would do anyway.
+**Why this is as durable as FULL.**  An ``fdatasync`` on any descriptor of a file flushes
+all of that file's dirty pages; a commit's WAL frames are in the file before its
+``COMMIT`` returns, so a sync that starts after that covers them.  Nothing is answered
+before that sync returns.  Other connections may read a commit before it is on disk (as a
+reader of any database may see a commit its writer has not yet been told about); a power
+loss then loses a *suffix* of commits, never one in the middle: the WAL is replayed up to
+its first incomplete frame, and every answered commit is before it.  Checkpoints are
+unchanged: with ``synchronous=NORMAL`` SQLite syncs the WAL before copying it and the
+database file after.
+
+**Imports** (payloads with ``durable = False``) are answered at their commit, as before;
+their WAL is synced in the background all the same, so a live commit's sync never has
+seconds of an import's frames to write (p99 of the live endpoint went from 0.2 s to 1 s
+during a 1M-row import before: benchmarks/results/import.md).  The import job's end
+("done" or "failed") is a durable write, and its sync makes every earlier commit durable
+too.  A power loss before that leaves the job unfinished, and it is failed at the next
+start; its counters, stored by the same commits, never count rows that did not survive.
 """
 
 from __future__ import annotations
@@ -21,20 +37,27 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from sqlalchemy import Connection
 
 log = logging.getLogger(__name__)
 
 
+Synced = Callable[[OSError | None], None]  # told once its sync is done (None) or failed
+
+
 class WalFlusher:
     """A thread that syncs ``<database>-wal`` each time it is poked (at most one sync
-    pending: pokes during a sync ask for one more, not one each)."""
+    pending: pokes during a sync ask for one more, not one each), and then tells those who
+    asked to hear of it (:meth:`after_sync`).  ``sync`` is ``os.fdatasync`` but in tests."""
 
-    def __init__(self, database_path: str) -> None:
+    def __init__(self, database_path: str, sync: Callable[[int], None] = os.fdatasync) -> None:
         self._path = f"{database_path}-wal"
+        self._sync = sync
         self._wanted = threading.Event()
+        self._lock = threading.Lock()
+        self._waiting: list[Synced] = []
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="powerdialer-wal", daemon=True)
 
@@ -44,7 +67,16 @@ class WalFlusher:
     def poke(self) -> None:
         self._wanted.set()
 
+    def after_sync(self, told: Synced) -> None:
+        """Call ``told`` (on this thread) once a sync that begins after this call is done:
+        with ``None``, or with the ``OSError`` the sync raised, in which case nothing the
+        caller committed may be called durable."""
+        with self._lock:
+            self._waiting.append(told)
+        self._wanted.set()
+
     def stop(self) -> None:
+        """Stop after one last sync for whoever still waits."""
         self._stopping = True
         self._wanted.set()
         self._thread.join()
@@ -53,33 +85,43 @@ class WalFlusher:
         while True:
             self._wanted.wait()
             self._wanted.clear()
+            with self._lock:  # taken BEFORE the sync: theirs began after their commits
+                waiting, self._waiting = self._waiting, []
+            error = self._flush()
+            for told in waiting:
+                try:
+                    told(error)
+                except Exception:  # one broken listener must not strand the others
+                    log.exception("a WAL sync listener failed")
             if self._stopping:
-                return
-            try:
-                fd = os.open(self._path, os.O_RDONLY)
-            except FileNotFoundError:
-                continue  # no WAL yet (or the last connection removed it)
-            try:
-                os.fdatasync(fd)
-            except OSError:  # Linux reports the error to SQLite's own next sync of the file too
-                log.warning("could not flush %s", self._path, exc_info=True)
-            finally:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
+                with self._lock:
+                    if not self._waiting:
+                        return
+
+    def _flush(self) -> OSError | None:
+        try:
+            fd = os.open(self._path, os.O_RDONLY)
+        except FileNotFoundError as exc:
+            # Our writer keeps a connection open, so in WAL mode the file exists after any
+            # commit; without it there is nothing to vouch for.
+            return exc
+        try:
+            self._sync(fd)
+        except OSError as exc:  # Linux reports it to SQLite's own next sync of the file too
+            log.error("could not flush %s: %s", self._path, exc)
+            return exc
+        finally:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        return None
 
 
 @contextlib.contextmanager
 def transaction(conn: Connection, relaxed: bool) -> Iterator[None]:
-    """One transaction on ``conn``.  ``relaxed``: its payloads need no durability of their
-    own (an import's rows and progress), so it commits without an fsync:
-    ``synchronous=NORMAL`` on SQLite, ``synchronous_commit = off`` on PostgreSQL.
-
-    Nothing is answered on the strength of such a commit.  The import job's end ("done" or
-    "failed") is a durable write, and its fsync (PostgreSQL: its WAL flush) makes every
-    earlier commit durable too.  A power loss before that loses the last of these commits,
-    never one in the middle: the WAL is replayed up to its first incomplete commit.  So the
-    job's counters, stored by such commits too, never count rows that did not survive; the
-    job itself is left unfinished, and failed at the next start."""
+    """One transaction on ``conn``.  ``relaxed``: it commits without an fsync of its own,
+    ``synchronous=NORMAL`` on SQLite (the writer then answers its durable payloads after a
+    :class:`WalFlusher` sync), ``synchronous_commit = off`` on PostgreSQL (only for payloads
+    that need no durability of their own: an import's rows and progress)."""
     if not relaxed or conn.dialect.name != "sqlite":
         with conn.begin():
             if relaxed:

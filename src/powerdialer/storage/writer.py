@@ -2,10 +2,13 @@
 class, the writer, whose batching, lanes and retries are read together.)
 
 Each request hands its work to a single writer thread and awaits a future.  The thread takes
-everything that has queued up (up to ``max_batch``), applies it in ONE transaction, commits
-(an fsync on SQLite with ``synchronous=FULL``; a WAL flush on PostgreSQL), and only then
-resolves the futures.  So every acknowledgement still means "on disk", but one fsync pays for
-a whole batch: that is where the throughput comes from, never from weaker durability.
+everything that has queued up (up to ``max_batch``), applies it in ONE transaction, commits,
+and the futures are resolved once the commit is on disk: on PostgreSQL when ``COMMIT``
+returns (its WAL flush); on SQLite after the ``WalFlusher`` thread's next sync of the WAL,
+while the writer already applies the next batch (``walsync``: the cycle is the longer of
+apply and fsync, not their sum).  So every acknowledgement still means "on disk", but one
+fsync pays for a whole batch: that is where the throughput comes from, never from weaker
+durability.
 
 One writer per process also matches SQLite's single-writer nature (no lock waits between
 our own connections); so every kind of write that wants group commit (a compatible row, a bulk
@@ -52,9 +55,11 @@ commits what it has and sets the rest aside for the next transaction, which take
 arrivals first.  A ``patient`` foreground payload (the import job's own progress update,
 which nobody waits on) counts as neither: it rides along with the background payloads.
 
-Transactions of background payloads (and of others that say ``durable = False``, like that
-progress update) commit without an fsync of their own (``walsync.transaction``); a
-``WalFlusher`` thread syncs SQLite's WAL right after each, beside the writer.
+On SQLite every transaction commits without an fsync of its own (``walsync.transaction``);
+a ``WalFlusher`` thread syncs the WAL right after each, beside the writer, and a batch with
+a durable payload in it is answered after that sync.  Those that say ``durable = False``
+(background payloads, the progress update) are answered at their commit.  On PostgreSQL
+those commit with ``synchronous_commit = off``, the rest with the server's own flush.
 
 **A lane for background writes** (``background_lane``; the app's on PostgreSQL only, where two
 transactions may write at once): background and patient payloads go to a second writer, its
@@ -74,9 +79,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import queue
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -125,6 +131,7 @@ class GroupCommitter:
         background_lane: bool = False,  # see "A lane for background writes"
         lanes: Collection[str] = (),  # see "Lanes of their own"
         thread_name: str = "powerdialer-writer",
+        wal_sync: Callable[[int], None] = os.fdatasync,  # tests: a disk that is slow or fails
     ) -> None:
         self._engine = engine
         self._appliers = dict(writes)
@@ -142,7 +149,9 @@ class GroupCommitter:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._conn: Connection | None = None
         database = engine.url.database if engine.dialect.name == "sqlite" else None
-        self._flusher = WalFlusher(database) if database and database != ":memory:" else None
+        on_file = database is not None and database not in ("", ":memory:")
+        self._flusher = WalFlusher(database, wal_sync) if database and on_file else None
+        self._pipelined = False  # answers wait for the flusher's sync (SQLite in WAL mode)
         self._thread_name = thread_name
         self._lane = (
             GroupCommitter(engine, writes, max_background=max_background, thread_name="pd-lane")
@@ -175,8 +184,9 @@ class GroupCommitter:
         self._queue.put(_STOP)
         if self._thread is not None:
             await asyncio.to_thread(self._thread.join)
-        if self._flusher is not None:
+        if self._flusher is not None:  # after the writer: its last answers wait for a sync
             await asyncio.to_thread(self._flusher.stop)
+            await asyncio.sleep(0)  # run the answers that sync scheduled on this loop
 
     async def submit(self, payload: Payload[R]) -> R:
         return await self.enqueue(payload)
@@ -239,24 +249,48 @@ class GroupCommitter:
                 m.writer_batch(self._thread_name, len(batch), self._queue.qsize())
             if batch:
                 results = self._commit([payload for payload, _ in batch])
-                done = []
+                done: list[tuple[asyncio.Future[Any], Any]] = []
+                durable = False
                 for item, result in zip(batch, results, strict=True):
                     if result is _DEFERRED:
                         self._set_aside.append(item)
                     else:
                         done.append((item[1], result))
+                        durable = durable or item[0].durable
                 if done:
-                    assert self._loop is not None
-                    self._loop.call_soon_threadsafe(
-                        _resolve, [f for f, _ in done], [r for _, r in done]
-                    )
+                    self._answer([f for f, _ in done], [r for _, r in done], durable)
         if self._conn is not None:
             self._conn.close()
+
+    def _answer(
+        self, futures: list[asyncio.Future[Any]], results: list[Any], durable: bool
+    ) -> None:
+        """Resolve a committed batch's futures: at once, or (SQLite, a durable payload among
+        them) once the WAL sync that follows the commit is done."""
+        loop = self._loop
+        assert loop is not None
+        if not (durable and self._pipelined and self._flusher is not None):
+            loop.call_soon_threadsafe(_resolve, futures, results)
+            return
+
+        def synced(error: OSError | None) -> None:
+            answers = results
+            if error is not None:  # committed, but not known to be on disk: not "stored"
+                failed = StorageUnavailable("the database could not sync its log to disk")
+                answers = [failed if not isinstance(r, BaseException) else r for r in results]
+            loop.call_soon_threadsafe(_resolve, futures, answers)
+
+        self._flusher.after_sync(synced)
 
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.invalidated or self._conn.closed:
             self._conn = None  # none until one is made: a failed attempt leaves none
             self._conn = self._engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+            if self._flusher is not None:  # the flusher's sync vouches for WAL frames only
+                raw = self._conn.connection.dbapi_connection
+                assert raw is not None
+                mode = raw.execute("PRAGMA journal_mode").fetchone()[0]
+                self._pipelined = str(mode).lower() == "wal"
         return self._conn
 
     def _transaction(self, payloads: Sequence[Payload[Any]]) -> list[Any]:
@@ -264,7 +298,7 @@ class GroupCommitter:
             conn = self._connection()
         except DBAPIError as exc:  # no server takes connections (down, or mid-fail-over)
             raise _ConnectionLost(exc, in_commit=False) from exc
-        relaxed = not any(payload.durable for payload in payloads)
+        relaxed = self._pipelined or not any(payload.durable for payload in payloads)
         applied = False
         try:
             with walsync.transaction(conn, relaxed):
@@ -279,6 +313,14 @@ class GroupCommitter:
                 self._conn = None
                 raise _ConnectionLost(exc, in_commit=applied) from exc
             raise
+        except conn.dialect.loaded_dbapi.Error as exc:
+            # The driver's own error, unwrapped: walsync's PRAGMAs go to the SQLite driver
+            # directly (outside any transaction).  A closed connection is as broken there.
+            if not conn.dialect.is_disconnect(exc, None, None):
+                raise
+            conn.invalidate(exc)
+            self._conn = None
+            raise _ConnectionLost(exc, in_commit=applied) from exc
         return results
 
     def _apply(self, conn: Connection, payloads: Sequence[Payload[Any]]) -> list[Any]:

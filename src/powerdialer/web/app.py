@@ -14,7 +14,7 @@ import logging
 
 from starlette.types import ASGIApp
 
-from powerdialer.dialer import leasing, queue, wrapup
+from powerdialer.dialer import leasing, presence, queue, wrapup
 from powerdialer.errors import ValidationError
 from powerdialer.importing import jobs
 from powerdialer.phones import normalize_phone
@@ -46,6 +46,7 @@ WRITES = merge_writes(
     queue.WRITES,
     leasing.WRITES,
     wrapup.WRITES,
+    presence.WRITES,
 )
 """Every package's writes (``storage/payload.py``): what the app's one writer applies."""
 

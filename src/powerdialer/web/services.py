@@ -1,7 +1,7 @@
 """``Services``: what the routes and the middleware are handed, typed, in place of the whole
 application object — the settings, the store, the group-commit writer, the import runner,
-the WAL checkpointer (SQLite), the rate limiter, the export slots and the health check (the
-dialer and the webhooks join them here).
+the WAL checkpointer (SQLite), the rate limiter, the export slots, the health check and the
+live view's background "why not" counts (the dialer and the webhooks join them here).
 
 ``web/app.py`` makes one per application, starts it at the app's startup and stops it at
 its shutdown; the API's routes get it through a dependency (``web.api.deps.ServicesDep``),
@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from powerdialer.dialer.explain_cache import ExplainCache
 from powerdialer.health import HealthCheck
 from powerdialer.importing.runner import ImportRunner
 from powerdialer.models import utcnow
@@ -56,6 +57,8 @@ class Services:
         # The time the dialer's routes pass as ``now`` (leases, outcomes, explain): tests set
         # their ``clock`` fixture's here, so "ten minutes later" needs no sleep.
         self.clock: Callable[[], dt.datetime] = utcnow
+        # The live view's "why not" counts, counted in the background (dialer/explain_cache.py).
+        self.explains = ExplainCache()
         self._store: Store | None = None
         self._writer: GroupCommitter | None = None
         self._imports: ImportRunner | None = None
@@ -105,6 +108,7 @@ class Services:
             await self._writer.stop()
         if self._checkpointer is not None:
             self._checkpointer.stop()
+        self.explains.close()
         if self._store is not None:
             self._store.dispose()
         if not isinstance(self.limiter, RateLimiter):

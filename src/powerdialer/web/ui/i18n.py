@@ -15,6 +15,7 @@ import io
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 from babel import Locale
 from babel.dates import format_date, format_time, get_datetime_format
@@ -97,7 +98,9 @@ class I18n:
 
 
 def time_zone(name: str | None) -> dt.tzinfo | None:
-    """A valid IANA zone name (the browser reports it in a cookie), else ``None``."""
+    """A valid IANA zone name (the browser reports it in a cookie, URL-encoded by app.js:
+    ``Europe%2FKyiv``), else ``None``."""
+    name = unquote(name) if name else name
     if not name or len(name) > 64:
         return None
     try:

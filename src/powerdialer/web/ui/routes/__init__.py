@@ -12,8 +12,10 @@ from powerdialer.web.ui.routes import (
     dnc,
     edit,
     imports,
+    live,
     members,
     overview,
+    presence,
     settings,
 )
 
@@ -30,5 +32,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         api_page,
         members,
         dnc,
+        presence,
+        live,
     )
 )
