@@ -60,10 +60,22 @@ class Record:
     acknowledged: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # 503 storage_unavailable
     statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
+    stuck: list[str] = field(default_factory=list)  # Idempotency-Keys answered 409 in progress
     wrong: list[str] = field(default_factory=list)  # anything else, described
     promoted: bool = False
     after_promotion: int = 0
     stop: bool = False
+
+
+def stuck(answer: httpx.Response) -> bool:
+    """A key whose first try met the switch: its claim could not be released while the
+    database was gone, so it answers 409 with Retry-After until the claim is taken over
+    (docs/deployment.md, "The switch")."""
+    return (
+        answer.status_code == 409
+        and answer.json()["error"]["code"] == "idempotency_in_progress"
+        and "retry-after" in answer.headers
+    )
 
 
 def check_refusal(answer: httpx.Response) -> str | None:
@@ -104,7 +116,8 @@ async def fill(client: httpx.AsyncClient, persona: Persona, worker: int, record:
 
 async def resend(client: httpx.AsyncClient, persona: Persona, record: Record) -> None:
     """A client that sends each row with an ``Idempotency-Key`` and resends it, same key, on a
-    503 until it is answered 200: every key's row is stored once, whatever the switch did."""
+    503 until it is answered 200 (or the key is ``stuck``): every key's row is stored once,
+    whatever the switch did."""
     n = 0
     while not record.stop:
         number, key = f"38094{n:07d}", f"failover-{n}"
@@ -114,6 +127,9 @@ async def resend(client: httpx.AsyncClient, persona: Persona, record: Record) ->
             record.statuses["keyed", answer.status_code] += 1
             if answer.status_code == 200 and answer.json() == {"result": True}:
                 record.acknowledged.append(number)
+                break
+            if stuck(answer):
+                record.stuck.append(key)
                 break
             if (why := check_refusal(answer)) is not None:
                 record.wrong.append(f"POST {number} ({key}): {why}")
