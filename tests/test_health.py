@@ -62,6 +62,7 @@ async def test_a_full_data_directory_is_unhealthy_until_space_is_freed(
     assert "No space left on device" in str(down.reason)
     answer = await client.get("/healthz")
     assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "1"  # when a probe gets a fresh answer
     assert answer.json()["status"] == "unavailable"
     assert "No space left on device" in answer.json()["reason"]
     filler.unlink()

@@ -72,7 +72,9 @@ async def post(client: httpx.AsyncClient, persona: Persona, number: str) -> http
     if answer.status_code != 200:  # the one other answer a broken connection may cost
         assert answer.status_code == 503, answer.text
         assert answer.json()["error"]["code"] == "storage_unavailable"
-        assert "NOT stored" in answer.json()["error"]["message"]
+        message = answer.json()["error"]["message"]
+        # "may or may not be": the connection broke in the COMMIT (storage/writer.py)
+        assert "NOT stored" in message or "may or may not be stored" in message
     return answer
 
 

@@ -227,9 +227,9 @@ def edge_limits(
 
 
 def _safe(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    from powerdialer.storage.engine import display_url
 
-    return make_url(url).render_as_string(hide_password=True)
+    return display_url(url)
 
 
 @click.command("migrate")

@@ -25,22 +25,62 @@ psycopg prepares a statement after its fifth run, and PostgreSQL may then settle
 plan made while a campaign was small; for the duplicates' lookups of a growing campaign that
 plan went from 0.2 ms to 100 ms (an import became quadratic).  Our statements are cheap to
 plan, so each is planned for its own values.
+
+A PostgreSQL URL may name several servers the way libpq does,
+``postgresql://user@h1:5432,h2:5432/db?target_session_attrs=read-write``: the driver tries
+them in order and keeps the first that takes writes, which is how the service finds a promoted
+standby after a fail-over (docs/deployment.md "Failover").  SQLAlchemy's URL parser reads one
+host only, so :func:`normalize_url` moves the list into its own multi-host spelling,
+``?host=h1,h2&port=5432,5432``, which it hands to psycopg as libpq's ``host`` and ``port``.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+DEFAULT_PG_PORT = 5432
+
 
 def normalize_url(url: str) -> str:
-    """Accept the URLs people paste (``postgres://``, ``postgresql://``) and pick psycopg 3."""
-    parsed = make_url(url)
+    """Accept the URLs people paste (``postgres://``, ``postgresql://``, libpq's multi-host
+    ``postgresql://h1:p1,h2:p2/db``) and pick psycopg 3."""
+    parsed = make_url(_multihost(url))
     if parsed.drivername in ("postgres", "postgresql"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
+
+
+def display_url(url: str) -> str:
+    """``url`` as it may be printed: the password masked (a host list in SQLAlchemy's form)."""
+    return make_url(_multihost(url)).render_as_string(hide_password=True)
+
+
+def _multihost(url: str) -> str:
+    """libpq's host list in the authority (``h1:p1,h2:p2``, a port left out is 5432, IPv6 in
+    brackets) as SQLAlchemy's ``?host=h1,h2&port=p1,p2``; any other URL unchanged."""
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postgres") or "," not in parts.netloc:
+        return url
+    userinfo, _, hostlist = parts.netloc.rpartition("@")
+    hosts, ports = [], []
+    for entry in hostlist.split(","):
+        if entry.startswith("["):  # [::1]:5432
+            host, _, rest = entry[1:].partition("]")
+            port = rest.removeprefix(":")
+        else:
+            host, _, port = entry.partition(":")
+        if not host or not (port.isdigit() or port == ""):
+            raise ValueError(f"{entry!r} in the host list is not host or host:port")
+        hosts.append(host)
+        ports.append(port or str(DEFAULT_PG_PORT))
+    listed = f"host={quote(','.join(hosts), safe=',:')}&port={','.join(ports)}"
+    query = f"{parts.query}&{listed}" if parts.query else listed
+    netloc = f"{userinfo}@" if userinfo else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 PAGE_SIZE = 8192

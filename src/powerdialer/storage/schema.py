@@ -1,6 +1,8 @@
-"""Tables.  Every table holding a project's data carries ``project_id`` and every unique key and
-index leads with it, so the data can later be distributed by project (Citus) without a rewrite
-(but for the two indexes on ``row_id`` that a row's deletion cascades through).
+"""Tables.  Every table holding a project's data carries ``project_id`` and its unique keys and
+indexes lead with it (but for the two indexes on ``row_id`` that a row's deletion cascades
+through), so the data can later be distributed by project (Citus); what would still change —
+the ``id`` primary keys and the ``row_id`` foreign keys — is listed in docs/deployment.md
+("After one primary: Citus").
 Rows carry the dialer's working columns (status, attempts, next attempt, lease) from day one.
 
 Past 300 lines on purpose: every table is here, so the whole schema reads in one file (and

@@ -15,8 +15,17 @@ our own connections); so every kind of write that wants group commit (a compatib
 request, an import chunk) goes through the same writer, each with its own ``apply`` function
 chosen by the payload's type (:mod:`~powerdialer.storage.payload`: the ``Payload`` base, and
 each package's ``WRITES``).  If a batch fails as a whole, its items are retried one by one in
-their own transactions, so a single bad item cannot fail its neighbours; a connection that
-broke (a database restart, a fail-over) is dropped, and the retries run on a new one.
+their own transactions, so a single bad item cannot fail its neighbours.
+
+**A connection that broke** (a database restart, a fail-over) is dropped, and the batch, not
+each of its items, is tried once more on a new connection: a database that is down costs a
+batch one connection attempt, not one per item (each may wait out libpq's
+``connect_timeout`` on a host that is gone).  If it broke during the COMMIT, though, the
+commit may have happened (on PostgreSQL with a synchronous standby, the primary lost after the
+standby had the commit but before its answer came back): such a batch is never tried again
+by the writer, since a second insert could store a row twice (the "keep" policy) or an
+outcome twice; it is answered ``StorageUnavailable`` with ``uncertain`` set, and the client,
+told so, decides.
 
 **Which writes come here** (docs/architecture.md).  Rare CRUD (a campaign created or renamed,
 a user, a key) may use ``Store.write``, its own short transaction.  What is hot, or must be
@@ -94,7 +103,21 @@ _Item = tuple[Payload[Any], asyncio.Future[Any]]  # a payload and the future it 
 
 
 class StorageUnavailable(Exception):
-    """The database could not commit; the item was NOT stored and may be retried."""
+    """The database could not commit; the item was NOT stored and may be retried — unless
+    ``uncertain``: the connection broke during the COMMIT, so it may have been stored."""
+
+    def __init__(self, message: str, *, uncertain: bool = False) -> None:
+        super().__init__(message)
+        self.uncertain = uncertain
+
+
+class _ConnectionLost(Exception):
+    """The writer's connection broke (or none could be made) during a transaction;
+    ``in_commit``: at the COMMIT, after every statement had run."""
+
+    def __init__(self, cause: Exception, *, in_commit: bool) -> None:
+        super().__init__(str(cause))
+        self.in_commit = in_commit
 
 
 class GroupCommitter:
@@ -261,6 +284,7 @@ class GroupCommitter:
 
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.invalidated or self._conn.closed:
+            self._conn = None  # none until one is made: a failed attempt leaves none
             self._conn = self._engine.connect().execution_options(sqlite_begin="IMMEDIATE")
             if self._flusher is not None:  # the flusher's sync vouches for WAL frames only
                 raw = self._conn.connection.dbapi_connection
@@ -270,11 +294,16 @@ class GroupCommitter:
         return self._conn
 
     def _transaction(self, payloads: Sequence[Payload[Any]]) -> list[Any]:
-        conn = self._connection()
+        try:
+            conn = self._connection()
+        except DBAPIError as exc:  # no server takes connections (down, or mid-fail-over)
+            raise _ConnectionLost(exc, in_commit=False) from exc
         relaxed = self._pipelined or not any(payload.durable for payload in payloads)
+        applied = False
         try:
             with walsync.transaction(conn, relaxed):
                 results = self._apply(conn, payloads)
+                applied = True  # what fails from here on fails in the COMMIT
             if relaxed and self._flusher is not None:
                 self._flusher.poke()
         except DBAPIError as exc:
@@ -282,7 +311,16 @@ class GroupCommitter:
             # constraint or data error leaves it usable (the transaction was rolled back).
             if exc.connection_invalidated or conn.invalidated:
                 self._conn = None
+                raise _ConnectionLost(exc, in_commit=applied) from exc
             raise
+        except conn.dialect.loaded_dbapi.Error as exc:
+            # The driver's own error, unwrapped: walsync's PRAGMAs go to the SQLite driver
+            # directly (outside any transaction).  A closed connection is as broken there.
+            if not conn.dialect.is_disconnect(exc, None, None):
+                raise
+            conn.invalidate(exc)
+            self._conn = None
+            raise _ConnectionLost(exc, in_commit=applied) from exc
         return results
 
     def _apply(self, conn: Connection, payloads: Sequence[Payload[Any]]) -> list[Any]:
@@ -336,15 +374,36 @@ class GroupCommitter:
         for index, answer in zip(indexes, answers, strict=True):
             results[index] = answer
 
-    def _commit(self, payloads: list[Payload[Any]]) -> list[Any]:
+    def _commit(self, payloads: list[Payload[Any]], *, again: bool = False) -> list[Any]:
+        """Commit ``payloads`` in one transaction, or answer each why not (see "A connection
+        that broke" above); ``again``: this is the batch's try on a new connection."""
         try:
             return self._transaction(payloads)
+        except _ConnectionLost as lost:
+            if lost.in_commit:
+                log.warning(
+                    "connection lost in the COMMIT of %d payload(s): %s", len(payloads), lost
+                )
+                reason = "the database connection broke while the write was committed"
+                return [StorageUnavailable(reason, uncertain=True) for _ in payloads]
+            if again:
+                log.warning("database unavailable, %d payload(s) refused: %s", len(payloads), lost)
+                return [StorageUnavailable("the database is unavailable") for _ in payloads]
+            return self._commit(payloads, again=True)
         except Exception:
             if len(payloads) == 1:
                 log.exception("write failed")
                 return [StorageUnavailable("the database could not store the row")]
         log.warning("batch of %d failed; retrying its items one by one", len(payloads))
-        return [self._commit([payload])[0] for payload in payloads]
+        results: list[Any] = []
+        for payload in payloads:
+            if results and self._conn is None and isinstance(results[-1], StorageUnavailable):
+                # The connection went mid-way: the rest are refused, not each tried on a
+                # connection of its own.
+                results.append(StorageUnavailable("the database is unavailable"))
+            else:
+                results.append(self._commit([payload], again=again)[0])
+        return results
 
 
 def _urgent(payload: Payload[Any]) -> bool:

@@ -202,7 +202,8 @@ class CompatEndpoint:
                 self.auth.verifier.forget(intake.project_id, intake.key_id)
             await send_json(send, status_for(exc), body_for(exc), headers)
         except StorageUnavailable as exc:
-            body = storage_unavailable_body(str(exc), "the row was NOT stored")
+            stored = "may or may not be" if exc.uncertain else "was NOT"
+            body = storage_unavailable_body(str(exc), f"the row {stored} stored")
             await send_json(send, 503, body, [*headers, RETRY_AFTER])
         else:
             if (m := hooks.active) is not None:  # metrics

@@ -54,8 +54,11 @@ def failure_response(exc: Exception) -> Response:
     reason = storage_failure(exc)
     if reason is not None:
         log.warning("storage unavailable: %s (%r)", reason, exc)
+        uncertain = isinstance(exc, StorageUnavailable) and exc.uncertain
         return Response(
-            storage_unavailable_body(reason),
+            storage_unavailable_body(reason, "it may or may not be stored")
+            if uncertain
+            else storage_unavailable_body(reason),
             status_code=503,
             media_type="application/json",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from powerdialer import __version__
+from powerdialer.health import CACHE_SECONDS
 from powerdialer.web.api.deps import ServicesDep
 from powerdialer.web.api.routing import ApiRoute
 
@@ -33,7 +35,7 @@ EXAMPLE_DOWN = {
         },
         503: {
             "description": "The database or the data directory cannot be written; `reason` "
-            "says which and why.",
+            "says which and why; `Retry-After` says when the next probe gets a new answer.",
             "content": {"application/json": {"example": EXAMPLE_DOWN}},
         },
     },
@@ -41,6 +43,10 @@ EXAMPLE_DOWN = {
 async def healthz(services: ServicesDep) -> JSONResponse:
     """200 when this instance can write to its database and to its data directory (where
     uploads go), 503 otherwise. A check's answer is kept for one second, so frequent probes
-    cost at most one small database write and one small file write a second."""
+    cost at most one small database write and one small file write a second: a 503 says so
+    in ``Retry-After`` (a fail-over, say, is over for this instance once it answers 200)."""
     health = await services.health.check(time.monotonic())
-    return JSONResponse({**health.as_json(), "version": __version__}, 200 if health.ok else 503)
+    answer = {**health.as_json(), "version": __version__}
+    if health.ok:
+        return JSONResponse(answer)
+    return JSONResponse(answer, 503, headers={"Retry-After": str(math.ceil(CACHE_SECONDS))})
