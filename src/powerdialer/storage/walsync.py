@@ -9,8 +9,8 @@ waits for the last one's fsync.  Instead the writer commits with ``synchronous=N
 WAL; a batch that carries durable payloads (a compatible row, a lease, an outcome: anyone
 who will be told "stored") is answered only after a sync that *began after its commit*
 (:meth:`WalFlusher.after_sync`).  The cycle becomes the longer of the two, not their sum,
-and the dialer's heavier writes ride in the time the disk takes anyway (BENCHMARKS.md,
-"Commits answered after a background sync").
+worth +8–20 % of the compatible endpoint's throughput on this project's benchmark machine
+(BENCHMARKS.md, "Fourth session").
 
 **Why this is as durable as FULL.**  An ``fdatasync`` on any descriptor of a file flushes
 all of that file's dirty pages; a commit's WAL frames are in the file before its
