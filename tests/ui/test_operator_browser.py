@@ -145,7 +145,8 @@ def test_an_operators_shift_by_keyboard_alone(
     assert page.locator("#op-fields i").count() == 0
     assert "crm-1001" in fields
     script = page.locator("#op-script")
-    assert script.inner_text() == SCRIPT  # line breaks kept, tags shown as text
+    # {name} filled, line breaks kept, tags shown as text.
+    assert script.inner_text() == SCRIPT.replace("{name}", "Марія Коваль 1")
     assert script.locator("b").count() == 0
     assert page.locator("#op-call-link").get_attribute("href") == "tel:+380930000001"
     expect(page.locator("#op-history")).to_contain_text("Раніше не дзвонили.")

@@ -84,6 +84,8 @@ def screen_text(i18n: I18n) -> dict[str, str]:
         ),
         "sip_no_answer": _("the SIP server did not answer"),
         "sip_disconnected": _("the connection to the SIP server closed"),
+        "placeholder_unknown": _("Not a placeholder the script knows: shown as written."),
+        "placeholder_empty": _("This contact has no value for this placeholder."),
         "chosen": _("Chosen: %(outcome)s"),
         "recorded": _("Recorded: %(outcome)s"),
         "proposed": _("The call proposes: %(outcome)s (press its digit to confirm)"),

@@ -139,6 +139,7 @@
       els.fields.append(dt, dd);
     }
     showHistory(answer.history);
+    showScript(c);
     els.note.value = "";
     const method = config.telephony.method;
     els.callLink.hidden = method !== "link";
@@ -182,7 +183,46 @@
     els.mode.textContent = rules.dialing_mode === "power" ? T.mode_power : T.mode_preview;
     els.campaignName.textContent = s.campaignName;
     els.scriptCard.hidden = !rules.script;
-    els.script.textContent = rules.script || "";  // text, never HTML; CSS keeps the line breaks
+    showScript(null);
+  }
+
+  // The script with its placeholders filled (docs/ui.md, "Script placeholders"): {name},
+  // {phone}, {campaign}, {field:<custom field's name>}; {{ and }} are braces. Built of text
+  // nodes only, never HTML; a placeholder it does not know, or one this contact has no value
+  // for, stays as written, marked. CSS keeps the line breaks.
+  const PLACEHOLDER = /\{\{|\}\}|\{([^{}\n]{1,200})\}/g;
+  function placeholderValue(key, c) {
+    if (key === "name") { return c.fio || ""; }
+    if (key === "phone") { return c.number.international; }
+    if (key === "campaign") { return s.campaignName; }
+    if (key.indexOf("field:") === 0) {
+      const name = key.slice(6).trim();
+      return c.fields && Object.prototype.hasOwnProperty.call(c.fields, name) ? String(c.fields[name]) : "";
+    }
+    return null;  // not a placeholder we know
+  }
+  function showScript(contact) {
+    const text = (s.rules && s.rules.script) || "";
+    if (!contact) { els.script.textContent = text; return; }
+    const parts = [];
+    let at = 0;
+    text.replace(PLACEHOLDER, function (whole, key, offset) {
+      if (offset > at) { parts.push(document.createTextNode(text.slice(at, offset))); }
+      at = offset + whole.length;
+      if (key === undefined) { parts.push(document.createTextNode(whole[0])); return whole; }
+      const value = placeholderValue(key.trim(), contact);
+      const span = document.createElement("span");
+      if (value) { span.className = "op-filled"; span.textContent = value; }
+      else {
+        span.className = "op-placeholder";
+        span.textContent = whole;
+        span.title = value === null ? T.placeholder_unknown : T.placeholder_empty;
+      }
+      parts.push(span);
+      return whole;
+    });
+    if (at < text.length) { parts.push(document.createTextNode(text.slice(at))); }
+    els.script.replaceChildren.apply(els.script, parts);
   }
 
   function next() {
