@@ -39,7 +39,7 @@
     chosen: null, wrapEndsAt: 0, wrapLeft: 0, noteTypedAt: 0, pauseAfter: null, pausedReason: null,
     countdownEndsAt: 0, call: null, callStartedAt: 0, duration: null, autoCalled: false,
     renewTimer: null, tickTimer: null, retryTimer: null, busy: false, phone: null,
-    registering: null, registeringFailed: false, proposed: null,
+    registering: null, registerPending: false, proposed: null,
   };
 
   function fmt(text, values) {
@@ -322,16 +322,17 @@
     return s.phone;
   }
 
-  // The registration the next call waits for: started with the work (not at the first call,
-  // which would leave before the WebSocket is open), asked again after it was lost.
-  // Answers null once registered, else what went wrong: the SIP server's refusal, the
-  // WebSocket closed, or no answer within REGISTER_WAIT_MS (JsSIP would retry for ever).
+  // The registration a call waits for: started with the work, asked again by a call that
+  // finds the phone not registered. Answers null once registered, else what went wrong: the
+  // SIP server's refusal, the WebSocket closed, or no answer within REGISTER_WAIT_MS (JsSIP
+  // would retry for ever).
   const REGISTER_WAIT_MS = 8000;
   function register() {
     const phone = s.phone;
+    s.registerPending = true;
     s.registering = new Promise(function (resolve) {
       let done = false;
-      function end(error) { if (!done) { done = true; clearTimeout(timer); resolve(error); } }
+      function end(error) { if (!done) { done = true; s.registerPending = false; clearTimeout(timer); resolve(error); } }
       const timer = setTimeout(function () { end(T.sip_no_answer); }, REGISTER_WAIT_MS);
       phone.on("disconnected", function () { end(T.sip_disconnected); });
       Promise.resolve(phone.register()).then(function () { end(null); }, function (e) {
@@ -368,9 +369,8 @@
     const lease = s.lease;
     s.call = { handle: null, confirmed: false, muted: false };
     setState("calling"); presence("on_call");
-    const waiting = phone.isRegistered() ? Promise.resolve(null) : (s.registering && !s.registeringFailed ? s.registering : register());
+    const waiting = phone.isRegistered() ? Promise.resolve(null) : s.registerPending ? s.registering : register();
     waiting.then(function (error) {
-      s.registeringFailed = !!error;
       // Still this contact's call to place (not hung up, skipped, paused or chosen meanwhile)?
       if (s.lease !== lease || s.state !== "calling" || !s.call || s.call.handle || s.chosen) { return; }
       if (error) { s.call = null; softphoneUnusable(fmt(T.softphone_unregistered, { error: error })); return; }
@@ -531,7 +531,9 @@
   setInterval(function () {
     const now = Date.now();
     const step = now - last; last = now;
-    if (s.state === "wrapup" && !wrapHeld()) {
+    // The wrap-up waits for the note, and for an open dialog (P in the wrap-up asks the
+    // pause's reason first).
+    if (s.state === "wrapup" && !wrapHeld() && !document.querySelector("dialog[open]")) {
       s.wrapLeft -= step;
       if (s.wrapLeft <= 0) { finish(); }
     }
@@ -630,8 +632,9 @@
     s.lease = null;
   });
 
-  // For tests and the curious: the screen's state, the call's ("dialling", "ringing"…) and the
-  // outcome the last call's SIP answer proposed.
+  // For tests and the curious: the screen's state, the call's (null, "registering" while it
+  // waits for the softphone's registration, "ringing", "confirmed") and the outcome the last
+  // call's SIP answer proposed.
   window.pdOperator = {
     state: function () { return s.state; },
     call: function () { return !s.call ? null : s.call.confirmed ? "confirmed" : s.call.handle ? "ringing" : "registering"; },
