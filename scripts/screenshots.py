@@ -266,6 +266,18 @@ def shoot(base: str, project_id: int, campaign_ids: tuple[int, int], tmp: Path) 
         page.screenshot(path=OUT / "add-campaign.png")
         page.keyboard.press("Escape")
 
+        page.goto(f"{base}/settings/softphone/power-dialer/campaigns/{campaign_id}/screen")
+        page.get_by_label("Автонабір", exact=False).check()
+        page.get_by_label("Завершення розмови, секунд").fill("15")
+        page.get_by_label("Сценарій").fill(
+            "Добрий день, {name}! Мене звати Олег, компанія «Сонячний дім».\n"
+            "Ви залишали заявку на сонячні панелі для міста {field:Місто}.\n"
+            "Чи зручно зараз поговорити дві хвилини?"
+        )
+        page.set_viewport_size({"width": 1280, "height": 1000})
+        page.screenshot(path=OUT / "operator-screen-settings.png")
+        page.set_viewport_size({"width": 1280, "height": 800})
+
         page.goto(
             f"{base}/campaign/edit?projectId={project_id}&editCampaign={campaign_id}"
             "&campaignName=Весняні ліди"

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,8 @@ class Event:
 
 
 class Baresip:
-    """A baresip UA registered to Kamailio as ``user``, answering every call by itself."""
+    """A baresip UA registered to Kamailio as ``user`` (and as each of ``also``), answering
+    every call by itself."""
 
     def __init__(
         self,
@@ -38,19 +40,22 @@ class Baresip:
         *,
         webrtc: bool = False,
         tone: Path,
+        also: Sequence[str] = (),
     ) -> None:
         self.user = user
+        self.users = [user, *also]  # one process, an account (and a registration) each
         self.dir = workdir / f"baresip-{user}"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.sip_port = free_port(udp_too=True, gap=2)
         self.ctrl_port = free_port()
         rtp_low = free_port(udp_too=True, gap=20)
         media = ";mediaenc=dtls_srtp;medianat=ice" if webrtc else ""
-        account = (
-            f"<sip:{user}@{LOCALHOST}:{kamailio.sip_port}>"
+        accounts = [
+            f"<sip:{name}@{LOCALHOST}:{kamailio.sip_port}>"
             f";regint=600;answermode=auto;audio_codecs=pcmu{media}"
-        )
-        (self.dir / "accounts").write_text(account + "\n")
+            for name in self.users
+        ]
+        (self.dir / "accounts").write_text("\n".join(accounts) + "\n")
         (self.dir / "contacts").write_text("")
         modules = ["g711", "aufile", "account", "ctrl_tcp"]
         if webrtc:

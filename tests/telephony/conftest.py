@@ -8,7 +8,7 @@ they fail instead, so a CI run can never pass by testing nothing."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -50,8 +50,8 @@ class Lab:
         self.kamailio = Kamailio(workdir / "kamailio")
         self.agents: list[Baresip | Sipp] = []
 
-    def baresip(self, user: str, *, webrtc: bool = False) -> Baresip:
-        agent = Baresip(self.workdir, self.kamailio, user, webrtc=webrtc, tone=self.tone)
+    def baresip(self, user: str, *, webrtc: bool = False, also: Sequence[str] = ()) -> Baresip:
+        agent = Baresip(self.workdir, self.kamailio, user, webrtc=webrtc, tone=self.tone, also=also)
         self.agents.append(agent)
         return agent
 

@@ -8,7 +8,6 @@ contact answering 486 proposes ``busy``.  What runs is what the server serves:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,46 +24,18 @@ from tests.dialer.helpers import ALWAYS
 from tests.e2e.conftest import Server
 from tests.telephony.conftest import Lab
 from tests.telephony.sockets import off_loopback, sockets_of
-from tests.ui.browser import CHROMIUM, require_chromium
+from tests.telephony.softphone_pages import save_account, sign_in_en, softphone_chromium
 from tests.ui.conftest import User, make_user
 
 pytestmark = pytest.mark.e2e
 
 CONTACT = "+380931234567"
 STATIC = Path(__file__).resolve().parents[2] / "src" / "powerdialer" / "web" / "ui" / "static"
-BROWSER_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # A microphone without a microphone, granted without a prompt.
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--autoplay-policy=no-user-gesture-required",
-    # WebRTC on loopback: allowed at all, and with real addresses (not .local mDNS names).
-    "--allow-loopback-in-peer-connection",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-    # Nothing else leaves the machine: no proxy that works, no name that resolves.
-    "--proxy-server=http://127.0.0.1:9",
-    "--proxy-bypass-list=127.0.0.1",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    yield from softphone_chromium()
 
 
 @pytest.fixture
@@ -99,24 +70,6 @@ def operator_id(store: Store, persona: Persona, user: User) -> int:
 @pytest.fixture
 def server(start_server: Callable[..., Server], tmp_path: Path, operator: User) -> Server:
     return start_server(POWERDIALER_DATA_DIR=str(tmp_path / "server-data"))
-
-
-def sign_in(page: Any, server: Server, user: User) -> None:
-    page.goto(server.url + "/login?lang=en")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(user.password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/settings/"))
-
-
-def save_account(page: Any, server: Server, lab: Lab, user: str) -> None:
-    page.goto(server.url + "/account/softphone")
-    page.locator("#sp-ws").fill(lab.kamailio.ws_url)
-    page.locator("#sp-uri").fill(f"sip:{user}@127.0.0.1")
-    page.locator("#sp-password").fill("lab")
-    page.locator("#sp-name").fill("Oleh")
-    page.locator("#softphone-form button[type=submit]").click()
-    assert page.locator("#sp-status").get_attribute("data-state") == "saved"
 
 
 # Runs in the page: a phone from the saved account, its calls' events kept on window.
@@ -169,7 +122,7 @@ def test_the_softphone_calls_a_sip_contact_and_its_outcome_lands_in_the_history(
     contact = lab.baresip(CONTACT.lstrip("+"), webrtc=True)
     lab.sipp("busy", 486, "Busy Here")
     lab.kamailio.wait_registered(contact.user, "busy")
-    sign_in(page, server, operator)
+    sign_in_en(page, server, operator)
     save_account(page, server, lab, "oleh")
     # The account stays in the browser: the page has no form field the server could receive.
     assert page.locator("#softphone-form [name]").count() == 0

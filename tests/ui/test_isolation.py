@@ -96,6 +96,9 @@ def attempts(t: Target) -> Iterator[tuple[str, str, str]]:
     for action in ("rename", "consent", "archive", "unarchive", "delete"):
         route = f"{LIST}/campaigns/{{campaign_id}}/{action}"
         yield "POST", route, f"{LIST}/campaigns/{c}/{action}"
+    screen = f"{LIST}/campaigns/{{campaign_id}}/screen"  # the operator screen's rules
+    yield "GET", screen, f"{LIST}/campaigns/{c}/screen"
+    yield "POST", screen, f"{LIST}/campaigns/{c}/screen"
     for ext in ("csv", "xlsx"):
         yield (
             "GET",

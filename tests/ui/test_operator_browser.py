@@ -6,9 +6,7 @@ left and the contact goes back; a 375 px screen scrolls no sideways.
 
 ``POWERDIALER_SCREENSHOTS=1`` also writes docs/screenshots/operator-screen.png and
 operator-screen-narrow.png.
-
-Past 300 lines on purpose: one shift is one story, told in order, with the helpers the call
-tests (test_operator_calls_browser.py) share."""
+The page helpers it shares with the other operator tests are in tests/ui/operator_pages.py."""
 
 from __future__ import annotations
 
@@ -25,21 +23,29 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
-from powerdialer.dialer import control, presence
-from powerdialer.dialer.rules import Rules
+from powerdialer.dialer import control
 from powerdialer.rows.models import NewRow
 from powerdialer.rows.write import write_rows
 from powerdialer.storage import Store
-from powerdialer.storage.schema import campaign_rows, leases
+from powerdialer.storage.schema import campaign_rows
 from tests.conftest import Persona
-from tests.dialer.helpers import ALWAYS
 from tests.e2e.conftest import Server
 from tests.ui.browser import chromium
 from tests.ui.conftest import User
+from tests.ui.operator_pages import (
+    SCRIPT,
+    lease_shown,
+    new_page,
+    set_rules,
+    sign_in,
+    state,
+    wait_for_contact,
+    wait_presence,
+    wait_released,
+)
 
 pytestmark = pytest.mark.e2e
 
-SCRIPT = "Добрий день, {name}!\nМене звати Олег.\n<b>не HTML</b>"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 NAMES = ["Іван Петренко", "Марія Коваль", "Олена Шевченко", "Петро Бондар", "Оксана Мельник"]
 ROWS = 60
@@ -50,25 +56,6 @@ PRESSES = 40  # timed keypresses: enough that one stall of a loaded machine is n
 def browser() -> Iterator[Any]:
     with chromium() as launched:
         yield launched
-
-
-def new_page(browser: Any, width: int = 1280, height: int = 900) -> tuple[Any, list[str]]:
-    context = browser.new_context(locale="uk-UA", viewport={"width": width, "height": height})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.set_default_timeout(15_000)
-    return page, errors
-
-
-def set_rules(store: Store, persona: Persona, **rules: Any) -> None:
-    control.set_rules(
-        store,
-        persona.project_id,
-        persona.campaign_id,
-        Rules.model_validate({"hours": ALWAYS, "script": SCRIPT, **rules}),
-    )
 
 
 @pytest.fixture
@@ -104,34 +91,6 @@ def shift(store: Store, owner: Persona, oleh: User) -> Persona:
 @pytest.fixture
 def server(start_server: Callable[..., Server], tmp_path: Path, shift: Persona) -> Server:
     return start_server(POWERDIALER_DATA_DIR=str(tmp_path / "server-data"))
-
-
-def sign_in(page: Any, server: Server, user: User) -> None:
-    page.goto(server.url + "/dialer")
-    assert "/login" in page.url
-    page.get_by_label("Електронна пошта").fill(user.email)
-    page.get_by_label("Пароль").fill(user.password)
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/dialer"))
-
-
-def lease_shown(page: Any) -> str:
-    value: str = page.locator("#op-contact").get_attribute("data-lease") or ""
-    return value
-
-
-def wait_for_contact(page: Any, old: str) -> str:
-    page.wait_for_function(
-        "old => { const l = document.getElementById('op-contact').dataset.lease;"
-        " return l && l !== old && ['contact', 'calling'].includes(window.pdOperator.state()); }",
-        arg=old,
-    )
-    return lease_shown(page)
-
-
-def state(page: Any) -> str:
-    value: str = page.evaluate("window.pdOperator.state()")
-    return value
 
 
 def timed_next(page: Any) -> float:
@@ -186,7 +145,8 @@ def test_an_operators_shift_by_keyboard_alone(
     assert page.locator("#op-fields i").count() == 0
     assert "crm-1001" in fields
     script = page.locator("#op-script")
-    assert script.inner_text() == SCRIPT  # line breaks kept, tags shown as text
+    # {name} filled, line breaks kept, tags shown as text.
+    assert script.inner_text() == SCRIPT.replace("{name}", "Марія Коваль 1")
     assert script.locator("b").count() == 0
     assert page.locator("#op-call-link").get_attribute("href") == "tel:+380930000001"
     expect(page.locator("#op-history")).to_contain_text("Раніше не дзвонили.")
@@ -297,37 +257,6 @@ def test_an_operators_shift_by_keyboard_alone(
 def wait_for_contact_after(page: Any, action: Callable[[], object], old: str) -> str:
     action()
     return lease_shown(page) if lease_shown(page) != old else wait_for_contact(page, old)
-
-
-def wait_released(store: Store, lease_id: int, timeout: float = 5.0) -> None:
-    """The lease ended as released (the server's write lands within moments)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        reason = store.read(
-            lambda conn: conn.execute(
-                select(leases.c.end_reason).where(leases.c.id == lease_id)
-            ).scalar_one()
-        )
-        if reason == "released":
-            return
-        assert time.monotonic() < deadline, f"lease {lease_id}: {reason}"
-        time.sleep(0.05)
-
-
-def wait_presence(
-    store: Store, persona: Persona, user: User, wanted: tuple[str, str | None]
-) -> None:
-    """The operator's presence (dialer.presence) as the screen last set it."""
-    deadline = time.monotonic() + 5.0
-    while True:
-        now = dt.datetime.now(dt.UTC)
-        (mine,) = [
-            s for s in presence.list_states(store, persona.project_id, now) if s.email == user.email
-        ]
-        if (mine.state, mine.reason) == wanted:
-            return
-        assert time.monotonic() < deadline, (mine.state, mine.reason)
-        time.sleep(0.05)
 
 
 def test_a_narrow_screen_does_not_scroll_sideways(

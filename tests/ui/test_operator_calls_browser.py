@@ -19,23 +19,25 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
 
 from powerdialer.dialer import control
 from powerdialer.storage import Store
-from powerdialer.storage.schema import users
 from tests.conftest import Persona
 from tests.e2e.conftest import Server
 from tests.ui.conftest import User
-from tests.ui.test_operator_browser import (
-    browser,  # noqa: F401 (a fixture)
+from tests.ui.operator_pages import (
     new_page,
     set_rules,
-    shift,  # noqa: F401 (a fixture)
     sign_in,
     state,
+    user_id,
     wait_for_contact,
     wait_presence,
+    wait_until,
+)
+from tests.ui.test_operator_browser import (
+    browser,  # noqa: F401 (a fixture)
+    shift,  # noqa: F401 (a fixture)
 )
 
 pytestmark = pytest.mark.e2e
@@ -97,21 +99,6 @@ def telephony(server: Server, persona: Persona, **settings: Any) -> None:
         f"{server.url}/power-dialer/telephony", json=settings, headers=persona.headers
     )
     assert answer.status_code == 200, answer.text
-
-
-def user_id(store: Store, user: User) -> int:
-    return int(
-        store.read(
-            lambda c: c.execute(select(users.c.id).where(users.c.email == user.email)).scalar_one()
-        )
-    )
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "not within the time"
-        time.sleep(0.05)
 
 
 def test_power_mode_places_each_call_and_pauses_an_operator_whose_call_fails(

@@ -63,6 +63,7 @@ NOTICES = {
     "project_switched": N_("The project was switched."),
     "signed_out": N_("You have signed out."),
     "telephony_saved": N_("The call settings were saved."),
+    "screen_saved": N_("The operator screen's settings were saved."),
     "extension_saved": N_("The extension was saved."),
     "webhook_deleted": N_("The webhook was deleted."),
     "webhook_test_queued": N_("A test event is on its way: see the webhook's deliveries."),

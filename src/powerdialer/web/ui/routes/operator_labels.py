@@ -78,6 +78,14 @@ def screen_text(i18n: I18n) -> dict[str, str]:
         "softphone_no_credentials": _(
             "Enter your SIP account in the softphone settings of this browser first."
         ),
+        "softphone_unregistered": _(
+            "Your browser softphone is not registered with the SIP server (%(error)s): you "
+            "are paused."
+        ),
+        "sip_no_answer": _("the SIP server did not answer"),
+        "sip_disconnected": _("the connection to the SIP server closed"),
+        "placeholder_unknown": _("Not a placeholder the script knows: shown as written."),
+        "placeholder_empty": _("This contact has no value for this placeholder."),
         "chosen": _("Chosen: %(outcome)s"),
         "recorded": _("Recorded: %(outcome)s"),
         "proposed": _("The call proposes: %(outcome)s (press its digit to confirm)"),

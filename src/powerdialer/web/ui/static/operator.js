@@ -39,6 +39,7 @@
     chosen: null, wrapEndsAt: 0, wrapLeft: 0, noteTypedAt: 0, pauseAfter: null, pausedReason: null,
     countdownEndsAt: 0, call: null, callStartedAt: 0, duration: null, autoCalled: false,
     renewTimer: null, tickTimer: null, retryTimer: null, busy: false, phone: null,
+    registering: null, registerPending: false, proposed: null,
   };
 
   function fmt(text, values) {
@@ -118,7 +119,7 @@
 
   function showContact(answer) {
     const c = answer.contact;
-    s.lease = answer.lease; s.contact = c; s.chosen = null; s.duration = null; s.autoCalled = false;
+    s.lease = answer.lease; s.contact = c; s.chosen = null; s.duration = null; s.autoCalled = false; s.proposed = null;
     s.callStartedAt = 0; els.timer.textContent = "";
     els.contact.dataset.lease = String(answer.lease.lease_id);
     els.name.textContent = c.fio || c.number.international;
@@ -138,6 +139,7 @@
       els.fields.append(dt, dd);
     }
     showHistory(answer.history);
+    showScript(c);
     els.note.value = "";
     const method = config.telephony.method;
     els.callLink.hidden = method !== "link";
@@ -181,7 +183,46 @@
     els.mode.textContent = rules.dialing_mode === "power" ? T.mode_power : T.mode_preview;
     els.campaignName.textContent = s.campaignName;
     els.scriptCard.hidden = !rules.script;
-    els.script.textContent = rules.script || "";  // text, never HTML; CSS keeps the line breaks
+    showScript(null);
+  }
+
+  // The script with its placeholders filled (docs/ui.md, "Script placeholders"): {name},
+  // {phone}, {campaign}, {field:<custom field's name>}; {{ and }} are braces. Built of text
+  // nodes only, never HTML; a placeholder it does not know, or one this contact has no value
+  // for, stays as written, marked. CSS keeps the line breaks.
+  const PLACEHOLDER = /\{\{|\}\}|\{([^{}\n]{1,200})\}/g;
+  function placeholderValue(key, c) {
+    if (key === "name") { return c.fio || ""; }
+    if (key === "phone") { return c.number.international; }
+    if (key === "campaign") { return s.campaignName; }
+    if (key.indexOf("field:") === 0) {
+      const name = key.slice(6).trim();
+      return c.fields && Object.prototype.hasOwnProperty.call(c.fields, name) ? String(c.fields[name]) : "";
+    }
+    return null;  // not a placeholder we know
+  }
+  function showScript(contact) {
+    const text = (s.rules && s.rules.script) || "";
+    if (!contact) { els.script.textContent = text; return; }
+    const parts = [];
+    let at = 0;
+    text.replace(PLACEHOLDER, function (whole, key, offset) {
+      if (offset > at) { parts.push(document.createTextNode(text.slice(at, offset))); }
+      at = offset + whole.length;
+      if (key === undefined) { parts.push(document.createTextNode(whole[0])); return whole; }
+      const value = placeholderValue(key.trim(), contact);
+      const span = document.createElement("span");
+      if (value) { span.className = "op-filled"; span.textContent = value; }
+      else {
+        span.className = "op-placeholder";
+        span.textContent = whole;
+        span.title = value === null ? T.placeholder_unknown : T.placeholder_empty;
+      }
+      parts.push(span);
+      return whole;
+    });
+    if (at < text.length) { parts.push(document.createTextNode(text.slice(at))); }
+    els.script.replaceChildren.apply(els.script, parts);
   }
 
   function next() {
@@ -277,19 +318,69 @@
       wsUrl: account.wsUrl || config.telephony.softphone_ws_url, uri: account.uri,
       password: account.password, displayName: account.displayName || "",
     });
-    Promise.resolve(s.phone.register()).catch(function (e) {
-      say(fmt(T.call_failed, { error: (e && (e.cause || e.sipStatus)) || "" }));
-    });
+    register();
     return s.phone;
+  }
+
+  // The registration a call waits for: started with the work, asked again by a call that
+  // finds the phone not registered. Answers null once registered, else what went wrong: the
+  // SIP server's refusal, the WebSocket closed, or no answer within REGISTER_WAIT_MS (JsSIP
+  // would retry for ever).
+  const REGISTER_WAIT_MS = 8000;
+  function register() {
+    const phone = s.phone;
+    s.registerPending = true;
+    s.registering = new Promise(function (resolve) {
+      let done = false;
+      function end(error) { if (!done) { done = true; s.registerPending = false; clearTimeout(timer); resolve(error); } }
+      const timer = setTimeout(function () { end(T.sip_no_answer); }, REGISTER_WAIT_MS);
+      phone.on("disconnected", function () { end(T.sip_disconnected); });
+      Promise.resolve(phone.register()).then(function () { end(null); }, function (e) {
+        end(String((e && (e.sipStatus || e.cause)) || T.sip_no_answer));
+      });
+    });
+    return s.registering;
+  }
+
+  function softphoneUnusable(text) {
+    // Power mode feeds no more contacts to a phone that cannot call: the contact goes back
+    // unspent and the operator is paused, as for a leg not answered. Preview keeps the
+    // contact on screen for the operator to decide.
+    if (s.rules && s.rules.dialing_mode === "power") {
+      giveBack();
+      say(text + " " + T.resume_hint);
+      enterPause("technical");
+      return;
+    }
+    say(text); setState("contact");
+  }
+
+  function giveBack() {
+    if (!s.lease) { return; }
+    const lease = s.lease;
+    s.lease = null; els.contact.dataset.lease = "";
+    post("/dialer/leases/" + lease.lease_id + "/release").catch(function () {});
   }
 
   function softphoneCall() {
     const phone = softphone();
     if (phone === null) { say(T.softphone_missing); els.callButton.disabled = true; return; }
-    if (phone === "no_credentials") { say(T.softphone_no_credentials); return; }
-    const call = phone.call(s.contact.phone_e164);
-    s.call = { handle: call, confirmed: false, muted: false };
+    if (phone === "no_credentials") { softphoneUnusable(T.softphone_no_credentials); return; }
+    const lease = s.lease;
+    s.call = { handle: null, confirmed: false, muted: false };
     setState("calling"); presence("on_call");
+    const waiting = phone.isRegistered() ? Promise.resolve(null) : s.registerPending ? s.registering : register();
+    waiting.then(function (error) {
+      // Still this contact's call to place (not hung up, skipped, paused or chosen meanwhile)?
+      if (s.lease !== lease || s.state !== "calling" || !s.call || s.call.handle || s.chosen) { return; }
+      if (error) { s.call = null; softphoneUnusable(fmt(T.softphone_unregistered, { error: error })); return; }
+      dial(phone);
+    });
+  }
+
+  function dial(phone) {
+    const call = phone.call(s.contact.phone_e164);
+    s.call.handle = call;
     els.callControls.hidden = false;
     call.on("confirmed", function () { s.call.confirmed = true; s.callStartedAt = Date.now(); render(); });
     call.on("ended", function (info) {
@@ -298,12 +389,14 @@
       const auto = s.autoCalled;
       s.call = null;
       if (auto && s.rules.dialing_mode === "power" && info.sipStatus == null && !info.durationSeconds && !info.proposedOutcome && !s.chosen) {
-        callFailed(info.cause || "", false);
+        giveBack();  // the browser's own side failed: the contact was never rung
+        callFailed(info.cause || "", true);
         return;
       }
       if (s.state === "calling") { setState("contact"); }
       say(T.call_ended);
       if (info.proposedOutcome && outcomeByCode[info.proposedOutcome] && !s.chosen) {
+        s.proposed = info.proposedOutcome;
         say(fmt(T.proposed, { outcome: outcomeByCode[info.proposedOutcome].label }));
         const b = els.outcomes.querySelector('[data-outcome="' + info.proposedOutcome + '"]');
         if (b) { b.focus(); }
@@ -311,7 +404,10 @@
     });
   }
 
-  function hangup() { if (s.call && s.call.handle) { s.call.handle.hangup(); } }
+  function hangup() {
+    if (s.call && s.call.handle) { s.call.handle.hangup(); }
+    else if (s.call) { s.call = null; if (s.state === "calling") { setState("contact"); } }  // not dialled yet
+  }
 
   // ---- outcome and wrap-up ----
   function choose(code, extra) {
@@ -435,7 +531,9 @@
   setInterval(function () {
     const now = Date.now();
     const step = now - last; last = now;
-    if (s.state === "wrapup" && !wrapHeld()) {
+    // The wrap-up waits for the note, and for an open dialog (P in the wrap-up asks the
+    // pause's reason first).
+    if (s.state === "wrapup" && !wrapHeld() && !document.querySelector("dialog[open]")) {
       s.wrapLeft -= step;
       if (s.wrapLeft <= 0) { finish(); }
     }
@@ -514,6 +612,7 @@
     url.searchParams.set("campaign", String(s.campaignId));
     history.replaceState(null, "", url.pathname + url.search);
     if (softphoneMissing()) { say(T.softphone_missing); }
+    else if (config.telephony.method === "softphone") { softphone(); }  // registered before the first call
     next();
   }
   if (els.start) {
@@ -533,6 +632,13 @@
     s.lease = null;
   });
 
-  window.pdOperator = { state: function () { return s.state; } };  // for tests and the curious
+  // For tests and the curious: the screen's state, the call's (null, "registering" while it
+  // waits for the softphone's registration, "ringing", "confirmed") and the outcome the last
+  // call's SIP answer proposed.
+  window.pdOperator = {
+    state: function () { return s.state; },
+    call: function () { return !s.call ? null : s.call.confirmed ? "confirmed" : s.call.handle ? "ringing" : "registering"; },
+    proposed: function () { return s.proposed; },
+  };
   setState("idle");
 })();
