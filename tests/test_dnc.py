@@ -204,6 +204,67 @@ async def test_csv_import_is_bounded(client: httpx.AsyncClient, owner: Persona) 
     assert response.json()["error"]["code"] == "body_too_large"
 
 
+async def test_a_quote_that_never_closes_refuses_the_file_and_lists_nothing(
+    client: httpx.AsyncClient, owner: Persona, store: Store
+) -> None:
+    # 6,000 good numbers first (past one batch of 5,000), then a quote that never closes.
+    good = "".join(f"38093{i:07d}\n" for i in range(6000))
+    data = (good + '380930099999,"moved\n' + "380930000001\n" * 20_000).encode()
+    response = await client.post(
+        f"{DNC}/import", files={"file": ("open.csv", data)}, headers=owner.headers
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert (error["code"], error["field"]) == ("malformed_line", "file")
+    assert "line 6001 " in error["message"]
+    assert dnc_csv.export_csv(store, owner.project_id).__next__()  # the header only
+    assert list(dnc_csv.export_csv(store, owner.project_id))[1:] == []
+
+
+async def test_a_cp1251_file_is_read_and_a_quoted_reason_over_two_lines_keeps_the_next_lines_number(
+    owner: Persona, store: Store
+) -> None:
+    data = (
+        'Телефон;Причина\n380930000050;"просив\nне дзвонити"\n380930000051;скарга\nx;y\n'
+    ).encode("cp1251")
+    report = dnc_csv.import_csv(
+        store, owner.project_id, io.BytesIO(data), source="cli", region="UA"
+    )
+    assert (report.added, report.listed, report.rejected) == (2, 0, 1)
+    assert [(r.line, r.value) for r in report.rejects] == [(5, "x")]
+    entry = dnc.check_number(store, owner.project_id, "380930000050", region="UA")[1]
+    assert entry is not None
+    assert entry.reason == "просив не дзвонити"  # a reason is kept on one line
+
+
+class _Reads(io.BytesIO):
+    """A file that remembers the largest piece read from it at once."""
+
+    largest = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self.largest = max(self.largest, len(chunk))
+        return chunk
+
+    def read1(self, size: int = -1) -> bytes:
+        chunk = super().read1(size)
+        self.largest = max(self.largest, len(chunk))
+        return chunk
+
+
+def test_an_import_reads_the_file_a_piece_at_a_time(owner: Persona, store: Store) -> None:
+    # The old import read the whole file into memory, then its whole text.
+    numbers = b"".join(b"38093%07d\n" % i for i in range(1000))
+    data = _Reads(numbers + b",\n" * 200_000)
+
+    report = dnc_csv.import_csv(store, owner.project_id, data, source="cli", region="UA")
+
+    assert report.added == 1000
+    assert 0 < data.largest <= 64 * 1024
+    assert not data.closed  # the caller's file, theirs to close
+
+
 # --- the refusal at insert -------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@ transport), and the synchronous client against a real server process."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -110,6 +111,35 @@ async def test_add_rows_answers_per_row(owner_sdk: AsyncClient, owner: Persona) 
     assert result.results[2].error.code == "invalid_phone_number"
     row = await owner_sdk.get_row(owner.campaign_id, result.results[1].id or 0)
     assert (row.external_id, row.fields) == ("crm-7", {"city": "Київ"})
+
+
+async def test_the_dialers_fields_go_out_with_a_new_row_and_come_back_on_the_row(
+    owner_sdk: AsyncClient, owner: Persona
+) -> None:
+    consent = dt.datetime(2026, 11, 20, 10, 15, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    row = NewRow(
+        phones(1, 5)[0],
+        priority=7,
+        call_next=True,
+        tz="Europe/Kyiv",
+        consent_basis="opt-in form",
+        consent_at=consent,
+        consent_source="https://example.com/form",
+    )
+
+    result = await owner_sdk.add_rows(owner.campaign_id, [row, NewRow(phones(1, 6)[0])])
+
+    stored = await owner_sdk.get_row(owner.campaign_id, result.results[0].id or 0)
+    assert (stored.priority, stored.call_next, stored.tz) == (7, True, "Europe/Kyiv")
+    assert (stored.consent_basis, stored.consent_source) == (
+        "opt-in form",
+        "https://example.com/form",
+    )
+    assert stored.consent_at == consent
+    assert stored.final_state is None
+    assert stored.due_at is not None
+    plain = await owner_sdk.get_row(owner.campaign_id, result.results[1].id or 0)
+    assert (plain.priority, plain.call_next, plain.tz, plain.consent_at) == (0, False, None, None)
 
 
 async def test_a_repeated_idempotency_key_replays_the_first_answer(

@@ -130,3 +130,17 @@ async def test_a_stranger_sees_and_removes_nothing_of_the_owners_list(
     assert [e.phone_e164 for e in dnc.list_numbers(store, owner.project_id).items] == [
         "+380930000020"
     ]
+
+
+async def test_a_broken_file_is_refused_on_the_page_and_lists_nothing(
+    as_anna: httpx.AsyncClient, store: Store, owner: Persona
+) -> None:
+    page = await as_anna.get(DNC_PAGE)
+    refused = await as_anna.post(
+        f"{DNC_PAGE}/import",
+        data={"csrf_token": csrf_of(page.text)},
+        files={"file": ("dnc.csv", b'380930000031\n380930000032,"moved\n' + b"x\n" * 70_000)},
+    )
+    assert refused.status_code == 422
+    assert "Файл пошкоджено" in text_of(refused.text)
+    assert dnc.list_numbers(store, owner.project_id).items == []

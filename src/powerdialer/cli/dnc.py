@@ -179,14 +179,15 @@ def dnc_import(
     if file.stat().st_size > dnc_csv.MAX_IMPORT_BYTES:
         fail(f"{file} is larger than {dnc_csv.MAX_IMPORT_BYTES} bytes: split it.", EXIT_INPUT)
     settings = settings_for(database_url)
-    report = dnc_csv.import_csv(
-        _store(database_url, project_id),
-        project_id,
-        file.read_bytes(),
-        source="cli",
-        region=settings.default_region,
-        added_by=added_by,
-    )
+    with file.open("rb") as binary:
+        report = dnc_csv.import_csv(
+            _store(database_url, project_id),
+            project_id,
+            binary,
+            source="cli",
+            region=settings.default_region,
+            added_by=added_by,
+        )
     if as_json:
         emit_json(
             {

@@ -135,6 +135,14 @@ class Row:
     attempts: int = 0
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
+    priority: int = 0
+    call_next: bool = False
+    tz: str | None = None
+    consent_basis: str | None = None
+    consent_at: dt.datetime | None = None
+    consent_source: str | None = None
+    final_state: str | None = None
+    due_at: dt.datetime | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Row:
@@ -152,6 +160,14 @@ class Row:
             attempts=_int(data.get("attempts")),
             created_at=_time(data.get("created_at")),
             updated_at=_time(data.get("updated_at")),
+            priority=_int(data.get("priority")),
+            call_next=data.get("call_next") is True,
+            tz=_opt_str(data.get("tz")),
+            consent_basis=_opt_str(data.get("consent_basis")),
+            consent_at=_time(data.get("consent_at")),
+            consent_source=_opt_str(data.get("consent_source")),
+            final_state=_opt_str(data.get("final_state")),
+            due_at=_time(data.get("due_at")),
         )
 
 
@@ -181,12 +197,20 @@ def _cursor(value: object) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class NewRow:
-    """A row to send with ``add_rows`` (the bulk endpoint)."""
+    """A row to send with ``add_rows`` (the bulk endpoint).  The dialer's fields (``priority``,
+    ``call_next``, ``tz``, the consent) are sent only when set, so the server's defaults
+    apply otherwise; ``consent_at`` is sent as ISO 8601 and must carry its zone."""
 
     phone_number: str
     fio: str | None = None
     external_id: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
+    priority: int | None = None
+    call_next: bool | None = None
+    tz: str | None = None
+    consent_basis: str | None = None
+    consent_at: dt.datetime | None = None
+    consent_source: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"phone_number": self.phone_number}
@@ -196,6 +220,12 @@ class NewRow:
             body["external_id"] = self.external_id
         if self.fields:
             body["fields"] = self.fields
+        for name in ("priority", "call_next", "tz", "consent_basis", "consent_source"):
+            value = getattr(self, name)
+            if value is not None:
+                body[name] = value
+        if self.consent_at is not None:
+            body["consent_at"] = self.consent_at.isoformat()
         return body
 
 

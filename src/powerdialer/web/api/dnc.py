@@ -185,20 +185,22 @@ async def import_numbers(
     as `listed`)."""
     limit = min(services.settings.max_upload_bytes, dnc_csv.MAX_IMPORT_BYTES)
     received = await UploadForm(services.imports.new_upload, limit).receive(request)
+
+    def listed() -> dnc_csv.ImportReport:
+        with received.upload.path.open("rb") as file:
+            return dnc_csv.import_csv(
+                services.store,
+                auth.project_id,
+                file,
+                source="import",
+                region=services.settings.default_region,
+                added_by=added_by(auth),
+            )
+
     try:
-        data = await run_in_threadpool(received.upload.path.read_bytes)
+        report = await run_in_threadpool(listed)
     finally:
         received.upload.release()
-    report = await run_in_threadpool(
-        lambda: dnc_csv.import_csv(
-            services.store,
-            auth.project_id,
-            data,
-            source="import",
-            region=services.settings.default_region,
-            added_by=added_by(auth),
-        )
-    )
     return schemas.DncImportOut.of(report)
 
 

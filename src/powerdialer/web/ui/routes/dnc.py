@@ -97,17 +97,22 @@ async def import_numbers(request: Request, page: FormDep) -> Response:
         return await run_in_threadpool(
             lambda: render_dnc(page, status_code=422, import_error=error_text(page.i18n, error))
         )
-    data = await upload.read()
-    report = await run_in_threadpool(
-        lambda: dnc_csv.import_csv(
-            page.store,
-            page.project_id,
-            data,
-            source="import",
-            region=page.services.settings.default_region,
-            added_by=page.session.user.email,
+    try:
+        report = await run_in_threadpool(
+            lambda: dnc_csv.import_csv(
+                page.store,
+                page.project_id,
+                upload.file,  # spooled to disk past 1 MiB, and read from there a line at a time
+                source="import",
+                region=page.services.settings.default_region,
+                added_by=page.session.user.email,
+            )
         )
-    )
+    except ValidationError as exc:
+        refused = error_text(page.i18n, exc)
+        return await run_in_threadpool(
+            lambda: render_dnc(page, status_code=422, import_error=refused)
+        )
     rejects = [(r.line, r.value, error_text(page.i18n, r.error)) for r in report.rejects[:20]]
     return await run_in_threadpool(lambda: render_dnc(page, report=report, rejects=rejects))
 
