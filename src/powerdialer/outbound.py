@@ -1,6 +1,6 @@
 """Requests this service makes to addresses its users give it (webhooks, HTTP click-to-call,
-Kamailio's JSON-RPC): never to the inside of the network it runs in, unless the operator of the
-service allows it.
+Kamailio's JSON-RPC, the AMI and ESL connections to a PBX): never to the inside of the network
+it runs in, unless the operator of the service allows it.
 
 - ``check_url`` reads a URL a user gives (http or https, a host, no credentials) and raises a
   ``ValidationError`` naming the field;
@@ -15,7 +15,11 @@ service allows it.
   certificate of the name and ``Host`` is the name.  No redirects are followed, proxies from
   the environment are ignored, the connect and the whole exchange are bounded by timeouts,
   and at most ``max_bytes`` of the answer are read (a keep-alive receiver is not waited for
-  past its ``Content-Length``).
+  past its ``Content-Length``);
+- ``check_host`` is ``check_url``'s twin for a PBX's host name or address, resolved and
+  checked when it is saved, and ``open_connection`` the TCP connection to it (AMI, ESL): the
+  name resolved and every address checked at connect time, then the connection made to a
+  checked address, never to the name.
 """
 
 from __future__ import annotations
@@ -182,6 +186,34 @@ async def resolve(target: Target, policy: Policy) -> list[Address]:
                 f"{target.host} refused: {why} (allow it with POWERDIALER_OUTBOUND_ALLOW)"
             )
     return found
+
+
+async def check_host(host: str, port: int, policy: Policy, field_name: str) -> None:
+    """A host a user gave (a PBX's), resolved now: a ``ValidationError`` (``host_refused``,
+    naming ``field_name``) if it does not resolve or any address may not be reached."""
+    try:
+        await resolve(Target("tcp", host, port, "/"), policy)
+    except OutboundRefused as exc:
+        raise ValidationError(
+            f"{field_name} is refused: {exc}.", code="host_refused", field=field_name
+        ) from None
+
+
+async def open_connection(
+    host: str, port: int, policy: Policy, *, limit: int = 2**16
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A TCP connection to ``host``, resolved now with every address checked, made to the
+    checked addresses in turn (no second lookup: a name that later resolves inward is refused
+    at the next connect).  Raises ``OutboundRefused`` for a refused target, and the last
+    ``OSError`` when no address took the connection."""
+    addresses = await resolve(Target("tcp", host, port, "/"), policy)
+    failure: OSError = OSError(f"{host} has no address")
+    for address in addresses:
+        try:
+            return await asyncio.open_connection(str(address), port, limit=limit)
+        except OSError as exc:
+            failure = exc
+    raise failure
 
 
 def networks(blocks: Sequence[str]) -> tuple[Network, ...]:
