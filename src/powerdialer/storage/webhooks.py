@@ -423,9 +423,34 @@ def settle_delivered(
     return set(rows.scalars())
 
 
-def record_attempts(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(insert(webhook_attempts), list(rows))
+AttemptValues = tuple[int, int, int | None, int | None, str | None, str | None]
+"""An attempt: ``(project_id, delivery_id, status_code, response_ms, response_head,
+error)``."""
+
+
+@functools.cache
+def _attempts_sql(dialect: str, count: int) -> str:
+    p = PARAM[dialect]
+    one = f"({p}, {p}, {p}, {p}, {p}, {p}, {p})"
+    return (
+        "INSERT INTO webhook_attempts (project_id, delivery_id, status_code, "  # noqa: S608
+        f"response_ms, response_head, error, attempted_at) VALUES {', '.join([one] * count)}"
+    )
+
+
+def record_attempts(conn: Connection, rows: Sequence[AttemptValues], now: dt.datetime) -> None:
+    """A settle's attempts, all made at ``now``: multi-row ``VALUES`` through the driver."""
+    dialect = conn.dialect.name
+    when = stamp(dialect, now)
+    cur = cursor(conn)
+    start = 0
+    for size in chunk_sizes(len(rows)):
+        params: list[Any] = []
+        for attempt in rows[start : start + size]:
+            params.extend(attempt)
+            params.append(when)
+        cur.execute(_attempts_sql(dialect, size), params)
+        start += size
 
 
 def settle_delivery(conn: Connection, delivery_id: int, owner: str, values: dict[str, Any]) -> bool:
