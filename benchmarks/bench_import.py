@@ -14,7 +14,10 @@ Run: ``.venv/bin/python benchmarks/bench_import.py [--rows 1000000] [--mix mixed
    ``--side-by-side``: the import twice on the same server, into two empty campaigns, first
    alone and then with the probe, so the import's time alone, its time under live traffic
    and the idle latency all come from one run.
-4. With ``--baselines``, also times reader + validation (the worker's share) and
+4. ``--import-baseline 2500 [--per-row-webhook]``: ``rows.write.apply_imports`` alone on
+   SQLite in writes of that size, wall and CPU seconds (with ``--per-row-webhook`` once more
+   with a webhook asking for one ``row.added`` per row: the cost of the per-row events).
+   With ``--baselines``, also times reader + validation (the worker's share) and
    ``rows.write.write_rows`` alone on SQLite (the writer's share), each without the rest.
 5. Prints wall time (upload included), rows/s, the job's counters, and the peak RSS
    (``VmHWM``) of the server process and of its import worker child.
@@ -38,11 +41,13 @@ import httpx
 
 from powerdialer import campaigns, projects
 from powerdialer.errors import ValidationError
+from powerdialer.models import utcnow
 from powerdialer.reader.open import open_table
 from powerdialer.rows.models import ImportRow, NewRow
 from powerdialer.rows.validate import parse_import_row, parse_new_row
 from powerdialer.rows.write import ImportChunk, apply_imports, write_rows
 from powerdialer.storage import open_store
+from powerdialer.storage import webhooks as webhooks_sql
 
 PREFIXES = ("50", "63", "66", "67", "68", "73", "93", "95", "96", "97", "98", "99")
 CITIES = ("Київ", "Львів", "Одеса", "Харків", "Дніпро", "Запоріжжя", "Вінниця")
@@ -135,26 +140,39 @@ def writer_baseline(path: Path, folder: Path) -> float:
     return spent
 
 
-def import_baseline(path: Path, folder: Path, size: int) -> tuple[float, float]:
+def import_baseline(
+    path: Path, folder: Path, size: int, per_row_webhook: bool = False
+) -> tuple[float, float, float]:
     """The import's storing half as it is now: ``rows.write.apply_imports`` on ``ImportChunk``s of
     ``size`` rows (tuples, as the worker sends them), one transaction each, on a fresh SQLite
-    file; the seconds spent, and the seconds of the last fifth (a growing campaign)."""
-    store = open_store(f"sqlite:///{folder / f'import-{size}.db'}")
+    file; the seconds spent, the seconds of the last fifth (a growing campaign), and the CPU
+    seconds spent.  ``per_row_webhook``: the project has a webhook asking for one
+    ``row.added`` per row (each chunk then writes an event and a delivery per row stored)."""
+    name = f"import-{size}{'-hooked' if per_row_webhook else ''}.db"
+    store = open_store(f"sqlite:///{folder / name}")
     project = projects.create_project(store, "Writer")
     campaign = campaigns.create_campaign(store, project.id, "Writer")
+    if per_row_webhook:
+        store.write(
+            lambda conn: webhooks_sql.create_subscription(
+                conn, project.id, "https://crm.example/hook", ["row.added"], True,
+                "whsec_" + "A" * 44, utcnow(),
+            )
+        )  # fmt: skip
     rows = list(import_rows(path))
-    spent, times = 0.0, []
+    spent, cpu, times = 0.0, 0.0, []
     with store.engine.connect() as conn:
         conn = conn.execution_options(sqlite_begin="IMMEDIATE")
         for start in range(0, len(rows), size):
             item = ImportChunk(project.id, campaign.id, rows[start : start + size])
-            started = time.perf_counter()
+            started, used = time.perf_counter(), time.process_time()
             with conn.begin():
                 apply_imports(conn, [item])
             times.append(time.perf_counter() - started)
+            cpu += time.process_time() - used
             spent += times[-1]
     store.dispose()
-    return spent, sum(times[-len(times) // 5 :])
+    return spent, sum(times[-len(times) // 5 :]), cpu
 
 
 def descendants(pid: int) -> list[int]:
@@ -237,6 +255,11 @@ def main() -> None:
         metavar="ROWS",
         help="also time rows.write.apply_imports alone on SQLite, with writes of these sizes",
     )
+    parser.add_argument(
+        "--per-row-webhook",
+        action="store_true",
+        help="with --import-baseline: each size also with a per-row row.added webhook",
+    )
     parser.add_argument("--no-server", action="store_true", help="baselines only")
     parser.add_argument(
         "--no-probe",
@@ -262,11 +285,14 @@ def main() -> None:
         write_s = writer_baseline(path, tmp)
         print(f"write_rows alone (SQLite): {write_s:.2f} s, {records / write_s:,.0f} rows/s")
     for size in args.import_baseline or ():
-        spent, tail = import_baseline(path, tmp, size)
-        print(
-            f"apply_imports alone (SQLite, {size:,}-row writes): {spent:.2f} s, "
-            f"{records / spent:,.0f} rows/s (last fifth of the rows: {tail:.2f} s)"
-        )
+        for hooked in (False, True) if args.per_row_webhook else (False,):
+            spent, tail, cpu = import_baseline(path, tmp, size, hooked)
+            what = ", a per-row row.added webhook" if hooked else ""
+            print(
+                f"apply_imports alone (SQLite, {size:,}-row writes{what}): {spent:.2f} s, "
+                f"{records / spent:,.0f} rows/s (last fifth of the rows: {tail:.2f} s), "
+                f"CPU {cpu:.2f} s"
+            )
     if args.no_server:
         return
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import ipaddress
 import os
 
 import pytest
@@ -16,6 +17,7 @@ from tests.telephony_fakes import Fake, Handler, fake_server
 Reader, Writer = asyncio.StreamReader, asyncio.StreamWriter
 
 pytestmark = pytest.mark.anyio
+LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
 BANNER = b"Asterisk Call Manager/7.0.3\r\n"
 
@@ -33,6 +35,7 @@ def originator(port: int, **changes: object) -> AmiOriginator:
         "context": "from-internal",
         "caller_id": "+380441234567",
         "timeout": 5.0,
+        "allow": LOOPBACK,  # the fake PBX is on 127.0.0.1: allowed, as a LAN PBX must be
     }
     values.update(changes)
     return AmiOriginator(**values)  # type: ignore[arg-type]
@@ -205,3 +208,25 @@ async def test_the_operator_channels_hangup_cause_is_told_with_the_reason() -> N
         )
     assert not result.ok
     assert result.message == "Asterisk: the operator's phone is busy (User busy)"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+async def test_an_inward_host_not_allowed_is_refused_before_connecting(host: str) -> None:
+    # "localhost" is a name resolved at connect time: what it resolves to is checked then.
+    async with fake_server(ami_pbx()) as fake:
+        result = await originator(fake.port, host=host, allow=()).originate(
+            operator="101", destination="+380931234567", now=NOW
+        )
+    assert not result.ok
+    assert result.message.startswith(f"Asterisk at {host}:{fake.port}: {host} refused: ")
+    assert "loopback" in result.message
+    assert "POWERDIALER_OUTBOUND_ALLOW" in result.message
+    assert fake.received == []  # nothing was sent: the connection was never made
+
+
+async def test_an_allowed_name_is_connected_to_at_its_checked_address() -> None:
+    async with fake_server(ami_pbx()) as fake:
+        result = await originator(fake.port, host="localhost").originate(
+            operator="101", destination="+380931234567", now=NOW
+        )
+    assert result.ok, result.message

@@ -35,7 +35,9 @@ VENDOR = {
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return dataclasses.replace(settings, secret_key=KEY, outbound_allow=("127.0.0.1/32",))
+    # 10.0.0.0/8: the LAN the tests' PBX (10.0.0.5) is on, allowed as its operator would.
+    allow = ("127.0.0.1/32", "10.0.0.0/8")
+    return dataclasses.replace(settings, secret_key=KEY, outbound_allow=allow)
 
 
 async def put(client: httpx.AsyncClient, persona: Persona, body: dict[str, Any]) -> httpx.Response:
@@ -193,6 +195,44 @@ async def test_ami_and_esl_take_their_defaults(client: httpx.AsyncClient, owner:
         "default",
     )
     assert found["pbx_username"] is None
+
+
+AMI = {"method": "ami", "pbx_username": "pd", "pbx_context": "from-internal", "pbx_secret": "s"}
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        ({**AMI, "pbx_host": "192.168.1.5"}, "192.168.1.5 is a private address"),
+        ({**AMI, "pbx_host": "169.254.169.254"}, "cloud metadata address"),
+        ({"method": "esl", "pbx_host": "127.0.0.2", "pbx_secret": "s"}, "loopback"),
+        ({"method": "esl", "pbx_host": "pbx.invalid", "pbx_secret": "s"}, "does not resolve"),
+    ],
+)
+async def test_a_pbx_host_outside_the_allowed_networks_is_refused_and_nothing_is_stored(
+    client: httpx.AsyncClient, owner: Persona, store: Store, body: dict[str, Any], why: str
+) -> None:
+    answer = await put(client, owner, body)
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert (error["code"], error["field"]) == ("host_refused", "pbx_host")
+    assert why in error["message"]
+    assert store.read(lambda c: c.execute(select(telephony_settings)).first()) is None
+
+
+async def test_a_lan_pbx_is_refused_until_its_network_is_allowed(
+    started_app: StartApp, owner: Persona
+) -> None:
+    body = {**AMI, "pbx_host": "10.0.0.5"}
+    async with started_app(secret_key=KEY, outbound_allow=()) as app, client_of(app) as client:
+        refused = await put(client, owner, body)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "host_refused"
+    allowed = ("10.0.0.0/8",)
+    async with started_app(secret_key=KEY, outbound_allow=allowed) as app, client_of(app) as client:
+        saved = await put(client, owner, body)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["pbx_host"] == "10.0.0.5"
 
 
 async def test_extensions_are_per_member_and_per_project(

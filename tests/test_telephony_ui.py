@@ -161,3 +161,14 @@ async def test_the_page_speaks_three_languages(
     page = await as_anna.get(f"{PAGE}?lang={lang}")
     assert page.status_code == 200
     assert f"<h1>{title}</h1>" in page.text
+
+
+async def test_a_lan_pbx_not_allowed_is_refused_in_words_that_say_what_to_allow(
+    as_anna: httpx.AsyncClient, owner: Persona, store: Store
+) -> None:
+    ami = {"method": "ami", "pbx_host": "10.0.0.5", "pbx_username": "pd", "pbx_secret": "s"}
+    answer = await post(as_anna, PAGE, {**ami, "pbx_context": "from-internal"})
+    assert answer.status_code == 422
+    assert "POWERDIALER_OUTBOUND_ALLOW" in text_of(answer.text)
+    assert 'value="10.0.0.5"' in answer.text
+    assert telephony.load(store, owner.project_id).method is Method.LINK

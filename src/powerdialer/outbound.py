@@ -1,6 +1,6 @@
 """Requests this service makes to addresses its users give it (webhooks, HTTP click-to-call,
-Kamailio's JSON-RPC): never to the inside of the network it runs in, unless the operator of the
-service allows it.
+Kamailio's JSON-RPC, the AMI and ESL connections to a PBX): never to the inside of the network
+it runs in, unless the operator of the service allows it.
 
 - ``check_url`` reads a URL a user gives (http or https, a host, no credentials) and raises a
   ``ValidationError`` naming the field;
@@ -12,10 +12,19 @@ service allows it.
 - ``request`` (and ``post``) resolve the host *at send time* and check the addresses in the
   resolver that aiohttp asks, so the connection is made to the checked address itself and
   nothing resolves the name a second time (DNS rebinding), while TLS still verifies the
-  certificate of the name and ``Host`` is the name.  No redirects are followed, proxies from
-  the environment are ignored, the connect and the whole exchange are bounded by timeouts,
-  and at most ``max_bytes`` of the answer are read (a keep-alive receiver is not waited for
-  past its ``Content-Length``).
+  certificate of the name and ``Host`` is the name.  ``Client`` does the same over kept-alive
+  connections (the webhook sender): each connection it opens is to addresses checked then.
+  No redirects are followed, proxies from the environment are ignored, the connect and the
+  whole exchange are bounded by timeouts, and at most ``max_bytes`` of the answer are read
+  (a keep-alive receiver is not waited for past its ``Content-Length``);
+- ``check_host`` is ``check_url``'s twin for a PBX's host name or address, resolved and
+  checked when it is saved, and ``open_connection`` the TCP connection to it (AMI, ESL): the
+  name resolved and every address checked at connect time, then the connection made to a
+  checked address, never to the name.
+
+Past 300 lines on purpose: every way out (a URL's request, the kept-alive client, a PBX's TCP
+connection) and the one check they share are in one module, so a reader sees that none of
+them goes around it.
 """
 
 from __future__ import annotations
@@ -184,6 +193,34 @@ async def resolve(target: Target, policy: Policy) -> list[Address]:
     return found
 
 
+async def check_host(host: str, port: int, policy: Policy, field_name: str) -> None:
+    """A host a user gave (a PBX's), resolved now: a ``ValidationError`` (``host_refused``,
+    naming ``field_name``) if it does not resolve or any address may not be reached."""
+    try:
+        await resolve(Target("tcp", host, port, "/"), policy)
+    except OutboundRefused as exc:
+        raise ValidationError(
+            f"{field_name} is refused: {exc}.", code="host_refused", field=field_name
+        ) from None
+
+
+async def open_connection(
+    host: str, port: int, policy: Policy, *, limit: int = 2**16
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A TCP connection to ``host``, resolved now with every address checked, made to the
+    checked addresses in turn (no second lookup: a name that later resolves inward is refused
+    at the next connect).  Raises ``OutboundRefused`` for a refused target, and the last
+    ``OSError`` when no address took the connection."""
+    addresses = await resolve(Target("tcp", host, port, "/"), policy)
+    failure: OSError = OSError(f"{host} has no address")
+    for address in addresses:
+        try:
+            return await asyncio.open_connection(str(address), port, limit=limit)
+        except OSError as exc:
+            failure = exc
+    raise failure
+
+
 def networks(blocks: Sequence[str]) -> tuple[Network, ...]:
     """CIDR blocks as networks (already checked when the settings were read)."""
     return tuple(ipaddress.ip_network(block, strict=False) for block in blocks)
@@ -215,6 +252,78 @@ class _CheckedResolver(AbstractResolver):
         return None
 
 
+class Client:
+    """Requests over kept-alive connections (the webhook sender's: one connection a receiver,
+    not one a delivery).  A connection is only ever opened to addresses resolved and checked
+    at that moment (``_CheckedResolver``), so reusing it sends to an address that was checked;
+    a name that later resolves inward is refused at the next connection it needs.  Idle
+    connections are closed after ``keepalive`` seconds.  Make it inside the event loop that
+    uses it; ``close`` when done."""
+
+    def __init__(self, policy: Policy, *, keepalive: float = 15.0) -> None:
+        self.policy = policy
+        connector = aiohttp.TCPConnector(
+            resolver=_CheckedResolver(policy), use_dns_cache=False, keepalive_timeout=keepalive
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(
+                total=policy.timeout, sock_connect=policy.connect_timeout
+            ),
+            trust_env=False,
+        )
+
+    async def close(self) -> None:
+        await self._session.close()
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]],
+        data: bytes | str | Mapping[str, str] | None = None,
+        json: Any = None,
+    ) -> Answer:
+        """One request to ``url``.  Raises ``OutboundRefused`` with the reason: a refused
+        target, a connection that failed, no answer within the timeout."""
+        policy = self.policy
+        try:
+            target = check_url(url)
+        except ValidationError as exc:
+            raise OutboundRefused(str(exc)) from None
+        literal = _literal(target.host)
+        if literal is not None:  # aiohttp connects to an address literal without asking
+            await resolve(target, policy)
+        started = time.monotonic()
+        try:
+            async with self._session.request(
+                method, url, data=data, json=json, headers=dict(headers), allow_redirects=False
+            ) as answer:
+                body = b""
+                while len(body) < policy.max_bytes:
+                    part = await answer.content.read(policy.max_bytes - len(body))
+                    if not part:
+                        break
+                    body += part
+                elapsed = int((time.monotonic() - started) * 1000)
+                found = {name.lower(): value for name, value in answer.headers.items()}
+                return Answer(answer.status, body, found, elapsed)
+        except OutboundRefused:
+            raise
+        except TimeoutError:
+            raise OutboundRefused(f"no answer within {policy.timeout:g} seconds") from None
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, OutboundRefused):
+                raise exc.os_error from None
+            raise OutboundRefused(f"could not connect ({exc.os_error.strerror or exc})") from None
+        except aiohttp.ClientError as exc:
+            raise OutboundRefused(f"the request failed ({type(exc).__name__})") from None
+
+    async def post(self, url: str, body: bytes, headers: Iterable[tuple[str, str]]) -> Answer:
+        return await self.request("POST", url, headers=headers, data=body)
+
+
 async def request(
     method: str,
     url: str,
@@ -224,44 +333,14 @@ async def request(
     data: bytes | str | Mapping[str, str] | None = None,
     json: Any = None,
 ) -> Answer:
-    """One request to ``url`` on addresses checked now.  Raises ``OutboundRefused`` with the
-    reason: a refused target, a connection that failed, no answer within the timeout."""
+    """One request to ``url`` on addresses checked now, on a connection of its own (click-to-
+    call, Kamailio).  Raises ``OutboundRefused`` with the reason: a refused target, a
+    connection that failed, no answer within the timeout."""
+    client = Client(policy)
     try:
-        target = check_url(url)
-    except ValidationError as exc:
-        raise OutboundRefused(str(exc)) from None
-    literal = _literal(target.host)
-    if literal is not None:  # aiohttp connects to an address literal without asking
-        await resolve(target, policy)
-    connector = aiohttp.TCPConnector(resolver=_CheckedResolver(policy), use_dns_cache=False)
-    limit = aiohttp.ClientTimeout(total=policy.timeout, sock_connect=policy.connect_timeout)
-    started = time.monotonic()
-    try:
-        async with (
-            aiohttp.ClientSession(connector=connector, timeout=limit, trust_env=False) as session,
-            session.request(
-                method, url, data=data, json=json, headers=dict(headers), allow_redirects=False
-            ) as answer,
-        ):
-            body = b""
-            while len(body) < policy.max_bytes:
-                part = await answer.content.read(policy.max_bytes - len(body))
-                if not part:
-                    break
-                body += part
-            elapsed = int((time.monotonic() - started) * 1000)
-            found = {name.lower(): value for name, value in answer.headers.items()}
-            return Answer(answer.status, body, found, elapsed)
-    except OutboundRefused:
-        raise
-    except TimeoutError:
-        raise OutboundRefused(f"no answer within {policy.timeout:g} seconds") from None
-    except aiohttp.ClientConnectorError as exc:
-        if isinstance(exc.os_error, OutboundRefused):
-            raise exc.os_error from None
-        raise OutboundRefused(f"could not connect ({exc.os_error.strerror or exc})") from None
-    except aiohttp.ClientError as exc:
-        raise OutboundRefused(f"the request failed ({type(exc).__name__})") from None
+        return await client.request(method, url, headers=headers, data=data, json=json)
+    finally:
+        await client.close()
 
 
 async def post(url: str, body: bytes, headers: Iterable[tuple[str, str]], policy: Policy) -> Answer:

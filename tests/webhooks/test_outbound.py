@@ -10,6 +10,7 @@ import pytest
 
 from powerdialer.errors import ValidationError
 from powerdialer.outbound import (
+    Client,
     OutboundRefused,
     Policy,
     check_url,
@@ -143,3 +144,62 @@ async def test_a_keep_alive_receiver_is_not_waited_for_past_its_content_length()
         server.close()
     assert answer.status == 200
     assert answer.body == b"ok"
+
+
+async def _keep_alive_server(answer: bytes) -> tuple[asyncio.Server, int, list[int]]:
+    """A server that answers every request of a connection; ``counts`` has one entry per
+    connection: how many requests it carried."""
+    counts: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        counts.append(0)
+        mine = len(counts) - 1
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                )
+                await reader.readexactly(length)
+                counts[mine] += 1
+                writer.write(answer)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1], counts
+
+
+async def test_the_client_reuses_a_connection_it_opened_to_a_checked_address() -> None:
+    server, port, counts = await _keep_alive_server(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    )
+    client = Client(Policy(allow=parse_allow("127.0.0.1/32"), timeout=2.0))
+    try:
+        for _ in range(3):
+            answer = await client.post(f"http://127.0.0.1:{port}/h", b"{}", [])
+            assert (answer.status, answer.body) == (200, b"ok")
+        # Refused before any connection, kept or new, whatever the client holds.
+        with pytest.raises(OutboundRefused, match="loopback"):
+            await client.post(f"http://127.0.0.2:{port}/h", b"{}", [])
+    finally:
+        await client.close()
+        server.close()
+    assert counts == [3]  # one connection, three deliveries
+
+
+async def test_an_answer_cut_at_the_cap_does_not_spoil_the_next_request() -> None:
+    big = b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n" + b"x" * 5000
+    server, port, counts = await _keep_alive_server(big)
+    client = Client(Policy(allow=parse_allow("127.0.0.1/32"), max_bytes=100, timeout=2.0))
+    try:
+        for _ in range(2):
+            answer = await client.post(f"http://127.0.0.1:{port}/h", b"{}", [])
+            assert (answer.status, answer.body) == (200, b"x" * 100)
+    finally:
+        await client.close()
+        server.close()
+    assert sum(counts) == 2  # the unread rest is not taken for the next answer

@@ -1,5 +1,7 @@
 """The webhook events of an import job that has just ended (``import.finished``, and
-``row.added`` with its counts), written in the transaction that ends it."""
+``row.added`` with its counts for webhooks without the per-row flag), written in the
+transaction that ends it.  A per-row webhook's ``row.added`` events were written with the
+rows, chunk by chunk (``rows.write.apply_imports``)."""
 
 from __future__ import annotations
 
@@ -44,5 +46,6 @@ def finished(conn: Connection, project_id: int, job_id: int, now: dt.datetime) -
     ]
     if job.inserted or job.updated:
         data = events.rows_data(job.campaign_id, job.source, job_id=job.id, **counts)
-        found.append(outbox.Event(project_id, events.ROW_ADDED, data))
+        # per_row=False: a per-row webhook got one row.added per row as the chunks were stored.
+        found.append(outbox.Event(project_id, events.ROW_ADDED, data, per_row=False))
     outbox.emit(conn, found, now)

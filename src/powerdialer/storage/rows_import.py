@@ -10,6 +10,10 @@ tests/test_import_jobs.py).  The rest of a chunk are duplicates, of the campaign
 earlier rows of the same chunk: with DO NOTHING a later row meets the one just inserted, on
 both databases, so the file's first row of a number is the one kept.
 
+``inserted_ids`` is the same insert with ``RETURNING id``, for a job whose project has a
+webhook asking for one ``row.added`` per row (``webhooks.outbox.emit_rows``): only then are
+the new rows' ids read back.
+
 A row is ``(fio, phone_raw, phone_e164, external_id, extra)`` with ``extra`` already the JSON
 text of the custom fields (or ``None``): the worker child builds it on its own core.
 """
@@ -40,13 +44,14 @@ _COLUMNS = (
 
 
 @functools.cache
-def _sqlite_sql(count: int) -> str:
+def _sqlite_sql(count: int, returning: bool = False) -> str:
     # A row's own values are anonymous "?": SQLite numbers each one after the largest so far
     # (5, 6, …), so they bind in order, and only ?1-?4 are named.  Numbering all of them
     # (?5 … ?20484) made every bind look its name up in a list as long as the statement:
     # 25 % of the whole insert (benchmarks/results/import.md).
     values = ", ".join(["(?1, ?2, ?3, ?4, ?4, ?4, 0, ?, ?, ?, ?, ?)"] * count)
-    return f"INSERT INTO campaign_rows ({_COLUMNS}) VALUES {values} {_CONFLICT}"  # noqa: S608
+    tail = " RETURNING id" if returning else ""
+    return f"INSERT INTO campaign_rows ({_COLUMNS}) VALUES {values} {_CONFLICT}{tail}"  # noqa: S608
 
 
 # PostgreSQL: the rows go by ``COPY`` into a staging table of this connection (TEMP, so no
@@ -87,20 +92,50 @@ def insert_skipping(
     """Insert ``rows`` in the caller's transaction, leaving alone every number already in the
     campaign (or earlier in ``rows``); how many were inserted.  ``head`` is ``(project_id,
     campaign_id, source)``; the caller has checked and locked the campaign."""
+    return _insert(conn, head, rows, now, returning=False)[0]
+
+
+def inserted_ids(
+    conn: Connection,
+    head: tuple[int, int, str],
+    rows: Sequence[ImportRow],
+    now: dt.datetime,
+) -> list[int]:
+    """``insert_skipping`` that answers the ids of the rows inserted, in the file's order."""
+    return _insert(conn, head, rows, now, returning=True)[1]
+
+
+def _insert(
+    conn: Connection,
+    head: tuple[int, int, str],
+    rows: Sequence[ImportRow],
+    now: dt.datetime,
+    *,
+    returning: bool,
+) -> tuple[int, list[int]]:
     if not rows:
-        return 0
+        return 0, []
     dialect = conn.dialect.name
     when = stamp(dialect, now)
     cur = cursor(conn)
+    ids: list[int] = []
     if dialect == "postgresql":
         _copy_postgresql(cur, rows)
-        cur.execute(_PG_MERGE, [*head, when, when, when])
-        return int(cur.rowcount)
+        cur.execute(_PG_MERGE + (" RETURNING id" if returning else ""), [*head, when, when, when])
+        if not returning:
+            return int(cur.rowcount), ids
+        ids = sorted(row[0] for row in cur.fetchall())  # ids follow the file's order
+        return len(ids), ids
     inserted = 0
     for start in range(0, len(rows), _SQLITE_ROWS):
         part = rows[start : start + _SQLITE_ROWS]
         params: list[Any] = [*head, when]
         params.extend(chain.from_iterable(part))
-        cur.execute(_sqlite_sql(len(part)), params)
-        inserted += cur.rowcount
-    return inserted
+        cur.execute(_sqlite_sql(len(part), returning), params)
+        if returning:
+            found = sorted(row[0] for row in cur.fetchall())
+            ids.extend(found)
+            inserted += len(found)
+        else:
+            inserted += cur.rowcount
+    return inserted, ids

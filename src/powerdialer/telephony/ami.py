@@ -4,7 +4,8 @@ answer, send it to ``Exten`` (the contact's number) in the project's ``Context``
 A small asyncio client of our own (about the size of the protocol we speak): the maintained
 Python AMI libraries are thin (panoramisk's last release is from 2021) and would bring an
 event loop policy and a reconnecting manager we do not want for one action a call.  One TCP
-connection a call:
+connection a call, to the host resolved at connect time with every address checked
+(:func:`powerdialer.outbound.open_connection`: an inward address only if ``allow`` has it):
 
 1. read the banner (``Asterisk Call Manager/…``);
 2. ``Action: Login`` (``Username``, ``Secret``, ``Events: call``): ``Response: Success``, or
@@ -30,6 +31,7 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 
+from powerdialer import outbound
 from powerdialer.telephony.base import CallResult
 
 # OriginateResponse's Reason: Asterisk's control frame of the operator's leg.
@@ -82,6 +84,9 @@ class AmiOriginator:
     channel: str = "PJSIP/{extension}"  # the operator's channel, from their extension
     caller_id: str | None = None
     timeout: float = 30.0  # the whole exchange, the operator's ringing included
+    # The networks ``host`` may be in besides public ones (POWERDIALER_OUTBOUND_ALLOW): a PBX
+    # on the LAN needs its block listed; checked after resolving, at every connect.
+    allow: tuple[outbound.Network, ...] = ()
 
     async def originate(self, *, operator: str, destination: str, now: dt.datetime) -> CallResult:
         try:
@@ -96,11 +101,16 @@ class AmiOriginator:
                 message=f"Asterisk at {self.host}:{self.port} was not reached "
                 f"({exc.strerror or type(exc).__name__})",
             )
+        except outbound.OutboundRefused as exc:
+            return CallResult(ok=False, message=f"Asterisk at {self.host}:{self.port}: {exc}")
         except ProtocolError as exc:
             return CallResult(ok=False, message=f"Asterisk: {exc}")
 
     async def _originate(self, operator: str, destination: str) -> CallResult:
-        reader, writer = await asyncio.open_connection(self.host, self.port, limit=MAX_LINE * 2)
+        policy = outbound.Policy(allow=self.allow, connect_timeout=self.timeout)
+        reader, writer = await outbound.open_connection(
+            self.host, self.port, policy, limit=MAX_LINE * 2
+        )
         try:
             banner = await reader.readline()
             if not banner.startswith(b"Asterisk Call Manager"):

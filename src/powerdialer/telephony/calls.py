@@ -78,6 +78,7 @@ def originator_for(
             channel=found.pbx_channel or "PJSIP/{extension}",
             caller_id=found.caller_id,
             timeout=timeout,
+            allow=tuple(allow),
         )
     if found.method is Method.ESL:
         return EslOriginator(
@@ -88,6 +89,7 @@ def originator_for(
             channel=found.pbx_channel or "user/{extension}",
             caller_id=found.caller_id,
             timeout=timeout,
+            allow=tuple(allow),
         )
     if found.method is Method.KAMAILIO:
         url = found.kamailio_url or ""

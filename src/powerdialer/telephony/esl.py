@@ -3,7 +3,8 @@ the channel template), and once they answer, send the call to the contact's numb
 project's dialplan context.
 
 A small asyncio client of our own, for the same reasons as :mod:`.ami` (greenswitch needs
-gevent; the rest are unmaintained).  One TCP connection a call:
+gevent; the rest are unmaintained).  One TCP connection a call, to a checked address as in
+:mod:`.ami`:
 
 1. the server greets with ``Content-Type: auth/request``;
 2. ``auth <password>``: ``Reply-Text: +OK accepted``, or ``-ERR invalid``;
@@ -24,6 +25,7 @@ import contextlib
 import datetime as dt
 from dataclasses import dataclass
 
+from powerdialer import outbound
 from powerdialer.telephony.ami import MAX_LINE, ProtocolError
 from powerdialer.telephony.base import CallResult
 
@@ -84,6 +86,9 @@ class EslOriginator:
     channel: str = "user/{extension}"
     caller_id: str | None = None
     timeout: float = 30.0  # the whole exchange, the operator's ringing included
+    # The networks ``host`` may be in besides public ones (POWERDIALER_OUTBOUND_ALLOW): a PBX
+    # on the LAN needs its block listed; checked after resolving, at every connect.
+    allow: tuple[outbound.Network, ...] = ()
 
     def command(self, operator: str, destination: str) -> str:
         ring = max(1, int(self.timeout) - 1)
@@ -106,11 +111,16 @@ class EslOriginator:
                 message=f"FreeSWITCH at {self.host}:{self.port} was not reached or hung up "
                 f"({getattr(exc, 'strerror', None) or type(exc).__name__})",
             )
+        except outbound.OutboundRefused as exc:
+            return CallResult(ok=False, message=f"FreeSWITCH at {self.host}:{self.port}: {exc}")
         except ProtocolError as exc:
             return CallResult(ok=False, message=f"FreeSWITCH: {exc}")
 
     async def _originate(self, operator: str, destination: str) -> CallResult:
-        reader, writer = await asyncio.open_connection(self.host, self.port, limit=MAX_LINE * 2)
+        policy = outbound.Policy(allow=self.allow, connect_timeout=self.timeout)
+        reader, writer = await outbound.open_connection(
+            self.host, self.port, policy, limit=MAX_LINE * 2
+        )
         try:
             greeting, _ = await read_message(reader)
             if greeting.get("content-type") != "auth/request":

@@ -3,8 +3,10 @@ that way, and each member's own extension for server-side originate.
 
 - :func:`screen_settings`: what the operator's screen is told (no secrets, ever);
 - :func:`load`: the settings as an owner sees them (secrets masked: only whether one is set);
-- :func:`save`: validated (each refusal names its field), secrets sealed with the server's
-  key (:mod:`.secrets`), written through the group-commit writer (``SaveTelephony``);
+- :func:`save`: validated (each refusal names its field; an AMI or ESL host is resolved and
+  refused if it is inward and not allowed, as :mod:`powerdialer.outbound` does), secrets
+  sealed with the server's key (:mod:`.secrets`), written through the group-commit writer
+  (``SaveTelephony``);
 - :func:`secrets_of`: the secrets opened, for an originator only;
 - :func:`set_extension` / :func:`members`: the members' extensions.
 
@@ -23,6 +25,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection
 
+from powerdialer import outbound
 from powerdialer.errors import NotFound
 from powerdialer.errors import PowerDialerError as PowerDialerError
 from powerdialer.storage import Store
@@ -229,9 +232,16 @@ async def save(
     *,
     http_secret: str | None = None,
     pbx_secret: str | None = None,
+    allow: Sequence[outbound.Network] = (),
     now: dt.datetime,
 ) -> TelephonySettings:
+    """Check and store the settings.  An AMI or ESL host is resolved now and refused
+    (``host_refused`` on ``pbx_host``) if an address is not public and not in ``allow``
+    (``POWERDIALER_OUTBOUND_ALLOW``); it is checked again at every connect."""
     values = check(asked)
+    if values["method"] in (Method.AMI.value, Method.ESL.value):
+        policy = outbound.Policy(allow=tuple(allow))
+        await outbound.check_host(values["pbx_host"], values["pbx_port"], policy, "pbx_host")
     sealed: list[tuple[str, str | None]] = []
     for column, secret in (("http_secret", http_secret), ("pbx_secret", pbx_secret)):
         if secret is None or secret == "":

@@ -30,9 +30,11 @@ from powerdialer.webhooks import events
 TTL = 1.0  # seconds a cached view of the subscriptions is used
 
 _lock = threading.Lock()
-_cache: weakref.WeakKeyDictionary[Engine, tuple[float, dict[int, frozenset[str]]]] = (
-    weakref.WeakKeyDictionary()
-)
+View = dict[int, tuple[frozenset[str], frozenset[str]]]
+"""Per project with an enabled subscription: the types asked for, and those a per-row
+subscription asks for."""
+_cache: weakref.WeakKeyDictionary[Engine, tuple[float, View]] = weakref.WeakKeyDictionary()
+_NONE: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +51,7 @@ class Event:
     subscription_id: int | None = None
 
 
-def _view(conn: Connection, clock: Callable[[], float]) -> dict[int, frozenset[str]]:
+def _view(conn: Connection, clock: Callable[[], float]) -> View:
     engine = conn.engine
     now = clock()
     with _lock:
@@ -63,11 +65,17 @@ def _view(conn: Connection, clock: Callable[[], float]) -> dict[int, frozenset[s
 
 
 def wants(
-    conn: Connection, project_id: int, kind: str, clock: Callable[[], float] = time.monotonic
+    conn: Connection,
+    project_id: int,
+    kind: str,
+    clock: Callable[[], float] = time.monotonic,
+    *,
+    per_row: bool = False,
 ) -> bool:
-    """Whether the project has an enabled subscription for ``kind`` (cached: see above)."""
-    types = _view(conn, clock).get(project_id)
-    return types is not None and kind in types
+    """Whether the project has an enabled subscription for ``kind`` (``per_row``: one with
+    the per-row flag; cached: see above)."""
+    every, by_row = _view(conn, clock).get(project_id, _NONE)
+    return kind in (by_row if per_row else every)
 
 
 def forget(engine: Engine) -> None:
@@ -83,13 +91,13 @@ def emit(conn: Connection, found: Sequence[Event], now: dt.datetime) -> list[str
     asked = [
         e
         for e in found
-        if e.subscription_id is not None or e.type in view.get(e.project_id, frozenset())
+        if e.subscription_id is not None or e.type in view.get(e.project_id, _NONE)[0]
     ]
     if not asked:
         return []
     subscriptions = sql.enabled_of(conn, {e.project_id for e in asked})
-    written: list[dict[str, Any]] = []
-    queued: list[dict[str, Any]] = []
+    written: list[sql.EventValues] = []
+    queued: list[sql.DeliveryValues] = []
     for event in asked:
         targets = [
             sub_id
@@ -105,26 +113,37 @@ def emit(conn: Connection, found: Sequence[Event], now: dt.datetime) -> list[str
             continue
         event_id = events.new_event_id()
         body = events.body(event_id, event.type, event.project_id, now, event.data)
-        written.append(
-            {
-                "id": event_id,
-                "project_id": event.project_id,
-                "type": event.type,
-                "created_at": now,
-                "body": body,
-            }
-        )
-        for sub_id in targets:
-            queued.append(
-                {
-                    "project_id": event.project_id,
-                    "subscription_id": sub_id,
-                    "event_id": event_id,
-                    "status": sql.PENDING,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                }
-            )
-    sql.insert_outbox(conn, written, queued)
-    return [w["id"] for w in written]
+        written.append((event_id, event.project_id, event.type, body))
+        queued.extend((event.project_id, sub_id, event_id) for sub_id in targets)
+    sql.insert_outbox(conn, written, queued, now)
+    return [w[0] for w in written]
+
+
+def emit_rows(
+    conn: Connection,
+    project_id: int,
+    campaign_id: int,
+    source: str,
+    job_id: int | None,
+    stored: Sequence[tuple[int, bool]],
+    now: dt.datetime,
+) -> int:
+    """One ``row.added`` per row in ``stored`` (``(row_id, inserted)``, else updated) for
+    the project's per-row subscriptions, in the caller's transaction: an import chunk's,
+    written set-based (one body template, ids from one random read, multi-row inserts);
+    how many events were written."""
+    if not stored:
+        return 0
+    targets = [
+        sub_id
+        for sub_id, _project, types, per_row in sql.enabled_of(conn, {project_id})
+        if per_row and events.ROW_ADDED in types
+    ]
+    if not targets:
+        return 0
+    ids = events.new_event_ids(len(stored))
+    bodies = events.row_bodies(ids, stored, project_id, now, campaign_id, source, job_id)
+    written = [(i, project_id, events.ROW_ADDED, b) for i, b in zip(ids, bodies, strict=True)]
+    queued = [(project_id, sub_id, event_id) for event_id in ids for sub_id in targets]
+    sql.insert_outbox(conn, written, queued, now)
+    return len(written)

@@ -4,10 +4,12 @@ commit (docs/webhooks.md).
 Each ``tick(now)`` claims due deliveries under a lease through the writer
 (``deliveries.Claim``: on PostgreSQL ``FOR UPDATE SKIP LOCKED``, so several instances share
 the work), posts each subscription's run in order, concurrently across subscriptions, each
-signed (``signing``) and to a checked address (``powerdialer.outbound``), stops a run at its
+signed (``signing``) and to a checked address (``powerdialer.outbound``: over kept-alive
+connections, each opened to an address checked then), stops a run at its
 first failure (the next delivery waits for that one: order per subscription), and settles
 every attempt in one write (``deliveries.Settle``).  The loop ticks again at once while there
-is work, else every ``interval`` seconds, and only claims after a read says something is due.
+is work, else every ``interval`` seconds, and an idle sender only claims after a read says
+something is due.
 At-least-once: a crash between a post and its settle sends that delivery again after its
 lease runs out, with the same ``webhook-id``.
 
@@ -68,6 +70,7 @@ class Sender:
         self.owner = "snd_" + secrets.token_hex(8)  # this process's leases
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._http: outbound.Client | None = None  # kept-alive connections, made in the loop
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="webhook-sender")
@@ -78,21 +81,29 @@ class Sender:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
 
     def wake(self) -> None:
         """Tick now (an event was just queued by a route of this process)."""
         self._wake.set()
 
     async def _loop(self) -> None:
+        busy = False
         while True:
-            busy = False
             try:
                 now = self.clock()
-                if await asyncio.to_thread(self.store.read, partial(sql.any_due, now=now)):
-                    busy = (await self.tick(now)).claimed > 0
+                # After a tick that found work, claim again at once: the read that asks
+                # whether anything is due spares the writer an idle sender's claims.
+                due = busy or await asyncio.to_thread(
+                    self.store.read, partial(sql.any_due, now=now)
+                )
+                busy = due and (await self.tick(now)).claimed > 0
             except asyncio.CancelledError:
                 raise
             except Exception:  # the database is away: try again later, never stop
+                busy = False
                 log.exception("webhook sender tick failed")
             if not busy:
                 self._wake.clear()
@@ -139,8 +150,10 @@ class Sender:
             return deliveries.Result(delivery, True, error="the subscription has no secret")
         headers = signing.headers(keys, delivery.event_id, now, delivery.body)
         started = time.monotonic()
+        if self._http is None:
+            self._http = outbound.Client(self.policy)
         try:
-            answer = await outbound.post(delivery.url, delivery.body.encode(), headers, self.policy)
+            answer = await self._http.post(delivery.url, delivery.body.encode(), headers)
         except outbound.OutboundRefused as exc:
             return deliveries.Result(delivery, True, error=str(exc))
         except (OSError, TimeoutError) as exc:

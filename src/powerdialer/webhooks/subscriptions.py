@@ -95,7 +95,7 @@ def parse_types(value: object, field: str = "event_types") -> list[str]:
 
 async def check_target(url: object, policy: outbound.Policy, field: str = "url") -> str:
     """The URL if it may be a subscription's: well formed, and every address its host
-    resolves to now is public or allowed (checked again at every send)."""
+    resolves to now is public or allowed (checked again at every new connection)."""
     target = outbound.check_url(url, field)
     try:
         await outbound.resolve(target, policy)

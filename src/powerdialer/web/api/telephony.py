@@ -55,7 +55,9 @@ def read_telephony(auth: Authed, services: ServicesDep) -> TelephonyPublic:
     "/telephony",
     summary="Choose how the project places calls",
     response_model=TelephonyPublic,
-    responses=import_errors("invalid_telephony", "secret_key_missing", "invalid_field"),
+    responses=import_errors(
+        "invalid_telephony", "host_refused", "secret_key_missing", "invalid_field"
+    ),
 )
 async def save_telephony(
     body: TelephonyBody, auth: Authed, services: ServicesDep
@@ -70,6 +72,7 @@ async def save_telephony(
         body.domain(),
         http_secret=body.http_secret,
         pbx_secret=body.pbx_secret,
+        allow=service.allowed(services.settings.outbound_allow),
         now=services.clock(),
     )
     return TelephonyPublic.of(saved)

@@ -56,6 +56,11 @@ BY_CODE = {
         "This way of placing calls is not available on this server: choose another under "
         "Settings → Calls."
     ),
+    ("host_refused", None): N_(
+        "This PBX address is not allowed: it is a local or private address (or its name does "
+        "not resolve). Whoever runs the server must list its network in "
+        "POWERDIALER_OUTBOUND_ALLOW."
+    ),
     ("secret_key_missing", None): N_(
         "The server cannot store secrets: whoever runs it must set POWERDIALER_SECRET_KEY."
     ),

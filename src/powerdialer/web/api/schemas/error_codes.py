@@ -175,6 +175,11 @@ _ERRORS: dict[str, tuple[int, str, dict[str, str]]] = {
         "The URL's host resolves to an internal address (loopback, private, metadata…).",
         {"field": "url", "message": "url is refused: 127.0.0.1 refused: 127.0.0.1 is a …"},
     ),
+    "host_refused": (
+        422,
+        "The PBX host resolves to an internal address not in POWERDIALER_OUTBOUND_ALLOW.",
+        {"field": "pbx_host", "message": "pbx_host is refused: 10.0.0.5 refused: 10.0.0.5 is …"},
+    ),
     "too_many_webhooks": (
         409,
         "The project has its most webhooks already.",

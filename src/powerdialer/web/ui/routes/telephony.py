@@ -129,6 +129,7 @@ async def save_calls(page: FormDep) -> Response:
             typed,
             http_secret=_secret(form, "http_secret"),
             pbx_secret=_secret(form, "pbx_secret"),
+            allow=service.allowed(services.settings.outbound_allow),
             now=services.clock(),
         )
     except PowerDialerError as exc:
