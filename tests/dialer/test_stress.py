@@ -47,6 +47,7 @@ from powerdialer.storage.schema import attempts, campaign_rows
 from tests.conftest import Persona
 from tests.dialer.helpers import ALWAYS
 from tests.dialer.stress_kit import (
+    Audit,
     add_operators,
     attempts_without_their_lease,
     miscounted_rows,
@@ -97,6 +98,9 @@ class Tally:
     late_callbacks: int = 0
     ran_out: int = 0
     retried: int = 0  # `next` asked again after a dropped connection
+    # Outcomes sent again after a dropped connection and then refused `lease_ended`: the first
+    # may have been recorded before the drop; the audit says (``settle_unsure``).
+    unsure: list[tuple[int, str]] = field(default_factory=list)
     waits: dict[str, list[float]] = field(default_factory=lambda: {"next": [], "outcome": []})
 
     def slowest(self) -> str:
@@ -156,26 +160,56 @@ async def operator(
         if code == "callback":
             body["callback_at"] = (utcnow() + dt.timedelta(seconds=CALLBACK_AFTER)).isoformat()
         asked = time.monotonic()
-        done_answer = await client.post(
-            f"/power-dialer/leases/{lease['lease_id']}/outcome", json=body, headers=persona.headers
-        )
+        done_answer, resent = await send_outcome(client, persona, lease, body)
         tally.waits["outcome"].append(time.monotonic() - asked)
         if is_late_callback(done_answer):
             # The request waited past its callback time before the server read it (this box
             # is loaded): a real client asks the operator again; here, a no_answer.
             tally.late_callbacks += 1
             code, body = "no_answer", {"operator_id": me, "outcome": "no_answer"}
-            done_answer = await client.post(
-                f"/power-dialer/leases/{lease['lease_id']}/outcome",
-                json=body,
-                headers=persona.headers,
-            )
+            done_answer, resent = await send_outcome(client, persona, lease, body)
         if done_answer.status_code == 200:
             tally.accepted[code] += 1
+        elif resent and lease_ended(done_answer):
+            tally.unsure.append((lease["lease_id"], code))
         elif ran_out(done_answer, lease):
             tally.ran_out += 1  # answered after its 30 s, and taken over: refused, rightly
         else:
             tally.refused.append(f"outcome {done_answer.status_code} {done_answer.text[:200]}")
+
+
+async def send_outcome(
+    client: httpx.AsyncClient, persona: Persona, lease: dict[str, Any], body: dict[str, Any]
+) -> tuple[httpx.Response, bool]:
+    """The outcome's answer, and whether it had to be sent again: a kept-alive connection
+    the server was closing drops the request (on a loaded box the client can reuse one past
+    the server's keep-alive timeout), and a real client sends it again."""
+    path = f"/power-dialer/leases/{lease['lease_id']}/outcome"
+    for attempt in range(4):
+        try:
+            return await client.post(path, json=body, headers=persona.headers), attempt > 0
+        except httpx.TransportError:
+            if attempt == 3:
+                raise
+    raise AssertionError("unreachable")
+
+
+def lease_ended(answer: httpx.Response) -> bool:
+    return answer.status_code == 409 and answer.json()["error"]["code"] == "lease_ended"
+
+
+def settle_unsure(tally: Tally, audit: Audit) -> None:
+    """An outcome sent again and refused ``lease_ended`` was recorded by its first sending
+    if the lease has that attempt; else its lease ran out meanwhile (or it is a failure)."""
+    recorded = {a.lease_id: a.outcome for a in audit.attempts}
+    ended = {le.id: le.end_reason for le in audit.leases}
+    for lease_id, code in tally.unsure:
+        if recorded.get(lease_id) == code:
+            tally.accepted[code] += 1
+        elif ended.get(lease_id) == "expired" and lease_id not in recorded:
+            tally.ran_out += 1
+        else:
+            tally.refused.append(f"outcome {code} of lease {lease_id} resent, not recorded")
 
 
 def ran_out(answer: httpx.Response, lease: dict[str, Any]) -> bool:
@@ -281,10 +315,11 @@ async def test_200_operators_drain_a_campaign_without_overlap_loss_or_a_cap_exce
     print(f"late callbacks answered no_answer instead: {tally.late_callbacks}, ran out while")
     print(f"answering: {tally.ran_out}")
     assert elapsed < DEADLINE, f"the campaign was not drained in {DEADLINE:g} s"
+    audit = read_audit(store, owner.campaign_id)
+    settle_unsure(tally, audit)
     assert tally.refused == []
     assert tally.resumed <= tally.retried  # only a retried `next` resumes a lease
     assert tally.abandoned > 0  # the run-out path was exercised
-    audit = read_audit(store, owner.campaign_id)
     assert overlapping_leases(audit) == []
     assert stuck_rows(audit, utcnow(), PER_DAY) == []
     assert miscounted_rows(audit) == []
