@@ -88,8 +88,7 @@ def _count(
     cmd: list[str], requests: int, conns: int, out: Path, project: int, key: str, campaign: int
 ) -> int:
     port = free_port()
-    # %p: a child the server forks (and does not exec) writes a file of its own at its exit.
-    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}.%p", *cmd, str(port)]
+    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *cmd, str(port)]
     env = dict(os.environ, POWERDIALER_RATE_LIMIT="0", PYTHONHASHSEED="0")
     server = Server("server under callgrind", cmd, port, out.with_suffix(".log"), env)
     try:
@@ -97,7 +96,6 @@ def _count(
         asyncio.run(_client(port, project, key, campaign, requests, conns))
     finally:
         server.stop()
-    Path(f"{out}.{server.proc.pid}").rename(out)  # valgrind runs the server in its own pid
     totals = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.MULTILINE)
     if totals is None:
         raise BenchError(f"callgrind wrote no totals:\n{server.tail()}")
