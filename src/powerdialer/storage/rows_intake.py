@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from powerdialer.storage.dbapi import chunk_sizes, cursor, placeholders, stamp
+from powerdialer.storage.dbapi import chunk_sizes, native_cursor, numbered, stamp
 
 # Column order of the tuples the hot path hands over (see powerdialer.rows.intake.row_values).
 ROW_COLUMNS = ("project_id", "campaign_id", "fio", "phone_raw", "phone_e164", "source")
@@ -24,12 +24,11 @@ _WIDTH = len(ROW_COLUMNS) + 3  # + created_at, updated_at, next_attempt_at (due 
 
 @functools.cache
 def _insert_sql(dialect: str, count: int, returning: bool = False) -> str:
-    one = f"({placeholders(dialect, _WIDTH)})"
     tail = " RETURNING project_id, campaign_id, phone_e164, id" if returning else ""
     return (
         f"INSERT INTO campaign_rows ({', '.join(ROW_COLUMNS)}, "  # noqa: S608
         "created_at, updated_at, next_attempt_at) "
-        f"VALUES {', '.join([one] * count)} "
+        f"VALUES {numbered(dialect, _WIDTH, count)} "
         # ON CONFLICT DO NOTHING on the unique index: concurrent identical requests store one
         # row and none of them fails, which a check-then-insert could not promise.
         "ON CONFLICT (project_id, campaign_id, phone_e164, duplicate_no) DO NOTHING" + tail
@@ -49,7 +48,7 @@ def insert_rows(
         return inserted
     dialect = conn.dialect.name
     when = stamp(dialect, now)
-    cur = cursor(conn)
+    cur = native_cursor(conn)  # the statement in the server's placeholders: sent as it is
     start = 0
     for size in chunk_sizes(len(rows)):
         params: list[Any] = []
