@@ -134,27 +134,3 @@ def test_a_listener_hears_of_its_sync_only_after_the_sync_returned(tmp_path: Pat
     assert heard.wait(10)
     flusher.stop()
     assert order[:2] == ["synced", "told None"]
-
-
-def test_pokes_during_a_sync_ask_for_one_more_sync_not_one_each(tmp_path: Path) -> None:
-    (tmp_path / "f.db-wal").write_bytes(b"x")
-    disk = _Disk()
-    syncs: list[int] = []
-
-    def sync(fd: int) -> None:
-        syncs.append(fd)
-        if len(syncs) == 1:
-            disk(fd)  # the first sync waits for the release
-
-    flusher = WalFlusher(str(tmp_path / "f.db"), sync)
-    flusher.start()
-    flusher.poke()
-    assert disk.started.wait(10)
-    for _ in range(100):  # 100 commits while the disk is slow
-        flusher.poke()
-    heard = threading.Event()
-    flusher.after_sync(lambda error: heard.set())
-    disk.release.set()
-    assert heard.wait(10)
-    assert len(syncs) == 2  # the held one, then one for all 100 pokes and the listener
-    flusher.stop()

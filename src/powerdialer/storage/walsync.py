@@ -50,32 +50,22 @@ Synced = Callable[[OSError | None], None]  # told once its sync is done (None) o
 class WalFlusher:
     """A thread that syncs ``<database>-wal`` each time it is poked (at most one sync
     pending: pokes during a sync ask for one more, not one each), and then tells those who
-    asked to hear of it (:meth:`after_sync`).  ``sync`` is ``os.fdatasync`` but in tests.
-
-    A poke is a byte written to a pipe the thread waits on, not a ``threading.Event``: the
-    writer pokes after every transaction, and ``Event.set`` wakes the waiting thread while
-    the poker holds the GIL (on a busy or pinned CPU the woken thread can take the CPU from
-    a thread that then cannot give the GIL up; py-spy, sampling the GIL's holder under load,
-    found 58 % of the writer's GIL time on that line).  ``os.write`` and ``os.read`` let go
-    of the GIL around the system call."""
+    asked to hear of it (:meth:`after_sync`).  ``sync`` is ``os.fdatasync`` but in tests."""
 
     def __init__(self, database_path: str, sync: Callable[[int], None] = os.fdatasync) -> None:
         self._path = f"{database_path}-wal"
         self._sync = sync
-        self._wake_r = self._wake_w = -1  # the pipe, made by start()
+        self._wanted = threading.Event()
         self._lock = threading.Lock()
         self._waiting: list[Synced] = []
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="powerdialer-wal", daemon=True)
 
     def start(self) -> None:
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_w, False)  # a full pipe already holds a poke
         self._thread.start()
 
     def poke(self) -> None:
-        with contextlib.suppress(BlockingIOError):
-            os.write(self._wake_w, b"\0")
+        self._wanted.set()
 
     def after_sync(self, told: Synced) -> None:
         """Call ``told`` (on this thread) once a sync that begins after this call is done:
@@ -83,19 +73,18 @@ class WalFlusher:
         caller committed may be called durable."""
         with self._lock:
             self._waiting.append(told)
-        self.poke()
+        self._wanted.set()
 
     def stop(self) -> None:
         """Stop after one last sync for whoever still waits."""
         self._stopping = True
-        self.poke()
+        self._wanted.set()
         self._thread.join()
-        os.close(self._wake_r)
-        os.close(self._wake_w)
 
     def _run(self) -> None:
         while True:
-            os.read(self._wake_r, 4096)  # every poke since the last read: one sync for all
+            self._wanted.wait()
+            self._wanted.clear()
             with self._lock:  # taken BEFORE the sync: theirs began after their commits
                 waiting, self._waiting = self._waiting, []
             error = self._flush()

@@ -40,14 +40,7 @@ outbox row) and sent only after the commit, by a sender reading the outbox: neve
 for a change that was rolled back, nor a change without its event.
 
 The hand-over is a ``queue.SimpleQueue`` (implemented in C: no Python-level lock on the event
-loop's side) and one ``call_soon_threadsafe`` per batch on the way back.  The writer thread never
-blocks in the queue's ``get``: when it is empty it waits on a pipe, and the event loop writes a
-byte to it only when the writer is waiting (once a batch, not once a row).  A ``put`` that wakes
-a waiting ``get`` does so holding the GIL, and on a busy or pinned CPU the woken thread can take
-the CPU from the event loop, which then holds the GIL while it is not running; ``os.write``
-lets go of the GIL around the system call (py-spy, sampling the GIL's holder under load, found
-7 % of the event loop's GIL time on that ``put``; the WAL flusher is woken the same way,
-``walsync``).
+loop's side) and one ``call_soon_threadsafe`` per batch on the way back.
 
 **Background writes** (a payload class with ``background = True``: an import job's rows) are
 the exception to "small transactions".  Several of them share one transaction, up to
@@ -85,7 +78,6 @@ which has one writer however many threads ask, every payload keeps to the one wr
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import queue
@@ -151,8 +143,6 @@ class GroupCommitter:
         # event loop's, the writer's), so their difference is safe to read without a lock.
         self._queued = 0
         self._taken = 0
-        self._idle = False  # the writer thread waits on the pipe: a put must wake it
-        self._wake_r = self._wake_w = -1  # that pipe, made by start()
         self._owed = False  # the last transaction left every background payload for later
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -175,8 +165,6 @@ class GroupCommitter:
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_w, False)  # a full pipe already holds a wake-up
         self._thread = threading.Thread(target=self._run, name=self._thread_name, daemon=True)
         self._thread.start()
         if self._flusher is not None:
@@ -193,11 +181,9 @@ class GroupCommitter:
         for lane in self._lanes.values():
             await lane.stop()
         self._stopping = True
-        self._put(_STOP)
+        self._queue.put(_STOP)
         if self._thread is not None:
             await asyncio.to_thread(self._thread.join)
-            os.close(self._wake_r)
-            os.close(self._wake_w)
         if self._flusher is not None:  # after the writer: its last answers wait for a sync
             await asyncio.to_thread(self._flusher.stop)
             await asyncio.sleep(0)  # run the answers that sync scheduled on this loop
@@ -219,33 +205,8 @@ class GroupCommitter:
         future: asyncio.Future[R] = self._loop.create_future()
         if _urgent(payload):
             self._queued += 1
-        self._put((payload, future))
+        self._queue.put((payload, future))
         return future
-
-    def _put(self, item: Any) -> None:
-        self._queue.put(item)  # wakes nobody: the writer thread never blocks in get()
-        if self._idle:  # it waits on the pipe (or is about to): one byte wakes it
-            self._idle = False
-            with contextlib.suppress(BlockingIOError):
-                os.write(self._wake_w, b"\0")
-
-    def _get(self) -> Any:
-        """The next item, waiting for one (on the writer's thread).  The flag is raised before
-        the queue is looked at again, so an item put after that look finds it raised and
-        writes the byte the read waits for; a byte left from a wake-up whose item was already
-        taken only costs one more look."""
-        while True:
-            try:
-                return self._queue.get_nowait()
-            except queue.Empty:
-                pass
-            self._idle = True
-            try:
-                return self._queue.get_nowait()
-            except queue.Empty:
-                os.read(self._wake_r, 4096)  # without the GIL
-            finally:
-                self._idle = False
 
     def _take_batch(self) -> tuple[list[_Item], bool]:
         """Block for one item (unless payloads were set aside), then take whatever else is
@@ -258,7 +219,7 @@ class GroupCommitter:
         background, self._set_aside = self._set_aside, []
         rows = 0
         try:
-            item = self._queue.get_nowait() if background else self._get()
+            item = self._queue.get_nowait() if background else self._queue.get()
         except queue.Empty:
             return background, False
         while True:
