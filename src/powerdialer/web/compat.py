@@ -276,7 +276,10 @@ class CompatEndpoint:
             await send_json(send, status_for(exc), body_for(exc), headers)
             return
         except StorageUnavailable as exc:
-            body = storage_unavailable_body(str(exc), "the row was NOT stored")
+            # A cut COMMIT may have stored the row, with its key's answer: a retry with the
+            # same key is then replayed, never stored twice.
+            stored = "may or may not be" if exc.uncertain else "was NOT"
+            body = storage_unavailable_body(str(exc), f"the row {stored} stored")
             await send_json(send, 503, body, [*headers, RETRY_AFTER])
             return
         if answer.found is not None:
