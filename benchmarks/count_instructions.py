@@ -1,7 +1,8 @@
 """Instructions a compatible request costs the server: a figure this shared VM cannot move.
 
 Run: ``.venv/bin/python benchmarks/count_instructions.py [--small 640] [--large 3200]
-[--connections 64] [--webhook]``; needs valgrind (Debian's ``valgrind``).  A script, not a test.
+[--connections 64] [--idempotency] [--cpu ROUNDS [--database-url postgresql://…]]``; needs
+valgrind (Debian's ``valgrind``) but with ``--cpu``.  A script, not a test.
 
 Wall-clock ratios (``bench_endpoint.py``) swing with the host: the raw ASGI baseline alone has
 measured 7,000 to 31,000 requests/s on this VM within one hour.  ``callgrind`` counts the
@@ -15,31 +16,48 @@ an exact count, then stops it with SIGINT (callgrind writes its totals at exit).
 costs the same in both runs, so ``(large - small) / (large - small requests)`` is the cost of
 one request.  Run it from each checkout to compare (BENCHMARKS.md, "The hot path after the
 front-door check").  Every answer must be 200, or the run fails.
+
+``--idempotency`` counts the same runs twice, without and with an ``Idempotency-Key`` on every
+request (a new key each), and prints the keyed request's cost and ``unkeyed / keyed``: the
+share of the unkeyed throughput a CPU-bound server keeps with keys.  ``--database-url`` (a
+PostgreSQL server; each run gets a fresh database, dropped after) counts the service's own
+process the same way and adds the CPU-seconds of its PostgreSQL backends (``/proc`` of the
+backends ``pg_stat_activity`` lists for that database, read before and after the requests):
+PostgreSQL's share of a request, which callgrind does not see; it needs ``--cpu``.
+
+``--cpu ROUNDS`` runs no callgrind: one server per point, ``--small`` requests to warm up,
+then the CPU-seconds (user + system, ``/proc``) of the server process and of its PostgreSQL
+backends for ``--large`` more; ``ROUNDS`` times, keyed and unkeyed alternating, with the
+median ratio.  Cruder than instructions (a neighbour's cache misses show in it), but it
+takes seconds where callgrind takes many minutes on a busy machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import threading
-import time
-import urllib.request
 from pathlib import Path
 
-from bench_endpoint_lib import BIN, BenchError, Server, free_port, powerdialer
+from bench_endpoint_lib import BIN, BenchError, Server, free_port, fresh_database, powerdialer
 
 PATH = b"/power-dialer/campaigns/campaign-rows"
 
 
-async def _client(port: int, project: int, key: str, campaign: int, total: int, conns: int) -> None:
+async def _client(
+    port: int,
+    project: int,
+    key: str,
+    campaign: int,
+    total: int,
+    conns: int,
+    keyed: bool,
+    first: int,
+) -> None:
     async def one(index: int, count: int) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         head = (
@@ -49,9 +67,10 @@ async def _client(port: int, project: int, key: str, campaign: int, total: int, 
         for number in range(count):
             body = b'{"campaignId": %d, "fio": "Ivan Petrenko", "phone_number": "38093%07d"}' % (
                 campaign,
-                index * 100_000 + number,
+                first + index * 100_000 + number,
             )
-            writer.write(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            extra = b"Idempotency-Key: k-%d-%d\r\n" % (index, first + number) if keyed else b""
+            writer.write(head + extra + b"Content-Length: %d\r\n\r\n" % len(body) + body)
             answer = await reader.readuntil(b"\r\n\r\n")
             if not answer.startswith(b"HTTP/1.1 200"):
                 raise BenchError(f"not 200: {answer[:80]!r}")
@@ -63,114 +82,84 @@ async def _client(port: int, project: int, key: str, campaign: int, total: int, 
     await asyncio.gather(*(one(i, share) for i, share in enumerate(shares)))
 
 
-class Receiver:
-    """A keep-alive HTTP receiver on its own thread that answers 200 and counts event ids."""
+def _backend_cpu(url: str) -> float:
+    """CPU-seconds (user + system) the PostgreSQL backends of ``url``'s database have used."""
+    import psycopg
+    from sqlalchemy.engine import make_url
 
-    def __init__(self) -> None:
-        self.ids: set[str] = set()
-        self.port = free_port()
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        threading.Thread(target=self._run, daemon=True).start()
-        self._ready.wait(10)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(
-            asyncio.start_server(self._handle, "127.0.0.1", self.port)
-        )
-        self._ready.set()
-        self._loop.run_until_complete(server.serve_forever())
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        pids = [
+            pid
+            for (pid,) in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
+        ]
+    total = 0.0
+    for pid in pids:
         try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                found = re.search(rb"(?i)content-length: *(\d+)", head)
-                body = await reader.readexactly(int(found.group(1)) if found else 0)
-                self.ids.add(json.loads(body)["id"])
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            writer.close()
-
-
-def _subscribe(port: int, project: int, key: str, receiver: Receiver) -> None:
-    body = json.dumps(
-        {
-            "url": f"http://127.0.0.1:{receiver.port}/hook",
-            "event_types": ["row.added"],
-            "per_row": True,
-        }
-    ).encode()
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/power-dialer/webhooks",
-        data=body,
-        headers={"Content-Type": "application/json", "x-project-id": str(project), "Auth-key": key},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=600) as answer:
-        if answer.status != 201:
-            raise BenchError(f"subscribing answered {answer.status}")
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def count(
-    requests: int, conns: int, tmp: Path, receiver: Receiver | None = None, cpu: bool = False
-) -> int:
-    """Instructions of a whole server process that answered ``requests`` requests (``cpu``:
-    without valgrind, the CPU nanoseconds the server spent from the first request until
-    every event was received: a coarser figure for a machine too busy for callgrind)."""
-    url = f"sqlite:///{tmp}/count-{requests}.sqlite"
-    project = powerdialer("project", "create", "bench", url=url)["id"]
-    key = powerdialer("key", "create", "--project", str(project), url=url)["key"]
-    campaign = powerdialer("campaign", "create", "--project", str(project), "c", url=url)["id"]
-    port, out = free_port(), tmp / f"callgrind-{requests}.out"
-    valgrind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
-    cmd = [
-        *([] if cpu else valgrind),
-        str(BIN / "powerdialer"),
-        "serve",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--no-access-log",
-        "--no-bootstrap",
-        "--database-url",
-        url,
-    ]
-    env = dict(os.environ, POWERDIALER_RATE_LIMIT="0", PYTHONHASHSEED="0")
-    if receiver is not None:
-        env["POWERDIALER_OUTBOUND_ALLOW"] = "127.0.0.1/32"
-    server = Server("powerdialer under callgrind", cmd, port, tmp / f"serve-{requests}.log", env)
-    try:
-        server.wait_ready(timeout=600)  # valgrind runs Python some 50x slower
-        if receiver is not None:
-            _subscribe(port, project, key, receiver)
-            before = len(receiver.ids)
-        spent = server.cpu_seconds()
-        asyncio.run(_client(port, project, key, campaign, requests, conns))
-        if receiver is not None:
-            deadline = time.monotonic() + 1800
-            while len(receiver.ids) < before + requests:
-                if time.monotonic() > deadline:
-                    raise BenchError(f"{len(receiver.ids) - before} of {requests} events came")
-                time.sleep(0.05)
-        spent = server.cpu_seconds() - spent
-    finally:
-        # callgrind writes its totals as the process exits, which under valgrind on a busy
-        # machine takes longer than Server.stop's 20 s before it kills.
-        server.proc.send_signal(signal.SIGINT)
+    requests: int,
+    conns: int,
+    tmp: Path,
+    *,
+    keyed: bool = False,
+    database_url: str | None = None,
+    cpu: int = 0,
+) -> tuple[float, float]:
+    """Instructions of a whole server process that answered ``requests`` requests, and the
+    CPU-seconds its PostgreSQL backends spent on them (0 on SQLite).  ``cpu``: no callgrind;
+    after ``requests`` requests to warm up, the CPU-seconds of the server process (user +
+    system, ``/proc``) and of its backends for ``cpu`` more."""
+    name = f"{'keyed' if keyed else 'plain'}-{requests}-{cpu}"
+    run_dir = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=tmp))
+    with fresh_database(database_url, run_dir) as url:
+        project = powerdialer("project", "create", "bench", url=url)["id"]
+        key = powerdialer("key", "create", "--project", str(project), url=url)["key"]
+        campaign = powerdialer("campaign", "create", "--project", str(project), "c", url=url)["id"]
+        port, out = free_port(), run_dir / "callgrind.out"
+        callgrind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+        cmd = [
+            *([] if cpu else callgrind),
+            str(BIN / "powerdialer"),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--no-access-log",
+            "--no-bootstrap",
+            "--database-url",
+            url,
+        ]
+        env = dict(os.environ, POWERDIALER_RATE_LIMIT="0", PYTHONHASHSEED="0")
+        server = Server("powerdialer under callgrind", cmd, port, run_dir / "serve.log", env)
+        backend = spent = 0.0
         try:
-            server.proc.wait(timeout=900)
-        except subprocess.TimeoutExpired:
+            server.wait_ready(timeout=600)  # valgrind runs Python some 50x slower
+            asyncio.run(_client(port, project, key, campaign, requests, conns, keyed, 0))
+            if cpu:
+                before = _backend_cpu(url) if database_url else 0.0
+                started = server.cpu_seconds()
+                asyncio.run(_client(port, project, key, campaign, cpu, conns, keyed, requests))
+                spent = server.cpu_seconds() - started
+                backend = _backend_cpu(url) - before if database_url else 0.0
+        finally:
             server.stop()
     if cpu:
-        return int(spent * 1e9)
+        return spent, backend
     totals = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.MULTILINE)
     if totals is None:
         raise BenchError(f"callgrind wrote no totals:\n{server.tail()}")
-    return int(totals.group(1))
+    return int(totals.group(1)), 0.0
 
 
 def main() -> int:
@@ -179,24 +168,67 @@ def main() -> int:
     parser.add_argument("--large", type=int, default=3200, help="requests of the second run")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument(
-        "--webhook", action="store_true", help="a per-row row.added webhook to a local receiver"
+        "--idempotency",
+        action="store_true",
+        help="also count the runs with an Idempotency-Key on every request",
     )
+    parser.add_argument("--database-url", help="a PostgreSQL server (default: SQLite)")
     parser.add_argument(
-        "--cpu", action="store_true", help="no valgrind: the server's CPU time (coarser)"
+        "--cpu",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="no callgrind: CPU-seconds of --large requests after --small ones, ROUNDS times "
+        "alternating (a busy machine's cruder figure)",
     )
     args = parser.parse_args()
-    if not args.cpu and shutil.which("valgrind") is None:
+    if args.cpu:
+        return cpu_main(args)
+    if shutil.which("valgrind") is None:
         print("valgrind is needed: apt-get install valgrind", file=sys.stderr)
         return 2
+    extra = args.large - args.small
+    per: dict[bool, float] = {}
     with tempfile.TemporaryDirectory(prefix="pd-count-") as tmp:
-        receiver = Receiver() if args.webhook else None
-        small = count(args.small, args.connections, Path(tmp), receiver, args.cpu)
-        large = count(args.large, args.connections, Path(tmp), receiver, args.cpu)
-    per_request = (large - small) / (args.large - args.small)
-    unit = "CPU ns" if args.cpu else "instructions"
-    print(f"{args.small} requests: {small:,} {unit}; {args.large}: {large:,}")
-    mode = " with a per-row webhook" if args.webhook else ""
-    print(f"per compatible request{mode}: {per_request:,.0f} {unit}")
+        for keyed in (False, True) if args.idempotency else (False,):
+            small, _ = count(args.small, args.connections, Path(tmp), keyed=keyed)
+            large, _ = count(args.large, args.connections, Path(tmp), keyed=keyed)
+            what = "with Idempotency-Key" if keyed else "compatible"
+            per[keyed] = (large - small) / extra
+            print(f"{what}: {args.small} requests: {small:,} instructions; {args.large}: {large:,}")
+            print(f"per {what} request: {per[keyed]:,.0f} instructions")
+    if args.idempotency:
+        print(f"unkeyed / keyed instructions: {per[False] / per[True]:.3f}")
+    return 0
+
+
+def cpu_main(args: argparse.Namespace) -> int:
+    """``--cpu``: CPU-µs a request of the server process (and of PostgreSQL's backends)."""
+    kinds = (False, True) if args.idempotency else (False,)
+    seen: dict[bool, list[tuple[float, float]]] = {k: [] for k in kinds}
+    with tempfile.TemporaryDirectory(prefix="pd-count-") as tmp:
+        for _round in range(args.cpu):
+            for keyed in kinds:
+                server, backend = count(
+                    args.small,
+                    args.connections,
+                    Path(tmp),
+                    keyed=keyed,
+                    database_url=args.database_url,
+                    cpu=args.large,
+                )
+                seen[keyed].append((server / args.large * 1e6, backend / args.large * 1e6))
+                what = "keyed" if keyed else "unkeyed"
+                print(f"{what}: server {seen[keyed][-1][0]:,.0f} CPU-µs a request, "
+                      f"PostgreSQL backends {seen[keyed][-1][1]:,.0f}")  # fmt: skip
+    if args.idempotency:
+        for name, at in (("server", 0), ("server + backends", None)):
+            ratios = sorted(
+                (u[0] + (u[1] if at is None else 0)) / (k[0] + (k[1] if at is None else 0))
+                for u, k in zip(seen[False], seen[True], strict=True)
+            )
+            print(f"unkeyed / keyed CPU ({name}): median {ratios[len(ratios) // 2]:.3f} "
+                  f"of {', '.join(f'{r:.3f}' for r in ratios)}")  # fmt: skip
     return 0
 
 

@@ -176,3 +176,34 @@ async def test_a_refused_compatible_row_saves_its_own_answer_not_the_usual_one(
     assert again.headers["idempotent-replayed"] == "true"
     assert (again.status_code, again.content) == (first.status_code, first.content)
     assert row_count(store) == 0
+
+
+async def test_a_keyed_row_whose_client_leaves_mid_body_claims_nothing(
+    app: PowerDialerApp, owner: Persona, store: Store
+) -> None:
+    """The endpoint's own keyed branch reads the body itself: a client gone before its body
+    ends leaves no claim (an empty body's 400 kept for the key would answer its retry)."""
+    messages = [
+        {"type": "http.request", "body": b'{"campaignId": ', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    answers: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, object]) -> None:
+        answers.append(message)
+
+    headers = [(k.lower().encode(), v.encode()) for k, v in owner.headers.items()]
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": COMPAT,
+        "query_string": b"",
+        "headers": [*headers, (b"idempotency-key", b"gone-1")],
+    }
+    await app(scope, receive, send)
+    assert answers == []
+    assert key_rows(store) == []
+    assert row_count(store) == 0

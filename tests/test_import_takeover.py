@@ -213,6 +213,30 @@ async def test_a_job_whose_upload_never_reached_the_database_fails_when_taken_ov
     assert (failed.status, failed.error and failed.error.code) == ("failed", "interrupted")
 
 
+async def test_a_part_that_comes_after_its_job_ended_is_not_stored(
+    app: PowerDialerApp, owner: Persona, store: Store, tmp_path: Path, clock: Clock
+) -> None:
+    """The upload is stored while its job runs (beside the file's checks): a part still on
+    its way when the job ends (a file refused early) is dropped, not left behind."""
+    writer = app.services.writer
+    job = jobs.create_job(
+        store,
+        owner.project_id,
+        owner.campaign_id,
+        filename="leads.csv",
+        file_path="/here.csv",
+        keep_valid=False,
+        owner=DEAD,
+        lease_until=clock.now() + LEASE,
+    )
+    await writer.submit(stored_uploads.UploadPart(owner.project_id, job.id, 0, b"first"))
+    ended = {"status": "failed", "error_code": "no_phone_column"}
+    assert await writer.submit(jobs.JobUpdate(owner.project_id, job.id, ended, DEAD))
+    await writer.submit(stored_uploads.UploadPart(owner.project_id, job.id, 1, b"late"))
+    parts = select(func.count()).select_from(import_uploads)
+    assert store.read(lambda conn: conn.execute(parts).scalar_one()) == 0
+
+
 async def test_another_projects_job_is_not_touched_by_a_job_of_this_one(
     app: PowerDialerApp, owner: Persona, stranger: Persona, store: Store, tmp_path: Path,
     clock: Clock,

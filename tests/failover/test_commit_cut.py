@@ -128,3 +128,43 @@ async def test_writes_cut_in_their_commit_are_answered_uncertain_and_not_stored_
     with psycopg.connect(server.conninfo()) as conn:
         counts = dict(conn.execute(query, (numbers,)).fetchall())
     assert counts == dict.fromkeys(numbers, 1)  # committed before the cut, not again after it
+
+
+async def test_a_keyed_row_cut_in_its_commit_is_answered_uncertain_and_its_retry_replayed(
+    app: PowerDialerApp, server: pg.Node
+) -> None:
+    """The key's claim commits with the row and its answer: the retry with the same key finds
+    the first try's answer (it was stored before the cut) instead of a claim left in
+    progress, and the row is stored once."""
+    store = app.services.store
+    project = projects.create_project(store, "Owner")
+    key = projects.create_key(store, project.id, "key")
+    campaign = campaigns.create_campaign(store, project.id, "leads", duplicate_policy="keep")
+    headers = {
+        "x-project-id": str(project.id),
+        "Auth-key": key.plaintext,
+        "Idempotency-Key": "cut-1",
+    }
+    row = {"campaignId": campaign.id, "fio": "Іван Петренко", "phone_number": "380930000009"}
+    locker = psycopg.connect(server.conninfo())
+    async with client_of(app) as client:
+        locker.execute("LOCK TABLE campaign_rows IN ACCESS EXCLUSIVE MODE")
+        first = asyncio.ensure_future(client.post(COMPAT, json=row, headers=headers))
+        await wait_for(lambda: backend(server, "wait_event_type = 'Lock'"), "the lock wait")
+        admin(server, "ALTER SYSTEM SET synchronous_standby_names = 'nobody'",
+              "SELECT pg_reload_conf()")  # fmt: skip
+        locker.rollback()
+        pid = await wait_for(lambda: backend(server, "wait_event = 'SyncRep'"), "SyncRep")
+        admin(server, f"SELECT pg_terminate_backend({pid}, 10000)")
+        admin(server, "ALTER SYSTEM RESET synchronous_standby_names", "SELECT pg_reload_conf()")
+        cut = await first
+        retry = await client.post(COMPAT, json=row, headers=headers)
+    locker.close()
+    assert cut.status_code == 503, cut.text
+    assert cut.headers["retry-after"] == "1"
+    assert "may or may not be stored" in cut.json()["error"]["message"]
+    assert (retry.status_code, retry.json()) == (200, {"result": True})
+    assert retry.headers["idempotent-replayed"] == "true"
+    query = "SELECT count(*) FROM campaign_rows WHERE phone_raw = %s"
+    with psycopg.connect(server.conninfo()) as conn:
+        assert conn.execute(query, (row["phone_number"],)).fetchone() == (1,)

@@ -236,18 +236,27 @@ class ImportRunner:
     async def _run(
         self, job: ImportJob, upload: Upload, mapping: Mapping | None, *, fresh: bool
     ) -> None:
+        stored: asyncio.Future[bool] | None = None
         try:
             if job.owner != self.owner:  # a job made without an owner: this process's now
                 adopt = LeaseOp("take", self.owner, utcnow(), self.lease, (job.project_id, job.id))
                 if await self.committer.submit(adopt) is None:
                     raise _Gone
-            # Stored before the job waits for a slot: from now on any instance can finish it.
-            if fresh and not await stored_uploads.store_upload(
-                self.committer, job, upload.path, self.owner
-            ):
-                raise _Gone
-            async with self._slots:
-                await _Job(self, job, upload).run(mapping)
+            # Stored from now, while the job waits for a slot and while its children check
+            # and read the file; its rows only once it is stored whole (``_Job.whole``), so
+            # any instance can finish a job that has stored a row.
+            if fresh:
+                stored = asyncio.ensure_future(
+                    stored_uploads.store_upload(self.committer, job, upload.path, self.owner)
+                )
+            try:
+                async with self._slots:
+                    await _Job(self, job, upload, stored).run(mapping)
+            finally:
+                if stored is not None and not stored.done():
+                    stored.cancel()  # the job ended first (it failed, or was cancelled)
+                if stored is not None:
+                    await asyncio.gather(stored, return_exceptions=True)
         except asyncio.CancelledError:
             raise  # stopping: the job's lease is released, and another instance resumes it
         except _Gone:
@@ -270,10 +279,17 @@ class ImportRunner:
 class _Job:
     """One run: the child's events in, rows and counters out."""
 
-    def __init__(self, runner: ImportRunner, job: ImportJob, upload: Upload) -> None:
+    def __init__(
+        self,
+        runner: ImportRunner,
+        job: ImportJob,
+        upload: Upload,
+        stored: asyncio.Future[bool] | None = None,
+    ) -> None:
         self.runner = runner
         self.job = job
         self.upload = upload
+        self.stored = stored  # the upload being stored in the database (a fresh job)
         # The job's counters as this run goes: from where the job stood when it began (a job
         # taken over resumes after the ``supplied`` records its earlier runs accounted for).
         self.counts: Counter[str] = Counter(supplied=job.supplied, rejected=job.rejected)
@@ -325,6 +341,7 @@ class _Job:
         pump = asyncio.ensure_future(self.pump(reading, held))
         try:
             if await self.structure(counting):
+                await self.whole()
                 await self.store(held)
         except EOFError:  # a child died without a word: out of memory, or killed
             error = await self.death()
@@ -353,6 +370,13 @@ class _Job:
             await held.put(event)
             if isinstance(event, (worker.Broken, worker.Finished)):
                 return
+
+    async def whole(self) -> None:
+        """Wait until the upload is stored whole in the database, before the first row: a
+        job that has stored a row can be finished by any instance.  Raises ``_Gone`` when
+        the job was lost meanwhile (the store's failure, as it is)."""
+        if self.stored is not None and not await self.stored:
+            raise _Gone
 
     async def structure(self, counting: Any) -> bool:
         """Pass 1's events: whether the file may be stored (False: the job has failed)."""
@@ -493,6 +517,9 @@ class _Job:
             values.update(error_code=code, error_message=message)
         if status == "done" and code is None:
             values["total"] = self.counts["supplied"]
+        if self.stored is not None and not self.stored.done():
+            self.stored.cancel()  # a file refused before it was stored whole: no need now
+            await asyncio.gather(self.stored, return_exceptions=True)
         self.upload.release()  # gone before the job says it is over
         await self.save(**values)
 

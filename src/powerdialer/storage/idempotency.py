@@ -13,12 +13,14 @@ theirs is ever seen unfinished.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from powerdialer.storage.dbapi import chunk_sizes, cursor, placeholders, stamp
 from powerdialer.storage.schema import idempotency_keys as keys
 
 PURGE_BATCH = 1000  # expired keys deleted per purge: bounded work on a writer's turn
@@ -178,6 +180,34 @@ ClaimValues = tuple[int, str, str, dt.datetime, dt.datetime, dt.datetime]
 """``(project_id, key, fingerprint, now, expires_at, claimed_until)`` of one claim."""
 
 
+_CLAIM_COLUMNS = (
+    "project_id, key, fingerprint, created_at, expires_at, claimed_until, "
+    "status_code, response_headers, response_body"
+)
+
+
+@functools.cache
+def _insert_claims_sql(dialect: str, count: int) -> str:
+    one = f"({placeholders(dialect, 9)})"
+    return (
+        f"INSERT INTO idempotency_keys ({_CLAIM_COLUMNS}) "  # noqa: S608 (placeholders only)
+        f"VALUES {', '.join([one] * count)} "
+        "ON CONFLICT (project_id, key) DO NOTHING RETURNING project_id, key"
+    )
+
+
+# On PostgreSQL the claims go as arrays, one short statement: psycopg parses a statement
+# past its cache's length limit (a multi-row VALUES of 64 claims) with a regex on every call,
+# which cost more than the insert itself.
+_UNNEST_CLAIMS = (
+    f"INSERT INTO idempotency_keys ({_CLAIM_COLUMNS}) "  # noqa: S608 (no values in it)
+    "SELECT p, k, f, c, e, u, %s::integer, %s::text, %s::bytea FROM unnest("
+    "%s::bigint[], %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[], "
+    "%s::timestamptz[]) AS t(p, k, f, c, e, u) "
+    "ON CONFLICT (project_id, key) DO NOTHING RETURNING project_id, key"
+)
+
+
 def insert_claims(
     conn: Connection,
     claims: list[ClaimValues],
@@ -187,30 +217,47 @@ def insert_claims(
     exist already: :func:`claim` each of them).  ``answer`` (status, headers, body): the
     answer the caller expects to save, written with the claim (in the caller's transaction,
     so nobody sees it before the write it answers; :func:`save_many` with ``settled`` corrects
-    it, :func:`release` with ``settled`` forgets it)."""
+    it, :func:`release` with ``settled`` forgets it).  Spoken to the driver directly, in
+    multi-row VALUES (``dbapi``): this is on the keyed compatible endpoint's hot path."""
     if not claims:
         return set()
+    dialect = conn.dialect.name
     status, headers, body = answer if answer is not None else (None, None, None)
-    statement = (
-        _insert(conn)
-        .on_conflict_do_nothing(index_elements=["project_id", "key"])
-        .returning(keys.c.project_id, keys.c.key)
-    )
-    rows = [
-        {
-            "project_id": project_id,
-            "key": key,
-            "fingerprint": fingerprint,
-            "created_at": now,
-            "expires_at": expires_at,
-            "claimed_until": claimed_until,
-            "status_code": status,
-            "response_headers": headers,
-            "response_body": body,
-        }
-        for project_id, key, fingerprint, now, expires_at, claimed_until in claims
-    ]
-    return {(r.project_id, r.key) for r in conn.execute(statement, rows)}
+    stamps: dict[dt.datetime, Any] = {}  # a batch's claims share their few times
+
+    def when(moment: dt.datetime) -> Any:
+        found = stamps.get(moment)
+        if found is None:
+            found = stamps[moment] = stamp(dialect, moment)
+        return found
+
+    cur = cursor(conn)
+    if dialect == "postgresql":
+        columns = [list(column) for column in zip(*claims, strict=True)]
+        cur.execute(_UNNEST_CLAIMS, [status, headers, body, *columns])
+        return {(p, k) for p, k in cur.fetchall()}
+    inserted: set[tuple[int, str]] = set()
+    start = 0
+    for size in chunk_sizes(len(claims)):
+        params: list[Any] = []
+        for project_id, key, fingerprint, now, expires_at, claimed_until in claims[
+            start : start + size
+        ]:
+            params += (
+                project_id,
+                key,
+                fingerprint,
+                when(now),
+                when(expires_at),
+                when(claimed_until),
+                status,
+                headers,
+                body,
+            )
+        cur.execute(_insert_claims_sql(dialect, size), params)
+        inserted.update((p, k) for p, k in cur.fetchall())
+        start += size
+    return inserted
 
 
 Answer = tuple[int, str, str, int, str, bytes | None]

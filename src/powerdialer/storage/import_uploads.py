@@ -3,15 +3,25 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, LargeBinary, delete, insert, literal, select
 
-from powerdialer.storage.schema import import_uploads
+from powerdialer.storage.schema import import_jobs, import_uploads
+
+UNFINISHED = ("queued", "running")
+"""A job's statuses before it ends (``storage.imports``, which imports this module)."""
 
 
-def put_upload_part(conn: Connection, project_id: int, job_id: int, seq: int, data: bytes) -> None:
-    conn.execute(
-        insert(import_uploads).values(project_id=project_id, job_id=job_id, seq=seq, data=data)
-    )
+def put_upload_part(conn: Connection, project_id: int, job_id: int, seq: int, data: bytes) -> bool:
+    """Store a part of an unfinished job's upload; False (nothing stored) once the job has
+    ended: the upload is stored while the job runs, and a job that ends deletes its parts,
+    so a part that comes after that would be left behind."""
+    j = import_jobs.c
+    running = select(
+        literal(project_id), literal(job_id), literal(seq), literal(data, LargeBinary)
+    ).where(j.project_id == project_id, j.id == job_id, j.status.in_(UNFINISHED))
+    columns = ["project_id", "job_id", "seq", "data"]
+    result = conn.execute(insert(import_uploads).from_select(columns, running))
+    return bool(result.rowcount)
 
 
 def upload_part(conn: Connection, project_id: int, job_id: int, seq: int) -> bytes | None:

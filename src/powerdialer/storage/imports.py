@@ -9,10 +9,9 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, or_, select, update
 
+from powerdialer.storage.import_uploads import UNFINISHED as UNFINISHED  # defined beside it
 from powerdialer.storage.import_uploads import delete_upload
 from powerdialer.storage.schema import import_jobs, import_rejects
-
-UNFINISHED = ("queued", "running")
 
 # (line, phone_raw, fio, code, reason, message): one rejected row, as import_rejects holds it.
 RejectValues = tuple[int, str | None, str | None, str, str | None, str]

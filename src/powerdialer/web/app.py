@@ -87,9 +87,8 @@ class PowerDialerApp:
         # Authentication first: nothing below spends on a request whose key does not verify.
         # The compatible endpoint, the hot path, is sent straight from the front door and
         # checks its key itself, first (a middleware and a header pass fewer per row).
-        self._keyed: ASGIApp = KeyAuthMiddleware(
-            IdempotencyMiddleware(self._route, services), self.keyauth
-        )
+        self.idempotency = IdempotencyMiddleware(self._route, services)
+        self._keyed: ASGIApp = KeyAuthMiddleware(self.idempotency, self.keyauth)
         entry: ASGIApp = self._front
         if settings.cors_origins:  # off by default: no wrapper on the hot path
             entry = ApiCors(entry, settings.cors_origins)
@@ -104,7 +103,7 @@ class PowerDialerApp:
         services = self.services
         await services.start(WRITES)
         self._compat = compat.CompatEndpoint(
-            self.settings, services.writer, services.limiter, self.keyauth, self._keyed
+            self.settings, services.writer, services.limiter, self.keyauth, self.idempotency
         )
         if not self.settings.cors_origins and not self._telemetry:
             self._direct_compat = self._compat

@@ -4,14 +4,19 @@ This is the hot path, so it is a plain ASGI callable: no router, no per-request 
 beyond one dict, orjson for the body.  Frameworks cost 2–4× here (see BENCHMARKS.md).
 The answer ``{"result": true}`` is sent only after the group-commit writer has committed the
 row's transaction: an acknowledged row survives a crash the moment after.
+
+Past 300 lines on purpose: the row with an ``Idempotency-Key`` takes its own branch of this
+endpoint (no middleware between, issue 15), and its checks must keep the unkeyed branch's
+order and answers, so the two are read side by side.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from typing import Protocol
 
 import orjson
-from starlette.types import ASGIApp
 
 from powerdialer.errors import AuthError, PowerDialerError
 from powerdialer.rows.intake import Intake, intake_for
@@ -20,11 +25,15 @@ from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
 from powerdialer.telemetry import hooks
 from powerdialer.web.credentials import scan_headers
 from powerdialer.web.middleware.idempotency_rows import (
+    HEADER,
     REPLAYED,
     SCOPE_CLAIM,
     KeyedIntake,
+    answer_malformed,
     found_answer,
+    key_of,
 )
+from powerdialer.web.middleware.idempotency_writes import IdempotencyOp
 from powerdialer.web.middleware.keyauth import (
     MISS,
     SCOPE_KEY,
@@ -60,14 +69,24 @@ PATH = "/power-dialer/campaigns/campaign-rows"
 _OK_HEADERS = [(b"content-type", b"application/json"), (b"content-length", b"15")]
 
 
+class Claims(Protocol):
+    """What the endpoint uses of ``web.middleware.idempotency.IdempotencyMiddleware`` (which
+    imports this module, through ``bodylimit``)."""
+
+    def claim_for(
+        self, scope: Scope, verified: VerifiedKey, key: str, auth_raw: str, body_sha256: str
+    ) -> IdempotencyOp: ...
+
+
 class CompatEndpoint:
     """Answers the compatible path, which the application sends here straight from its front
     door: this endpoint checks the key itself, first, before anything is spent (the check of
     ``web.middleware.keyauth``, through the verifier's cache), in the one pass over the
-    headers it needs anyway.  A request with an ``Idempotency-Key`` goes to ``keyed``
-    instead (the key check, then the idempotency claim), which calls this endpoint back with
-    the verified key in the scope.  The key is checked once more in the transaction that
-    stores the row, where a revoked key is refused at once."""
+    headers it needs anyway.  A request with an ``Idempotency-Key`` takes ``_keyed`` once
+    its key is verified: the claim the idempotency middleware would make
+    (``IdempotencyMiddleware.claim_for``) goes to the writer with the row, one payload.  The
+    key is checked once more in the transaction that stores the row, where a revoked key is
+    refused at once."""
 
     def __init__(
         self,
@@ -75,7 +94,7 @@ class CompatEndpoint:
         committer: GroupCommitter,
         limiter: RateLimiter | AwaitedLimiter,
         auth: KeyAuth,
-        keyed: ASGIApp,
+        idempotency: Claims,
     ) -> None:
         self.settings = settings
         self.committer = committer
@@ -84,7 +103,14 @@ class CompatEndpoint:
         self._local = limiter if isinstance(limiter, RateLimiter) else None
         self._shared = None if isinstance(limiter, RateLimiter) else limiter
         self.auth = auth
-        self.keyed = keyed
+        self.idempotency = idempotency
+        # The body middleware's 413 for this path (``bodylimit.too_large_body``: it imports
+        # this module), which a keyed row answered before it took this branch.
+        self._keyed_too_large = error_body(
+            "body_too_large",
+            f"the body is larger than {settings.max_body_bytes} bytes (the limit here): "
+            "send a smaller body.",
+        )
         self._verify_cached = auth.verifier.verify_cached
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -102,9 +128,6 @@ class CompatEndpoint:
         verified = scope.get(SCOPE_KEY)
         credentials, length, idempotent = scan_headers(scope["headers"])
         if not isinstance(verified, VerifiedKey):  # straight from the front door
-            if idempotent:
-                await self.keyed(scope, receive, send)  # comes back with the key verified
-                return
             found: VerifiedKey | Refusal | Miss | None = MISS
             if isinstance(credentials, tuple):  # well-formed: the cache answers, no await
                 found = self._verify_cached(*credentials)
@@ -116,6 +139,9 @@ class CompatEndpoint:
                 await send_json(send, *found)
                 return
             verified = scope[SCOPE_KEY] = found  # for the request log (telemetry)
+            if idempotent:
+                await self._keyed(scope, receive, send, verified, length)
+                return
         headers: list[tuple[bytes, bytes]] = []
         if self.limiter.enabled:
             key = (verified.project_id, verified.key_id)
@@ -159,6 +185,85 @@ class CompatEndpoint:
         else:
             await self._store(intake, send, headers)
 
+    async def _keyed(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        verified: VerifiedKey,
+        length: bytes | None,
+    ) -> None:
+        """A row with an ``Idempotency-Key``, its key verified: the middleware's checks in its
+        order (the key's form, the body's size, then the rate limit), without its detours
+        (no spooling, no second pass through the app); the claim, the row and the answer go
+        to the writer as one payload (:meth:`_store_keyed`)."""
+        raw_key = auth_raw = None
+        for name, value in scope["headers"]:  # the last of each, as the middleware reads
+            if name == HEADER:
+                raw_key = value
+            elif name == b"auth-key":
+                auth_raw = value
+        key = key_of(raw_key)
+        if key is None:
+            await answer_malformed(send)
+            return
+        raw = await self._read_keyed_body(receive, length)
+        if isinstance(raw, int):
+            if raw:  # 0: the client went away while sending; nothing claimed, nothing stored
+                await send_json(send, raw, self._keyed_too_large)
+            return
+        headers: list[tuple[bytes, bytes]] = []
+        if self.limiter.enabled:
+            rate_key = (verified.project_id, verified.key_id)
+            if self._local is not None:
+                decision = self._local.hit(rate_key)
+            else:
+                assert self._shared is not None
+                decision = await self._shared.hit(rate_key)
+            headers = headers_for(decision)
+            if not decision.allowed:
+                await send_json(send, 429, rate_limited_body(decision, self.limiter), headers)
+                return
+        claim = self.idempotency.claim_for(
+            scope,
+            verified,
+            key,
+            (auth_raw or b"").decode("latin-1"),
+            hashlib.sha256(raw).hexdigest(),
+        )
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            body = json_error(raw, exc)
+        intake = intake_for(
+            verified.project_id,
+            verified.key_id,
+            verified.secret_hash,
+            body,
+            self.settings.default_region,
+        )
+        await self._store_keyed(KeyedIntake(claim, intake), send, headers)
+
+    async def _read_keyed_body(self, receive: Receive, length: bytes | None) -> bytes | int:
+        """The whole body; 413 once it exceeds the limit; 0 if the client went away (a keyed
+        request then claims nothing: its empty body would have saved a 400 for the key)."""
+        limit = self.settings.max_body_bytes
+        if length is not None and length.isdigit() and int(length) > limit:
+            return 413
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return 0
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return 413
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
     async def _store_keyed(
         self, keyed: KeyedIntake, send: Send, headers: list[tuple[bytes, bytes]]
     ) -> None:
@@ -171,7 +276,10 @@ class CompatEndpoint:
             await send_json(send, status_for(exc), body_for(exc), headers)
             return
         except StorageUnavailable as exc:
-            body = storage_unavailable_body(str(exc), "the row was NOT stored")
+            # A cut COMMIT may have stored the row, with its key's answer: a retry with the
+            # same key is then replayed, never stored twice.
+            stored = "may or may not be" if exc.uncertain else "was NOT"
+            body = storage_unavailable_body(str(exc), f"the row {stored} stored")
             await send_json(send, 503, body, [*headers, RETRY_AFTER])
             return
         if answer.found is not None:

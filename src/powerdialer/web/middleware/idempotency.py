@@ -16,7 +16,9 @@ Answers over ``REPLAY_MAX_BYTES`` are passed through as they stream and not kept
 told so (409 ``idempotency_not_replayable``) rather than acted on twice.  A first request
 that died with its process is taken over once its lease (``idempotency_writes.IN_PROGRESS_LEASE``,
 renewed while the request runs) has passed.  On the compatible and bulk endpoints the claim,
-the rows and the answer are one write instead (:mod:`.idempotency_rows`).
+the rows and the answer are one write instead (:mod:`.idempotency_rows`); the compatible
+endpoint does not even pass through here: its own keyed branch (``web/compat.py``) makes the
+same checks in the same order and asks :meth:`IdempotencyMiddleware.claim_for` for the claim.
 
 Without the header a request pays one scan of its header list.  The claim, the answer and
 the release are :class:`~.idempotency_writes.IdempotencyOp` writes to the group-commit
@@ -27,9 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import logging
-import re
 import time
 from typing import IO, Protocol
 
@@ -38,11 +38,15 @@ from powerdialer.settings import Settings
 from powerdialer.storage.writer import GroupCommitter, StorageUnavailable
 from powerdialer.web.middleware.bodylimit import body_limit, declared_length, too_large_body
 from powerdialer.web.middleware.idempotency_rows import (
+    HEADER,
     REPLAY_MAX_BYTES,
     REPLAYED,
     SCOPE_CLAIM,
+    answer_malformed,
+    fingerprint,
     found_answer,
     in_transaction,
+    key_of,
 )
 from powerdialer.web.middleware.idempotency_writes import RENEW_EVERY, IdempotencyOp, is_final
 from powerdialer.web.middleware.keyauth import SCOPE_KEY, VerifiedKey
@@ -53,16 +57,13 @@ from powerdialer.web.responses import (
     Receive,
     Scope,
     Send,
-    error_body,
     send_json,
     storage_unavailable_body,
 )
 
 log = logging.getLogger(__name__)
 
-HEADER = b"idempotency-key"
 PURGE_EVERY_SECONDS = 60.0
-_KEY = re.compile(rb"[\x20-\x7e]{1,255}")
 
 
 class _Services(Protocol):
@@ -72,12 +73,6 @@ class _Services(Protocol):
 
     @property
     def writer(self) -> GroupCommitter: ...
-
-
-def fingerprint(method: str, path: str, query: bytes, body_sha256: str) -> str:
-    """What makes two requests "the same request" for one key."""
-    text = f"{method}\n{path}\n{query.decode('latin-1')}\n{body_sha256}"
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _headers(scope: Scope) -> tuple[bytes | None, str | None, str | None]:
@@ -90,12 +85,6 @@ def _headers(scope: Scope) -> tuple[bytes | None, str | None, str | None]:
         elif name == b"auth-key":
             auth = value.decode("latin-1")
     return key, project, auth
-
-
-async def _answer(
-    send: Send, status: int, code: str, message: str, extra: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    await send_json(send, status, error_body(code, message, field="Idempotency-Key"), extra)
 
 
 class IdempotencyMiddleware:
@@ -123,17 +112,27 @@ class IdempotencyMiddleware:
         self._purged[project_id] = now
         return True
 
+    def claim_for(
+        self, scope: Scope, verified: VerifiedKey, key: str, auth_raw: str, body_sha256: str
+    ) -> IdempotencyOp:
+        """The claim of a request with a well-formed ``key`` (:func:`key_of`) whose body
+        hashed to ``body_sha256``: what the compatible endpoint's own keyed branch submits
+        with its row (``web/compat.py``), and this middleware for every other POST."""
+        return IdempotencyOp(
+            "claim",
+            verified.project_id,
+            key,
+            fingerprint(scope["method"], scope["path"], scope["query_string"], body_sha256),
+            presented_key=auth_raw.strip(),
+            ttl=dt.timedelta(hours=self.services.settings.idempotency_ttl_hours),
+            purge=self._purge_due(verified.project_id),
+        )
+
     async def _keyed(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw_key, _project, auth_raw = _headers(scope)
-        raw_key = (raw_key or b"").strip()
-        if not _KEY.fullmatch(raw_key):
-            await _answer(
-                send,
-                400,
-                "invalid_idempotency_key",
-                "Idempotency-Key must be 1 to 255 printable ASCII characters: "
-                "send e.g. a UUID, new for each operation and the same for its retries.",
-            )
+        key = key_of(raw_key)
+        if key is None:
+            await answer_malformed(send)
             return
         verified = scope.get(SCOPE_KEY)
         if not isinstance(verified, VerifiedKey):
@@ -151,15 +150,7 @@ class IdempotencyMiddleware:
             return  # the client went away while sending
         spool, size, body_sha256 = read
         try:
-            op = IdempotencyOp(
-                "claim",
-                verified.project_id,
-                raw_key.decode("ascii"),
-                fingerprint(scope["method"], scope["path"], scope["query_string"], body_sha256),
-                presented_key=(auth_raw or "").strip(),
-                ttl=dt.timedelta(hours=self.services.settings.idempotency_ttl_hours),
-                purge=self._purge_due(verified.project_id),
-            )
+            op = self.claim_for(scope, verified, key, auth_raw or "", body_sha256)
             body = replaying(spool, size, receive)
             if in_transaction(scope["path"]):
                 # The endpoint claims the key in the transaction that stores its rows.

@@ -14,11 +14,17 @@ answer in the same transaction.  So:
   instances, the second waits on the unique index for the first's commit, then replays it;
 - an answer that a retry should act on (``idempotency_writes.NOT_FINAL``: 401, 409, 429, …)
   releases the claim in the same transaction.
+
+The key's form (``key_of``), a request's ``fingerprint`` and the answers from a key's row
+(``found_answer``) are here too: the compatible endpoint's keyed branch and the middleware
+both use them, and the endpoint cannot import the middleware (which imports it, through
+``bodylimit``).  Past 300 lines on purpose for that reason: one contract, one module.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -42,16 +48,27 @@ from powerdialer.web.middleware.idempotency_writes import (
     claim,
     is_final,
 )
-from powerdialer.web.responses import SUCCESS_BODY, body_for, error_body, status_for
+from powerdialer.web.responses import (
+    SUCCESS_BODY,
+    Send,
+    body_for,
+    error_body,
+    send_json,
+    status_for,
+)
 
 __all__ = [
+    "HEADER",
     "SCOPE_CLAIM",
     "WRITES",
     "Keyed",
     "KeyedBulk",
     "KeyedIntake",
+    "answer_malformed",
+    "fingerprint",
     "found_answer",
     "in_transaction",
+    "key_of",
 ]
 
 T = TypeVar("T")
@@ -63,6 +80,34 @@ REPLAYED = (b"idempotent-replayed", b"true")
 REPLAY_MAX_BYTES = 8 * 1024 * 1024
 """Answers over this are not kept (a full 10,000-row bulk answer with an error on every row
 is ~3 MB): a retry is told so (409 ``idempotency_not_replayable``)."""
+
+
+HEADER = b"idempotency-key"
+_KEY = re.compile(rb"[\x20-\x7e]{1,255}")
+
+
+def fingerprint(method: str, path: str, query: bytes, body_sha256: str) -> str:
+    """What makes two requests "the same request" for one key."""
+    text = f"{method}\n{path}\n{query.decode('latin-1')}\n{body_sha256}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def key_of(raw: bytes | None) -> str | None:
+    """The ``Idempotency-Key`` header's key, or ``None`` when it is malformed (answer that
+    with :func:`answer_malformed`)."""
+    raw = (raw or b"").strip()
+    return raw.decode("ascii") if _KEY.fullmatch(raw) else None
+
+
+async def answer_malformed(send: Send) -> None:
+    """The 400 of a malformed ``Idempotency-Key``."""
+    body = error_body(
+        "invalid_idempotency_key",
+        "Idempotency-Key must be 1 to 255 printable ASCII characters: "
+        "send e.g. a UUID, new for each operation and the same for its retries.",
+        field="Idempotency-Key",
+    )
+    await send_json(send, 400, body)
 
 
 def in_transaction(path: str) -> bool:
@@ -115,16 +160,28 @@ def _bulk_answer(item: KeyedBulk, outcome: Any) -> Answer:
     return 200, item.render(outcome)
 
 
-def _verified(conn: Connection, ops: Sequence[IdempotencyOp]) -> list[bool]:
-    """Whether each op's ``Auth-key`` is an active key of its project: one query for the
+Credentials = tuple[int, str, str] | None
+"""``(project_id, key_id, secret_hash)`` of a write's ``Auth-key``; ``None``: malformed."""
+
+
+def _presented(item: Any) -> Credentials:
+    """The credentials of a claim's ``Auth-key`` as presented (hashed here)."""
+    op: IdempotencyOp = item.claim
+    parts = keys.split_key(op.presented_key)
+    return None if parts is None else (op.project_id, parts[0], keys.hash_secret(parts[1]))
+
+
+def _intake_credentials(item: KeyedIntake) -> Credentials:
+    """A compatible row's credentials: hashed by the edge that verified them already."""
+    intake = item.intake
+    return (intake.project_id, intake.key_id, intake.secret_hash)
+
+
+def _verified(conn: Connection, found: Sequence[Credentials]) -> list[bool]:
+    """Whether each write's ``Auth-key`` is an active key of its project: one query for the
     batch (``projects.authenticate``'s check, batched)."""
-    split = [keys.split_key(op.presented_key) for op in ops]
-    pairs = {(op.project_id, parts[0]) for op, parts in zip(ops, split, strict=True) if parts}
-    hashes = project_sql.key_hashes(conn, pairs)
-    return [
-        parts is not None and keys.secret_matches(parts[1], hashes.get((op.project_id, parts[0])))
-        for op, parts in zip(ops, split, strict=True)
-    ]
+    hashes = project_sql.key_hashes(conn, {(c[0], c[1]) for c in found if c is not None})
+    return [c is not None and keys.hash_matches(c[2], hashes.get((c[0], c[1]))) for c in found]
 
 
 def _apply_keyed(
@@ -133,6 +190,7 @@ def _apply_keyed(
     inner: Callable[[Connection, list[Any]], Sequence[Any]],
     payload: Callable[[Any], Any],
     answer: Callable[[Any, Any], Answer],
+    credentials: Callable[[Any], Credentials],
     presumed: Answer | None = None,
 ) -> list[Keyed[Any] | PowerDialerError]:
     """Claim, write, save for a batch, in a few statements whatever its size (new keys are
@@ -142,10 +200,11 @@ def _apply_keyed(
     200 ``{"result":true}``), written with the claim, so only the others are saved apart."""
     preset = None if presumed is None else (presumed[0], _JSON_HEADERS, presumed[1])
     stored_at = utcnow()
-    results: list[Keyed[Any] | PowerDialerError] = [Keyed(None) for _ in items]
+    nobody: Keyed[Any] = Keyed(None)  # a placeholder (frozen: one will do)
+    results: list[Keyed[Any] | PowerDialerError] = [nobody] * len(items)
     ops: list[IdempotencyOp] = [item.claim for item in items]
     pending = []
-    for index, ok in enumerate(_verified(conn, ops)):
+    for index, ok in enumerate(_verified(conn, [credentials(item) for item in items])):
         if ok:
             pending.append(index)
         else:
@@ -208,7 +267,13 @@ def apply_keyed_intakes(
 ) -> list[Keyed[Any] | PowerDialerError]:
     """The writer's apply function for :class:`KeyedIntake`."""
     return _apply_keyed(
-        conn, items, apply_intakes, lambda i: i.intake, _intake_answer, (200, SUCCESS_BODY)
+        conn,
+        items,
+        apply_intakes,
+        lambda i: i.intake,
+        _intake_answer,
+        _intake_credentials,
+        (200, SUCCESS_BODY),
     )
 
 
@@ -216,7 +281,7 @@ def apply_keyed_bulk(
     conn: Connection, items: Sequence[KeyedBulk]
 ) -> list[Keyed[Any] | PowerDialerError]:
     """The writer's apply function for :class:`KeyedBulk`."""
-    return _apply_keyed(conn, items, apply_bulk, lambda i: i.write, _bulk_answer)
+    return _apply_keyed(conn, items, apply_bulk, lambda i: i.write, _bulk_answer, _presented)
 
 
 WRITES: Writes = {KeyedIntake: apply_keyed_intakes, KeyedBulk: apply_keyed_bulk}
