@@ -70,6 +70,12 @@ def wants(
     return types is not None and kind in types
 
 
+def wanted(conn: Connection, project_id: int) -> bool:
+    """Whether the project has any enabled subscription (cached: see above): a caller with
+    many events to describe builds them only then."""
+    return bool(_view(conn, time.monotonic).get(project_id))
+
+
 def forget(engine: Engine) -> None:
     """Drop the cached view (this process changed a subscription)."""
     with _lock:
