@@ -236,7 +236,9 @@ def count(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             plain.stop()
         grind = Callgrind(url, tmp)
         try:
-            grind.server.wait_ready(timeout=600)  # valgrind runs Python some 50x slower
+            # valgrind runs Python some 50x slower: on a busy machine start-up alone has
+            # taken over ten minutes.
+            grind.server.wait_ready(timeout=1800)
             found = _measure(grind, args, ids, project, key, (dialed, compat))
             counts, (few, many) = asyncio.run(found)
         finally:
