@@ -218,6 +218,22 @@ def _split_digits(digits: str, plus: bool, facts: _RegionFacts) -> str | None:
     return digits[len(prefix) :]  # national, with its trunk prefix: 093 000 00 00
 
 
+def valid_national(region: str, national: str) -> bool | None:
+    """Whether ``national``, a national significant number of ``region``'s country code, is
+    valid there (``phonenumbers.is_valid_number``), by the fast path's precompiled rules;
+    ``None`` where they do not answer (a country code several regions share, a leading
+    zero): ask the full parser."""
+    facts = _region_facts(region)
+    if facts is None or not national or national[0] == "0":
+        return None
+    valid_type = facts.by_length.get(len(national))
+    return bool(
+        valid_type is not None
+        and facts.general.fullmatch(national)
+        and valid_type.fullmatch(national)
+    )
+
+
 def _fast_path(text: str, region: str) -> str | None:
     """The shapes nearly every CRM row has: ``380930000000``, ``+380 93 000 00 00``,
     ``(093) 000-00-00`` — the default country's numbers, international or national, with the

@@ -91,6 +91,18 @@ def assess(
     now: dt.datetime,
 ) -> Verdict:
     zones = hours.zones_for(phone_e164, tz, rules.fallback_tz)
+    return assess_in(zones, number, contact, rules, window, now)
+
+
+def assess_in(
+    zones: tuple[str, ...],
+    number: Calls,
+    contact: Calls,
+    rules: Rules,
+    window: hours.Window,
+    now: dt.datetime,
+) -> Verdict:
+    """``assess`` for a row whose zones are known (``hours.zones_for``)."""
     if (rules.number_caps.lifetime and number.total >= rules.number_caps.lifetime) or (
         rules.contact_caps.lifetime and contact.total >= rules.contact_caps.lifetime
     ):

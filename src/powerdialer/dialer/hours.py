@@ -19,14 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import zoneinfo
 from collections.abc import Iterator
 
-import phonenumbers
-from phonenumbers import timezone as phone_zones
-
 from powerdialer.dialer.windows import MIDNIGHT, Interval, Window, window_from_json, window_to_json
-from powerdialer.errors import invalid
+from powerdialer.dialer.zones import tz as _tz
+from powerdialer.dialer.zones import zones_for
 
 __all__ = [
     "Window",
@@ -42,51 +39,6 @@ __all__ = [
 UTC = dt.UTC
 DAY = dt.timedelta(days=1)
 Span = tuple[dt.datetime, dt.datetime]
-
-
-@functools.cache
-def _tz(zone: str) -> zoneinfo.ZoneInfo:
-    # ZoneInfo keeps only 8 zones strongly; a row of 42 zones would re-read tzdata files.
-    return zoneinfo.ZoneInfo(zone)
-
-
-@functools.cache
-def _known_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def _zone(name: str, field: str) -> zoneinfo.ZoneInfo:
-    if name not in _known_zones():
-        raise invalid(
-            field,
-            "unknown_zone",
-            f"{field} {name!r} is not an IANA time zone this host knows: use a name such as "
-            "Europe/Kyiv or America/New_York.",
-            code="invalid_tz",
-        )
-    return _tz(name)
-
-
-@functools.lru_cache(maxsize=65536)
-def zones_for(phone_e164: str, tz: str | None, fallback: str = "Europe/Kyiv") -> tuple[str, ...]:
-    """The IANA zones a row is called in: ``(tz,)`` when the row has one; else the number's
-    zones from phonenumbers, sorted and deduplicated; ``(fallback,)`` when phonenumbers knows
-    none.  A zone this host does not know is a ``ValidationError`` (field ``tz`` or
-    ``fallback_tz``)."""
-    if tz:
-        _zone(tz, "tz")
-        return (tz,)
-    try:
-        number = phonenumbers.parse(phone_e164, None)
-    except phonenumbers.NumberParseException:
-        found: tuple[str, ...] = ()
-    else:
-        found = tuple(phone_zones.time_zones_for_number(number))
-    zones = tuple(sorted({z for z in found if z in _known_zones()}))
-    if zones:
-        return zones
-    _zone(fallback, "fallback_tz")
-    return (fallback,)
 
 
 def _inside(intervals: tuple[Interval, ...], time: dt.time) -> bool:

@@ -32,9 +32,10 @@ from powerdialer.storage import leases as lease_sql
 from powerdialer.storage.payload import Payload, Writes
 from powerdialer.webhooks import events, outbox
 
-# Candidates read at a time: a few first (on PostgreSQL each is locked until the commit, and
-# the first is nearly always callable), more if those were all held back.
-PAGES = (4, 64)
+# Candidates read at a time: one first (on PostgreSQL each is locked until the commit, and
+# the first is nearly always callable; each more read costs a lease a row's worth of reading
+# and judging), more if it was held back.
+PAGES = (1, 64)
 SCAN = 512  # candidates judged per request at most (each one not callable is held)
 
 

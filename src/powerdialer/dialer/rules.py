@@ -209,8 +209,20 @@ class Rules(_Model):
             return entry.delay_minutes * 60, entry.max
         return (own_seconds if own_seconds is not None else 3600), None
 
+    # The queue asks these for every row it judges; the rules are one object per campaign
+    # version (``load_rules`` caches them by their JSON), so each is worked out once.
     def number_spans(self) -> list[tuple[int, dt.timedelta]]:
         """Every rolling cap on a number: the rules' and the profile's."""
+        return self._number_spans
+
+    def number_per_day(self) -> int | None:
+        return self._number_per_day
+
+    def refusal_cooldown(self) -> dt.timedelta | None:
+        return self._refusal_cooldown
+
+    @functools.cached_property
+    def _number_spans(self) -> list[tuple[int, dt.timedelta]]:
         spans = []
         if self.number_caps.per_span:
             span = self.number_caps.per_span
@@ -220,12 +232,14 @@ class Rules(_Model):
             spans.append(chosen.number_per_span)
         return spans
 
-    def number_per_day(self) -> int | None:
+    @functools.cached_property
+    def _number_per_day(self) -> int | None:
         chosen = self.profile()
         limits = [x for x in (self.number_caps.per_day, chosen and chosen.number_per_day) if x]
         return min(limits) if limits else None
 
-    def refusal_cooldown(self) -> dt.timedelta | None:
+    @functools.cached_property
+    def _refusal_cooldown(self) -> dt.timedelta | None:
         chosen = self.profile()
         days = [dt.timedelta(days=self.refusal_cooldown_days)] if self.refusal_cooldown_days else []
         if chosen and chosen.refusal_cooldown:

@@ -238,8 +238,9 @@ def _record(conn: Connection, item: Record) -> Recorded:
         moved,
         completed,
     )
-    found = _events(item, lease.campaign_id, row.phone_e164, attempts, record, listed)
-    outbox.emit(conn, found, item.now)
+    if outbox.wanted(conn, item.project_id):  # else every event would be dropped unwritten
+        found = _events(item, lease.campaign_id, row.phone_e164, attempts, record, listed)
+        outbox.emit(conn, found, item.now)
     return record
 
 

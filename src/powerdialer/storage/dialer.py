@@ -10,6 +10,10 @@ The statements are spoken to the DBAPI driver directly (``storage.dbapi``), like
 compatible endpoint's: a lease and its outcome are some fifteen statements, and through
 SQLAlchemy's statement machinery each cost ~0.3 ms of Python in the writer's thread (measured:
 8 ms a lease and outcome, 0.6 ms this way; BENCHMARKS.md "The dialer").
+
+Past 300 lines on purpose: the candidates' statements, the partial indexes they are written
+for and the grant that takes one of them are one decision about locking and order, read
+together.
 """
 
 from __future__ import annotations
@@ -38,10 +42,28 @@ def run(conn: Connection, statement: str, params: tuple[Any, ...] | list[Any]) -
     """Execute on the connection's DBAPI cursor; ``datetime`` parameters bound as the
     ``UTCDateTime`` columns store them."""
     dialect = conn.dialect.name
-    bound = [stamp(dialect, p) if isinstance(p, dt.datetime) else p for p in params]
+    if dialect == "sqlite":
+        bound = [_text(p) if isinstance(p, dt.datetime) else p for p in params]
+    else:
+        bound = list(params)
     cur = cursor(conn)
     cur.execute(dialect_sql(dialect, statement), bound)
     return cur
+
+
+_last: tuple[dt.datetime | None, str] = (None, "")
+
+
+def _text(value: dt.datetime) -> str:
+    """``stamp`` for SQLite, remembering the last time stamped: a lease binds its ``now`` in
+    most of its statements (formatting one costs more than executing a small statement)."""
+    global _last
+    last = _last  # one read: another writer thread may replace it meanwhile
+    if last[0] is value:
+        return last[1]
+    text: str = stamp("sqlite", value)
+    _last = (value, text)
+    return text
 
 
 def when(value: Any) -> Any:
@@ -137,8 +159,8 @@ def lease_context(
 # ``ix_campaign_rows_queue`` is, so no sort is needed however big the campaign.
 _CANDIDATES = (
     "SELECT r.id, r.campaign_id, r.phone_e164, r.tz, r.attempts, r.status, r.lease_id, "
-    "r.next_attempt_at, r.call_next, r.priority FROM campaign_rows r "
-    "WHERE r.project_id = ? AND r.campaign_id = ? AND r.status = ? "
+    "r.next_attempt_at, r.call_next, r.priority FROM campaign_rows r{index} "
+    "WHERE r.project_id = ? AND r.campaign_id = ? AND r.status = '{status}' "
     "AND r.next_attempt_at <= ? AND (r.held_until IS NULL OR r.held_until <= ?) "
     "AND (r.callback_operator_id IS NULL OR r.callback_operator_id = ? "
     "OR r.next_attempt_at <= ?) {expired}"
@@ -150,8 +172,17 @@ _CANDIDATES = (
 
 @functools.cache
 def _candidates_sql(dialect: str, status: str) -> str:
+    # The status is written into the statement, not bound: only then may the database read
+    # the leased rows through the partial index of run-out leases (``ix_campaign_rows_expiry``,
+    # ``status = 'leased'``), which visits the run-out ones only, instead of every leased
+    # row in queue order with a table read each.  SQLite is told to (its planner, with no
+    # statistics, would take the queue's order over the sort of a few rows).
+    assert status in (PENDING, LEASED)
+    leased = status == LEASED
     return _CANDIDATES.format(
-        expired="AND r.lease_expires_at <= ? " if status == LEASED else "",
+        index=" INDEXED BY ix_campaign_rows_expiry" if leased and dialect == "sqlite" else "",
+        status=status,
+        expired="AND r.lease_expires_at <= ? " if leased else "",
         lock=" FOR UPDATE OF r SKIP LOCKED" if dialect == "postgresql" else "",
     )
 
@@ -167,14 +198,15 @@ def candidates(
 ) -> list[QueueRow]:
     """The next rows in queue order (docs/dialer.md): call next, priority, due time, id.
 
-    Two ordered index scans, one per status: the pending rows, and the few whose lease ran
-    out (an ``IN`` over both statuses would make the database sort the whole campaign).
+    Two statements, one per status: the pending rows by an ordered scan of the queue's index,
+    and the few whose lease ran out through the partial index of leased rows by expiry (then
+    sorted: they are few); an ``IN`` over both statuses would sort the whole campaign.
     Another operator's personal callback is a candidate once it was due before
     ``callbacks_free`` (its operator has not come for it)."""
     found: list[QueueRow] = []
     free = callbacks_free or dt.datetime.min.replace(tzinfo=dt.UTC)
     for status in (PENDING, LEASED):
-        params: list[Any] = [project_id, campaign_id, status, now, now, operator_id, free]
+        params: list[Any] = [project_id, campaign_id, now, now, operator_id, free]
         if status == LEASED:
             params.append(now)
         params.append(limit)

@@ -175,6 +175,16 @@ campaign_rows = Table(
         "next_attempt_at",
         "id",
     ),
+    # The rows whose lease ran out, found without walking every leased row (migration
+    # 0010); partial, so a row inserted (pending) costs it nothing.
+    Index(
+        "ix_campaign_rows_expiry",
+        "project_id",
+        "campaign_id",
+        "lease_expires_at",
+        sqlite_where=text("status = 'leased'"),
+        postgresql_where=text("status = 'leased'"),
+    ),
     # A CRM finds its record's row by its own id: partial, so rows without one (the vendor's
     # endpoint never sets it) cost no index entry.
     Index(

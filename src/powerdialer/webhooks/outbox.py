@@ -78,6 +78,12 @@ def wants(
     return kind in (by_row if per_row else every)
 
 
+def wanted(conn: Connection, project_id: int) -> bool:
+    """Whether the project has any enabled subscription (cached: see above): a caller with
+    many events to describe builds them only then."""
+    return bool(_view(conn, time.monotonic).get(project_id))
+
+
 def forget(engine: Engine) -> None:
     """Drop the cached view (this process changed a subscription)."""
     with _lock:
