@@ -6,7 +6,7 @@ so this is time an import waits for.  A server built without lz4 keeps pglz; SQL
 the bytes as they are.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-03
 """
 
