@@ -5,10 +5,11 @@ delivery.  On a set clock, against a real receiver on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from powerdialer.errors import NotFound
 from powerdialer.settings import Settings, SettingsError
@@ -19,7 +20,7 @@ from powerdialer.webhooks import deliveries, events, outbox, sender, subscriptio
 from tests.clock import Clock
 from tests.conftest import Persona, StartApp
 from tests.webhooks.receiver import receiver
-from tests.webhooks.test_delivery import sending, subscribe
+from tests.webhooks.test_delivery import LOCAL, sending, subscribe
 
 pytestmark = pytest.mark.anyio
 
@@ -174,3 +175,64 @@ async def test_the_app_prunes_with_its_setting(
         subscriptions.delete(store, owner.project_id, sub)
         assert await app.services.webhooks.prune(t0 + dt.timedelta(days=2)) == 0
         assert await app.services.webhooks.prune(t0 + dt.timedelta(days=2, seconds=1)) == 1
+
+
+async def test_the_senders_loop_prunes_on_its_clock(
+    started_app: StartApp, clock: Clock, owner: Persona
+) -> None:
+    async with receiver() as target, sending(started_app, clock) as (app, _client):
+        store = app.services.store
+        sub = (await subscribe(store, owner, target)).subscription.id
+        emit(store, owner, sub, clock.now())
+        subscriptions.delete(store, owner.project_id, sub)
+        later = clock.now() + DAYS + dt.timedelta(minutes=1)
+        loop = sender.Sender(store, app.services.writer, LOCAL, clock=lambda: later)
+        loop.start()
+        try:
+            for _ in range(200):  # until the loop's first pass has pruned (a positive)
+                if count(store, webhook_events) == 0:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await loop.stop()
+        assert count(store, webhook_events) == 0
+
+
+async def test_a_resend_committed_during_a_prune_keeps_its_event(
+    started_app: StartApp, clock: Clock, owner: Persona
+) -> None:
+    """On PostgreSQL the prune reads the deliveries again ``FOR UPDATE``: a resend that
+    held the delivery while the prune ran, and committed, keeps its event.  (SQLite's writer
+    takes the write lock before it reads: no resend can come between.)"""
+    async with receiver() as target, sending(started_app, clock) as (app, _client):
+        store, snd = app.services.store, app.services.webhooks
+        if store.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL's row locks; SQLite's writer locks the whole database")
+        t0 = clock.now()
+        sub = (await subscribe(store, owner, target)).subscription.id
+        event_id = emit(store, owner, sub, t0)
+        assert (await snd.tick(t0)).delivered == 1
+        row = delivery_of(store, owner, event_id)
+        late = t0 + DAYS + dt.timedelta(days=1)
+        with store.engine.connect() as other:
+            resend = other.begin()
+            assert sql.resend(other, owner.project_id, row.id, late)  # holds the row
+            pruning = asyncio.ensure_future(snd.prune(late))
+            for _ in range(200):  # until the prune waits for the resend's row lock
+                if _waiting_for_a_lock(store):
+                    break
+                await asyncio.sleep(0.05)
+            assert _waiting_for_a_lock(store)
+            resend.commit()
+            assert await pruning == 0
+        assert event_ids(store) == {event_id}
+        assert delivery_of(store, owner, event_id).status == "pending"
+        assert (await snd.tick(late)).delivered == 1
+
+
+def _waiting_for_a_lock(store: Store) -> bool:
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    return bool(store.read(lambda conn: conn.execute(query).scalar_one()))
