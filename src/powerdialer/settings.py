@@ -194,6 +194,9 @@ class Settings:
     # Whether this process runs the webhook sender (docs/webhooks.md); off, events still
     # queue (another instance, or this one restarted with it on, sends them).
     webhook_sender: bool = True
+    # How long a webhook event and its delivery log are kept after it was created and its
+    # last delivery settled (never while one is pending); the sender deletes older ones.
+    webhook_retention_days: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -240,6 +243,9 @@ class Settings:
             webhook_sender=env_flag(
                 {"POWERDIALER_WEBHOOK_SENDER": env.get("POWERDIALER_WEBHOOK_SENDER", "1")},
                 "POWERDIALER_WEBHOOK_SENDER",
+            ),
+            webhook_retention_days=env_int(
+                env, "POWERDIALER_WEBHOOK_RETENTION_DAYS", 30, minimum=1
             ),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}

@@ -522,9 +522,10 @@ operator_states = Table(
         ondelete="CASCADE",
     ),
 )
-# Webhooks out (docs/webhooks.md, migration 0007).  Their indexes on subscription_id and
-# delivery_id lead with them because deleting a subscription cascades through them, and the
-# sender's scan of what is due (``ix_webhook_deliveries_due``) spans every project.
+# Webhooks out (docs/webhooks.md, migration 0007).  Their indexes on subscription_id, event_id
+# (migration 0012) and delivery_id lead with them because deleting a subscription, or an old
+# event (retention), cascades through them, and the sender's scan of what is due
+# (``ix_webhook_deliveries_due``) spans every project.
 webhook_subscriptions = Table(
     "webhook_subscriptions",
     metadata,
@@ -606,7 +607,7 @@ webhook_deliveries = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_webhook_deliveries_queue", "subscription_id", "status", "id"),
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
-    Index("ix_webhook_deliveries_event_id", "project_id", "event_id"),
+    Index("ix_webhook_deliveries_event_id", "event_id", "project_id"),
     sqlite_autoincrement=True,
 )
 

@@ -1,8 +1,9 @@
 """SQL of webhooks out (``powerdialer.webhooks``): subscriptions and their secrets, the outbox
 (events and their deliveries, written in the transaction of the change they report), the
 sender's claims under a lease (``FOR UPDATE … SKIP LOCKED`` on PostgreSQL), and the delivery
-log.  Past 300 lines on purpose: every statement of the five webhook tables is here, the
-outbox's, the sender's and the log's, so one file shows how they use the indexes."""
+log, and its retention (old settled events deleted).  Past 300 lines on purpose: every
+statement of the five webhook tables is here, the outbox's, the sender's, the log's and the
+retention's, so one file shows how they use the indexes."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, s
 from powerdialer.storage.dbapi import PARAM, chunk_sizes, cursor, stamp
 from powerdialer.storage.schema import (
     UTCDateTime,
+    projects,
     webhook_attempts,
     webhook_deliveries,
     webhook_events,
@@ -593,3 +595,62 @@ def resend(conn: Connection, project_id: int, delivery_id: int, now: dt.datetime
         )
     )
     return bool(result.rowcount)
+
+
+# --- retention ----------------------------------------------------------------------------
+
+
+def prune(conn: Connection, cutoff: dt.datetime, limit: int) -> int:
+    """Delete up to ``limit`` events created before ``cutoff`` whose deliveries are all
+    settled (delivered or given up) before ``cutoff``, or which have none (their webhook was
+    deleted), with those deliveries and their attempts; how many events went.  An event
+    with a pending delivery (leased or not, whatever its age: a disabled webhook's queue
+    too) is never deleted.
+
+    Per project, oldest first, through ``ix_webhook_events_project_id``; a delivery is
+    looked up by its event (``ix_webhook_deliveries_event_id``).  The deliveries of the
+    events found are read again ``FOR UPDATE`` on PostgreSQL, so a resend committed
+    meanwhile keeps its event (one waiting for this transaction then finds no delivery: a
+    404, as after any deletion); SQLite's writer holds the write lock throughout."""
+    e, d = webhook_events.c, deliveries.c
+    kept = (
+        select(d.id)
+        .where(
+            d.event_id == e.id,
+            d.project_id == e.project_id,
+            or_(d.status == PENDING, d.finished_at >= cutoff),
+        )
+        .exists()
+    )
+    gone = 0
+    for project_id in conn.execute(select(projects.c.id).order_by(projects.c.id)).scalars():
+        if gone >= limit:
+            break
+        ids = list(
+            conn.execute(
+                select(e.id)
+                .where(e.project_id == project_id, e.created_at < cutoff, ~kept)
+                .order_by(e.created_at)
+                .limit(limit - gone)
+            ).scalars()
+        )
+        if not ids:
+            continue
+        held = conn.execute(
+            select(d.id, d.event_id, d.status, d.finished_at)
+            .where(d.event_id.in_(ids), d.project_id == project_id)
+            .order_by(d.id)
+            .with_for_update()
+        ).all()
+        busy = {
+            r.event_id for r in held if r.status == PENDING or (r.finished_at or cutoff) >= cutoff
+        }
+        ids = [i for i in ids if i not in busy]
+        doomed = [r.id for r in held if r.event_id not in busy]
+        if doomed:
+            conn.execute(delete(webhook_attempts).where(webhook_attempts.c.delivery_id.in_(doomed)))
+            conn.execute(delete(deliveries).where(d.id.in_(doomed)))
+        if ids:
+            conn.execute(delete(webhook_events).where(e.id.in_(ids), e.project_id == project_id))
+        gone += len(ids)
+    return gone

@@ -106,7 +106,12 @@ class Services:
             self._checkpointer.start()
         self._imports = ImportRunner(store, self._writer, self.settings)
         await self._imports.start()
-        self._webhooks = Sender(store, self._writer, policy_of(self.settings.outbound_allow))
+        self._webhooks = Sender(
+            store,
+            self._writer,
+            policy_of(self.settings.outbound_allow),
+            retention=dt.timedelta(days=self.settings.webhook_retention_days),
+        )
         if self.settings.webhook_sender:
             self._webhooks.start()
 

@@ -7,6 +7,10 @@ answer's ``Retry-After`` asks for it (at most 24 h); the delivery is given up (`
 the first failure 24 hours or more after its first attempt, so every event is tried for at
 least 24 hours.  A subscription whose attempts have all failed for ``DISABLE_AFTER`` (5 days,
 whatever was given up meanwhile) is disabled, with the reason shown in the UI and the API.
+
+``Prune`` is the retention (``sender.py`` runs it about once a minute): events older than
+``POWERDIALER_WEBHOOK_RETENTION_DAYS`` whose deliveries all settled before then go, with
+their deliveries and attempts, ``PRUNE_BATCH`` events a transaction.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ MAX_RETRY_AFTER = dt.timedelta(hours=24)
 DISABLE_AFTER = dt.timedelta(days=5)
 LEASE = dt.timedelta(seconds=30)  # longer than one run of posts may take (sender.py)
 HEAD_BYTES = 1024  # of each answer, kept in the log
+PRUNE_BATCH = 1000  # events deleted in one transaction (with ~2 rows each: a short one)
 
 
 def ceiling(failures: int) -> dt.timedelta:
@@ -191,5 +196,25 @@ def apply_settles(conn: Connection, items: Sequence[Settle]) -> list[Settled]:
     return [_settle(conn, item) for item in items]
 
 
-WRITES: Writes = {Claim: apply_claims, Settle: apply_settles}
+@dataclass(frozen=True, slots=True)
+class Prune(Payload[int]):
+    """Delete up to ``limit`` events created more than ``retention`` before ``now``, whose
+    deliveries all settled before then (``storage.webhooks.prune``); how many went."""
+
+    lane: ClassVar[str] = "webhooks"
+    now: dt.datetime
+    retention: dt.timedelta
+    limit: int = PRUNE_BATCH
+
+    @property
+    def durable(self) -> bool:
+        """Not fsynced: a deletion lost in a crash is made again by the next one."""
+        return False
+
+
+def apply_prunes(conn: Connection, items: Sequence[Prune]) -> list[int]:
+    return [sql.prune(conn, i.now - i.retention, i.limit) for i in items]
+
+
+WRITES: Writes = {Claim: apply_claims, Settle: apply_settles, Prune: apply_prunes}
 """This module's writes, for the app's group-commit writer (``storage/payload.py``)."""

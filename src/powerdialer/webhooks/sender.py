@@ -10,6 +10,9 @@ first failure (the next delivery waits for that one: order per subscription), an
 every attempt in one write (``deliveries.Settle``).  The loop ticks again at once while there
 is work, else every ``interval`` seconds, and an idle sender only claims after a read says
 something is due.
+Retention: the loop also deletes old settled events (``deliveries.Prune``, a batch of at
+most ``deliveries.PRUNE_BATCH`` events a transaction through the writer) about once a minute,
+again a second later while a batch comes back full.
 At-least-once: a crash between a post and its settle sends that delivery again after its
 lease runs out, with the same ``webhook-id``.
 
@@ -39,6 +42,9 @@ from powerdialer.webhooks import deliveries, signing
 log = logging.getLogger(__name__)
 
 RUN_SECONDS = 10.0  # no new post of a run after this long (the lease is deliveries.LEASE)
+PRUNE_EVERY = dt.timedelta(minutes=1)  # the retention's pace; a full batch: PRUNE_AGAIN
+PRUNE_AGAIN = dt.timedelta(seconds=1)
+RETENTION = dt.timedelta(days=30)  # POWERDIALER_WEBHOOK_RETENTION_DAYS's default
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +66,7 @@ class Sender:
         clock: Callable[[], dt.datetime] = utcnow,
         interval: float = 0.2,
         seed: int | None = None,
+        retention: dt.timedelta = RETENTION,
     ) -> None:
         self.store = store
         self.writer = writer
@@ -67,6 +74,8 @@ class Sender:
         self.clock = clock
         self.interval = interval
         self.seed = seed
+        self.retention = retention
+        self._prune_at: dt.datetime | None = None  # None: at the loop's first pass
         self.owner = "snd_" + secrets.token_hex(8)  # this process's leases
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -105,10 +114,31 @@ class Sender:
             except Exception:  # the database is away: try again later, never stop
                 busy = False
                 log.exception("webhook sender tick failed")
+            try:
+                await self.prune_if_due(self.clock())
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # never in the way of sending: try again in a minute
+                self._prune_at = self.clock() + PRUNE_EVERY
+                log.exception("webhook retention failed")
             if not busy:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.interval)
+
+    async def prune(self, now: dt.datetime) -> int:
+        """Delete a batch of the events older than the retention at ``now`` whose
+        deliveries all settled before then (docs/webhooks.md); how many went."""
+        return await self.writer.submit(deliveries.Prune(now, self.retention))
+
+    async def prune_if_due(self, now: dt.datetime) -> int | None:
+        """``prune`` if its time has come at ``now`` (the loop's pace: ``PRUNE_EVERY``, or
+        ``PRUNE_AGAIN`` after a full batch); ``None`` if not yet."""
+        if self._prune_at is not None and now < self._prune_at:
+            return None
+        gone = await self.prune(now)
+        self._prune_at = now + (PRUNE_AGAIN if gone >= deliveries.PRUNE_BATCH else PRUNE_EVERY)
+        return gone
 
     async def tick(self, now: dt.datetime) -> Ticked:
         """Claim what is due at ``now``, post it, settle it."""
