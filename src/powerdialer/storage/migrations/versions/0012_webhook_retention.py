@@ -5,7 +5,7 @@ looks its deliveries up instead of scanning them.  Same columns as before, in th
 one index as before, so the outbox's inserts cost what they did.
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-03
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0012"
-down_revision = "0009"  # the lead re-chains at the merge
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
