@@ -600,6 +600,20 @@ def resend(conn: Connection, project_id: int, delivery_id: int, now: dt.datetime
 # --- retention ----------------------------------------------------------------------------
 
 
+def any_older(conn: Connection, cutoff: dt.datetime) -> bool:
+    """Whether some project has an event created before ``cutoff`` (one index probe a
+    project): a plain read, so that a retention pass with nothing to delete never takes the
+    writer."""
+    e = webhook_events.c
+    for project_id in conn.execute(select(projects.c.id).order_by(projects.c.id)).scalars():
+        found = conn.execute(
+            select(e.id).where(e.project_id == project_id, e.created_at < cutoff).limit(1)
+        ).first()
+        if found is not None:
+            return True
+    return False
+
+
 def prune(conn: Connection, cutoff: dt.datetime, limit: int) -> int:
     """Delete up to ``limit`` events created before ``cutoff`` whose deliveries are all
     settled (delivered or given up) before ``cutoff``, or which have none (their webhook was
