@@ -200,7 +200,13 @@ async def test_the_service_survives_the_primarys_loss_and_keeps_every_acknowledg
             )
             assert server.proc is not None
             assert server.proc.poll() is None  # the same process throughout: never restarted
+            # The probe's answer is kept a second (health.py): one begun just before the
+            # promotion can still say "read-only" that long after it; a balancer asks again.
+            deadline = time.monotonic() + 10
             health = await client.get("/healthz")
+            while health.status_code != 200 and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+                health = await client.get("/healthz")
     finally:
         server.stop()
         print(f"answers: {dict(record.statuses)}\n--- server ---\n{server.output()}")
