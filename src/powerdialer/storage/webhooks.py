@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,25 +135,29 @@ def insert_outbox(
     back with it.  Multi-row ``VALUES`` through the driver (``storage.dbapi``): a compatible
     batch's events, or an import chunk's one per row, cost a statement per 1,024 rows, not
     SQLAlchemy's work per row."""
+    _insert_stamped(conn, events, now, 1, _events_sql)
+    _insert_stamped(conn, queued, now, 2, _deliveries_sql)
+
+
+def _insert_stamped(
+    conn: Connection,
+    rows: Sequence[Sequence[Any]],
+    now: dt.datetime,
+    stamps: int,
+    sql_for: Callable[[str, int], str],
+) -> None:
+    """``rows``, each followed by ``stamps`` copies of ``now``, in multi-row ``VALUES`` of
+    ``sql_for(dialect, rows)``, a power-of-two chunk a statement."""
     dialect = conn.dialect.name
-    when = stamp(dialect, now)
+    when = [stamp(dialect, now)] * stamps
     cur = cursor(conn)
     start = 0
-    for size in chunk_sizes(len(events)):
+    for size in chunk_sizes(len(rows)):
         params: list[Any] = []
-        for event in events[start : start + size]:
-            params.extend(event)
-            params.append(when)
-        cur.execute(_events_sql(dialect, size), params)
-        start += size
-    start = 0
-    for size in chunk_sizes(len(queued)):
-        params = []
-        for delivery in queued[start : start + size]:
-            params.extend(delivery)
-            params.append(when)
-            params.append(when)
-        cur.execute(_deliveries_sql(dialect, size), params)
+        for row in rows[start : start + size]:
+            params.extend(row)
+            params.extend(when)
+        cur.execute(sql_for(dialect, size), params)
         start += size
 
 
@@ -442,17 +446,7 @@ def _attempts_sql(dialect: str, count: int) -> str:
 
 def record_attempts(conn: Connection, rows: Sequence[AttemptValues], now: dt.datetime) -> None:
     """A settle's attempts, all made at ``now``: multi-row ``VALUES`` through the driver."""
-    dialect = conn.dialect.name
-    when = stamp(dialect, now)
-    cur = cursor(conn)
-    start = 0
-    for size in chunk_sizes(len(rows)):
-        params: list[Any] = []
-        for attempt in rows[start : start + size]:
-            params.extend(attempt)
-            params.append(when)
-        cur.execute(_attempts_sql(dialect, size), params)
-        start += size
+    _insert_stamped(conn, rows, now, 1, _attempts_sql)
 
 
 def settle_delivery(conn: Connection, delivery_id: int, owner: str, values: dict[str, Any]) -> bool:

@@ -144,16 +144,10 @@ class CompatEndpoint:
                 return
         headers: list[tuple[bytes, bytes]] = []
         if self.limiter.enabled:
-            key = (verified.project_id, verified.key_id)
-            if self._local is not None:
-                decision = self._local.hit(key)
-            else:
-                assert self._shared is not None
-                decision = await self._shared.hit(key)
-            headers = headers_for(decision)
-            if not decision.allowed:
-                await send_json(send, 429, rate_limited_body(decision, self.limiter), headers)
+            limited = await self._rate_limit(verified, send)
+            if limited is None:
                 return
+            headers = limited
         raw = await self._read_body(receive, length)
         if raw is None:
             await send_json(
@@ -185,6 +179,23 @@ class CompatEndpoint:
         else:
             await self._store(intake, send, headers)
 
+    async def _rate_limit(
+        self, verified: VerifiedKey, send: Send
+    ) -> list[tuple[bytes, bytes]] | None:
+        """Count the request against its key's budget: the ``RateLimit-*`` headers, or
+        ``None`` once a 429 has been answered."""
+        key = (verified.project_id, verified.key_id)
+        if self._local is not None:
+            decision = self._local.hit(key)
+        else:
+            assert self._shared is not None
+            decision = await self._shared.hit(key)
+        headers = headers_for(decision)
+        if not decision.allowed:
+            await send_json(send, 429, rate_limited_body(decision, self.limiter), headers)
+            return None
+        return headers
+
     async def _keyed(
         self,
         scope: Scope,
@@ -214,16 +225,10 @@ class CompatEndpoint:
             return
         headers: list[tuple[bytes, bytes]] = []
         if self.limiter.enabled:
-            rate_key = (verified.project_id, verified.key_id)
-            if self._local is not None:
-                decision = self._local.hit(rate_key)
-            else:
-                assert self._shared is not None
-                decision = await self._shared.hit(rate_key)
-            headers = headers_for(decision)
-            if not decision.allowed:
-                await send_json(send, 429, rate_limited_body(decision, self.limiter), headers)
+            limited = await self._rate_limit(verified, send)
+            if limited is None:
                 return
+            headers = limited
         claim = self.idempotency.claim_for(
             scope,
             verified,
